@@ -24,7 +24,8 @@ export const retentionPolicySchema = z
     maxRetirementsPerRun: z.number().int().min(0).default(10),
   })
   .superRefine((p, ctx) => {
-    if (p.retainAtLeast > p.keepLatest) {
+    // Only meaningful once keepLatest itself is valid; otherwise the message would mislead.
+    if (p.keepLatest >= 1 && p.retainAtLeast > p.keepLatest) {
       ctx.addIssue({
         code: 'custom',
         path: ['retainAtLeast'],

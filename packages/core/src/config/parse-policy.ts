@@ -1,0 +1,221 @@
+import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ValidationError } from '../errors';
+import {
+  isPublicPrincipal,
+  isPublicSharingKey,
+  POLICY_API_VERSION,
+  type Policy,
+  PUBLIC_SHARING_MESSAGE,
+  policySchema,
+} from './policy-schema';
+
+/** One problem in a policy, at a dotted path such as `families.payments-api.retention.keepLatest`. */
+export interface PolicyIssue {
+  path: string;
+  message: string;
+}
+
+export type PolicyValidationResult = { ok: true; policy: Policy } | { ok: false; issues: PolicyIssue[] };
+
+type Segment = string | number;
+
+interface LocatedIssue {
+  segments: Segment[];
+  message: string;
+  /** The issue is about a key itself (an unknown key), not about its value. */
+  atKey: boolean;
+}
+
+const DEFAULT_SUBJECT = 'policy';
+
+const dotted = (segments: readonly PropertyKey[]): string => segments.map(String).join('.');
+
+const valueAt = (input: unknown, segments: readonly Segment[]): unknown =>
+  segments.reduce<unknown>(
+    (node, segment) =>
+      typeof node === 'object' && node !== null ? (node as Record<Segment, unknown>)[segment] : undefined,
+    input,
+  );
+
+/** Whether a value names everyone anywhere inside it, as in `launchPermission: { group: all }`. */
+const mentionsPublic = (value: unknown): boolean => {
+  if (typeof value === 'string') return isPublicPrincipal(value);
+  if (Array.isArray(value)) return value.some(mentionsPublic);
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).some(([k, v]) => isPublicSharingKey(k) || mentionsPublic(v));
+  }
+  return false;
+};
+
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+};
+
+const unknownKeyMessage = (key: string, allowed: readonly string[] | undefined): string => {
+  if (allowed === undefined || allowed.length === 0) return 'unknown key';
+  const close = allowed.find(
+    (candidate) => candidate.toLowerCase() === key.toLowerCase() || editDistance(candidate, key) <= 2,
+  );
+  return close === undefined
+    ? `unknown key (allowed here: ${allowed.join(', ')})`
+    : `unknown key (did you mean "${close}"?)`;
+};
+
+const shapeKeys = (schema: unknown): string[] | undefined => {
+  const shape =
+    typeof schema === 'object' && schema !== null ? (schema as { shape?: unknown }).shape : undefined;
+  return typeof shape === 'object' && shape !== null ? Object.keys(shape) : undefined;
+};
+
+/** Validates a plain object and returns the issues with raw paths, so a caller holding the YAML can place them. */
+const check = (input: unknown): { ok: true; policy: Policy } | { ok: false; issues: LocatedIssue[] } => {
+  // zod reports an unknown key on its object, not on the key; the allowed keys are only known while
+  // the message is being made, so they are kept here to say "did you mean" per key afterwards.
+  const allowedKeys = new Map<string, string[]>();
+  const errorMap = (iss: z.core.$ZodRawIssue): string | undefined => {
+    if (iss.code === 'unrecognized_keys') {
+      const allowed = shapeKeys(iss.inst);
+      if (allowed !== undefined) allowedKeys.set(dotted(iss.path ?? []), allowed);
+    }
+    if (iss.code === 'invalid_type' && iss.input === undefined) return 'is required';
+    if (iss.code === 'invalid_type' && iss.input === null) return `is empty; expected ${iss.expected}`;
+    if (iss.code === 'invalid_format' && iss.format === 'datetime') {
+      return 'must be an ISO 8601 date-time with a time zone, like 2026-06-30T00:00:00Z';
+    }
+    return undefined;
+  };
+  const result = policySchema.safeParse(input, { error: errorMap });
+  if (result.success) return { ok: true, policy: result.data };
+
+  const issues: LocatedIssue[] = [];
+  for (const issue of result.error.issues) {
+    const segments = issue.path.filter((s): s is Segment => typeof s !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const parent = segments.at(-1);
+      const sharingContext = parent === 'sharing' || parent === 'publish';
+      for (const key of issue.keys) {
+        const isPublic =
+          sharingContext && (isPublicSharingKey(key) || mentionsPublic(valueAt(input, [...segments, key])));
+        const message = isPublic
+          ? PUBLIC_SHARING_MESSAGE
+          : unknownKeyMessage(key, allowedKeys.get(dotted(segments)));
+        issues.push({ segments: [...segments, key], message, atKey: true });
+      }
+    } else if (issue.code === 'invalid_key') {
+      issues.push({ segments, message: `key ${issue.issues[0]?.message ?? 'is invalid'}`, atKey: true });
+    } else {
+      issues.push({ segments, message: issue.message, atKey: false });
+    }
+  }
+  const seen = new Set<string>();
+  return {
+    ok: false,
+    issues: issues.filter((issue) => {
+      const id = `${dotted(issue.segments)}\u0000${issue.message}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    }),
+  };
+};
+
+const asPublicIssue = (issue: LocatedIssue): PolicyIssue => ({
+  path: dotted(issue.segments),
+  message: issue.message,
+});
+
+/**
+ * Validates an already-parsed policy object (from YAML, JSON or the catalog). Never throws for a bad
+ * policy: the result lists every problem with its dotted path.
+ */
+export const validatePolicy = (input: unknown): PolicyValidationResult => {
+  const result = check(input);
+  return result.ok ? result : { ok: false, issues: result.issues.map(asPublicIssue) };
+};
+
+const startOf = (node: unknown): number | undefined => (isNode(node) ? node.range?.[0] : undefined);
+
+/** Where in the file an issue is: its key or value, or the deepest enclosing node that exists. */
+const locate = (doc: Document, issue: LocatedIssue): number | undefined => {
+  let node: unknown = doc.contents;
+  let offset = startOf(node);
+  for (const [index, segment] of issue.segments.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(segment));
+      if (pair === undefined) break;
+      const onKey = issue.atKey && index === issue.segments.length - 1;
+      offset = (onKey ? startOf(pair.key) : (startOf(pair.value) ?? startOf(pair.key))) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      if (node === undefined) break;
+      offset = startOf(node) ?? offset;
+    } else {
+      break;
+    }
+  }
+  return offset;
+};
+
+const lineAndColumn = (lineCounter: LineCounter, offset: number): string => {
+  const { line, col } = lineCounter.linePos(offset);
+  return `line ${line}, column ${col}`;
+};
+
+/**
+ * Parses a policy file (YAML 1.2; JSON is YAML too) and validates it. `source` names the file in
+ * errors. Throws `ValidationError` listing every problem, each with its dotted path and line; nothing
+ * partial is ever returned.
+ */
+export const parsePolicy = (text: string, source: string = DEFAULT_SUBJECT): Policy => {
+  const lineCounter = new LineCounter();
+  // YAML 1.2 core schema: `no`, `on` and dates stay strings; merge keys (`<<: *base`) let families share blocks.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  const yamlProblems = [...doc.errors, ...doc.warnings];
+  if (yamlProblems.length > 0) {
+    throw new ValidationError(
+      source,
+      yamlProblems.map((problem) => ({
+        path: '',
+        message: `YAML ${problem.name === 'YAMLWarning' ? 'problem' : 'syntax error'} at ${lineAndColumn(lineCounter, problem.pos[0])}: ${problem.message}`,
+      })),
+    );
+  }
+  if (doc.contents === null) {
+    throw new ValidationError(source, [
+      { path: '', message: `the file is empty; expected an ${POLICY_API_VERSION} policy` },
+    ]);
+  }
+  let input: unknown;
+  try {
+    input = doc.toJS({ maxAliasCount: 100 });
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new ValidationError(source, [{ path: '', message: `YAML could not be read: ${message}` }], {
+      cause,
+    });
+  }
+  const result = check(input);
+  if (result.ok) return result.policy;
+  const placed = result.issues.map((issue) => ({ issue, offset: locate(doc, issue) }));
+  // In file order, so the list reads alongside the file; sort is stable for issues at one place.
+  placed.sort((a, b) => (a.offset ?? -1) - (b.offset ?? -1));
+  throw new ValidationError(
+    source,
+    placed.map(({ issue, offset }) => ({
+      path: dotted(issue.segments),
+      message:
+        offset === undefined ? issue.message : `${issue.message} (${lineAndColumn(lineCounter, offset)})`,
+    })),
+  );
+};
