@@ -11,4 +11,7 @@ module.exports = {
   // middy 5+ ships ESM only; let swc turn it into CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   maxWorkers: 2,
+  // DynamoDB Local, once per run; its endpoint reaches the workers as AMI_LIFECYCLE_DYNAMODB_ENDPOINT.
+  globalSetup: '<rootDir>/tests/support/global-setup.ts',
+  globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
 };

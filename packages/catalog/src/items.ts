@@ -1,0 +1,265 @@
+import {
+  type AuditRecord,
+  auditRecordSchema,
+  type Channel,
+  channelSchema,
+  type Hold,
+  holdSchema,
+  type Image,
+  imageDecisionSchema,
+  imageSchema,
+  isoTimestampSchema,
+  type RetentionPlan,
+  retentionPlanSchema,
+  type StoredFamilyConfig,
+} from '@ami-lifecycle/core';
+import { z } from 'zod';
+import { CorruptItemError } from './errors';
+import {
+  amiPointerKeys,
+  auditKey,
+  channelHistoryKey,
+  channelKey,
+  configKey,
+  currentConfigKey,
+  holdKeys,
+  imageKeys,
+  KEY_ATTRIBUTES,
+  planDecisionKey,
+  planSummaryKeys,
+  type TableKey,
+} from './keys';
+
+/**
+ * Items are the domain object's fields plus their keys and an `entity` tag. Reading strips those and
+ * parses the rest with the core schema, so a malformed item is named rather than passed on.
+ */
+export type Item = Record<string, unknown>;
+
+const META_ATTRIBUTES = new Set<string>([...KEY_ATTRIBUTES, 'entity']);
+
+/** lib-dynamodb refuses `undefined` unless the client was built to drop it; we never depend on that. */
+export const withoutUndefined = <T>(value: T): T => {
+  if (Array.isArray(value)) return value.map(withoutUndefined) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, withoutUndefined(v)]),
+    ) as T;
+  }
+  return value;
+};
+
+const keyOf = (item: Item): TableKey => ({
+  PK: typeof item.PK === 'string' ? item.PK : '(missing PK)',
+  SK: typeof item.SK === 'string' ? item.SK : '(missing SK)',
+});
+
+const issuesOf = (error: z.ZodError) =>
+  error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+
+/** Parses `item` without its meta attributes (and `extra` ones) with `schema`, or throws `CorruptItemError`. */
+export const parseItem = <S extends z.ZodType>(
+  schema: S,
+  item: Item,
+  extra: readonly string[] = [],
+): z.infer<S> => {
+  const body = Object.fromEntries(
+    Object.entries(item).filter(([k]) => !META_ATTRIBUTES.has(k) && !extra.includes(k)),
+  );
+  const result = schema.safeParse(body);
+  if (!result.success) throw new CorruptItemError(keyOf(item), issuesOf(result.error));
+  return result.data;
+};
+
+/** Keys derived from an item's fields must equal the stored ones, or indexes would lie about it. */
+const assertKeys = (item: Item, expected: Record<string, string | undefined>): void => {
+  const issues = KEY_ATTRIBUTES.filter((a) => item[a] !== expected[a]).map((a) => ({
+    path: a,
+    message: `expected ${expected[a] ?? '(absent)'}, found ${String(item[a] ?? '(absent)')}`,
+  }));
+  if (issues.length > 0) throw new CorruptItemError(keyOf(item), issues);
+};
+
+// ---- images -----------------------------------------------------------------------------------------
+
+export const imageToItem = (image: Image): Item => ({
+  ...withoutUndefined(image),
+  ...imageKeys(image),
+  entity: 'image',
+});
+
+export const itemToImage = (item: Item): Image => {
+  const image = parseItem(imageSchema, item);
+  assertKeys(item, { ...imageKeys(image) });
+  return image;
+};
+
+const amiPointerSchema = z.strictObject({
+  family: z.string().min(1),
+  version: z.string().min(1),
+  region: z.string().min(1),
+  amiId: z.string().min(1),
+});
+export type AmiPointer = z.infer<typeof amiPointerSchema>;
+
+export const amiPointerToItem = (image: Image, region: string, amiId: string): Item => ({
+  ...amiPointerKeys(image, region, amiId),
+  entity: 'ami-pointer',
+  family: image.family,
+  version: image.version,
+  region,
+  amiId,
+});
+
+export const itemToAmiPointer = (item: Item): AmiPointer => parseItem(amiPointerSchema, item);
+
+// ---- family configs ---------------------------------------------------------------------------------
+
+/** Config is policy as code (JSON-shaped); it is stored as JSON text so it round-trips exactly. */
+const configItemSchema = z.strictObject({
+  family: z.string().min(1),
+  version: z.number().int().positive(),
+  configJson: z.string(),
+  storedAt: isoTimestampSchema,
+  storedBy: z.string().min(1),
+});
+
+export const configToItems = (stored: StoredFamilyConfig): { version: Item; current: Item } => {
+  const body = {
+    entity: 'family-config',
+    family: stored.family,
+    version: stored.version,
+    configJson: JSON.stringify(stored.config),
+    storedAt: stored.storedAt,
+    storedBy: stored.storedBy,
+  };
+  return {
+    version: { ...body, ...configKey(stored.family, stored.version) },
+    current: { ...body, ...currentConfigKey(stored.family) },
+  };
+};
+
+export const itemToConfig = (item: Item): StoredFamilyConfig => {
+  const { configJson, ...rest } = parseItem(configItemSchema, item);
+  try {
+    return { ...rest, config: JSON.parse(configJson) as unknown };
+  } catch (error) {
+    throw new CorruptItemError(keyOf(item), [{ path: 'configJson', message: 'is not JSON' }], {
+      cause: error,
+    });
+  }
+};
+
+// ---- channels ----------------------------------------------------------------------------------------
+
+export const channelToItems = (channel: Channel): { current: Item; history: Item } => ({
+  current: { ...channel, ...channelKey(channel.family, channel.name), entity: 'channel' },
+  history: {
+    ...channel,
+    ...channelHistoryKey(channel.family, channel.name, channel.revision),
+    entity: 'channel-history',
+  },
+});
+
+export const itemToChannel = (item: Item): Channel => parseItem(channelSchema, item);
+
+// ---- holds ---------------------------------------------------------------------------------------------
+
+/** `releasedBy` has no field in core's hold schema yet; the item keeps it for the record. */
+export const holdToItem = (hold: Hold, releasedBy?: string): Item =>
+  withoutUndefined({ ...hold, ...holdKeys(hold), entity: 'hold', releasedBy });
+
+export const itemToHold = (item: Item): Hold => {
+  const hold = parseItem(holdSchema, item, ['releasedBy']);
+  assertKeys(item, { ...holdKeys(hold) });
+  return hold;
+};
+
+// ---- audit ---------------------------------------------------------------------------------------------
+
+export const auditToItem = (record: AuditRecord, channel?: { name: string; revision: number }): Item => ({
+  ...withoutUndefined(record),
+  ...auditKey(record, channel),
+  entity: 'audit',
+});
+
+export const itemToAudit = (item: Item): AuditRecord => parseItem(auditRecordSchema, item);
+
+// ---- plans ---------------------------------------------------------------------------------------------
+
+const planSummarySchema = retentionPlanSchema.omit({ decisions: true, actions: true }).extend({
+  decisionCount: z.number().int().nonnegative(),
+  actionCount: z.number().int().nonnegative(),
+});
+export type PlanSummary = z.infer<typeof planSummarySchema>;
+
+const planDecisionItemSchema = z.strictObject({
+  index: z.number().int().nonnegative(),
+  decision: imageDecisionSchema,
+  actionIndex: z.number().int().nonnegative().optional(),
+  action: imageDecisionSchema.optional(),
+});
+export type PlanDecisionItem = z.infer<typeof planDecisionItemSchema>;
+
+/**
+ * A plan is one summary item plus one item per decision (a plan of thousands of images would not fit in
+ * one 400 KB item). An action rides on the item of its image's decision, with its own position. The diff
+ * stays on the summary: it lists what changed since the last sweep, a small part of the decisions.
+ */
+export const planToItems = (plan: RetentionPlan): { summary: Item; decisions: Item[] } => {
+  const { decisions, actions, ...rest } = plan;
+  const actionByImage = new Map(
+    actions.map((action, actionIndex) => [`${action.family}@${action.version}`, { action, actionIndex }]),
+  );
+  return {
+    summary: {
+      ...withoutUndefined(rest),
+      decisionCount: decisions.length,
+      actionCount: actions.length,
+      ...planSummaryKeys(plan),
+      entity: 'plan-summary',
+    },
+    decisions: decisions.map((decision, index) => ({
+      ...withoutUndefined({
+        index,
+        decision,
+        ...actionByImage.get(`${decision.family}@${decision.version}`),
+      }),
+      ...planDecisionKey(plan.sweepId, decision),
+      entity: 'plan-decision',
+    })),
+  };
+};
+
+export const itemToPlanSummary = (item: Item): PlanSummary => parseItem(planSummarySchema, item);
+
+export const itemToPlanDecision = (item: Item): PlanDecisionItem => parseItem(planDecisionItemSchema, item);
+
+/** Puts a plan back together from its items, checking that none went missing. */
+export const assemblePlan = (summaryItem: Item, decisionItems: readonly Item[]): RetentionPlan => {
+  const { decisionCount, actionCount, ...summary } = itemToPlanSummary(summaryItem);
+  const parts = decisionItems.map(itemToPlanDecision);
+  const decisions = [...parts].sort((a, b) => a.index - b.index);
+  const actions = parts
+    .flatMap((p) => (p.action === undefined ? [] : [{ action: p.action, at: p.actionIndex ?? -1 }]))
+    .sort((a, b) => a.at - b.at);
+  const issues = [
+    ...(decisions.length === decisionCount && decisions.every((d, i) => d.index === i)
+      ? []
+      : [
+          {
+            path: 'decisionCount',
+            message: `expected decisions 0..${decisionCount - 1}, found ${decisions.length}`,
+          },
+        ]),
+    ...(actions.length === actionCount && actions.every((a, i) => a.at === i)
+      ? []
+      : [
+          { path: 'actionCount', message: `expected actions 0..${actionCount - 1}, found ${actions.length}` },
+        ]),
+  ];
+  if (issues.length > 0) throw new CorruptItemError(keyOf(summaryItem), issues);
+  return { ...summary, decisions: decisions.map((d) => d.decision), actions: actions.map((a) => a.action) };
+};

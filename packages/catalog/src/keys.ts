@@ -1,0 +1,327 @@
+/**
+ * The single-table keys of DESIGN 6, built and parsed here and nowhere else.
+ *
+ * | entity            | PK                          | SK                                   | GSI1 PK / SK                    | GSI2 PK / SK                             |
+ * | ----------------- | --------------------------- | ------------------------------------ | ------------------------------- | ---------------------------------------- |
+ * | family config     | `FAMILY#<family>`           | `CONFIG#v<n, 10 digits>`, `CONFIG#current` |                           |                                          |
+ * | image             | `FAMILY#<family>`           | `IMAGE#<version>`                    |                                 | `STATE#<state>` / `<family>#<createdAt>#<version>`  |
+ * | AMI pointer       | `FAMILY#<family>`           | `AMIREF#<version>#<region>`          | `AMI#<amiId>` / `REGION#<region>` | `REGION#<region>` / `<family>#<createdAt>#<version>` |
+ * | channel           | `FAMILY#<family>`           | `CHANNEL#<name>`                     |                                 |                                          |
+ * | channel history   | `FAMILY#<family>`           | `CHANHIST#<name>#<revision, 10 digits>` |                              |                                          |
+ * | hold              | `HOLD#<id>`                 | `HOLD`                               | `TARGET#<family or family@version>` / `HOLD#<id>` (unreleased only) |  |
+ * | audit             | `AUDIT#<family>#<version>`  | `<at>#<seq, 10 digits>[#CHANNEL#<name>#<revision>]` |                  |                                          |
+ * | plan              | `PLAN#<sweepId>`            | `SUMMARY`, `DECISION#<family>@<version>` | `PLANS` / `<generatedAt>#<sweepId>` (summary) |                      |
+ *
+ * Decisions, and why they depart from the letter of DESIGN 6:
+ * - An image has one AMI id per region but an item carries one GSI1 key, so every region's AMI id gets
+ *   its own small pointer item, written in the same transaction as the image change. The pointers also
+ *   carry the region index (GSI2 `REGION#<region>`), so `listImagesByRegion` is a query too (no Scan).
+ *   Pointers and channel history live under their own SK prefixes (`AMIREF#`, `CHANHIST#`) rather than
+ *   under `IMAGE#<version>#...` / `CHANNEL#<name>#...`: then `begins_with(SK, 'IMAGE#')` and
+ *   `begins_with(SK, 'CHANNEL#')` return exactly images and current channels, pages stay full, and
+ *   listing channels does not read their whole history.
+ * - Index sort keys end in a unique part (`#<version>`, `#<sweepId>`) so equal timestamps still give
+ *   one deterministic order, and the in-memory twin can reproduce it exactly.
+ * - Timestamps in keys are normalised to UTC `toISOString()` so that string order is time order
+ *   whatever offset the caller used; the items keep the caller's text.
+ * - Released holds drop their GSI1 key (a sparse index): listing a target's holds returns the holds
+ *   still in force, while `getHold` keeps the released record.
+ * - No key part may contain `#` (the separator), so every key parses back without ambiguity.
+ */
+import { InvalidKeyError } from './errors';
+
+export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'] as const;
+export type KeyAttribute = (typeof KEY_ATTRIBUTES)[number];
+export type IndexName = 'GSI1' | 'GSI2';
+
+export interface TableKey {
+  PK: string;
+  SK: string;
+}
+export interface Gsi1Key {
+  GSI1PK: string;
+  GSI1SK: string;
+}
+export interface Gsi2Key {
+  GSI2PK: string;
+  GSI2SK: string;
+}
+
+export const PREFIX = {
+  family: 'FAMILY#',
+  configVersion: 'CONFIG#v',
+  image: 'IMAGE#',
+  amiPointer: 'AMIREF#',
+  channel: 'CHANNEL#',
+  channelHistory: 'CHANHIST#',
+  hold: 'HOLD#',
+  holdTarget: 'TARGET#',
+  audit: 'AUDIT#',
+  plan: 'PLAN#',
+  planDecision: 'DECISION#',
+  state: 'STATE#',
+  region: 'REGION#',
+  ami: 'AMI#',
+} as const;
+export const CONFIG_CURRENT_SK = 'CONFIG#current';
+export const HOLD_SK = 'HOLD';
+export const PLAN_SUMMARY_SK = 'SUMMARY';
+export const PLANS_GSI1PK = 'PLANS';
+
+/** Widths of zero-padded numbers: 10 digits sort correctly up to 9,999,999,999. */
+const NUMBER_WIDTH = 10;
+
+const part = (value: string, what: string): string => {
+  if (value.length === 0) throw new InvalidKeyError(`${what} must not be empty to be part of a key`);
+  if (value.includes('#')) {
+    throw new InvalidKeyError(`${what} '${value}' cannot be part of a key: '#' separates key parts`);
+  }
+  return value;
+};
+
+export const padNumber = (n: number, what: string): string => {
+  if (!Number.isSafeInteger(n) || n < 0 || String(n).length > NUMBER_WIDTH) {
+    throw new InvalidKeyError(`${what} ${n} must be an integer between 0 and ${'9'.repeat(NUMBER_WIDTH)}`);
+  }
+  return String(n).padStart(NUMBER_WIDTH, '0');
+};
+
+const parseNumber = (text: string, what: string): number => {
+  if (!/^\d{10}$/.test(text)) {
+    throw new InvalidKeyError(`${what} '${text}' is not a ${NUMBER_WIDTH}-digit number`);
+  }
+  return Number(text);
+};
+
+/** UTC `toISOString()` of a timestamp, so keys sort by time whatever offset the caller wrote. */
+export const sortableTimestamp = (at: string): string => {
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) throw new InvalidKeyError(`timestamp '${at}' is not a date`);
+  return new Date(ms).toISOString();
+};
+
+// ---- builders -------------------------------------------------------------------------------------
+
+export const familyPk = (family: string): string => `${PREFIX.family}${part(family, 'family')}`;
+
+export const configKey = (family: string, version: number): TableKey => ({
+  PK: familyPk(family),
+  SK: `${PREFIX.configVersion}${padNumber(version, 'config version')}`,
+});
+
+export const currentConfigKey = (family: string): TableKey => ({
+  PK: familyPk(family),
+  SK: CONFIG_CURRENT_SK,
+});
+
+export const imageTableKey = (family: string, version: string): TableKey => ({
+  PK: familyPk(family),
+  SK: `${PREFIX.image}${part(version, 'version')}`,
+});
+
+const familyCreatedSk = (image: { family: string; version: string; createdAt: string }): string =>
+  `${part(image.family, 'family')}#${sortableTimestamp(image.createdAt)}#${part(image.version, 'version')}`;
+
+export const stateGsiPk = (state: string): string => `${PREFIX.state}${part(state, 'state')}`;
+export const regionGsiPk = (region: string): string => `${PREFIX.region}${part(region, 'region')}`;
+export const amiGsiPk = (amiId: string): string => `${PREFIX.ami}${part(amiId, 'AMI id')}`;
+
+/** The keys of an image item: its table key and its place in the by-state index. */
+export const imageKeys = (image: {
+  family: string;
+  version: string;
+  state: string;
+  createdAt: string;
+}): TableKey & Gsi2Key => ({
+  ...imageTableKey(image.family, image.version),
+  GSI2PK: stateGsiPk(image.state),
+  GSI2SK: familyCreatedSk(image),
+});
+
+/** The keys of the pointer item that makes one region's AMI id of an image findable. */
+export const amiPointerKeys = (
+  image: { family: string; version: string; createdAt: string },
+  region: string,
+  amiId: string,
+): TableKey & Gsi1Key & Gsi2Key => ({
+  PK: familyPk(image.family),
+  SK: `${PREFIX.amiPointer}${part(image.version, 'version')}#${part(region, 'region')}`,
+  GSI1PK: amiGsiPk(amiId),
+  GSI1SK: `${PREFIX.region}${region}`,
+  GSI2PK: regionGsiPk(region),
+  GSI2SK: familyCreatedSk(image),
+});
+
+export const channelKey = (family: string, name: string): TableKey => ({
+  PK: familyPk(family),
+  SK: `${PREFIX.channel}${part(name, 'channel')}`,
+});
+
+export const channelHistoryPrefix = (name: string): string =>
+  `${PREFIX.channelHistory}${part(name, 'channel')}#`;
+
+export const channelHistoryKey = (family: string, name: string, revision: number): TableKey => ({
+  PK: familyPk(family),
+  SK: `${channelHistoryPrefix(name)}${padNumber(revision, 'channel revision')}`,
+});
+
+export const holdTableKey = (id: string): TableKey => ({
+  PK: `${PREFIX.hold}${part(id, 'hold id')}`,
+  SK: HOLD_SK,
+});
+
+export const holdTargetGsiPk = (
+  target: { kind: 'family'; family: string } | { kind: 'image'; family: string; version: string },
+): string =>
+  target.kind === 'family'
+    ? `${PREFIX.holdTarget}${part(target.family, 'family')}`
+    : `${PREFIX.holdTarget}${part(target.family, 'family')}@${part(target.version, 'version')}`;
+
+/** A hold in force is listed under its target; a released one keeps only its table key. */
+export const holdKeys = (hold: {
+  id: string;
+  target: Parameters<typeof holdTargetGsiPk>[0];
+  releasedAt?: string | undefined;
+}): TableKey & Partial<Gsi1Key> =>
+  hold.releasedAt === undefined
+    ? { ...holdTableKey(hold.id), GSI1PK: holdTargetGsiPk(hold.target), GSI1SK: `${PREFIX.hold}${hold.id}` }
+    : holdTableKey(hold.id);
+
+export const auditPk = (family: string, version: string): string =>
+  `${PREFIX.audit}${part(family, 'family')}#${part(version, 'version')}`;
+
+/**
+ * `seq` is the image's `stateVersion` after the change, unique per image because every audited image
+ * change increments it under the lock. Channel moves do not change the image, so they add the
+ * channel revision (unique per channel) to the key instead.
+ */
+export const auditKey = (
+  record: { family: string; version: string; at: string; seq: number },
+  channel?: { name: string; revision: number },
+): TableKey => ({
+  PK: auditPk(record.family, record.version),
+  SK:
+    `${sortableTimestamp(record.at)}#${padNumber(record.seq, 'audit seq')}` +
+    (channel === undefined
+      ? ''
+      : `#${PREFIX.channel}${part(channel.name, 'channel')}#${padNumber(channel.revision, 'channel revision')}`),
+});
+
+export const planPk = (sweepId: string): string => `${PREFIX.plan}${part(sweepId, 'sweep id')}`;
+
+export const planSummaryKeys = (plan: { sweepId: string; generatedAt: string }): TableKey & Gsi1Key => ({
+  PK: planPk(plan.sweepId),
+  SK: PLAN_SUMMARY_SK,
+  GSI1PK: PLANS_GSI1PK,
+  GSI1SK: `${sortableTimestamp(plan.generatedAt)}#${plan.sweepId}`,
+});
+
+export const planDecisionKey = (sweepId: string, image: { family: string; version: string }): TableKey => ({
+  PK: planPk(sweepId),
+  SK: `${PREFIX.planDecision}${part(image.family, 'family')}@${part(image.version, 'version')}`,
+});
+
+// ---- parser ---------------------------------------------------------------------------------------
+
+export type ParsedKey =
+  | { entity: 'family-config'; family: string; version: number | 'current' }
+  | { entity: 'image'; family: string; version: string }
+  | { entity: 'ami-pointer'; family: string; version: string; region: string }
+  | { entity: 'channel'; family: string; name: string }
+  | { entity: 'channel-history'; family: string; name: string; revision: number }
+  | { entity: 'hold'; id: string }
+  | {
+      entity: 'audit';
+      family: string;
+      version: string;
+      at: string;
+      seq: number;
+      channel?: { name: string; revision: number };
+    }
+  | { entity: 'plan-summary'; sweepId: string }
+  | { entity: 'plan-decision'; sweepId: string; family: string; version: string };
+export type EntityName = ParsedKey['entity'];
+
+const rest = (text: string, prefix: string): string | undefined =>
+  text.startsWith(prefix) ? text.slice(prefix.length) : undefined;
+
+/** Splits `text` into exactly `n` non-empty `#`-separated parts, or undefined. */
+const split = (text: string, n: number): string[] | undefined => {
+  const parts = text.split('#');
+  return parts.length === n && parts.every((p) => p.length > 0) ? parts : undefined;
+};
+
+const parseFamilyItem = (family: string, sk: string): ParsedKey | undefined => {
+  if (sk === CONFIG_CURRENT_SK) return { entity: 'family-config', family, version: 'current' };
+  const configVersion = rest(sk, PREFIX.configVersion);
+  if (configVersion !== undefined) {
+    return { entity: 'family-config', family, version: parseNumber(configVersion, 'config version') };
+  }
+  const version = rest(sk, PREFIX.image);
+  if (version !== undefined) return split(version, 1) && { entity: 'image', family, version };
+  const pointer = rest(sk, PREFIX.amiPointer);
+  if (pointer !== undefined) {
+    const [v, region] = split(pointer, 2) ?? [];
+    return v && region ? { entity: 'ami-pointer', family, version: v, region } : undefined;
+  }
+  const channel = rest(sk, PREFIX.channel);
+  if (channel !== undefined) return split(channel, 1) && { entity: 'channel', family, name: channel };
+  const history = rest(sk, PREFIX.channelHistory);
+  if (history !== undefined) {
+    const [name, revision] = split(history, 2) ?? [];
+    return name && revision
+      ? { entity: 'channel-history', family, name, revision: parseNumber(revision, 'channel revision') }
+      : undefined;
+  }
+  return undefined;
+};
+
+const parseAuditSk = (family: string, version: string, sk: string): ParsedKey | undefined => {
+  const parts = sk.split('#');
+  const [at, seq, marker, name, revision] = parts;
+  if (at === undefined || seq === undefined || Number.isNaN(Date.parse(at))) return undefined;
+  const base = { entity: 'audit' as const, family, version, at, seq: parseNumber(seq, 'audit seq') };
+  if (parts.length === 2) return base;
+  if (parts.length === 5 && `${marker}#` === PREFIX.channel && name && revision) {
+    return { ...base, channel: { name, revision: parseNumber(revision, 'channel revision') } };
+  }
+  return undefined;
+};
+
+/** Parses any table key of the catalog back into what it names; throws `InvalidKeyError` otherwise. */
+export const parseKey = (key: TableKey): ParsedKey => {
+  const { PK, SK } = key;
+  const fail = (): never => {
+    throw new InvalidKeyError(`'${PK}' / '${SK}' is not a key of the catalog table`);
+  };
+  let parsed: ParsedKey | undefined;
+  const family = rest(PK, PREFIX.family);
+  const hold = rest(PK, PREFIX.hold);
+  const audit = rest(PK, PREFIX.audit);
+  const plan = rest(PK, PREFIX.plan);
+  if (family !== undefined) {
+    parsed = split(family, 1) && parseFamilyItem(family, SK);
+  } else if (hold !== undefined) {
+    parsed = split(hold, 1) && SK === HOLD_SK ? { entity: 'hold', id: hold } : undefined;
+  } else if (audit !== undefined) {
+    const [f, v] = split(audit, 2) ?? [];
+    parsed = f && v ? parseAuditSk(f, v, SK) : undefined;
+  } else if (plan !== undefined && split(plan, 1)) {
+    if (SK === PLAN_SUMMARY_SK) {
+      parsed = { entity: 'plan-summary', sweepId: plan };
+    } else {
+      const image = rest(SK, PREFIX.planDecision);
+      const at = image?.indexOf('@') ?? -1;
+      parsed =
+        image !== undefined && at > 0 && at < image.length - 1 && split(image, 1)
+          ? {
+              entity: 'plan-decision',
+              sweepId: plan,
+              family: image.slice(0, at),
+              version: image.slice(at + 1),
+            }
+          : undefined;
+    }
+  }
+  return parsed ?? fail();
+};

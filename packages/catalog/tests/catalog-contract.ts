@@ -1,0 +1,766 @@
+import {
+  ChannelConflictError,
+  ChannelTargetNotPublishedError,
+  ConfigVersionConflictError,
+  HoldAlreadyExistsError,
+  HoldNotFoundError,
+  ImageAlreadyExistsError,
+  ImageNotFoundError,
+  InvalidCursorError,
+  PlanAlreadyExistsError,
+  StaleImageError,
+  TransitionConflictError,
+} from '@ami-lifecycle/catalog';
+import {
+  type CatalogPort,
+  IllegalTransitionError,
+  type LifecycleState,
+  ValidationError,
+} from '@ami-lifecycle/core';
+import { aHold, allPages, amiId, anImage, aPlan, at, auditBy, publishImage, T0 } from './fixtures';
+
+const F = 'golden-al2023';
+const versionOf = (i: number) => `2025.03.${String(i).padStart(2, '0')}.1`;
+
+/**
+ * The behaviour every `CatalogPort` adapter must have. `makeCatalog` returns an empty catalog each time,
+ * so every test starts from nothing.
+ */
+export const describeCatalogContract = (name: string, makeCatalog: () => Promise<CatalogPort>): void => {
+  describe(`${name} (catalog contract)`, () => {
+    let catalog: CatalogPort;
+    beforeEach(async () => {
+      catalog = await makeCatalog();
+    });
+
+    describe('family configs', () => {
+      it('stores config versions and serves the current one', async () => {
+        const v1 = await catalog.putFamilyConfig(
+          F,
+          { keepLatest: 3 },
+          { expectedCurrent: null, at: at(0), by: 'alice' },
+        );
+        const v2 = await catalog.putFamilyConfig(
+          F,
+          { keepLatest: 5 },
+          { expectedCurrent: 1, at: at(1), by: 'bob' },
+        );
+
+        expect(v1).toEqual({
+          family: F,
+          version: 1,
+          config: { keepLatest: 3 },
+          storedAt: at(0),
+          storedBy: 'alice',
+        });
+        expect(v2.version).toBe(2);
+        expect(await catalog.getFamilyConfig(F)).toEqual(v2);
+        expect(await catalog.getFamilyConfig(F, 1)).toEqual(v1);
+        expect(await catalog.getFamilyConfig(F, 3)).toBeUndefined();
+        expect(await catalog.getFamilyConfig('payments-api')).toBeUndefined();
+      });
+
+      it('refuses an apply on a stale current version and stores nothing', async () => {
+        await catalog.putFamilyConfig(F, { v: 1 }, { expectedCurrent: null, at: at(0), by: 'alice' });
+        await catalog.putFamilyConfig(F, { v: 2 }, { expectedCurrent: 1, at: at(1), by: 'alice' });
+
+        const stale = catalog.putFamilyConfig(
+          F,
+          { v: 'stale' },
+          { expectedCurrent: 1, at: at(2), by: 'bob' },
+        );
+        const fresh = catalog.putFamilyConfig(
+          F,
+          { v: 'fresh' },
+          { expectedCurrent: null, at: at(2), by: 'bob' },
+        );
+
+        await expect(stale).rejects.toMatchObject({
+          name: 'ConfigVersionConflictError',
+          expectedCurrent: 1,
+          actualCurrent: 2,
+        });
+        await expect(fresh).rejects.toBeInstanceOf(ConfigVersionConflictError);
+        expect((await catalog.getFamilyConfig(F))?.config).toEqual({ v: 2 });
+        expect(await catalog.getFamilyConfig(F, 3)).toBeUndefined();
+      });
+
+      it('lets exactly one of two concurrent applies on the same version win', async () => {
+        await catalog.putFamilyConfig(F, { v: 1 }, { expectedCurrent: null, at: at(0), by: 'alice' });
+
+        const results = await Promise.allSettled([
+          catalog.putFamilyConfig(F, { v: 'a' }, { expectedCurrent: 1, at: at(1), by: 'a' }),
+          catalog.putFamilyConfig(F, { v: 'b' }, { expectedCurrent: 1, at: at(1), by: 'b' }),
+        ]);
+
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r) => r.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect(lost[0]?.reason).toBeInstanceOf(ConfigVersionConflictError);
+        expect(await catalog.getFamilyConfig(F)).toEqual(won[0]?.value);
+      });
+
+      it('pages through config versions oldest first, version 10 after version 9', async () => {
+        for (let v = 1; v <= 12; v += 1) {
+          await catalog.putFamilyConfig(
+            F,
+            { v },
+            { expectedCurrent: v === 1 ? null : v - 1, at: at(v), by: 'alice' },
+          );
+        }
+
+        const pages = await allPages((page) => catalog.listFamilyConfigVersions(F, page), 5);
+
+        expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
+        expect(pages.flat().map((c) => c.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      });
+    });
+
+    describe('images', () => {
+      it('creates an image and reads back an equal copy', async () => {
+        const image = anImage({ amiIds: { 'eu-west-1': amiId(1) }, snapshotIds: ['snap-1'], buildId: 'b-1' });
+
+        await catalog.createImage(image, auditBy());
+
+        expect(await catalog.getImage(image.family, image.version)).toEqual(image);
+        expect(await catalog.getImage(image.family, '1999.01.01.1')).toBeUndefined();
+      });
+
+      it('refuses to create an image that already exists and keeps the first', async () => {
+        const image = anImage({ buildId: 'first' });
+        await catalog.createImage(image, auditBy());
+
+        await expect(catalog.createImage({ ...image, buildId: 'second' }, auditBy())).rejects.toBeInstanceOf(
+          ImageAlreadyExistsError,
+        );
+        expect((await catalog.getImage(image.family, image.version))?.buildId).toBe('first');
+      });
+
+      it('refuses an invalid image, naming the bad field', async () => {
+        const bad = anImage({ amiIds: { 'eu-west-1': 'not-an-ami' } });
+
+        const error = await catalog.createImage(bad, auditBy()).catch((e: unknown) => e);
+
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).issues).toContainEqual(
+          expect.objectContaining({ path: 'amiIds.eu-west-1' }),
+        );
+        expect(await catalog.getImage(bad.family, bad.version)).toBeUndefined();
+      });
+
+      it('hands out copies: changing them changes nothing stored', async () => {
+        const image = anImage({ amiIds: { 'eu-west-1': amiId(1) } });
+        await catalog.createImage(image, auditBy());
+        image.amiIds['us-east-1'] = amiId(2);
+
+        const read = await catalog.getImage(image.family, image.version);
+        if (read === undefined) throw new Error('image missing');
+        read.amiIds['ap-south-1'] = amiId(3);
+
+        expect((await catalog.getImage(image.family, image.version))?.amiIds).toEqual({
+          'eu-west-1': amiId(1),
+        });
+      });
+    });
+
+    describe('queries', () => {
+      it("lists a family's images page by page, without gaps or repeats", async () => {
+        for (let i = 1; i <= 7; i += 1)
+          await catalog.createImage(anImage({ version: versionOf(i) }), auditBy());
+        await catalog.createImage(anImage({ family: 'payments-api', version: versionOf(1) }), auditBy());
+
+        const pages = await allPages((page) => catalog.listImagesByFamily(F, page), 3);
+
+        expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+        expect(pages.flat().map((i) => i.version)).toEqual([1, 2, 3, 4, 5, 6, 7].map(versionOf));
+      });
+
+      it('ends a page that exactly fills the limit without a cursor', async () => {
+        for (let i = 1; i <= 4; i += 1)
+          await catalog.createImage(anImage({ version: versionOf(i) }), auditBy());
+
+        const page = await catalog.listImagesByFamily(F, { limit: 4 });
+
+        expect(page.items).toHaveLength(4);
+        expect(page.cursor).toBeUndefined();
+      });
+
+      it('lists images by state page by page, and a transition moves an image between lists', async () => {
+        for (let i = 1; i <= 5; i += 1) {
+          await catalog.createImage(
+            anImage({ version: versionOf(i), state: 'built', createdAt: at(i) }),
+            auditBy(),
+          );
+        }
+        await catalog.createImage(
+          anImage({ family: 'payments-api', state: 'built', createdAt: at(0) }),
+          auditBy(),
+        );
+        await catalog.transitionImage({
+          family: F,
+          version: versionOf(2),
+          from: 'built',
+          to: 'inspecting',
+          expectedStateVersion: 0,
+          at: at(10),
+          audit: auditBy(),
+        });
+
+        const built = await allPages((page) => catalog.listImagesByState('built', page), 2);
+        const inspecting = await catalog.listImagesByState('inspecting');
+
+        expect(built.map((p) => p.length)).toEqual([2, 2, 1]);
+        expect(built.flat().map((i) => `${i.family}@${i.version}`)).toEqual([
+          `${F}@${versionOf(1)}`,
+          `${F}@${versionOf(3)}`,
+          `${F}@${versionOf(4)}`,
+          `${F}@${versionOf(5)}`,
+          `payments-api@${anImage().version}`,
+        ]);
+        expect(inspecting.items.map((i) => i.version)).toEqual([versionOf(2)]);
+        expect(inspecting.items[0]?.state).toBe('inspecting');
+      });
+
+      it('finds an image by the AMI id of each of its regions, including a copied region', async () => {
+        await catalog.createImage(
+          anImage({ state: 'approved', amiIds: { 'eu-west-1': amiId(1) } }),
+          auditBy(),
+        );
+        await catalog.createImage(
+          anImage({ version: versionOf(9), amiIds: { 'eu-west-1': amiId(9) } }),
+          auditBy(),
+        );
+        const published = await catalog.transitionImage({
+          family: F,
+          version: anImage().version,
+          from: 'approved',
+          to: 'published',
+          expectedStateVersion: 0,
+          at: at(5),
+          audit: auditBy(),
+          patch: { amiIds: { 'us-east-1': amiId(2) }, publishedAt: at(5) },
+        });
+
+        expect(published.amiIds).toEqual({ 'eu-west-1': amiId(1), 'us-east-1': amiId(2) });
+        expect(await catalog.findImagesByAmiId(amiId(1))).toEqual([published]);
+        expect(await catalog.findImagesByAmiId(amiId(2))).toEqual([published]);
+        expect(await catalog.findImagesByAmiId(amiId(3))).toEqual([]);
+      });
+
+      it('lists images by region page by page, copies included', async () => {
+        for (let i = 1; i <= 5; i += 1) {
+          await catalog.createImage(
+            anImage({
+              version: versionOf(i),
+              state: 'approved',
+              createdAt: at(i),
+              amiIds: { 'eu-west-1': amiId(i) },
+            }),
+            auditBy(),
+          );
+        }
+        for (const i of [2, 3, 5]) {
+          await catalog.updateImage(
+            F,
+            versionOf(i),
+            0,
+            { amiIds: { 'us-east-1': amiId(100 + i) } },
+            {
+              ...auditBy(),
+              at: at(10),
+              action: 'copy',
+            },
+          );
+        }
+
+        const home = await allPages((page) => catalog.listImagesByRegion('eu-west-1', page), 2);
+        const copies = await allPages((page) => catalog.listImagesByRegion('us-east-1', page), 2);
+
+        expect(home.flat().map((i) => i.version)).toEqual([1, 2, 3, 4, 5].map(versionOf));
+        expect(copies.map((p) => p.length)).toEqual([2, 1]);
+        expect(copies.flat().map((i) => i.version)).toEqual([2, 3, 5].map(versionOf));
+        expect(copies.flat()[0]?.amiIds).toEqual({ 'eu-west-1': amiId(2), 'us-east-1': amiId(102) });
+        expect((await catalog.listImagesByRegion('ap-south-1')).items).toEqual([]);
+      });
+
+      it('rejects a cursor it did not hand out for that query', async () => {
+        for (let i = 1; i <= 3; i += 1)
+          await catalog.createImage(anImage({ version: versionOf(i) }), auditBy());
+        const { cursor } = await catalog.listImagesByFamily(F, { limit: 1 });
+        if (cursor === undefined) throw new Error('expected a cursor');
+        const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+        const garbage = [
+          'not a cursor!',
+          Buffer.from('plain text').toString('base64url'),
+          encode([1, 2]),
+          encode({ PK: `FAMILY#${F}` }),
+          encode({ PK: `FAMILY#${F}`, SK: 'CHANNEL#latest' }),
+        ];
+
+        for (const bad of garbage) {
+          await expect(catalog.listImagesByFamily(F, { cursor: bad })).rejects.toBeInstanceOf(
+            InvalidCursorError,
+          );
+        }
+        await expect(catalog.listImagesByFamily('payments-api', { cursor })).rejects.toBeInstanceOf(
+          InvalidCursorError,
+        );
+        await expect(catalog.listAudit(F, versionOf(1), { cursor })).rejects.toBeInstanceOf(
+          InvalidCursorError,
+        );
+        await expect(catalog.listImagesByState('building', { cursor })).rejects.toBeInstanceOf(
+          InvalidCursorError,
+        );
+        expect((await catalog.listImagesByFamily(F, { cursor })).items.map((i) => i.version)).toEqual([
+          versionOf(2),
+          versionOf(3),
+        ]);
+      });
+
+      it('refuses a page size out of bounds', async () => {
+        await expect(catalog.listImagesByFamily(F, { limit: 0 })).rejects.toBeInstanceOf(ValidationError);
+        await expect(catalog.listImagesByFamily(F, { limit: 101 })).rejects.toBeInstanceOf(ValidationError);
+      });
+    });
+
+    describe('transitions', () => {
+      const inspecting = () => anImage({ state: 'inspecting', amiIds: { 'eu-west-1': amiId(1) } });
+
+      it('writes the new state, the patch and one audit record on a legal transition', async () => {
+        await catalog.createImage(inspecting(), auditBy('builder', 'image built'));
+
+        const approved = await catalog.transitionImage({
+          family: F,
+          version: inspecting().version,
+          from: 'inspecting',
+          to: 'approved',
+          expectedStateVersion: 0,
+          at: at(30),
+          audit: { actor: 'gate', reason: 'the gate passed', correlationId: 'c-42', policyVersion: 3 },
+          patch: { verdict: 'pass', approver: 'gate' },
+        });
+
+        expect(approved).toEqual({
+          ...inspecting(),
+          state: 'approved',
+          stateVersion: 1,
+          stateChangedAt: at(30),
+          verdict: 'pass',
+          approver: 'gate',
+        });
+        expect(await catalog.getImage(F, approved.version)).toEqual(approved);
+        const audit = await catalog.listAudit(F, approved.version);
+        expect(audit.items).toEqual([
+          {
+            family: F,
+            version: approved.version,
+            at: T0,
+            seq: 0,
+            action: 'create',
+            to: 'inspecting',
+            actor: 'builder',
+            reason: 'image built',
+            correlationId: 'corr-builder',
+          },
+          {
+            family: F,
+            version: approved.version,
+            at: at(30),
+            seq: 1,
+            action: 'transition',
+            from: 'inspecting',
+            to: 'approved',
+            actor: 'gate',
+            reason: 'the gate passed',
+            policyVersion: 3,
+            correlationId: 'c-42',
+          },
+        ]);
+      });
+
+      it('throws IllegalTransitionError on an illegal transition and writes nothing', async () => {
+        await catalog.createImage(inspecting(), auditBy());
+
+        await expect(
+          catalog.transitionImage({
+            family: F,
+            version: inspecting().version,
+            from: 'inspecting',
+            to: 'published',
+            expectedStateVersion: 0,
+            at: at(1),
+            audit: auditBy(),
+          }),
+        ).rejects.toBeInstanceOf(IllegalTransitionError);
+        expect(await catalog.getImage(F, inspecting().version)).toEqual(inspecting());
+        expect((await catalog.listAudit(F, inspecting().version)).items).toHaveLength(1);
+      });
+
+      it('throws TransitionConflictError on a stale stateVersion and writes nothing', async () => {
+        await catalog.createImage(inspecting(), auditBy());
+        await catalog.updateImage(
+          F,
+          inspecting().version,
+          0,
+          { vulnerable: true },
+          { ...auditBy(), at: at(1), action: 'flag' },
+        );
+
+        const error = await catalog
+          .transitionImage({
+            family: F,
+            version: inspecting().version,
+            from: 'inspecting',
+            to: 'approved',
+            expectedStateVersion: 0,
+            at: at(2),
+            audit: auditBy(),
+          })
+          .catch((e: unknown) => e);
+
+        expect(error).toBeInstanceOf(TransitionConflictError);
+        expect(error).toBeInstanceOf(StaleImageError);
+        expect(error).toMatchObject({
+          from: 'inspecting',
+          to: 'approved',
+          expected: { state: 'inspecting', stateVersion: 0 },
+          actual: { state: 'inspecting', stateVersion: 1 },
+        });
+        expect((await catalog.getImage(F, inspecting().version))?.state).toBe('inspecting');
+        expect((await catalog.listAudit(F, inspecting().version)).items).toHaveLength(2);
+      });
+
+      it('throws TransitionConflictError when the image is no longer in the from state', async () => {
+        await catalog.createImage(anImage({ state: 'rejected' }), auditBy());
+
+        await expect(
+          catalog.transitionImage({
+            family: F,
+            version: anImage().version,
+            from: 'approved',
+            to: 'published',
+            expectedStateVersion: 0,
+            at: at(1),
+            audit: auditBy(),
+          }),
+        ).rejects.toMatchObject({
+          name: 'TransitionConflictError',
+          actual: { state: 'rejected', stateVersion: 0 },
+        });
+      });
+
+      it('throws ImageNotFoundError for an image that does not exist', async () => {
+        await expect(
+          catalog.transitionImage({
+            family: F,
+            version: 'nope',
+            from: 'building',
+            to: 'built',
+            expectedStateVersion: 0,
+            at: at(1),
+            audit: auditBy(),
+          }),
+        ).rejects.toBeInstanceOf(ImageNotFoundError);
+        expect((await catalog.listAudit(F, 'nope')).items).toEqual([]);
+      });
+
+      it('updates fields that are not state under the lock, and audits the update', async () => {
+        await catalog.createImage(anImage({ state: 'published' }), auditBy());
+
+        const flagged = await catalog.updateImage(
+          F,
+          anImage().version,
+          0,
+          { vulnerable: true },
+          {
+            ...auditBy('inspector', 'CVE-2025-0001 is critical'),
+            at: at(3),
+            action: 'mark-vulnerable',
+          },
+        );
+        const stale = catalog.updateImage(
+          F,
+          anImage().version,
+          0,
+          { vulnerable: false },
+          {
+            ...auditBy(),
+            at: at(4),
+            action: 'clear-vulnerable',
+          },
+        );
+
+        expect(flagged).toMatchObject({
+          state: 'published',
+          stateVersion: 1,
+          vulnerable: true,
+          stateChangedAt: T0,
+        });
+        await expect(stale).rejects.toMatchObject({
+          name: 'StaleImageError',
+          expected: { stateVersion: 0 },
+          actual: { state: 'published', stateVersion: 1 },
+        });
+        expect(await catalog.getImage(F, anImage().version)).toEqual(flagged);
+        expect((await catalog.listAudit(F, anImage().version)).items.map((r) => [r.action, r.seq])).toEqual([
+          ['create', 0],
+          ['mark-vulnerable', 1],
+        ]);
+      });
+
+      it('refuses a patch of the state or the identity of an image', async () => {
+        await catalog.createImage(anImage({ state: 'published' }), auditBy());
+
+        await expect(
+          catalog.updateImage(
+            F,
+            anImage().version,
+            0,
+            { createdAt: at(9) },
+            { ...auditBy(), at: at(9), action: 'x' },
+          ),
+        ).rejects.toBeInstanceOf(ValidationError);
+        expect((await catalog.getImage(F, anImage().version))?.stateVersion).toBe(0);
+      });
+
+      it('lets exactly one of two concurrent transitions of one image win, 20 times over', async () => {
+        const races: [LifecycleState, LifecycleState, LifecycleState][] = [
+          ['published', 'deprecated', 'deprecated'],
+          ['inspecting', 'approved', 'rejected'],
+        ];
+        for (let round = 0; round < 20; round += 1) {
+          const [from, a, b] = races[round % races.length] as [
+            LifecycleState,
+            LifecycleState,
+            LifecycleState,
+          ];
+          const version = `2025.04.${String(round).padStart(2, '0')}.1`;
+          await catalog.createImage(anImage({ version, state: from }), auditBy());
+          const transition = (to: LifecycleState, actor: string) =>
+            catalog.transitionImage({
+              family: F,
+              version,
+              from,
+              to,
+              expectedStateVersion: 0,
+              at: at(round),
+              audit: auditBy(actor),
+            });
+
+          const results = await Promise.allSettled([transition(a, 'first'), transition(b, 'second')]);
+
+          const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+          const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+          expect(won).toHaveLength(1);
+          expect(lost).toHaveLength(1);
+          expect(lost[0]).toBeInstanceOf(TransitionConflictError);
+          expect(lost[0]).toMatchObject({ actual: { state: won[0]?.state, stateVersion: 1 } });
+          expect(await catalog.getImage(F, version)).toEqual(won[0]);
+          const audit = await catalog.listAudit(F, version);
+          expect(audit.items.map((r) => r.action)).toEqual(['create', 'transition']);
+          expect(audit.items[1]?.to).toBe(won[0]?.state);
+        }
+      });
+    });
+
+    describe('channels', () => {
+      it('moves channels on publish, keeps their history, and rolls back with setChannel', async () => {
+        const v1 = await publishImage(catalog, F, versionOf(1), {
+          when: at(1),
+          channels: ['latest', 'stable'],
+        });
+        await publishImage(catalog, F, versionOf(2), { when: at(2), channels: ['latest', 'stable'] });
+
+        const rolledBack = await catalog.setChannel(F, 'stable', v1.version, {
+          expectedRevision: 2,
+          at: at(3),
+          audit: auditBy('oncall', 'v2 breaks payments'),
+        });
+
+        expect(rolledBack).toEqual({
+          family: F,
+          name: 'stable',
+          version: versionOf(1),
+          updatedAt: at(3),
+          updatedBy: 'oncall',
+          revision: 3,
+        });
+        expect(await catalog.listChannels(F)).toEqual([
+          {
+            family: F,
+            name: 'latest',
+            version: versionOf(2),
+            updatedAt: at(2),
+            updatedBy: 'publisher',
+            revision: 2,
+          },
+          rolledBack,
+        ]);
+        const history = await allPages((page) => catalog.channelHistory(F, 'stable', page), 2);
+        expect(history.map((p) => p.length)).toEqual([2, 1]);
+        expect(history.flat().map((c) => [c.revision, c.version])).toEqual([
+          [3, versionOf(1)],
+          [2, versionOf(2)],
+          [1, versionOf(1)],
+        ]);
+        const audit = (await catalog.listAudit(F, versionOf(1))).items;
+        expect(audit.map((r) => r.action)).toEqual([
+          'create',
+          'transition',
+          'set-channel:latest',
+          'set-channel:stable',
+          'set-channel:stable',
+        ]);
+        expect(audit.at(-1)).toMatchObject({ actor: 'oncall', reason: 'v2 breaks payments', at: at(3) });
+      });
+
+      it('refuses to point a channel at an image that is not published, and writes nothing', async () => {
+        await publishImage(catalog, F, versionOf(1), { when: at(1), channels: ['stable'] });
+        await catalog.createImage(anImage({ version: versionOf(2), state: 'approved' }), auditBy());
+        const move = (version: string) =>
+          catalog.setChannel(F, 'stable', version, { expectedRevision: 1, at: at(2), audit: auditBy() });
+
+        await expect(move(versionOf(2))).rejects.toMatchObject({
+          name: 'ChannelTargetNotPublishedError',
+          actualState: 'approved',
+        });
+        await expect(move(versionOf(3))).rejects.toMatchObject({
+          name: 'ChannelTargetNotPublishedError',
+          actualState: undefined,
+        });
+        expect((await catalog.getChannel(F, 'stable'))?.version).toBe(versionOf(1));
+        expect((await catalog.channelHistory(F, 'stable')).items).toHaveLength(1);
+        expect((await catalog.listAudit(F, versionOf(2))).items).toHaveLength(1);
+      });
+
+      it('refuses to move channels with a transition that does not publish', async () => {
+        await catalog.createImage(anImage({ state: 'inspecting' }), auditBy());
+
+        await expect(
+          catalog.transitionImage({
+            family: F,
+            version: anImage().version,
+            from: 'inspecting',
+            to: 'approved',
+            expectedStateVersion: 0,
+            at: at(1),
+            audit: auditBy(),
+            moveChannels: ['latest'],
+          }),
+        ).rejects.toBeInstanceOf(ChannelTargetNotPublishedError);
+        expect((await catalog.getImage(F, anImage().version))?.state).toBe('inspecting');
+        expect(await catalog.getChannel(F, 'latest')).toBeUndefined();
+      });
+
+      it('refuses a channel move on a stale revision', async () => {
+        await publishImage(catalog, F, versionOf(1), { when: at(1), channels: ['stable'] });
+        await publishImage(catalog, F, versionOf(2), { when: at(2), channels: ['stable'] });
+
+        await expect(
+          catalog.setChannel(F, 'stable', versionOf(1), { expectedRevision: 1, at: at(3), audit: auditBy() }),
+        ).rejects.toMatchObject({ name: 'ChannelConflictError', expectedRevision: 1, actualRevision: 2 });
+        await expect(
+          catalog.setChannel(F, 'beta', versionOf(1), { expectedRevision: 1, at: at(3), audit: auditBy() }),
+        ).rejects.toBeInstanceOf(ChannelConflictError);
+        expect((await catalog.getChannel(F, 'stable'))?.version).toBe(versionOf(2));
+      });
+    });
+
+    describe('holds', () => {
+      it('puts, gets, lists by exact target, and releases holds', async () => {
+        const onFamily = aHold('h-family', { kind: 'family', family: F });
+        const onV1 = aHold(
+          'h-v1',
+          { kind: 'image', family: F, version: versionOf(1) },
+          { expiresAt: at(600) },
+        );
+        const onV2 = aHold('h-v2', { kind: 'image', family: F, version: versionOf(2) });
+        for (const hold of [onFamily, onV1, onV2]) await catalog.putHold(hold);
+
+        expect(await catalog.getHold('h-v1')).toEqual(onV1);
+        expect(await catalog.listHoldsForTarget({ kind: 'image', family: F, version: versionOf(1) })).toEqual(
+          [onV1],
+        );
+        expect(await catalog.listHoldsForTarget({ kind: 'family', family: F })).toEqual([onFamily]);
+
+        const released = await catalog.releaseHold('h-v1', at(60), 'legal@example.com');
+        const again = await catalog.releaseHold('h-v1', at(61), 'someone-else');
+
+        expect(released).toEqual({ ...onV1, releasedAt: at(60) });
+        expect(again).toEqual(released);
+        expect(await catalog.getHold('h-v1')).toEqual(released);
+        expect(await catalog.listHoldsForTarget({ kind: 'image', family: F, version: versionOf(1) })).toEqual(
+          [],
+        );
+        expect(await catalog.listHoldsForTarget({ kind: 'image', family: F, version: versionOf(2) })).toEqual(
+          [onV2],
+        );
+      });
+
+      it('refuses a second hold with the same id and the release of an unknown hold', async () => {
+        await catalog.putHold(aHold('h-1', { kind: 'family', family: F }));
+
+        await expect(
+          catalog.putHold(aHold('h-1', { kind: 'family', family: 'payments-api' })),
+        ).rejects.toBeInstanceOf(HoldAlreadyExistsError);
+        await expect(catalog.releaseHold('h-unknown', at(1), 'x')).rejects.toBeInstanceOf(HoldNotFoundError);
+        expect(await catalog.getHold('h-unknown')).toBeUndefined();
+        expect((await catalog.getHold('h-1'))?.target).toEqual({ kind: 'family', family: F });
+      });
+    });
+
+    describe('retention plans', () => {
+      it('saves a plan of more than 25 decisions and reads it back unchanged', async () => {
+        const plan = aPlan('sweep-big', at(0), 60);
+
+        await catalog.savePlan(plan);
+
+        expect(await catalog.getPlan('sweep-big')).toEqual(plan);
+        expect(await catalog.getPlan('sweep-none')).toBeUndefined();
+      });
+
+      it('lists plans newest first, page by page', async () => {
+        for (const [sweepId, minutes] of [
+          ['sweep-b', 20],
+          ['sweep-d', 40],
+          ['sweep-a', 10],
+          ['sweep-c', 30],
+        ] as const) {
+          await catalog.savePlan(aPlan(sweepId, at(minutes), 3));
+        }
+
+        const pages = await allPages((page) => catalog.listPlans(page), 3);
+
+        expect(pages.map((p) => p.length)).toEqual([3, 1]);
+        expect(pages.flat().map((p) => p.sweepId)).toEqual(['sweep-d', 'sweep-c', 'sweep-b', 'sweep-a']);
+        const { sweepId, generatedAt, guard, summary } = aPlan('sweep-d', at(40), 3);
+        expect(pages[0]?.[0]).toEqual({ sweepId, generatedAt, guard, summary });
+      });
+
+      it('saves a sweep once', async () => {
+        await catalog.savePlan(aPlan('sweep-1', at(0), 2));
+
+        await expect(catalog.savePlan(aPlan('sweep-1', at(5), 4))).rejects.toBeInstanceOf(
+          PlanAlreadyExistsError,
+        );
+        expect((await catalog.getPlan('sweep-1'))?.decisions).toHaveLength(2);
+      });
+
+      it('refuses a plan with an action on an image it did not decide on', async () => {
+        const plan = aPlan('sweep-x', at(0), 2);
+        const [decided] = plan.decisions;
+        if (decided === undefined) throw new Error('the fixture has decisions');
+        const orphan = { ...plan, actions: [{ ...decided, version: 'other' }] };
+
+        const error = await catalog.savePlan(orphan).catch((e: unknown) => e);
+
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).issues).toEqual([
+          { path: 'actions.0', message: `${F}@other has no decision` },
+        ]);
+        expect(await catalog.getPlan('sweep-x')).toBeUndefined();
+      });
+    });
+  });
+};

@@ -1,0 +1,133 @@
+import {
+  amiPointerKeys,
+  auditKey,
+  channelHistoryKey,
+  channelKey,
+  compareBytes,
+  configKey,
+  currentConfigKey,
+  holdKeys,
+  InvalidKeyError,
+  imageKeys,
+  parseKey,
+  planDecisionKey,
+  planSummaryKeys,
+  sortableTimestamp,
+} from '@ami-lifecycle/catalog';
+import fc from 'fast-check';
+
+const family = fc.stringMatching(/^[a-z][a-z0-9-]{1,20}$/);
+/** Versions are free text in the domain; anything without the separator must round-trip. */
+const version = fc.string({ minLength: 1, maxLength: 20 }).filter((v) => !v.includes('#'));
+const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/);
+const region = fc.constantFrom('eu-west-1', 'us-east-1', 'ap-southeast-2', 'us-gov-west-1');
+const timestamp = fc
+  .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
+const counter = fc.integer({ min: 0, max: 9_999_999_999 });
+
+describe('catalog keys', () => {
+  it('parses every key it builds back into what it names', () => {
+    fc.assert(
+      fc.property(family, version, name, region, timestamp, counter, (f, v, n, r, t, k) => {
+        expect(parseKey(configKey(f, k))).toEqual({ entity: 'family-config', family: f, version: k });
+        expect(parseKey(currentConfigKey(f))).toEqual({
+          entity: 'family-config',
+          family: f,
+          version: 'current',
+        });
+        expect(parseKey(imageKeys({ family: f, version: v, state: 'built', createdAt: t }))).toEqual({
+          entity: 'image',
+          family: f,
+          version: v,
+        });
+        expect(
+          parseKey(amiPointerKeys({ family: f, version: v, createdAt: t }, r, 'ami-0123456789abcdef0')),
+        ).toEqual({
+          entity: 'ami-pointer',
+          family: f,
+          version: v,
+          region: r,
+        });
+        expect(parseKey(channelKey(f, n))).toEqual({ entity: 'channel', family: f, name: n });
+        expect(parseKey(channelHistoryKey(f, n, k))).toEqual({
+          entity: 'channel-history',
+          family: f,
+          name: n,
+          revision: k,
+        });
+        expect(parseKey(holdKeys({ id: v, target: { kind: 'family', family: f } }))).toEqual({
+          entity: 'hold',
+          id: v,
+        });
+        expect(parseKey(auditKey({ family: f, version: v, at: t, seq: k }))).toEqual({
+          entity: 'audit',
+          family: f,
+          version: v,
+          at: t,
+          seq: k,
+        });
+        expect(
+          parseKey(auditKey({ family: f, version: v, at: t, seq: k }, { name: n, revision: k })),
+        ).toEqual({
+          entity: 'audit',
+          family: f,
+          version: v,
+          at: t,
+          seq: k,
+          channel: { name: n, revision: k },
+        });
+        expect(parseKey(planSummaryKeys({ sweepId: v, generatedAt: t }))).toEqual({
+          entity: 'plan-summary',
+          sweepId: v,
+        });
+        expect(parseKey(planDecisionKey(n, { family: f, version: v }))).toEqual({
+          entity: 'plan-decision',
+          sweepId: n,
+          family: f,
+          version: v,
+        });
+      }),
+    );
+  });
+
+  it('orders zero-padded numbers as numbers', () => {
+    fc.assert(
+      fc.property(counter, counter, (a, b) => {
+        const ka = configKey('golden-al2023', a).SK;
+        const kb = configKey('golden-al2023', b).SK;
+        expect(Math.sign(compareBytes(ka, kb))).toBe(Math.sign(a - b));
+      }),
+    );
+  });
+
+  it('orders timestamps in keys by time, whatever offset the caller wrote', () => {
+    expect(sortableTimestamp('2025-03-01T13:00:00+02:00')).toBe('2025-03-01T11:00:00.000Z');
+    expect(sortableTimestamp('2025-03-01T12:00:00Z') > sortableTimestamp('2025-03-01T13:00:00+02:00')).toBe(
+      true,
+    );
+  });
+
+  it('refuses a key part that holds the separator, an empty part or a number out of range', () => {
+    expect(() =>
+      imageKeys({ family: 'f-1', version: '1#2', state: 'built', createdAt: '2025-01-01T00:00:00Z' }),
+    ).toThrow(InvalidKeyError);
+    expect(() => channelKey('golden-al2023', '')).toThrow(InvalidKeyError);
+    expect(() => configKey('golden-al2023', -1)).toThrow(InvalidKeyError);
+    expect(() => configKey('golden-al2023', 10_000_000_000)).toThrow(InvalidKeyError);
+  });
+
+  it('refuses to parse what is not one of its keys', () => {
+    for (const key of [
+      { PK: 'USER#1', SK: 'PROFILE' },
+      { PK: 'FAMILY#f', SK: 'CONFIG#v12' },
+      { PK: 'FAMILY#f', SK: 'WIDGET#1' },
+      { PK: 'HOLD#1', SK: 'SUMMARY' },
+      { PK: 'AUDIT#f', SK: '2025-01-01T00:00:00.000Z#0000000001' },
+      { PK: 'AUDIT#f#v', SK: 'yesterday#0000000001' },
+      { PK: 'PLAN#s', SK: 'DECISION#no-at-sign' },
+    ]) {
+      expect(() => parseKey(key)).toThrow(InvalidKeyError);
+    }
+  });
+});

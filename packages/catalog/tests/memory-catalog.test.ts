@@ -1,0 +1,4 @@
+import { InMemoryCatalog } from '@ami-lifecycle/catalog';
+import { describeCatalogContract } from './catalog-contract';
+
+describeCatalogContract('InMemoryCatalog', async () => new InMemoryCatalog());
