@@ -90,8 +90,11 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
   for (const h of input.holds) {
     if (h.releasedAt !== undefined) continue;
     if (h.expiresAt !== undefined && Date.parse(h.expiresAt) <= nowMs) continue;
-    if (h.target.kind === 'family') heldFamilies.set(h.target.family, h);
-    else heldImages.set(imageKey(h.target), h);
+    // Several holds may cover one image; the lowest id speaks for them, so the plan is order-independent.
+    const [map, key] =
+      h.target.kind === 'family' ? [heldFamilies, h.target.family] : [heldImages, imageKey(h.target)];
+    const other = map.get(key);
+    if (!other || h.id < other.id) map.set(key, h);
   }
 
   const channelTargets = new Map<string, string>();
