@@ -1,0 +1,51 @@
+import { type AccountSpec, Accounts, type OrganizationSpec } from '../accounts';
+import { startEdge } from '../server';
+import { SimClock } from '../sim-clock';
+import type { CloudContext, CloudEvent, EmulatedService } from '../types';
+
+export const TEST_ACCOUNTS: AccountSpec[] = [
+  { id: '111111111111', name: 'tooling', organizationalUnitId: 'ou-root-tooling1' },
+  { id: '222222222222', name: 'workloads', organizationalUnitId: 'ou-root-workload' },
+  { id: '333333333333', name: 'outsider' },
+];
+export const TEST_ORGANIZATION: OrganizationSpec = {
+  id: 'o-testorg123',
+  managementAccountId: '111111111111',
+};
+
+/**
+ * A bare edge with the given services on a free port, for testing one emulator through the real SDK
+ * without the rest of the cloud. The clock stands still until the test advances it.
+ */
+export const startTestEdge = async (
+  makeServices: (ctx: CloudContext & { events: CloudEvent[] }) => EmulatedService[],
+  opts: { start?: string } = {},
+) => {
+  const ctx = {
+    clock: new SimClock(opts.start ?? '2026-03-01T00:00:00.000Z'),
+    accounts: new Accounts(TEST_ACCOUNTS, TEST_ORGANIZATION),
+    events: [] as CloudEvent[],
+  };
+  const services = makeServices(ctx);
+  const edge = await startEdge({
+    port: 0,
+    context: ctx,
+    services,
+    control: async () => ({ status: 404, body: { error: 'no control API in the test edge' } }),
+  });
+  return {
+    ...ctx,
+    services,
+    endpoint: edge.endpoint,
+    /** SDK client config for an account: keys the cloud did not issue act in the default account. */
+    clientConfig: {
+      endpoint: edge.endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    },
+    close: async () => {
+      ctx.clock.stop();
+      await edge.close();
+    },
+  };
+};
