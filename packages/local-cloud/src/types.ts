@@ -34,10 +34,21 @@ export interface EmulatedService {
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse;
 }
 
-/** What every service may use: the simulated clock and the modelled accounts. */
+/**
+ * What the fault injector tells services about work that finishes later on the simulated clock (an
+ * image that becomes `failed` instead of `available`, a command that fails): request-level faults
+ * (throttling, error rates, latency, crash points) are applied by the edge and never reach a service.
+ */
+export interface FaultView {
+  asyncFailure(service: string, operation: string): boolean;
+}
+
+/** What every service may use: the simulated clock, the modelled accounts, faults and the event sink. */
 export interface CloudContext {
   clock: SimClock;
   accounts: Accounts;
+  faults: FaultView;
+  events: EventSink;
 }
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';

@@ -18,13 +18,17 @@ export const TEST_ORGANIZATION: OrganizationSpec = {
  * without the rest of the cloud. The clock stands still until the test advances it.
  */
 export const startTestEdge = async (
-  makeServices: (ctx: CloudContext & { events: CloudEvent[] }) => EmulatedService[],
+  makeServices: (ctx: CloudContext) => EmulatedService[],
   opts: { start?: string } = {},
 ) => {
-  const ctx = {
+  const emitted: CloudEvent[] = [];
+  /** Operations whose asynchronous outcome fails while listed here: `ec2:CreateImage`. */
+  const asyncFailures = new Set<string>();
+  const ctx: CloudContext = {
     clock: new SimClock(opts.start ?? '2026-03-01T00:00:00.000Z'),
     accounts: new Accounts(TEST_ACCOUNTS, TEST_ORGANIZATION),
-    events: [] as CloudEvent[],
+    faults: { asyncFailure: (service, operation) => asyncFailures.has(`${service}:${operation}`) },
+    events: { emit: (e) => emitted.push(e) },
   };
   const services = makeServices(ctx);
   const edge = await startEdge({
@@ -35,6 +39,8 @@ export const startTestEdge = async (
   });
   return {
     ...ctx,
+    emitted,
+    asyncFailures,
     services,
     endpoint: edge.endpoint,
     /** SDK client config for an account: keys the cloud did not issue act in the default account. */
