@@ -36,3 +36,6 @@ export class ValidationError extends DomainError {
 
 /** A version string that does not follow the family's scheme. */
 export class InvalidVersionError extends DomainError {}
+
+/** A name that EC2 would refuse as an AMI name. */
+export class InvalidAmiNameError extends DomainError {}

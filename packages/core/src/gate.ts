@@ -58,14 +58,16 @@ export const evaluateGate = (input: {
   for (const f of input.findings) {
     if ((f.status ?? 'ACTIVE') !== 'ACTIVE') continue;
     if (gate.fixAvailableOnly && !f.fixAvailable) continue;
-    const waiver = (f.cve ? waiverById.get(f.cve) : undefined) ?? waiverById.get(f.id);
-    if (waiver) {
-      if (Date.parse(waiver.expiresAt) > nowMs) {
-        waived.push(f.id);
-        continue;
-      }
-      expired.add(waiver.id);
+    // A finding may be waived by its CVE or by its own id; any one still valid excuses it, and an
+    // expired one is reported only when nothing valid stands in for it.
+    const matching = [f.cve ? waiverById.get(f.cve) : undefined, waiverById.get(f.id)].filter(
+      (w) => w !== undefined,
+    );
+    if (matching.some((w) => Date.parse(w.expiresAt) > nowMs)) {
+      waived.push(f.id);
+      continue;
     }
+    for (const w of matching) expired.add(w.id);
     counted[f.severity]++;
   }
 

@@ -1,4 +1,4 @@
-import { InvalidVersionError } from './errors';
+import { InvalidAmiNameError, InvalidVersionError } from './errors';
 
 export type VersionScheme = 'calendar' | 'semver';
 export type SemverBump = 'major' | 'minor' | 'patch';
@@ -11,8 +11,14 @@ const parseCalendar = (v: string): [number, number, number, number] => {
   if (!m) throw new InvalidVersionError(`"${v}" is not a calendar version (YYYY.MM.DD.N)`);
   const [y, mo, d, n] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
   const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || n < 1) {
-    throw new InvalidVersionError(`"${v}" is not a calendar version: no such date, or a counter below 1`);
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
+    throw new InvalidVersionError(`"${v}" is not a calendar version: no such date`);
+  }
+  // No leading zero: `….01` and `….1` would compare equal yet name two AMIs.
+  if (n < 1 || m[4]!.startsWith('0')) {
+    throw new InvalidVersionError(
+      `"${v}" is not a calendar version: the counter is below 1 or has a leading zero`,
+    );
   }
   return [y, mo, d, n];
 };
@@ -78,7 +84,7 @@ const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
 export const amiName = (family: string, version: string): string => {
   const name = `${family}-${version}`;
   if (!AMI_NAME.test(name)) {
-    throw new InvalidVersionError(`AMI name "${name}" breaks EC2's rules (3-128 of A-Za-z0-9()[] ./-'@_)`);
+    throw new InvalidAmiNameError(`AMI name "${name}" breaks EC2's rules (3-128 of A-Za-z0-9()[] ./-'@_)`);
   }
   return name;
 };

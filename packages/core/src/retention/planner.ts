@@ -56,10 +56,66 @@ const isoDay = (ms: number): string => new Date(ms).toISOString();
 
 interface Work {
   image: Image;
-  key: string;
   createdMs: number;
   decision: Decision;
   reasons: Reason[];
+}
+
+/** family -> version -> value: two-level maps spare building a `family@version` string per lookup. */
+type ByImage<T> = Map<string, Map<string, T>>;
+const getIn = <T>(m: ByImage<T>, family: string, version: string): T | undefined =>
+  m.get(family)?.get(version);
+const setIn = <T>(m: ByImage<T>, family: string, version: string, value: T): void => {
+  let inner = m.get(family);
+  if (!inner) {
+    inner = new Map();
+    m.set(family, inner);
+  }
+  inner.set(version, value);
+};
+
+/**
+ * Reasons whose text depends only on the family's policy, built once per family: a million-image plan
+ * then shares a few hundred reason objects instead of allocating millions of identical ones.
+ */
+const familyReasons = (p: RetentionPolicy) =>
+  ({
+    withinKeepLatest: {
+      code: 'within-keep-latest',
+      message: `among the newest ${p.keepLatest} the family keeps`,
+    },
+    retainAtLeast: {
+      code: 'retain-at-least',
+      message: `past max age, but one of the newest ${p.retainAtLeast} the family always retains`,
+    },
+    expiredCount: {
+      code: 'expired-count',
+      message: `older than the newest ${p.keepLatest} the family keeps`,
+    },
+    expiredAge: { code: 'expired-age', message: `older than the family's max age of ${p.maxAgeDays} days` },
+    failed: {
+      code: 'failed-policy',
+      message: `rejected or failed for over ${p.failedRetireAfterDays} days`,
+    },
+    disableGrace: {
+      code: 'grace-elapsed',
+      message: `deprecated for over ${p.disableAfterDeprecatedDays} days`,
+    },
+    retireGrace: { code: 'grace-elapsed', message: `disabled for over ${p.retireAfterDisabledDays} days` },
+  }) satisfies Record<string, Reason>;
+type FamilyReasons = ReturnType<typeof familyReasons>;
+
+interface FamilyRules {
+  policy: RetentionPolicy;
+  reasons: FamilyReasons;
+}
+
+interface Protections {
+  nowMs: number;
+  usage: ReadonlyMap<string, UsageFact>;
+  heldFamilies: ReadonlyMap<string, Hold>;
+  heldImages: ByImage<Hold>;
+  channelTargets: ByImage<string>;
 }
 
 /**
@@ -71,7 +127,7 @@ interface Work {
  * whatever the policy says. Expired images move one stage per sweep: deprecate, then disable after the
  * deprecation grace, then retire after the disable grace. A tripped guard empties `actions`.
  *
- * Cost: one sort per family, everything else linear (O(N log N) overall).
+ * Cost: one sort per family, everything else linear (O(N log N) overall); see bench/RESULTS.md.
  */
 export const planRetention = (input: PlanInput): RetentionPlan => {
   const nowMs = input.now.getTime();
@@ -80,39 +136,47 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
       { path: 'now/inventoryAt', message: 'not a valid date' },
     ]);
   }
-  const policies = new Map(input.families.map((f) => [f.name, f.retention]));
+  const rules = new Map<string, FamilyRules>();
+  for (const f of input.families)
+    rules.set(f.name, { policy: f.retention, reasons: familyReasons(f.retention) });
 
   const usage = new Map<string, UsageFact>();
   for (const u of input.usage) usage.set(u.amiId, u);
 
   const heldFamilies = new Map<string, Hold>();
-  const heldImages = new Map<string, Hold>();
+  const heldImages: ByImage<Hold> = new Map();
   for (const h of input.holds) {
     if (h.releasedAt !== undefined) continue;
     if (h.expiresAt !== undefined && Date.parse(h.expiresAt) <= nowMs) continue;
     // Several holds may cover one image; the lowest id speaks for them, so the plan is order-independent.
-    const [map, key] =
-      h.target.kind === 'family' ? [heldFamilies, h.target.family] : [heldImages, imageKey(h.target)];
-    const other = map.get(key);
-    if (!other || h.id < other.id) map.set(key, h);
+    if (h.target.kind === 'family') {
+      const other = heldFamilies.get(h.target.family);
+      if (!other || h.id < other.id) heldFamilies.set(h.target.family, h);
+    } else {
+      const other = getIn(heldImages, h.target.family, h.target.version);
+      if (!other || h.id < other.id) setIn(heldImages, h.target.family, h.target.version, h);
+    }
   }
 
-  const channelTargets = new Map<string, string>();
-  for (const c of input.channels) channelTargets.set(imageKey(c), c.name);
+  const channelTargets: ByImage<string> = new Map();
+  for (const c of input.channels) setIn(channelTargets, c.family, c.version, c.name);
+  const protections: Protections = { nowMs, usage, heldFamilies, heldImages, channelTargets };
 
-  // Group by family; index by key for the lineage walk.
-  const byKey = new Map<string, Work>();
+  // Group by family; index by family and version for the lineage walk.
+  const index: ByImage<Work> = new Map();
   const byFamily = new Map<string, Work[]>();
   const duplicates: { path: string; message: string }[] = [];
   for (const image of input.images) {
     if (image.state === 'retired') continue;
-    const key = imageKey(image);
-    if (byKey.has(key)) {
-      duplicates.push({ path: `images[${key}]`, message: 'appears more than once in the inventory' });
+    if (getIn(index, image.family, image.version)) {
+      duplicates.push({
+        path: `images[${imageKey(image)}]`,
+        message: 'appears more than once in the inventory',
+      });
       continue;
     }
-    const w: Work = { image, key, createdMs: Date.parse(image.createdAt), decision: 'keep', reasons: [] };
-    byKey.set(key, w);
+    const w: Work = { image, createdMs: Date.parse(image.createdAt), decision: 'keep', reasons: [] };
+    setIn(index, image.family, image.version, w);
     const list = byFamily.get(image.family);
     if (list) list.push(w);
     else byFamily.set(image.family, [w]);
@@ -125,32 +189,32 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
     const works = byFamily.get(family)!;
     // Newest first; equal timestamps fall back to the version so the order is total and replayable.
     works.sort((a, b) => b.createdMs - a.createdMs || (a.image.version < b.image.version ? 1 : -1));
-    const policy = policies.get(family);
+    const familyRules = rules.get(family);
     let rank = 0;
     for (const w of works) {
-      proposeByPolicy(w, policy, PUBLISHED_LINE.has(w.image.state) ? rank++ : -1, nowMs);
-      applyNeverRules(w, policy, nowMs, usage, heldFamilies, heldImages, channelTargets);
+      proposeByPolicy(w, familyRules, PUBLISHED_LINE.has(w.image.state) ? rank++ : -1, nowMs);
+      applyNeverRules(w, familyRules?.policy, protections);
       ordered.push(w);
     }
   }
 
   // An image that stays (anything but retire) protects its whole ancestry: lineage must not break
   // under an image someone can still launch. Each ancestor is visited once.
-  const protectedKeys = new Set<string>();
+  const protectedImages: ByImage<true> = new Map();
   for (const w of ordered) {
     if (w.decision === 'retire') continue;
-    let parent = w.image.parent ? imageKey(w.image.parent) : undefined;
-    let child = w.key;
-    while (parent !== undefined && !protectedKeys.has(parent)) {
-      protectedKeys.add(parent);
-      const p = byKey.get(parent);
+    let child = w.image;
+    let parent = child.parent;
+    while (parent !== undefined && !getIn(protectedImages, parent.family, parent.version)) {
+      setIn(protectedImages, parent.family, parent.version, true);
+      const p = getIn(index, parent.family, parent.version);
       if (!p) break;
       if (p.decision !== 'keep') {
         p.decision = 'keep';
-        p.reasons.unshift({ code: 'parent-of-kept', message: `parent of ${child}, which stays` });
+        p.reasons.unshift({ code: 'parent-of-kept', message: `parent of ${imageKey(child)}, which stays` });
       }
-      child = parent;
-      parent = p.image.parent ? imageKey(p.image.parent) : undefined;
+      child = p.image;
+      parent = child.parent;
     }
   }
 
@@ -189,7 +253,7 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
   }
   for (const family of familyNames) {
     const n = retiresByFamily.get(family) ?? 0;
-    const cap = policies.get(family)?.maxRetirementsPerRun;
+    const cap = rules.get(family)?.policy.maxRetirementsPerRun;
     if (cap !== undefined && n > cap)
       guardReasons.push(`${n} retirements in ${family} exceed its limit of ${cap}`);
   }
@@ -209,124 +273,104 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
 };
 
 /** What the family's policy alone would do; `rank` is the position among published-line images. */
-const proposeByPolicy = (w: Work, policy: RetentionPolicy | undefined, rank: number, nowMs: number): void => {
+const proposeByPolicy = (w: Work, rules: FamilyRules | undefined, rank: number, nowMs: number): void => {
   const { image } = w;
   if (IN_PROGRESS.has(image.state)) {
     w.reasons.push(R.inProgress);
     return;
   }
-  if (!policy) {
+  if (!rules) {
     w.reasons.push(R.noPolicy);
     return;
   }
+  const { policy, reasons } = rules;
   const changedMs = Date.parse(image.stateChangedAt);
   if (image.state === 'rejected' || image.state === 'failed') {
     const due = changedMs + policy.failedRetireAfterDays * DAY_MS;
     if (due <= nowMs) {
       w.decision = 'retire';
-      w.reasons.push({
-        code: 'failed-policy',
-        message: `${image.state} for over ${policy.failedRetireAfterDays} days`,
-      });
+      w.reasons.push(reasons.failed);
     } else {
       w.reasons.push({ code: 'grace-pending', message: `${image.state}; retires from ${isoDay(due)}` });
     }
     return;
   }
   // published line
-  const ageDays = (nowMs - w.createdMs) / DAY_MS;
   let expired: Reason | undefined;
   if (rank >= policy.keepLatest) {
-    expired = {
-      code: 'expired-count',
-      message: `number ${rank + 1} by age; the family keeps ${policy.keepLatest}`,
-    };
-  } else if (policy.maxAgeDays !== undefined && ageDays > policy.maxAgeDays) {
-    if (rank >= policy.retainAtLeast) {
-      expired = {
-        code: 'expired-age',
-        message: `${Math.floor(ageDays)} days old; the limit is ${policy.maxAgeDays}`,
-      };
-    } else {
-      w.reasons.push({
-        code: 'retain-at-least',
-        message: `past max age, but one of the newest ${policy.retainAtLeast} the family always retains`,
-      });
+    expired = reasons.expiredCount;
+  } else if (policy.maxAgeDays !== undefined && nowMs - w.createdMs > policy.maxAgeDays * DAY_MS) {
+    if (rank < policy.retainAtLeast) {
+      w.reasons.push(reasons.retainAtLeast);
       return;
     }
+    expired = reasons.expiredAge;
   }
   if (!expired) {
-    w.reasons.push({
-      code: 'within-keep-latest',
-      message: `number ${rank + 1} of the newest ${policy.keepLatest}`,
-    });
+    w.reasons.push(reasons.withinKeepLatest);
     return;
   }
   w.reasons.push(expired);
   const next = NEXT_STAGE[image.state]!;
-  const grace =
+  const [grace, elapsed] =
     image.state === 'deprecated'
-      ? policy.disableAfterDeprecatedDays
+      ? [policy.disableAfterDeprecatedDays, reasons.disableGrace]
       : image.state === 'disabled'
-        ? policy.retireAfterDisabledDays
-        : 0;
+        ? [policy.retireAfterDisabledDays, reasons.retireGrace]
+        : [0, undefined];
   const due = changedMs + grace * DAY_MS;
   if (due <= nowMs) {
     w.decision = next;
-    if (grace > 0)
-      w.reasons.push({ code: 'grace-elapsed', message: `${image.state} for over ${grace} days` });
+    if (elapsed && grace > 0) w.reasons.push(elapsed);
   } else {
     w.reasons.push({ code: 'grace-pending', message: `${image.state}; may ${next} from ${isoDay(due)}` });
   }
 };
 
 /** The never-rules. Each one that applies is recorded; any of them turns a proposed action into keep. */
-const applyNeverRules = (
-  w: Work,
-  policy: RetentionPolicy | undefined,
-  nowMs: number,
-  usage: ReadonlyMap<string, UsageFact>,
-  heldFamilies: ReadonlyMap<string, Hold>,
-  heldImages: ReadonlyMap<string, Hold>,
-  channelTargets: ReadonlyMap<string, string>,
-): void => {
+const applyNeverRules = (w: Work, policy: RetentionPolicy | undefined, p: Protections): void => {
   const { image } = w;
-  const guards: Reason[] = [];
-  if (!image.managed) guards.push(R.notManaged);
-  const hold = heldImages.get(w.key) ?? heldFamilies.get(image.family);
-  if (hold) guards.push({ code: 'held', message: `held by ${hold.owner} (${hold.ticket}): ${hold.reason}` });
-  const channel = channelTargets.get(w.key);
-  if (channel !== undefined)
-    guards.push({ code: 'channel-target', message: `channel ${channel} points to it` });
+  // Allocated only when a rule applies: most images need none.
+  let guards: Reason[] | undefined;
+  const add = (r: Reason) => {
+    if (guards) guards.push(r);
+    else guards = [r];
+  };
+  if (!image.managed) add(R.notManaged);
+  const hold = getIn(p.heldImages, image.family, image.version) ?? p.heldFamilies.get(image.family);
+  if (hold) add({ code: 'held', message: `held by ${hold.owner} (${hold.ticket}): ${hold.reason}` });
+  const channel = getIn(p.channelTargets, image.family, image.version);
+  if (channel !== undefined) add({ code: 'channel-target', message: `channel ${channel} points to it` });
 
   // Grace defaults to 30 days when the family has no policy: the safe side of unknown.
-  const graceStart = nowMs - (policy?.inUseGraceDays ?? 30) * DAY_MS;
+  const graceStart = p.nowMs - (policy?.inUseGraceDays ?? 30) * DAY_MS;
   let unknown = false;
-  for (const amiId of Object.values(image.amiIds)) {
-    const u = usage.get(amiId);
+  for (const region in image.amiIds) {
+    const amiId = image.amiIds[region]!;
+    const u = p.usage.get(amiId);
     if (!u) {
       unknown = true;
       continue;
     }
     if (u.inUse) {
-      guards.push({
+      add({
         code: 'in-use',
         message: `${amiId} in use by ${u.references.join(', ') || 'an unnamed reference'}`,
       });
     } else if (u.lastSeenInUseAt !== undefined && Date.parse(u.lastSeenInUseAt) > graceStart) {
-      guards.push({
+      add({
         code: 'in-use',
         message: `${amiId} was in use at ${u.lastSeenInUseAt}, within the in-use grace`,
       });
     } else if (u.lastLaunchedAt !== undefined && Date.parse(u.lastLaunchedAt) > graceStart) {
-      guards.push({
+      add({
         code: 'in-use',
         message: `${amiId} was launched at ${u.lastLaunchedAt}, within the in-use grace`,
       });
     }
   }
-  if (unknown) guards.push(R.usageUnknown);
-  if (guards.length === 0) return;
+  if (unknown) add(R.usageUnknown);
+  if (!guards) return;
   w.decision = 'keep';
   w.reasons.unshift(...guards);
 };
@@ -336,23 +380,25 @@ export const diffPlans = (
   previous: readonly Pick<ImageDecision, 'family' | 'version' | 'decision'>[],
   current: readonly Pick<ImageDecision, 'family' | 'version' | 'decision'>[],
 ): RetentionPlan['diff'] => {
-  const before = new Map<string, Pick<ImageDecision, 'family' | 'version' | 'decision'>>();
-  for (const d of previous) before.set(imageKey(d), d);
+  const before: ByImage<Pick<ImageDecision, 'family' | 'version' | 'decision'>> = new Map();
+  for (const d of previous) setIn(before, d.family, d.version, d);
   const changed: PlanDiffEntry[] = [];
   const added: PlanDiffEntry[] = [];
   let unchanged = 0;
   for (const d of current) {
-    const key = imageKey(d);
-    const prev = before.get(key);
+    const inner = before.get(d.family);
+    const prev = inner?.get(d.version);
     if (!prev) added.push({ family: d.family, version: d.version, from: null, to: d.decision });
     else {
-      before.delete(key);
+      inner!.delete(d.version);
       if (prev.decision === d.decision) unchanged++;
       else changed.push({ family: d.family, version: d.version, from: prev.decision, to: d.decision });
     }
   }
   const removed: PlanDiffEntry[] = [];
-  for (const d of before.values())
-    removed.push({ family: d.family, version: d.version, from: d.decision, to: null });
+  for (const inner of before.values()) {
+    for (const d of inner.values())
+      removed.push({ family: d.family, version: d.version, from: d.decision, to: null });
+  }
   return { changed, added, removed, unchanged };
 };
