@@ -14,6 +14,10 @@ export interface PublicImageSpec {
   /** Package inventory of an instance launched from it: name -> version. */
   packages: Record<string, string>;
   creationDate: string;
+  /** `/dev/xvda` on Amazon Linux, `/dev/sda1` on Ubuntu, as their real AMIs name the root device. */
+  rootDeviceName?: string;
+  /** `v2.0` makes instances launched from it default to IMDSv2 (`HttpTokens=required`), as AL2023 AMIs do. */
+  imdsSupport?: 'v2.0';
 }
 
 const AL2023_PACKAGES = {
@@ -47,6 +51,8 @@ export const PUBLIC_IMAGES: readonly PublicImageSpec[] = [
     ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
     packages: AL2023_PACKAGES,
     creationDate: '2024-10-31T20:00:00.000Z',
+    rootDeviceName: '/dev/xvda',
+    imdsSupport: 'v2.0',
   },
   {
     name: 'al2023-ami-2023.6.20241031.0-kernel-6.1-arm64',
@@ -57,6 +63,8 @@ export const PUBLIC_IMAGES: readonly PublicImageSpec[] = [
     ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
     packages: AL2023_PACKAGES,
     creationDate: '2024-10-31T20:00:00.000Z',
+    rootDeviceName: '/dev/xvda',
+    imdsSupport: 'v2.0',
   },
   {
     name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20241109',
@@ -67,6 +75,7 @@ export const PUBLIC_IMAGES: readonly PublicImageSpec[] = [
     ssmParameter: '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
     packages: UBUNTU_PACKAGES,
     creationDate: '2024-11-09T10:00:00.000Z',
+    rootDeviceName: '/dev/sda1',
   },
 ];
 

@@ -1,0 +1,155 @@
+import type { AwsError } from '../../errors';
+import { parseQuery } from '../../protocols/query';
+import type {
+  CloudContext,
+  EmulatedService,
+  InstanceDirectory,
+  ServiceRequest,
+  ServiceResponse,
+} from '../../types';
+import { canAccessImage } from './access';
+import {
+  type Ec2ServiceOptions,
+  type Handler,
+  type OpContext,
+  type ResolvedEc2Options,
+  resolveOptions,
+} from './context';
+import { imageAttributeOperations } from './image-attributes';
+import { imageGovernanceOperations } from './image-governance';
+import { imageReferenceOperations } from './image-references';
+import { imageOperations } from './images';
+import { instanceDirectory } from './instance-lifecycle';
+import { instanceOperations } from './instances';
+import { launchTemplateOperations } from './launch-templates';
+import type { Ec2Image, Ec2Instance, Ec2Snapshot, LaunchTemplate } from './model';
+import { checkDryRun, ec2Error } from './params';
+import { snapshotOperations } from './snapshots';
+import { Ec2State, type ImageReferenceProvider } from './state';
+import { tagOperations } from './tags';
+import { ec2ErrorXml, ec2ResponseXml } from './xml';
+
+export type { Ec2ServiceOptions } from './context';
+export type { Ec2Image, Ec2Instance, Ec2Snapshot, ImageState, LaunchTemplate } from './model';
+export type { ImageReference, ImageReferenceProvider } from './state';
+
+const XML_HEADERS = { 'content-type': 'text/xml;charset=UTF-8' };
+
+/**
+ * The EC2 emulator: Query protocol in (form body, `Action=...`), EC2 XML out, EC2's error codes. State is
+ * kept per region with an owner on every resource, so accounts are isolated unless an image is shared.
+ */
+export class Ec2Service implements EmulatedService {
+  readonly signingName = 'ec2';
+  /** The instances, for SSM (commands, inventory) and Inspector (findings); they may change `packages`. */
+  readonly instances: InstanceDirectory;
+  private readonly state = new Ec2State();
+  private readonly options: ResolvedEc2Options;
+  private readonly handlers: Readonly<Record<string, Handler>>;
+  // `operation` and `handle` both need the parsed form; parse each request once.
+  private readonly parsed = new WeakMap<ServiceRequest, Map<string, string>>();
+
+  constructor(
+    private readonly ctx: CloudContext,
+    options: Ec2ServiceOptions = {},
+  ) {
+    this.options = resolveOptions(options);
+    this.instances = instanceDirectory(this.state);
+    this.handlers = {
+      ...instanceOperations,
+      ...imageOperations,
+      ...imageAttributeOperations,
+      ...imageGovernanceOperations,
+      ...imageReferenceOperations,
+      ...snapshotOperations,
+      ...tagOperations,
+      ...launchTemplateOperations,
+    };
+  }
+
+  operation(req: ServiceRequest): string {
+    return this.params(req).get('Action') ?? 'MissingAction';
+  }
+
+  async handle(req: ServiceRequest, operation: string): Promise<ServiceResponse> {
+    const params = this.params(req);
+    if (!params.get('Action'))
+      throw ec2Error('MissingAction', 'The request must contain the parameter Action');
+    const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
+    if (!handler)
+      throw ec2Error('InvalidAction', `The action ${operation} is not valid for this web service.`);
+    const op: OpContext = {
+      action: operation,
+      params,
+      accountId: req.principal.accountId,
+      principalArn: req.principal.arn,
+      region: req.region,
+      requestId: req.requestId,
+      store: this.state.region(req.region),
+      state: this.state,
+      cloud: this.ctx,
+      options: this.options,
+    };
+    const body = handler(op);
+    // Read-only handlers do not check DryRun themselves: reaching here means the request would succeed.
+    checkDryRun(params);
+    return { status: 200, headers: XML_HEADERS, body: ec2ResponseXml(operation, req.requestId, body) };
+  }
+
+  renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
+    return {
+      status: err.status,
+      headers: XML_HEADERS,
+      body: ec2ErrorXml(err.code, err.message, req.requestId),
+    };
+  }
+
+  /** The image as `accountId` may see it (own, public or shared), or undefined. */
+  getImage(accountId: string, region: string, imageId: string): Readonly<Ec2Image> | undefined {
+    const image = this.state.region(region).images.get(imageId);
+    return image && canAccessImage(image, accountId, this.ctx.accounts) ? image : undefined;
+  }
+
+  /** The images `accountId` owns in a region, deregistered ones excluded, in creation order. */
+  listImages(accountId: string, region: string): Readonly<Ec2Image>[] {
+    return [...this.state.region(region).images.values()]
+      .filter((i) => i.ownerId === accountId && i.state !== 'deregistered')
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  getInstance(accountId: string, region: string, instanceId: string): Readonly<Ec2Instance> | undefined {
+    return this.instances.find(accountId, region, instanceId) as Ec2Instance | undefined;
+  }
+
+  getSnapshot(accountId: string, region: string, snapshotId: string): Readonly<Ec2Snapshot> | undefined {
+    const s = this.state.region(region).snapshots.get(snapshotId);
+    return s && s.ownerId === accountId ? s : undefined;
+  }
+
+  getLaunchTemplate(
+    accountId: string,
+    region: string,
+    launchTemplateId: string,
+  ): Readonly<LaunchTemplate> | undefined {
+    const lt = this.state.region(region).launchTemplates.get(launchTemplateId);
+    return lt && lt.ownerId === accountId ? lt : undefined;
+  }
+
+  /**
+   * Lets another emulator answer DescribeImageReferences for a resource type it owns, e.g. SSM for
+   * `ssm:Parameter` (parameters of data type `aws:ec2:image`).
+   */
+  addImageReferenceProvider(resourceType: string, provider: ImageReferenceProvider): void {
+    this.state.referenceProviders.set(resourceType, provider);
+  }
+
+  private params(req: ServiceRequest): Map<string, string> {
+    let p = this.parsed.get(req);
+    if (!p) {
+      // The SDKs and the CLI POST a form; a GET carries the same parameters in the query string.
+      p = req.body.trim() !== '' ? parseQuery(req.body) : new Map(req.query);
+      this.parsed.set(req, p);
+    }
+    return p;
+  }
+}
