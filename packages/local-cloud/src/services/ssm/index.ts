@@ -1,0 +1,106 @@
+import { AwsError } from '../../errors';
+import { parseJsonBody } from '../../protocols/json';
+import type {
+  CloudContext,
+  EmulatedService,
+  InstanceDirectory,
+  ServiceRequest,
+  ServiceResponse,
+} from '../../types';
+import { CommandRunner } from './commands';
+import { type Caller, type ImageExists, ParameterStore } from './parameters';
+import type { Body } from './wire';
+
+export {
+  DEFAULT_DELIVERY_TIMEOUT_SECONDS,
+  DEFAULT_EXECUTION_TIMEOUT_SECONDS,
+  DELIVERY_SECONDS,
+  WATCH_SECONDS,
+} from './commands';
+export type { ImageExists } from './parameters';
+export { compareVersions, PACKAGE_REPOSITORIES, runScript, STEP_SECONDS } from './shell';
+
+export interface SsmServiceOptions {
+  /**
+   * Answers whether an AMI exists and is visible to an account in a region, for `aws:ec2:image`
+   * parameters (EC2 provides it). Without it only the id's format is checked.
+   */
+  imageExists?: ImageExists;
+}
+
+const TARGET_PREFIX = 'AmazonSSM.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/**
+ * The SSM emulator (JSON 1.1, `X-Amz-Target: AmazonSSM.<Operation>`): Parameter Store, including the
+ * public `/aws/service/...` parameters of every region, and Run Command against the instances EC2 owns.
+ * Behaviour and its differences from AWS are listed in this folder's README.
+ */
+export class SsmService implements EmulatedService {
+  readonly signingName = 'ssm';
+  readonly parameters: ParameterStore;
+  readonly commands: CommandRunner;
+  private readonly operations: Record<string, (caller: Caller, body: Body) => unknown>;
+
+  constructor(ctx: CloudContext, instances: InstanceDirectory, options: SsmServiceOptions = {}) {
+    this.parameters = new ParameterStore(ctx, options.imageExists);
+    this.commands = new CommandRunner(ctx, instances);
+    const p = this.parameters;
+    const c = this.commands;
+    this.operations = {
+      PutParameter: (caller, body) => p.putParameter(caller, body),
+      GetParameter: (caller, body) => p.getParameter(caller, body),
+      GetParameters: (caller, body) => p.getParameters(caller, body),
+      GetParametersByPath: (caller, body) => p.getParametersByPath(caller, body),
+      GetParameterHistory: (caller, body) => p.getParameterHistory(caller, body),
+      DeleteParameter: (caller, body) => p.deleteParameter(caller, body),
+      DeleteParameters: (caller, body) => p.deleteParameters(caller, body),
+      DescribeParameters: (caller, body) => p.describeParameters(caller, body),
+      LabelParameterVersion: (caller, body) => p.labelParameterVersion(caller, body),
+      AddTagsToResource: (caller, body) => p.addTagsToResource(caller, body),
+      RemoveTagsFromResource: (caller, body) => p.removeTagsFromResource(caller, body),
+      ListTagsForResource: (caller, body) => p.listTagsForResource(caller, body),
+      SendCommand: (caller, body) => c.sendCommand(caller, body),
+      GetCommandInvocation: (caller, body) => c.getCommandInvocation(caller, body),
+      ListCommandInvocations: (caller, body) => c.listCommandInvocations(caller, body),
+      ListCommands: (caller, body) => c.listCommands(caller, body),
+      CancelCommand: (caller, body) => c.cancelCommand(caller, body),
+    };
+  }
+
+  operation(req: ServiceRequest): string {
+    const target = req.headers['x-amz-target'];
+    const value = Array.isArray(target) ? target[0] : target;
+    return value?.startsWith(TARGET_PREFIX) ? value.slice(TARGET_PREFIX.length) : (value ?? '');
+  }
+
+  async handle(req: ServiceRequest, operation: string): Promise<ServiceResponse> {
+    const run = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
+    if (!run) {
+      throw new AwsError(
+        'UnknownOperationException',
+        `The local cloud's SSM does not implement "${operation}".`,
+      );
+    }
+    const caller: Caller = { accountId: req.principal.accountId, region: req.region, arn: req.principal.arn };
+    return this.reply(200, run(caller, parseJsonBody(req.body)), req);
+  }
+
+  renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
+    // The edge names unexpected failures InternalError; SSM's model calls that InternalServerError.
+    const code = err.code === 'InternalError' ? 'InternalServerError' : err.code;
+    return this.reply(err.status, { __type: code, message: err.message }, req, code);
+  }
+
+  private reply(status: number, body: unknown, req: ServiceRequest, errorType?: string): ServiceResponse {
+    return {
+      status,
+      headers: {
+        'content-type': CONTENT_TYPE,
+        'x-amzn-requestid': req.requestId,
+        ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+      },
+      body: JSON.stringify(body),
+    };
+  }
+}
