@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { compareVersions } from '../../package-versions';
 import type { PackageFamily } from '../ssm/shell';
-import { compareVersions } from './versions';
 
 /**
  * The vulnerability feed Inspector matches package inventories against: one entry per (vulnerability,

@@ -12,6 +12,7 @@ import { CveFeed, type CveFeedEntry, CveFeedEntrySchema, loadCveFeed } from './f
 import { InspectorApiError } from './filters';
 import { type AddCveResult, Inspector2Scanner, type InstanceRef } from './scanner';
 
+export { compareVersions, formatWithEpoch, parseVersion } from '../../package-versions';
 export { FINDING_DETAIL_TYPE, INSPECTOR_SOURCE, SCAN_DETAIL_TYPE } from './events';
 export {
   type CveFeedEntry,
@@ -23,7 +24,6 @@ export {
 } from './feed';
 export { eventTimestamp } from './model';
 export type { AddCveResult, InstanceRef } from './scanner';
-export { compareVersions, formatWithEpoch, parseVersion } from './versions';
 
 export const DEFAULT_SCAN_DELAY_SECONDS = 120;
 export const DEFAULT_POLL_INTERVAL_SECONDS = 60;

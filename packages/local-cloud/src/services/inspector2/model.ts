@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { formatWithEpoch, parseVersion } from '../../package-versions';
 import type { TimerHandle } from '../../sim-clock';
 import type { PackageFamily } from '../ssm/shell';
 import type { CveFeedEntry } from './feed';
-import { formatWithEpoch, parseVersion } from './versions';
 
 /** Inspector's severities from most to least urgent; the feed uses the first four. */
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNTRIAGED'] as const;

@@ -86,44 +86,12 @@ export const STEP_SECONDS = {
 const OUTPUT_CAP = 64_000;
 
 /**
- * Compares package versions the way rpm's `rpmvercmp` does (dpkg agrees on the cases used here): an
- * `epoch:` prefix first, then alternating digit and letter runs, digits numerically and newer than
- * letters, `~` older than anything, and a longer version newer than its prefix. Negative, 0 or positive.
+ * One package ordering for the whole cloud (epoch, then version, then release, rpm-style), shared with
+ * Inspector2 so an OS update and a CVE's fixed version always agree on what "newer" means.
  */
-export const compareVersions = (a: string, b: string): number => {
-  const [epochA, restA] = splitEpoch(a);
-  const [epochB, restB] = splitEpoch(b);
-  if (epochA !== epochB) return epochA - epochB;
-  const segA = restA.match(/~|\d+|[a-zA-Z]+/g) ?? [];
-  const segB = restB.match(/~|\d+|[a-zA-Z]+/g) ?? [];
-  for (let i = 0; ; i++) {
-    const x = segA[i];
-    const y = segB[i];
-    if (x === undefined && y === undefined) return 0;
-    if (x === '~' || y === '~') {
-      if (x === y) continue;
-      return x === '~' ? -1 : 1;
-    }
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const xNum = /^\d/.test(x);
-    const yNum = /^\d/.test(y);
-    if (xNum !== yNum) return xNum ? 1 : -1;
-    if (xNum) {
-      const xs = x.replace(/^0+/, '');
-      const ys = y.replace(/^0+/, '');
-      if (xs.length !== ys.length) return xs.length - ys.length;
-      if (xs !== ys) return xs < ys ? -1 : 1;
-    } else if (x !== y) {
-      return x < y ? -1 : 1;
-    }
-  }
-};
+export { compareVersions } from '../../package-versions';
 
-const splitEpoch = (v: string): [number, string] => {
-  const m = /^(\d+):(.*)$/.exec(v);
-  return m ? [Number(m[1]), m[2]!] : [0, v];
-};
+import { compareVersions } from '../../package-versions';
 
 /** Which package manager an instance has, judged from its inventory; undefined when it can't tell. */
 export const packageFamily = (packages: ReadonlyMap<string, string>): PackageFamily | undefined => {
