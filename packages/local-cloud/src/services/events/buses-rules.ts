@@ -1,0 +1,452 @@
+import { AwsError } from '../../errors';
+import type { SimClock } from '../../sim-clock';
+import { parseScheduleExpression, ScheduleExpressionError } from './cron';
+import { templatePlaceholders } from './input';
+import type { EventBus, PutRuleInput, PutTargetsInput, Rule, RuleState, Tag, Target } from './model';
+import { compilePattern } from './pattern';
+import {
+  arnService,
+  busArn,
+  checkLength,
+  checkString,
+  constraintViolation,
+  DEFAULT_BUS,
+  paginate,
+  resolveBusRef,
+  resourceNotFound,
+  ruleArn,
+  type Scope,
+  validationException,
+} from './wire';
+
+/** Told when a rule's schedule may have to start, stop or move (the scheduler listens). */
+export interface RuleListener {
+  ruleChanged(rule: Rule): void;
+  ruleRemoved(rule: Rule): void;
+}
+
+const RULE_NAME = { min: 1, max: 64, pattern: { re: /^[.\-_A-Za-z0-9]+$/, text: '[\\.\\-_A-Za-z0-9]+' } };
+const BUS_NAME = { min: 1, max: 256, pattern: { re: /^[/.\-_A-Za-z0-9]+$/, text: '[/\\.\\-_A-Za-z0-9]+' } };
+const TARGET_ID = { min: 1, max: 64, pattern: { re: /^[.\-_A-Za-z0-9]+$/, text: '[\\.\\-_A-Za-z0-9]+' } };
+const RULE_STATES: readonly RuleState[] = [
+  'ENABLED',
+  'DISABLED',
+  'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+];
+/** AWS's quota of targets per rule. */
+const MAX_TARGETS_PER_RULE = 5;
+const INPUT_PATHS_KEY = /^[A-Za-z0-9_-]+$/;
+/** Placeholders EventBridge fills itself; they need no entry in InputPathsMap. */
+export const PREDEFINED_PLACEHOLDERS: ReadonlySet<string> = new Set([
+  'aws.events.rule-arn',
+  'aws.events.rule-name',
+  'aws.events.event',
+  'aws.events.event.json',
+  'aws.events.event.ingestion-time',
+]);
+
+const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$/;
+const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/;
+const SQS_ARN = /^arn:aws[\w-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/;
+const ANY_ARN = /^arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
+
+const scopeKey = (s: Scope): string => `${s.accountId}/${s.region}`;
+const epochSeconds = (ms: number): number => ms / 1000;
+/** Rules in any state but DISABLED match events and fire schedules. */
+export const isEnabled = (state: RuleState): boolean => state !== 'DISABLED';
+
+export interface FailedTargetEntry {
+  TargetId: string;
+  ErrorCode: string;
+  ErrorMessage: string;
+}
+
+/**
+ * Event buses, rules and targets per account and region. Every account-region has its `default` bus from
+ * the start, as in AWS. The same methods serve the wire operations and in-process callers, so both meet
+ * the same validation.
+ */
+export class Registry {
+  private readonly scopes = new Map<string, Map<string, EventBus>>();
+
+  constructor(
+    private readonly clock: SimClock,
+    private readonly listener: RuleListener,
+  ) {}
+
+  /** The buses of an account-region, its default bus created on first use. */
+  private busesOf(scope: Scope): Map<string, EventBus> {
+    const key = scopeKey(scope);
+    let buses = this.scopes.get(key);
+    if (!buses) {
+      buses = new Map();
+      this.scopes.set(key, buses);
+      buses.set(DEFAULT_BUS, this.newBus(scope, DEFAULT_BUS));
+    }
+    return buses;
+  }
+
+  private newBus(scope: Scope, name: string, description?: string, tags: Tag[] = []): EventBus {
+    const now = this.clock.nowMillis();
+    return {
+      name,
+      arn: busArn(scope, name),
+      scope: { ...scope },
+      ...(description === undefined ? {} : { description }),
+      createdAt: now,
+      lastModifiedAt: now,
+      tags: [...tags],
+      rules: new Map(),
+    };
+  }
+
+  /** The bus a name or ARN denotes, if it exists. An ARN may name another account's or region's bus. */
+  findBus(caller: Scope, nameOrArn: string | undefined): EventBus | undefined {
+    const ref = resolveBusRef(caller, nameOrArn);
+    return this.busesOf(ref.scope).get(ref.name);
+  }
+
+  /** A bus of the caller's own account and region, for managing it and its rules. */
+  private ownBus(caller: Scope, nameOrArn: string | undefined): EventBus {
+    const ref = resolveBusRef(caller, nameOrArn);
+    const bus = scopeKey(ref.scope) === scopeKey(caller) ? this.busesOf(ref.scope).get(ref.name) : undefined;
+    if (!bus) throw resourceNotFound(`Event bus ${ref.name} does not exist.`);
+    return bus;
+  }
+
+  private rule(bus: EventBus, name: string): Rule {
+    const rule = bus.rules.get(name);
+    if (!rule) throw resourceNotFound(`Rule ${name} does not exist on EventBus ${bus.name}.`);
+    return rule;
+  }
+
+  /** Every rule in every account and region (the scheduler re-arms from this). */
+  *allRules(): Iterable<Rule> {
+    for (const buses of this.scopes.values()) for (const bus of buses.values()) yield* bus.rules.values();
+  }
+
+  createEventBus(scope: Scope, input: { Name: string; Description?: string; Tags?: Tag[] }) {
+    checkString(input.Name, BUS_NAME, 'Name');
+    if (input.Description !== undefined) checkString(input.Description, { max: 512 }, 'Description');
+    // Only partner buses (named after their event source) may contain a slash.
+    if (input.Name.includes('/')) throw validationException("Event bus name must not contain '/'.");
+    const buses = this.busesOf(scope);
+    if (buses.has(input.Name)) {
+      throw new AwsError('ResourceAlreadyExistsException', `Event bus ${input.Name} already exists.`);
+    }
+    const bus = this.newBus(scope, input.Name, input.Description, input.Tags);
+    buses.set(bus.name, bus);
+    return {
+      EventBusArn: bus.arn,
+      ...(bus.description === undefined ? {} : { Description: bus.description }),
+    };
+  }
+
+  describeEventBus(scope: Scope, input: { Name?: string }) {
+    const bus = this.ownBus(scope, input.Name);
+    return this.busView(bus);
+  }
+
+  private busView(bus: EventBus) {
+    return {
+      Name: bus.name,
+      Arn: bus.arn,
+      ...(bus.description === undefined ? {} : { Description: bus.description }),
+      CreationTime: epochSeconds(bus.createdAt),
+      LastModifiedTime: epochSeconds(bus.lastModifiedAt),
+    };
+  }
+
+  listEventBuses(scope: Scope, input: { NamePrefix?: string; Limit?: number; NextToken?: string }) {
+    const buses = [...this.busesOf(scope).values()]
+      .filter((b) => input.NamePrefix === undefined || b.name.startsWith(input.NamePrefix))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const { page, nextToken } = paginate(buses, (b) => b.name, {
+      listing: `buses:${input.NamePrefix ?? ''}`,
+      limit: input.Limit,
+      nextToken: input.NextToken,
+    });
+    return { EventBuses: page.map((b) => this.busView(b)), ...(nextToken ? { NextToken: nextToken } : {}) };
+  }
+
+  /** Deletes a custom bus and, as AWS does, the rules on it. Deleting a bus that is not there succeeds. */
+  deleteEventBus(scope: Scope, input: { Name: string }) {
+    checkString(input.Name, BUS_NAME, 'Name');
+    if (input.Name === DEFAULT_BUS) throw validationException('Cannot delete event bus default.');
+    const buses = this.busesOf(scope);
+    const bus = buses.get(input.Name);
+    if (!bus) return {};
+    for (const rule of bus.rules.values()) this.listener.ruleRemoved(rule);
+    buses.delete(input.Name);
+    return {};
+  }
+
+  /** Creates or replaces a rule; like AWS, a replaced rule keeps its targets but not omitted settings. */
+  putRule(scope: Scope, input: PutRuleInput) {
+    checkString(input.Name, RULE_NAME, 'Name');
+    if (input.EventPattern !== undefined) checkString(input.EventPattern, { max: 4096 }, 'EventPattern');
+    if (input.ScheduleExpression !== undefined) {
+      checkString(input.ScheduleExpression, { max: 256 }, 'ScheduleExpression');
+    }
+    if (input.Description !== undefined) checkString(input.Description, { max: 512 }, 'Description');
+    if (input.State !== undefined && !RULE_STATES.includes(input.State)) {
+      throw constraintViolation(
+        'State',
+        input.State,
+        `Member must satisfy enum value set: [${RULE_STATES.join(', ')}]`,
+      );
+    }
+    const bus = this.ownBus(scope, input.EventBusName);
+    if (!input.EventPattern && !input.ScheduleExpression) {
+      throw validationException('Parameter(s) EventPattern or ScheduleExpression must be specified.');
+    }
+    let schedule: Rule['schedule'];
+    if (input.ScheduleExpression) {
+      if (bus.name !== DEFAULT_BUS) {
+        throw validationException('ScheduleExpression is supported only on the default event bus.');
+      }
+      try {
+        schedule = parseScheduleExpression(input.ScheduleExpression);
+      } catch (e) {
+        if (e instanceof ScheduleExpressionError) {
+          throw validationException('Parameter ScheduleExpression is not valid.');
+        }
+        throw e;
+      }
+    }
+    const eventPattern = input.EventPattern ? compilePattern(input.EventPattern) : undefined;
+    const existing = bus.rules.get(input.Name);
+    const rule: Rule = {
+      name: input.Name,
+      arn: ruleArn(scope, bus.name, input.Name),
+      bus,
+      state: input.State ?? 'ENABLED',
+      ...(eventPattern ? { eventPattern } : {}),
+      ...(schedule ? { schedule } : {}),
+      ...(input.Description === undefined ? {} : { description: input.Description }),
+      ...(input.RoleArn === undefined ? {} : { roleArn: input.RoleArn }),
+      tags: existing?.tags ?? [...(input.Tags ?? [])],
+      targets: existing?.targets ?? new Map(),
+      scheduleAnchorMs: this.clock.nowMillis(),
+    };
+    bus.rules.set(rule.name, rule);
+    this.listener.ruleChanged(rule);
+    return { RuleArn: rule.arn };
+  }
+
+  describeRule(scope: Scope, input: { Name: string; EventBusName?: string }) {
+    const rule = this.rule(this.ownBus(scope, input.EventBusName), input.Name);
+    return { ...this.ruleView(rule), CreatedBy: rule.bus.scope.accountId };
+  }
+
+  private ruleView(rule: Rule) {
+    return {
+      Name: rule.name,
+      Arn: rule.arn,
+      ...(rule.eventPattern ? { EventPattern: rule.eventPattern.source } : {}),
+      ...(rule.schedule ? { ScheduleExpression: rule.schedule.expression } : {}),
+      State: rule.state,
+      ...(rule.description === undefined ? {} : { Description: rule.description }),
+      ...(rule.roleArn === undefined ? {} : { RoleArn: rule.roleArn }),
+      EventBusName: rule.bus.name,
+    };
+  }
+
+  listRules(
+    scope: Scope,
+    input: { NamePrefix?: string; EventBusName?: string; Limit?: number; NextToken?: string },
+  ) {
+    const bus = this.ownBus(scope, input.EventBusName);
+    const rules = [...bus.rules.values()]
+      .filter((r) => input.NamePrefix === undefined || r.name.startsWith(input.NamePrefix))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const { page, nextToken } = paginate(rules, (r) => r.name, {
+      listing: `rules:${bus.arn}:${input.NamePrefix ?? ''}`,
+      limit: input.Limit,
+      nextToken: input.NextToken,
+    });
+    return { Rules: page.map((r) => this.ruleView(r)), ...(nextToken ? { NextToken: nextToken } : {}) };
+  }
+
+  /** Refused while the rule has targets (unless forced), as AWS does; a rule that is not there is fine. */
+  deleteRule(scope: Scope, input: { Name: string; EventBusName?: string; Force?: boolean }) {
+    const bus = this.ownBus(scope, input.EventBusName);
+    const rule = bus.rules.get(input.Name);
+    if (!rule) return {};
+    if (rule.targets.size > 0 && !input.Force) {
+      throw validationException("Rule can't be deleted since it has targets.");
+    }
+    bus.rules.delete(rule.name);
+    this.listener.ruleRemoved(rule);
+    return {};
+  }
+
+  setRuleState(scope: Scope, input: { Name: string; EventBusName?: string }, state: 'ENABLED' | 'DISABLED') {
+    const rule = this.rule(this.ownBus(scope, input.EventBusName), input.Name);
+    const wasEnabled = isEnabled(rule.state);
+    rule.state = state;
+    // A rate schedule restarts its count when the rule comes back, rather than firing for the time it was off.
+    if (!wasEnabled && isEnabled(state)) rule.scheduleAnchorMs = this.clock.nowMillis();
+    this.listener.ruleChanged(rule);
+    return {};
+  }
+
+  putTargets(scope: Scope, input: PutTargetsInput) {
+    checkLength('Targets', input.Targets, 1, 10);
+    const rule = this.rule(this.ownBus(scope, input.EventBusName), input.Rule);
+    const failed: FailedTargetEntry[] = [];
+    const accepted: Target[] = [];
+    input.Targets.forEach((target, i) => {
+      const problem = this.checkTarget(target, i + 1);
+      if (problem)
+        failed.push({ TargetId: target.Id, ErrorCode: 'ValidationException', ErrorMessage: problem });
+      else accepted.push(target);
+    });
+    const added = new Set(accepted.map((t) => t.Id).filter((id) => !rule.targets.has(id)));
+    if (rule.targets.size + added.size > MAX_TARGETS_PER_RULE) {
+      throw new AwsError(
+        'LimitExceededException',
+        'The requested resource exceeds the maximum number allowed.',
+      );
+    }
+    // Stored as a copy: a caller mutating its object later must not change what the rule delivers to.
+    for (const target of accepted) rule.targets.set(target.Id, structuredClone(target));
+    return { FailedEntryCount: failed.length, FailedEntries: failed };
+  }
+
+  /**
+   * Checks one target; answers a per-entry problem (reported in FailedEntries, as AWS does for a malformed
+   * ARN) or throws for problems AWS refuses the whole call for.
+   */
+  private checkTarget(t: Target, n: number): string | undefined {
+    const at = `Targets.${n}.member`;
+    checkString(t.Id, TARGET_ID, `${at}.Id`);
+    checkString(t.Arn, { min: 1, max: 1600 }, `${at}.Arn`);
+    if (!ANY_ARN.test(t.Arn))
+      return `Parameter ${t.Arn} is not valid. Reason: Provided Arn is not in correct format.`;
+    const service = arnService(t.Arn);
+    if (
+      service === 'lambda'
+        ? !LAMBDA_ARN.test(t.Arn)
+        : service === 'states'
+          ? !STATE_MACHINE_ARN.test(t.Arn)
+          : false
+    ) {
+      return `Parameter ${t.Arn} is not valid. Reason: Provided Arn is not in correct format.`;
+    }
+    if (service !== 'lambda' && service !== 'states') {
+      throw validationException(
+        `The local cloud's EventBridge delivers only to Lambda functions and Step Functions state machines; target ${t.Id} is ${t.Arn}.`,
+      );
+    }
+    if (service === 'states' && !t.RoleArn) {
+      throw validationException(`Parameter(s) RoleArn must be specified for target: ${t.Id}.`);
+    }
+    const inputs = [t.Input, t.InputPath, t.InputTransformer].filter((v) => v !== undefined).length;
+    if (inputs > 1) {
+      throw validationException(
+        `Only one of Input, InputPath, or InputTransformer must be provided for target ${t.Id}.`,
+      );
+    }
+    if (t.Input !== undefined) {
+      checkString(t.Input, { max: 8192 }, `${at}.Input`);
+      try {
+        JSON.parse(t.Input);
+      } catch {
+        throw validationException(`Input for target ${t.Id} is not valid JSON.`);
+      }
+    }
+    if (t.InputPath !== undefined) {
+      checkString(t.InputPath, { max: 256 }, `${at}.InputPath`);
+      if (!t.InputPath.startsWith('$'))
+        throw validationException(`InputPath for target ${t.Id} is not a valid JSON path.`);
+    }
+    if (t.InputTransformer !== undefined) this.checkTransformer(t, at);
+    const retry = t.RetryPolicy;
+    if (
+      retry?.MaximumRetryAttempts !== undefined &&
+      (retry.MaximumRetryAttempts < 0 || retry.MaximumRetryAttempts > 185)
+    ) {
+      throw constraintViolation(
+        `${at}.RetryPolicy.MaximumRetryAttempts`,
+        retry.MaximumRetryAttempts,
+        'Member must have value between 0 and 185',
+      );
+    }
+    if (
+      retry?.MaximumEventAgeInSeconds !== undefined &&
+      (retry.MaximumEventAgeInSeconds < 60 || retry.MaximumEventAgeInSeconds > 86_400)
+    ) {
+      throw constraintViolation(
+        `${at}.RetryPolicy.MaximumEventAgeInSeconds`,
+        retry.MaximumEventAgeInSeconds,
+        'Member must have value between 60 and 86400',
+      );
+    }
+    const dlq = t.DeadLetterConfig?.Arn;
+    if (dlq !== undefined && !SQS_ARN.test(dlq)) {
+      throw validationException(
+        `Parameter DeadLetterConfig.Arn is not valid for target ${t.Id}: it must be an SQS queue ARN.`,
+      );
+    }
+    return undefined;
+  }
+
+  private checkTransformer(t: Target, at: string): void {
+    const { InputTemplate: template, InputPathsMap: paths = {} } = t.InputTransformer!;
+    checkString(template, { min: 1, max: 8192 }, `${at}.InputTransformer.InputTemplate`);
+    const keys = Object.keys(paths);
+    if (keys.length > 100) {
+      throw constraintViolation(
+        `${at}.InputTransformer.InputPathsMap`,
+        `${keys.length} entries`,
+        'Map must have at most 100 entries',
+      );
+    }
+    for (const key of keys) {
+      if (!INPUT_PATHS_KEY.test(key) || key.toUpperCase().startsWith('AWS.')) {
+        throw validationException(`InputPathsMap key ${key} for target ${t.Id} is not valid.`);
+      }
+      if (!paths[key]!.startsWith('$')) {
+        throw validationException(
+          `InputPathsMap value ${paths[key]} for target ${t.Id} is not a valid JSON path.`,
+        );
+      }
+    }
+    for (const name of templatePlaceholders(template)) {
+      if (!Object.hasOwn(paths, name) && !PREDEFINED_PLACEHOLDERS.has(name)) {
+        throw validationException(`InputTemplate for target ${t.Id} contains invalid placeholder ${name}.`);
+      }
+    }
+  }
+
+  listTargetsByRule(
+    scope: Scope,
+    input: { Rule: string; EventBusName?: string; Limit?: number; NextToken?: string },
+  ) {
+    const rule = this.rule(this.ownBus(scope, input.EventBusName), input.Rule);
+    const targets = [...rule.targets.values()].sort((a, b) => (a.Id < b.Id ? -1 : 1));
+    const { page, nextToken } = paginate(targets, (t) => t.Id, {
+      listing: `targets:${rule.arn}`,
+      limit: input.Limit,
+      nextToken: input.NextToken,
+    });
+    return { Targets: page.map((t) => structuredClone(t)), ...(nextToken ? { NextToken: nextToken } : {}) };
+  }
+
+  removeTargets(scope: Scope, input: { Rule: string; EventBusName?: string; Ids: string[] }) {
+    checkLength('Ids', input.Ids, 1, 100);
+    const rule = this.rule(this.ownBus(scope, input.EventBusName), input.Rule);
+    const failed: FailedTargetEntry[] = [];
+    for (const id of input.Ids) {
+      if (!rule.targets.delete(id)) {
+        failed.push({
+          TargetId: id,
+          ErrorCode: 'ResourceNotFoundException',
+          ErrorMessage: `Rule '${rule.name}' does not have a target with the Id '${id}'.`,
+        });
+      }
+    }
+    return { FailedEntryCount: failed.length, FailedEntries: failed };
+  }
+}

@@ -1,0 +1,181 @@
+import type { SimClock } from '../../sim-clock';
+import { type TargetInput, targetInput } from './input';
+import type {
+  DeadLetterRecord,
+  DeliveryOutcome,
+  DeliveryRecord,
+  EventEnvelope,
+  ExhaustedRetryCondition,
+  Rule,
+  Target,
+} from './model';
+import { arnService } from './wire';
+
+/** How targets are reached: the cloud wiring connects these to in-process Lambda handlers and Step Functions. */
+export interface TargetInvokers {
+  invokeLambda(arn: string, payload: unknown): Promise<unknown>;
+  startExecution(stateMachineArn: string, input: string, name?: string): Promise<unknown>;
+}
+
+/** AWS's defaults when a target has no RetryPolicy: 185 retries within 24 hours. */
+export const DEFAULT_MAX_RETRY_ATTEMPTS = 185;
+export const DEFAULT_MAX_EVENT_AGE_SECONDS = 86_400;
+/** Backoff before retry n (1-based): 1 s, 2 s, 4 s, ... capped at 5 minutes, on the simulated clock. */
+export const retryDelayMs = (retry: number): number => Math.min(1000 * 2 ** (retry - 1), 300_000);
+
+/**
+ * Errors EventBridge does not retry because retrying cannot help (the target is gone or may not be
+ * called): the event goes straight to the dead-letter queue.
+ */
+const NOT_RETRIED = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'InputTransformationError',
+  'JsonPathError',
+]);
+
+interface Job {
+  event: EventEnvelope;
+  ingestedAt: number;
+  ruleArn: string;
+  ruleName: string;
+  eventBusName: string;
+  /** A copy taken when the event matched: later PutTargets calls do not change deliveries under way. */
+  target: Target;
+  attempts: number;
+}
+
+const errorCode = (e: unknown): string => {
+  const err = e as { code?: unknown; name?: unknown } | undefined;
+  if (typeof err?.code === 'string') return err.code;
+  return typeof err?.name === 'string' ? err.name : 'Error';
+};
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Delivers matched events to targets asynchronously on the simulated clock, retrying failures with
+ * exponential backoff up to the target's RetryPolicy, then dead-lettering them. Every delivery that reaches
+ * an outcome is logged; every one that ran out of retries is kept as a dead-letter record.
+ */
+export class Dispatcher {
+  private readonly log: DeliveryRecord[] = [];
+  private readonly dead: DeadLetterRecord[] = [];
+
+  constructor(
+    private readonly clock: SimClock,
+    private readonly invokers: TargetInvokers,
+    private readonly limit = 10_000,
+  ) {}
+
+  /** Queues the event for each of the rule's targets; delivery starts at the clock's next advance. */
+  dispatch(event: EventEnvelope, rule: Rule, ingestedAt: number): void {
+    for (const target of rule.targets.values()) {
+      const job: Job = {
+        event,
+        ingestedAt,
+        ruleArn: rule.arn,
+        ruleName: rule.name,
+        eventBusName: rule.bus.name,
+        target: structuredClone(target),
+        attempts: 0,
+      };
+      this.clock.after(0, () => this.attempt(job));
+    }
+  }
+
+  /** Outcomes so far, oldest first. */
+  deliveries(): DeliveryRecord[] {
+    return this.log.map((r) => ({ ...r }));
+  }
+
+  /** Deliveries that ran out of retries, oldest first, optionally only one rule's (by ARN) or target's. */
+  deadLetters(filter: { ruleArn?: string; targetId?: string } = {}): DeadLetterRecord[] {
+    return this.dead.filter(
+      (d) =>
+        (filter.ruleArn === undefined || d.ruleArn === filter.ruleArn) &&
+        (filter.targetId === undefined || d.targetId === filter.targetId),
+    );
+  }
+
+  // Never throws: a failing target is an outcome to record, not a failure of the clock's advance.
+  private async attempt(job: Job): Promise<void> {
+    job.attempts++;
+    try {
+      const input = targetInput(job.target, job.event, {
+        ruleArn: job.ruleArn,
+        ruleName: job.ruleName,
+        ingestedAt: job.ingestedAt,
+      });
+      await this.send(job.target, input);
+      this.record(job, 'delivered');
+    } catch (error) {
+      this.failed(job, error);
+    }
+  }
+
+  private async send(target: Target, input: TargetInput): Promise<void> {
+    const service = arnService(target.Arn);
+    if (service === 'lambda') await this.invokers.invokeLambda(target.Arn, input.value);
+    else if (service === 'states') await this.invokers.startExecution(target.Arn, input.text);
+    // PutTargets accepts nothing else; reaching here means the rule was built around the registry.
+    else throw new Error(`the local cloud cannot deliver to ${target.Arn}`);
+  }
+
+  private failed(job: Job, error: unknown): void {
+    const condition = this.exhausted(job, error);
+    if (condition) this.giveUp(job, error, condition);
+    else this.clock.after(retryDelayMs(job.attempts), () => this.attempt(job));
+  }
+
+  /** Why the job must not be retried after its latest failure, or undefined when it may be. */
+  private exhausted(job: Job, error: unknown): ExhaustedRetryCondition | undefined {
+    if (NOT_RETRIED.has(errorCode(error))) return 'None';
+    const maxRetries = job.target.RetryPolicy?.MaximumRetryAttempts ?? DEFAULT_MAX_RETRY_ATTEMPTS;
+    if (job.attempts - 1 >= maxRetries) return 'MaximumRetryAttempts';
+    const maxAgeMs =
+      (job.target.RetryPolicy?.MaximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS) * 1000;
+    // A retry that would start after the event's age limit is not made: the event is dead-lettered now.
+    if (this.clock.nowMillis() + retryDelayMs(job.attempts) - job.ingestedAt > maxAgeMs) {
+      return 'MaximumEventAgeInSeconds';
+    }
+    return undefined;
+  }
+
+  private giveUp(job: Job, error: unknown, condition: ExhaustedRetryCondition): void {
+    const deadLetterArn = job.target.DeadLetterConfig?.Arn;
+    this.keep(this.dead, {
+      event: job.event,
+      ruleArn: job.ruleArn,
+      targetId: job.target.Id,
+      targetArn: job.target.Arn,
+      ...(deadLetterArn === undefined ? {} : { deadLetterArn }),
+      attempts: job.attempts,
+      errorCode: errorCode(error),
+      errorMessage: errorMessage(error),
+      exhaustedRetryCondition: condition,
+      at: this.clock.now().toISOString(),
+    });
+    this.record(job, deadLetterArn === undefined ? 'failed' : 'dead-lettered', errorMessage(error));
+  }
+
+  private record(job: Job, outcome: DeliveryOutcome, error?: string): void {
+    this.keep(this.log, {
+      eventId: job.event.id,
+      rule: job.ruleName,
+      ruleArn: job.ruleArn,
+      eventBusName: job.eventBusName,
+      target: job.target.Id,
+      targetArn: job.target.Arn,
+      outcome,
+      attempts: job.attempts,
+      ...(error === undefined ? {} : { error }),
+      at: this.clock.now().toISOString(),
+    });
+  }
+
+  /** Appends, keeping the latest `limit` entries so a cloud left running for days stays bounded. */
+  private keep<T>(list: T[], item: T): void {
+    list.push(item);
+    if (list.length > this.limit) list.splice(0, list.length - this.limit);
+  }
+}

@@ -1,0 +1,187 @@
+import { AwsError } from '../../errors';
+import { parseJsonBody } from '../../protocols/json';
+import type { CloudContext, CloudEvent, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
+import { Registry } from './buses-rules';
+import { Dispatcher, type TargetInvokers } from './delivery';
+import type {
+  DeadLetterRecord,
+  DeliveryRecord,
+  IngestedEvent,
+  PutEventsEntry,
+  PutRuleInput,
+  PutTargetsInput,
+  Tag,
+} from './model';
+import { EventRouter } from './put-events';
+import { readListing, readPutEvents, readPutRule, readPutTargets, readRuleRef, readTags } from './requests';
+import { Scheduler } from './schedules';
+import { type Body, readString, readStringList, type Scope } from './wire';
+
+export { nextFireTime, parseScheduleExpression, type Schedule, ScheduleExpressionError } from './cron';
+export {
+  DEFAULT_MAX_EVENT_AGE_SECONDS,
+  DEFAULT_MAX_RETRY_ATTEMPTS,
+  retryDelayMs,
+  type TargetInvokers,
+} from './delivery';
+export type * from './model';
+export { eventTime } from './model';
+export { type CompiledPattern, compilePattern, InvalidEventPatternError, matches } from './pattern';
+export type { Scope } from './wire';
+
+export interface EventsServiceOptions extends TargetInvokers {
+  /** How many deliveries, dead letters and ingested events the in-memory logs keep (latest first to go). */
+  logLimit?: number;
+}
+
+const TARGET_PREFIX = 'AWSEvents.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/**
+ * The EventBridge emulator (JSON 1.1, `X-Amz-Target: AWSEvents.<Operation>`): event buses, rules with event
+ * patterns and schedules, Lambda and Step Functions targets, PutEvents and TestEventPattern, per account
+ * and region. Matching events reach their targets asynchronously on the simulated clock, with AWS's retry
+ * policy and dead-letter records. Differences from AWS are listed in this folder's README.
+ */
+export class EventsService implements EmulatedService {
+  readonly signingName = 'events';
+  private readonly registry: Registry;
+  private readonly dispatcher: Dispatcher;
+  private readonly router: EventRouter;
+  private readonly scheduler: Scheduler;
+  private readonly operations: Record<string, (scope: Scope, body: Body) => unknown>;
+
+  constructor(ctx: CloudContext, options: EventsServiceOptions) {
+    const { logLimit, ...invokers } = options;
+    this.dispatcher = new Dispatcher(ctx.clock, invokers, logLimit);
+    // Registry -> scheduler (rules arm timers) -> router (timers fire rules) -> registry: a closure breaks the cycle.
+    this.scheduler = new Scheduler(ctx.clock, (rule, dueAt) => this.router.fireSchedule(rule, dueAt));
+    this.registry = new Registry(ctx.clock, this.scheduler);
+    this.router = new EventRouter(ctx.clock, this.registry, this.dispatcher, logLimit);
+    const r = this.registry;
+    this.operations = {
+      CreateEventBus: (s, b) =>
+        r.createEventBus(s, {
+          Name: readString(b, 'Name', { required: true }),
+          ...optional('Description', readString(b, 'Description')),
+          ...optional('Tags', readTags(b)),
+        }),
+      DescribeEventBus: (s, b) => r.describeEventBus(s, { ...optional('Name', readString(b, 'Name')) }),
+      ListEventBuses: (s, b) => r.listEventBuses(s, readListing(b)),
+      DeleteEventBus: (s, b) => r.deleteEventBus(s, { Name: readString(b, 'Name', { required: true }) }),
+      PutRule: (s, b) => r.putRule(s, readPutRule(b)),
+      DescribeRule: (s, b) => r.describeRule(s, readRuleRef(b)),
+      ListRules: (s, b) => r.listRules(s, readListing(b)),
+      DeleteRule: (s, b) => r.deleteRule(s, { ...readRuleRef(b), Force: b.Force === true }),
+      EnableRule: (s, b) => r.setRuleState(s, readRuleRef(b), 'ENABLED'),
+      DisableRule: (s, b) => r.setRuleState(s, readRuleRef(b), 'DISABLED'),
+      PutTargets: (s, b) => r.putTargets(s, readPutTargets(b)),
+      ListTargetsByRule: (s, b) => {
+        const { NamePrefix: _prefix, ...listing } = readListing(b);
+        return r.listTargetsByRule(s, { ...listing, Rule: readString(b, 'Rule', { required: true }) });
+      },
+      RemoveTargets: (s, b) =>
+        r.removeTargets(s, {
+          Rule: readString(b, 'Rule', { required: true }),
+          ...optional('EventBusName', readString(b, 'EventBusName')),
+          Ids: readStringList(b, 'Ids') ?? [],
+        }),
+      PutEvents: (s, b) => this.router.putEvents(s, readPutEvents(b)),
+      TestEventPattern: (_s, b) =>
+        this.router.testEventPattern({
+          EventPattern: readString(b, 'EventPattern', { required: true }),
+          Event: readString(b, 'Event', { required: true }),
+        }),
+    };
+  }
+
+  operation(req: ServiceRequest): string {
+    const target = req.headers['x-amz-target'];
+    const value = Array.isArray(target) ? target[0] : target;
+    return value?.startsWith(TARGET_PREFIX) ? value.slice(TARGET_PREFIX.length) : (value ?? '');
+  }
+
+  async handle(req: ServiceRequest, operation: string): Promise<ServiceResponse> {
+    const run = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
+    if (!run) {
+      throw new AwsError(
+        'UnknownOperationException',
+        `The local cloud's EventBridge does not implement "${operation}".`,
+      );
+    }
+    const scope: Scope = { accountId: req.principal.accountId, region: req.region };
+    return this.reply(200, run(scope, parseJsonBody(req.body)), req);
+  }
+
+  renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
+    // The edge names unexpected failures InternalError; EventBridge's model calls that InternalException.
+    const code = err.code === 'InternalError' ? 'InternalException' : err.code;
+    return this.reply(err.status, { __type: code, message: err.message }, req, code);
+  }
+
+  private reply(status: number, body: unknown, req: ServiceRequest, errorType?: string): ServiceResponse {
+    return {
+      status,
+      headers: {
+        'content-type': CONTENT_TYPE,
+        'x-amzn-requestid': req.requestId,
+        ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+      },
+      body: JSON.stringify(body),
+    };
+  }
+
+  // In-process API: what the serverless.yml deployer and the cloud wiring call, with PutRule's and
+  // PutTargets' own validation and answers.
+
+  /** PutRule in `scope` (the account and region the rule belongs to). */
+  putRule(scope: Scope, input: PutRuleInput): { RuleArn: string } {
+    return this.registry.putRule(scope, input);
+  }
+
+  /** PutTargets in `scope`; check `FailedEntryCount`, as with the SDK. */
+  putTargets(scope: Scope, input: PutTargetsInput) {
+    return this.registry.putTargets(scope, input);
+  }
+
+  /** CreateEventBus in `scope` (the controller's `ami-lifecycle-<stage>` bus). */
+  createEventBus(scope: Scope, input: { Name: string; Description?: string; Tags?: Tag[] }) {
+    return this.registry.createEventBus(scope, input);
+  }
+
+  /** PutEvents as `scope`'s account in `scope`'s region. */
+  putEvents(scope: Scope, entries: PutEventsEntry[]) {
+    return this.router.putEvents(scope, entries);
+  }
+
+  /**
+   * Puts an AWS service event (EC2 AMI State Change, Inspector2 Finding, ...) on the default bus of its
+   * account and region; connect it to the cloud's event log. Answers the event's id.
+   */
+  publish(event: CloudEvent): string {
+    return this.router.publish(event);
+  }
+
+  /** Each delivery's outcome so far, oldest first: the control API's `GET /_local/events`. */
+  deliveries(): DeliveryRecord[] {
+    return this.dispatcher.deliveries();
+  }
+
+  /** Deliveries that ran out of retries (with the DLQ ARN when the target has one), oldest first. */
+  deadLetters(filter?: { ruleArn?: string; targetId?: string }): DeadLetterRecord[] {
+    return this.dispatcher.deadLetters(filter);
+  }
+
+  /** Events accepted so far and the rules they matched, including events dropped for want of a bus. */
+  ingested(): IngestedEvent[] {
+    return this.router.ingested();
+  }
+
+  /** ARNs of scheduled rules waiting for their next fire time. */
+  scheduledRules(): string[] {
+    return this.scheduler.armed();
+  }
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
