@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AwsError } from './errors';
 
 export interface AccountSpec {
@@ -23,6 +23,21 @@ export interface Principal {
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
+
+/**
+ * The accounts a cloud models unless told otherwise: a tooling account (the default, where the
+ * controller runs and builds), a workloads account in the same organisation (images are shared to it,
+ * roles are assumed into it) and an outsider that belongs to no organisation (sharing to it is refused).
+ */
+export const DEFAULT_ACCOUNTS: readonly AccountSpec[] = [
+  { id: '111111111111', name: 'tooling', organizationalUnitId: 'ou-root-tooling1' },
+  { id: '222222222222', name: 'workloads', organizationalUnitId: 'ou-root-workload' },
+  { id: '333333333333', name: 'outsider' },
+];
+export const DEFAULT_ORGANIZATION: OrganizationSpec = {
+  id: 'o-testorg123',
+  managementAccountId: '111111111111',
+};
 
 /**
  * The accounts the cloud models and the credentials that act in them. Every access key the cloud has
@@ -92,7 +107,8 @@ export class Accounts {
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(20).toString('base64');
     const sessionToken = randomBytes(32).toString('base64');
-    const roleId = `AROA${Buffer.from(roleArn).toString('hex').slice(0, 16).toUpperCase()}`;
+    // Stable per role and distinct between roles, shaped like IAM's 21-character role ids.
+    const roleId = `AROA${createHash('sha256').update(roleArn).digest('hex').slice(0, 17).toUpperCase()}`;
     const principal = {
       accountId,
       arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,

@@ -36,7 +36,41 @@ export interface EdgeOptions {
   control: ControlHandler;
   /** Called before a service handles an operation: the fault injector throws or delays here. */
   beforeOperation?: (service: string, operation: string, req: ServiceRequest) => Promise<void>;
+  /**
+   * Called after the operation took effect and before the caller gets the answer: throwing here replaces
+   * the answer with the error (a crash after the commit, i.e. the lost response).
+   */
+  afterOperation?: (
+    service: string,
+    operation: string,
+    req: ServiceRequest,
+    res: { status: number },
+  ) => Promise<void>;
 }
+
+/** The API action of a JSON-protocol request (`X-Amz-Target: DynamoDB_20120810.PutItem` -> `PutItem`). */
+export const jsonTargetOperation = (target: string | string[] | undefined): string => {
+  const value = Array.isArray(target) ? target[0] : target;
+  if (!value) return 'Unknown';
+  return value.slice(value.lastIndexOf('.') + 1) || 'Unknown';
+};
+
+/**
+ * Errors for a proxied JSON 1.0 service (DynamoDB) that the edge answers itself (a fault, an expired
+ * token): the shape the SDK's awsJson1_0 deserialiser reads the code from.
+ */
+const proxiedJsonError = (service: string, err: AwsError, requestId: string): ServiceResponse => ({
+  status: err.status,
+  headers: {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amzn-errortype': err.code,
+    'x-amzn-requestid': requestId,
+  },
+  body: JSON.stringify({
+    __type: service === 'dynamodb' ? `com.amazonaws.dynamodb.v20120810#${err.code}` : err.code,
+    message: err.message,
+  }),
+});
 
 const readBody = (req: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
@@ -51,26 +85,41 @@ const send = (res: ServerResponse, r: ServiceResponse): void => {
   res.end(r.body);
 };
 
-const forward = (target: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> =>
-  new Promise((resolve) => {
+interface Upstream {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/**
+ * Sends the request on untouched and reads the whole answer: buffering (DynamoDB answers are small) lets
+ * a crash-after fault drop an answer whose effect has already happened.
+ */
+const forward = (target: string, req: IncomingMessage, body: Buffer): Promise<Upstream> =>
+  new Promise((resolve, reject) => {
     const url = new URL(req.url ?? '/', target);
     const out = httpRequest(
       url,
       { method: req.method, headers: { ...req.headers, host: url.host } },
       (upstream) => {
-        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-        upstream.pipe(res);
-        upstream.on('end', resolve);
+        const chunks: Buffer[] = [];
+        upstream.on('data', (c: Buffer) => chunks.push(c));
+        upstream.on('error', reject);
+        upstream.on('end', () => {
+          const headers: Record<string, string | string[]> = {};
+          for (const [k, v] of Object.entries(upstream.headers)) {
+            // The body is re-sent whole with its own length.
+            if (v === undefined || k === 'transfer-encoding' || k === 'content-length' || k === 'connection')
+              continue;
+            headers[k] = v;
+          }
+          resolve({ status: upstream.statusCode ?? 502, headers, body: Buffer.concat(chunks) });
+        });
       },
     );
-    out.on('error', (e) => {
-      send(res, {
-        status: 502,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ __type: 'ServiceUnavailable', message: `upstream ${target}: ${e.message}` }),
-      });
-      resolve();
-    });
+    out.on('error', (e) =>
+      reject(new AwsError('ServiceUnavailable', `upstream ${target}: ${e.message}`, 502)),
+    );
     out.end(body);
   });
 
@@ -111,7 +160,34 @@ export const startEdge = async (
         );
       }
       const proxy = opts.proxies?.[scope.service];
-      if (proxy) return forward(proxy, req, body, res);
+      if (proxy) {
+        const requestId = randomUUID();
+        try {
+          const sreq: ServiceRequest = {
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            query: url.searchParams,
+            headers: req.headers,
+            body: '',
+            region: scope.region,
+            principal: opts.context.accounts.resolve(scope.accessKeyId, opts.context.clock.nowMillis()),
+            requestId,
+          };
+          const operation = jsonTargetOperation(req.headers['x-amz-target']);
+          await opts.beforeOperation?.(scope.service, operation, sreq);
+          const upstream = await forward(proxy, req, body);
+          await opts.afterOperation?.(scope.service, operation, sreq, upstream);
+          res.writeHead(upstream.status, { ...upstream.headers, 'content-length': upstream.body.length });
+          res.end(upstream.body);
+          return;
+        } catch (e) {
+          const err =
+            e instanceof AwsError
+              ? e
+              : new AwsError('InternalServerError', `local cloud failure: ${(e as Error).message}`, 500);
+          return send(res, proxiedJsonError(scope.service, err, requestId));
+        }
+      }
       const service = services.get(scope.service);
       if (!service) {
         return send(
@@ -137,7 +213,9 @@ export const startEdge = async (
         };
         const operation = service.operation(sreq);
         await opts.beforeOperation?.(scope.service, operation, sreq);
-        send(res, await service.handle(sreq, operation));
+        const answer = await service.handle(sreq, operation);
+        await opts.afterOperation?.(scope.service, operation, sreq, answer);
+        send(res, answer);
       } catch (e) {
         const err =
           e instanceof AwsError

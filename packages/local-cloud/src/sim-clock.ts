@@ -9,6 +9,9 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/** What a real-time tick does with tasks that threw: nobody awaits the tick, so it reports them here. */
+export type TaskErrorHandler = (error: unknown) => void;
+
 /**
  * The simulated clock every time-dependent part of the local cloud follows: instance boots, image
  * creation, scans, waits and schedules. It stands still unless advanced, or runs at `speed` simulated
@@ -22,8 +25,11 @@ export class SimClock {
   private ticker: NodeJS.Timeout | undefined;
   private lastReal = 0;
   private running: Promise<void> = Promise.resolve();
+  private onTickError: TaskErrorHandler = (error) => {
+    console.error('local cloud: a scheduled task failed during a real-time tick', error);
+  };
 
-  constructor(start: Date | string = '2026-01-01T00:00:00.000Z') {
+  constructor(start: Date | string | number = '2026-01-01T00:00:00.000Z') {
     this.nowMs = new Date(start).getTime();
     if (Number.isNaN(this.nowMs)) throw new RangeError(`SimClock start "${String(start)}" is not a date`);
   }
@@ -38,10 +44,14 @@ export class SimClock {
 
   /** Runs `run` once the clock reaches `delayMs` from now (0: at the next advance, even by zero). */
   after(delayMs: number, run: Task['run']): TimerHandle {
+    // A NaN delay would sort anywhere and then set the clock itself to NaN: refuse it where it is made.
+    if (Number.isNaN(delayMs)) throw new RangeError('after needs a delay in milliseconds, got NaN');
     return this.at(this.nowMs + Math.max(0, delayMs), run);
   }
 
+  /** Runs `run` once the clock reaches `atMs` (a time already past runs at the next advance). */
   at(atMs: number, run: Task['run']): TimerHandle {
+    if (!Number.isFinite(atMs)) throw new RangeError(`at needs a finite time in milliseconds, got ${atMs}`);
     const task: Task = { at: atMs, seq: this.seq++, run, cancelled: false };
     // Sorted insert: queues here hold at most thousands of tasks, so a binary search into an array is enough.
     let lo = 0;
@@ -67,7 +77,11 @@ export class SimClock {
 
   /**
    * Moves the clock `seconds` forward, running everything due on the way in time order, including tasks
-   * those tasks schedule, and resolves once all of them have finished. Calls are serialised.
+   * those tasks schedule, and resolves once all of them have finished. Calls are serialised: the target
+   * is taken when the call's turn comes, so two advances of 5 s always move the clock 10 s.
+   *
+   * A task that throws does not stop the others (one failed image must not freeze every instance boot);
+   * the clock still reaches its target and the advance then rejects with an `AggregateError` of them.
    */
   advance(seconds: number): Promise<void> {
     if (!Number.isFinite(seconds) || seconds < 0) {
@@ -78,16 +92,34 @@ export class SimClock {
     return next;
   }
 
+  /** Resolves once every advance asked for so far has finished. */
+  idle(): Promise<void> {
+    return this.running;
+  }
+
   private async runUntil(target: number): Promise<void> {
+    const errors: unknown[] = [];
     for (;;) {
       const task = this.tasks[0];
       if (!task || task.at > target) break;
       this.tasks.shift();
       if (task.cancelled) continue;
       this.nowMs = Math.max(this.nowMs, task.at);
-      await task.run();
+      try {
+        await task.run();
+      } catch (error) {
+        errors.push(error);
+      }
     }
     this.nowMs = Math.max(this.nowMs, target);
+    if (errors.length > 0) {
+      throw new AggregateError(errors, `${errors.length} scheduled task(s) failed while the clock advanced`);
+    }
+  }
+
+  /** Where failures of tasks run by the real-time ticker go (default: `console.error`). */
+  onTaskError(handler: TaskErrorHandler): void {
+    this.onTickError = handler;
   }
 
   getSpeed(): number {
@@ -107,7 +139,7 @@ export class SimClock {
       const real = Date.now();
       const elapsed = real - this.lastReal;
       this.lastReal = real;
-      void this.advance((elapsed / 1000) * this.speed);
+      this.advance((elapsed / 1000) * this.speed).catch((error: unknown) => this.onTickError(error));
     }, tickMs);
     this.ticker.unref();
   }

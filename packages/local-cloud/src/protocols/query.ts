@@ -74,3 +74,24 @@ export const toXml = (value: XmlValue, itemName = 'item'): string => {
   }
   return escapeXml(String(value));
 };
+
+/** The Query-protocol request parameters: the form body, with URL query parameters as a fallback (GET). */
+export const queryRequestParams = (body: string, query: URLSearchParams): Map<string, string> => {
+  const params = new Map(query);
+  for (const [k, v] of parseQuery(body)) params.set(k, v);
+  return params;
+};
+
+/**
+ * An `awsQuery` success document (STS, IAM style, unlike EC2's): the result wrapped in `<XResult>` and the
+ * request id in `<ResponseMetadata>`, as the SDK's awsQuery deserialiser expects.
+ */
+export const awsQueryResponse = (action: string, xmlns: string, result: XmlObject, requestId: string) =>
+  `<${action}Response xmlns="${escapeXml(xmlns)}"><${action}Result>${toXml(result)}</${action}Result>` +
+  `<ResponseMetadata><RequestId>${escapeXml(requestId)}</RequestId></ResponseMetadata></${action}Response>`;
+
+/** An `awsQuery` error document: `<ErrorResponse><Error><Type>Sender</Type><Code>…`. */
+export const awsQueryError = (err: AwsError, xmlns: string, requestId: string) =>
+  `<ErrorResponse xmlns="${escapeXml(xmlns)}"><Error><Type>${err.type}</Type>` +
+  `<Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message></Error>` +
+  `<RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`;

@@ -1,17 +1,17 @@
-import { type AccountSpec, Accounts, type OrganizationSpec } from '../accounts';
+import {
+  type AccountSpec,
+  Accounts,
+  DEFAULT_ACCOUNTS,
+  DEFAULT_ORGANIZATION,
+  type OrganizationSpec,
+} from '../accounts';
 import { startEdge } from '../server';
 import { SimClock } from '../sim-clock';
 import type { CloudContext, CloudEvent, EmulatedService } from '../types';
 
-export const TEST_ACCOUNTS: AccountSpec[] = [
-  { id: '111111111111', name: 'tooling', organizationalUnitId: 'ou-root-tooling1' },
-  { id: '222222222222', name: 'workloads', organizationalUnitId: 'ou-root-workload' },
-  { id: '333333333333', name: 'outsider' },
-];
-export const TEST_ORGANIZATION: OrganizationSpec = {
-  id: 'o-testorg123',
-  managementAccountId: '111111111111',
-};
+/** The cloud's default accounts; tests name them by these constants. */
+export const TEST_ACCOUNTS: AccountSpec[] = DEFAULT_ACCOUNTS.map((a) => ({ ...a }));
+export const TEST_ORGANIZATION: OrganizationSpec = { ...DEFAULT_ORGANIZATION };
 
 /**
  * A bare edge with the given services on a free port, for testing one emulator through the real SDK

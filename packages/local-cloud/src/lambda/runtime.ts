@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { FunctionSpec } from '../deploy/serverless-model';
+import type { SimClock } from '../sim-clock';
+
+/** How a handler failed, in the shape Lambda reports it (and Step Functions matches `ErrorEquals` on). */
+export class LambdaInvocationError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly errorType: string,
+    readonly errorMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(errorMessage, options);
+    // Step Functions and EventBridge see the handler's error name, as with a real Lambda.
+    this.name = errorType;
+  }
+}
+
+export class UnknownFunctionError extends Error {
+  constructor(readonly ref: string) {
+    super(`Function not found: ${ref}`);
+    this.name = 'ResourceNotFoundException';
+  }
+}
+
+export interface InvocationRecord {
+  functionName: string;
+  requestId: string;
+  at: string;
+  outcome: 'succeeded' | 'failed';
+  error?: string;
+}
+
+type Handler = (event: unknown, context: Record<string, unknown>) => unknown;
+
+/**
+ * Runs the functions of serverless.yml in this process: each invocation calls the very handler module
+ * that would run on Lambda, with a Lambda-shaped context. Environment variables are applied to
+ * `process.env` before a function's module is loaded and before every invocation, since handlers read
+ * their typed config at cold start; functions of one process therefore share one environment, which
+ * holds for this project (every function gets the provider's environment).
+ */
+export class LambdaRuntime {
+  private readonly specs = new Map<string, FunctionSpec>();
+  private readonly loaded = new Map<string, Handler>();
+  private readonly log: InvocationRecord[] = [];
+
+  constructor(
+    private readonly opts: {
+      /** The project root that handler module paths are relative to. */
+      root: string;
+      accountId: string;
+      region: string;
+      clock: SimClock;
+      /** Endpoint and credential variables that point the handlers' SDK clients at the local cloud. */
+      cloudEnv: Readonly<Record<string, string>>;
+    },
+  ) {}
+
+  register(spec: FunctionSpec): string {
+    this.specs.set(spec.name, spec);
+    return this.arnOf(spec.name);
+  }
+
+  arnOf(name: string): string {
+    return `arn:aws:lambda:${this.opts.region}:${this.opts.accountId}:function:${name}`;
+  }
+
+  functions(): FunctionSpec[] {
+    return [...this.specs.values()];
+  }
+
+  invocations(): readonly InvocationRecord[] {
+    return this.log;
+  }
+
+  /** Accepts a name, a function ARN, or a qualified ARN (`…:function:name:$LATEST`). */
+  resolveName(ref: string): string {
+    const m = /^arn:aws:lambda:[^:]+:\d{12}:function:([^:]+)(:.+)?$/.exec(ref);
+    const name = m ? m[1]! : ref;
+    if (!this.specs.has(name)) throw new UnknownFunctionError(ref);
+    return name;
+  }
+
+  async invoke(ref: string, payload: unknown): Promise<unknown> {
+    const name = this.resolveName(ref);
+    const spec = this.specs.get(name)!;
+    this.applyEnvironment(spec);
+    const handler = this.load(spec);
+    const requestId = randomUUID();
+    const deadline = this.opts.clock.nowMillis() + spec.timeoutSeconds * 1000;
+    const context = {
+      functionName: name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: this.arnOf(name),
+      memoryLimitInMB: '512',
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${name}`,
+      logStreamName: `local/${requestId}`,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - this.opts.clock.nowMillis()),
+    };
+    const at = this.opts.clock.now().toISOString();
+    try {
+      // A copy, as Lambda deserialises its own: a handler that mutates its event must not reach back.
+      const result = await handler(structuredClone(payload), context);
+      this.log.push({ functionName: name, requestId, at, outcome: 'succeeded' });
+      return result === undefined ? null : structuredClone(result);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.log.push({
+        functionName: name,
+        requestId,
+        at,
+        outcome: 'failed',
+        error: `${err.name}: ${err.message}`,
+      });
+      throw new LambdaInvocationError(name, err.name || 'Error', err.message, { cause: e });
+    }
+  }
+
+  private applyEnvironment(spec: FunctionSpec): void {
+    Object.assign(process.env, this.opts.cloudEnv, spec.environment, {
+      AWS_LAMBDA_FUNCTION_NAME: spec.name,
+      AWS_REGION: this.opts.region,
+      AWS_DEFAULT_REGION: this.opts.region,
+    });
+  }
+
+  private load(spec: FunctionSpec): Handler {
+    const cached = this.loaded.get(spec.name);
+    if (cached) return cached;
+    const file = resolve(this.opts.root, spec.handler.module);
+    // require, not import(): handler modules are TypeScript run through the test or tsx transform.
+    const mod = require(file) as Record<string, unknown>;
+    const handler = mod[spec.handler.exportName];
+    if (typeof handler !== 'function') {
+      throw new UnknownFunctionError(
+        `${spec.name}: ${spec.handler.module} exports no function "${spec.handler.exportName}"`,
+      );
+    }
+    this.loaded.set(spec.name, handler as Handler);
+    return handler as Handler;
+  }
+}

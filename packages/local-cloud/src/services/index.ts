@@ -1,0 +1,57 @@
+import type { CloudContext, EmulatedService } from '../types';
+import { Ec2Service, type Ec2ServiceOptions } from './ec2';
+import { SsmService } from './ssm';
+import { StsService } from './sts';
+
+/** Options for the emulators, passed through by `startLocalCloud`. */
+export interface ServiceOptions {
+  ec2?: Ec2ServiceOptions;
+}
+
+/** The emulated services of a full cloud; `all` is what the edge routes to. */
+export interface CloudServices {
+  sts: StsService;
+  ec2: Ec2Service;
+  ssm: SsmService;
+  all: EmulatedService[];
+}
+
+/**
+ * Builds STS, EC2 and SSM on one context. EC2 and SSM need each other (SSM checks `aws:ec2:image` values
+ * against EC2's images; EC2 resolves `resolve:ssm:` image ids of launch templates through SSM), so each
+ * gets a closure over the other rather than the other itself.
+ */
+export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): CloudServices => {
+  const sts = new StsService(ctx);
+  let ssm: SsmService | undefined;
+  const ec2 = new Ec2Service(ctx, {
+    ...opts.ec2,
+    resolveSsmParameter:
+      opts.ec2?.resolveSsmParameter ??
+      ((accountId, region, name) => ssmParameterValue(ssm, accountId, region, name)),
+  });
+  ssm = new SsmService(ctx, ec2.instances, {
+    imageExists: (accountId, region, imageId) => ec2.getImage(accountId, region, imageId) !== undefined,
+  });
+  return { sts, ec2, ssm, all: [sts, ec2, ssm] };
+};
+
+/** A parameter's current value as `accountId` reads it in `region` (public ones included), if any. */
+const ssmParameterValue = (
+  ssm: SsmService | undefined,
+  accountId: string,
+  region: string,
+  name: string,
+): string | undefined => {
+  if (!ssm) return undefined;
+  try {
+    const found = ssm.parameters.getParameter(
+      { accountId, region, arn: `arn:aws:iam::${accountId}:root` },
+      { Name: name },
+    ) as { Parameter?: { Value?: string } };
+    return found.Parameter?.Value;
+  } catch {
+    // ParameterNotFound and friends: EC2 refuses the launch with its own error.
+    return undefined;
+  }
+};
