@@ -63,6 +63,7 @@ describe('serverless.yml model', () => {
     const model = loadServerlessModel(FIXTURE);
     const queue = model.resources.find((r) => r.logicalId === 'Queue')!;
     expect(queue.properties).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, kept literally
       QueueName: { 'Fn::Sub': '${AWS::StackName}-dlq' },
       Tags: [{ Key: 'arn', Value: { 'Fn::GetAtt': ['Bus', 'Arn'] } }],
     });
@@ -73,6 +74,7 @@ describe('serverless.yml model', () => {
     const bad = join(__dirname, 'fixtures', 'serverless', 'bad-variable.yml');
     require('node:fs').writeFileSync(
       bad,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Serverless variable, kept literally
       'service: x\nprovider:\n  name: aws\n  stage: a\n  region: eu-west-1\ncustom:\n  x: ${ssm:/nope}\n',
     );
     try {
