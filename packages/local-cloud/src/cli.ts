@@ -1,12 +1,14 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT, type LocalCloud, startLocalCloud } from './cloud';
 
-export const USAGE = `usage: npm run local-cloud -- [--port N] [--speed F] [--no-dynamodb]
+export const USAGE = `usage: npm run local-cloud -- [--port N] [--speed F] [--no-dynamodb] [--no-deploy]
 
   --port N       port of the endpoint (default ${DEFAULT_PORT}; 0 picks a free one)
   --speed F      simulated seconds per real second (default 1; 0 stops the clock between
                  POST /_local/clock advances)
   --no-dynamodb  do not start DynamoDB Local (it needs Java 17+)
+  --no-deploy    start an empty cloud instead of deploying the project's serverless.yml
   --help         print this`;
 
 export class CliUsageError extends Error {
@@ -20,12 +22,22 @@ export interface CliArgs {
   port: number;
   speed: number;
   dynamodb: boolean;
+  deploy: boolean;
   help: boolean;
 }
 
+/** The project's serverless.yml: what `npm run local-cloud` deploys. */
+export const PROJECT_SERVERLESS = join(__dirname, '..', '..', '..', 'serverless.yml');
+
 /** Parses and checks the flags; every mistake is a `CliUsageError` naming the flag and the bad value. */
 export const parseCliArgs = (argv: readonly string[]): CliArgs => {
-  let values: { port?: string; speed?: string; 'no-dynamodb'?: boolean; help?: boolean };
+  let values: {
+    port?: string;
+    speed?: string;
+    'no-dynamodb'?: boolean;
+    'no-deploy'?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -33,6 +45,7 @@ export const parseCliArgs = (argv: readonly string[]): CliArgs => {
         port: { type: 'string' },
         speed: { type: 'string' },
         'no-dynamodb': { type: 'boolean' },
+        'no-deploy': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -49,7 +62,13 @@ export const parseCliArgs = (argv: readonly string[]): CliArgs => {
   if (values.speed !== undefined && (values.speed.trim() === '' || !Number.isFinite(speed) || speed < 0)) {
     throw new CliUsageError(`--speed must be a number of at least 0, got "${values.speed}"`);
   }
-  return { port, speed, dynamodb: values['no-dynamodb'] !== true, help: values.help === true };
+  return {
+    port,
+    speed,
+    dynamodb: values['no-dynamodb'] !== true,
+    deploy: values['no-deploy'] !== true,
+    help: values.help === true,
+  };
 };
 
 /** What the CLI prints once the cloud is up: where it is, and the environment to point clients at it. */
@@ -63,6 +82,14 @@ export const readyMessage = (cloud: LocalCloud): string => {
   return [
     `local cloud ready on ${cloud.endpoint} (${services.join(', ')}${dynamo})`,
     `clock ${cloud.clock.now().toISOString()} at speed ${cloud.clock.getSpeed()}; control API ${cloud.endpoint}/_local/health`,
+    ...(cloud.deployment
+      ? [
+          `deployed serverless.yml: tables [${cloud.deployment.tables.join(', ')}], buses [${cloud.deployment.buses.join(', ')}], ` +
+            `${cloud.deployment.functions.length} functions, ${cloud.deployment.stateMachines.length} state machines, ` +
+            `${cloud.deployment.rules.length} rules and schedules` +
+            (cloud.deployment.skipped.length ? `; not emulated: ${cloud.deployment.skipped.join(', ')}` : ''),
+        ]
+      : []),
     '',
     '# point AWS SDKs and the AWS CLI at it:',
     ...Object.entries(cloud.env).map(([k, v]) => `export ${k}=${v}`),
@@ -86,7 +113,12 @@ const main = async (): Promise<void> => {
   }
   let cloud: LocalCloud;
   try {
-    cloud = await startLocalCloud({ port: args.port, speed: args.speed, dynamodb: args.dynamodb });
+    cloud = await startLocalCloud({
+      port: args.port,
+      speed: args.speed,
+      dynamodb: args.dynamodb,
+      ...(args.deploy ? { deploy: { serverlessFile: PROJECT_SERVERLESS } } : {}),
+    });
   } catch (error) {
     process.stderr.write(`local-cloud: could not start: ${(error as Error).message}\n`);
     process.exit(1);

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import {
   type DynamoDbLocal,
   DynamoDbLocalStartError,
@@ -12,8 +13,11 @@ import {
   type OrganizationSpec,
 } from './accounts';
 import { createControlApi } from './control';
+import { type DeployResult, deployServerless } from './deploy/deploy';
+import { loadServerlessModel } from './deploy/serverless-model';
 import { EventLog } from './events';
 import { FaultInjector, type FaultUpdate } from './faults';
+import { LambdaRuntime } from './lambda/runtime';
 import { startEdge } from './server';
 import { type CloudServices, createServices, type ServiceOptions } from './services';
 import { SimClock } from './sim-clock';
@@ -46,6 +50,12 @@ export interface LocalCloudOptions {
   /** Seed and initial rules of the fault injector (none by default: nothing is injected). */
   faults?: { seed?: number; rules?: readonly FaultUpdate[] };
   ec2?: ServiceOptions['ec2'];
+  inspector2?: ServiceOptions['inspector2'];
+  /**
+   * Deploy a serverless.yml onto the cloud once it is up: its tables, buses, functions (run in process),
+   * state machines, rules and schedules. `root` is where handler paths start (the file's folder by default).
+   */
+  deploy?: { serverlessFile: string; root?: string; stage?: string };
   /** How many events the in-memory log keeps. */
   eventLogLimit?: number;
 }
@@ -59,6 +69,10 @@ export interface LocalCloud {
   events: EventLog;
   accounts: Accounts;
   services: CloudServices;
+  /** The in-process functions of the deployed serverless.yml (none without `deploy`). */
+  lambda: LambdaRuntime | undefined;
+  /** What `deploy` created; undefined without it. */
+  deployment: DeployResult | undefined;
   /** DynamoDB Local behind the edge, when started or given. */
   dynamodb: { endpoint: string; pid: number | undefined } | undefined;
   /** The environment a process needs to use this cloud through standard AWS clients and the AWS CLI. */
@@ -118,7 +132,10 @@ const startDynamoDb = async (): Promise<DynamoDbLocal> => {
   }
 };
 
-const serviceEnvName = (signingName: string) => signingName.toUpperCase().replace(/-/g, '_');
+// The SDKs and the AWS CLI read AWS_ENDPOINT_URL_<service id>, which differs from the signing name for some.
+const SERVICE_ENV_NAMES: Readonly<Record<string, string>> = { events: 'EVENTBRIDGE', states: 'SFN' };
+const serviceEnvName = (signingName: string) =>
+  SERVICE_ENV_NAMES[signingName] ?? signingName.toUpperCase().replace(/-/g, '_');
 
 /**
  * Starts the embedded cloud: one edge on `host:port` serving STS, EC2 and SSM on a simulated clock, the
@@ -143,7 +160,16 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
   const faults = new FaultInjector(clock, options.faults);
   const events = new EventLog(options.eventLogLimit);
   const ctx: CloudContext = { clock, accounts, faults, events };
-  const services = createServices(ctx, { ec2: options.ec2 });
+  let runtime: LambdaRuntime | undefined;
+  const services = createServices(ctx, {
+    ec2: options.ec2,
+    inspector2: options.inspector2,
+    lambda: () => (runtime ? (arn, payload) => runtime!.invoke(arn, payload) : undefined),
+  });
+  // AWS service events (EC2 AMI State Change, Inspector2 Finding, ...) reach EventBridge's default bus.
+  const unsubscribe = events.subscribe((e) => {
+    services.events.publish(e);
+  });
   // Filled in once DynamoDB Local answers; the edge reads it per request.
   const proxies: Record<string, string> = {};
   let endpoint = '';
@@ -158,6 +184,8 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       proxies.dynamodb === undefined
         ? undefined
         : { endpoint: proxies.dynamodb, up: await probeDynamoDb(proxies.dynamodb) },
+    eventbridge: () => services.events,
+    inspector: () => services.inspector2,
   });
 
   // The edge fails fast (a taken port) while Java takes seconds: start both, clean up either on failure.
@@ -201,6 +229,40 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     env[`AWS_ENDPOINT_URL_${serviceEnvName(name)}`] = endpoint;
   }
 
+  let deployment: DeployResult | undefined;
+  if (options.deploy) {
+    try {
+      const model = loadServerlessModel(options.deploy.serverlessFile, {
+        stage: options.deploy.stage,
+        region,
+        accountId: accounts.defaultAccountId,
+      });
+      runtime = new LambdaRuntime({
+        root: options.deploy.root ?? dirname(options.deploy.serverlessFile),
+        accountId: accounts.defaultAccountId,
+        region,
+        clock,
+        cloudEnv: env,
+      });
+      deployment = await deployServerless(
+        {
+          accountId: accounts.defaultAccountId,
+          region,
+          services,
+          runtime,
+          dynamodb:
+            dynamoEndpoint === undefined ? undefined : { endpoint, credentials: { ...DEFAULT_CREDENTIALS } },
+        },
+        model,
+      );
+    } catch (error) {
+      services.sfn.close();
+      await edge.close();
+      await dynamoLocal?.stop();
+      throw error;
+    }
+  }
+
   let stopping: Promise<void> | undefined;
   return {
     endpoint,
@@ -210,11 +272,16 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     events,
     accounts,
     services,
+    lambda: runtime,
+    deployment,
     dynamodb: dynamoEndpoint === undefined ? undefined : { endpoint: dynamoEndpoint, pid: dynamoLocal?.pid },
     env,
     clientConfig: { endpoint, region, credentials: { ...DEFAULT_CREDENTIALS } },
     stop: () => {
       stopping ??= (async () => {
+        unsubscribe();
+        services.sfn.close();
+        services.inspector2.scanner.dispose();
         clock.stop();
         await edge.close();
         // Only the DynamoDB Local this cloud started; one passed in by endpoint belongs to its owner.

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { EventLog } from './events';
 import { type FaultInjector, FaultUpdateSchema } from './faults';
 import type { ControlHandler } from './server';
+import type { EventsService } from './services/events';
+import { CveFeedEntrySchema, type Inspector2Service } from './services/inspector2';
 import type { SimClock } from './sim-clock';
 
 /** Ten years: an advance beyond that is a typo, and would run every periodic task a million times. */
@@ -28,6 +30,10 @@ export interface ControlDeps {
   services(): string[];
   /** DynamoDB Local's state, probed on each call; undefined when the cloud runs without it. */
   dynamodb(): Promise<{ endpoint: string; up: boolean } | undefined>;
+  /** EventBridge's deliveries and dead letters, for `GET /_local/events`. */
+  eventbridge?: () => Pick<EventsService, 'deliveries' | 'deadLetters'>;
+  /** Inspector2's feed, for `/_local/inspector/cves`. */
+  inspector?: () => Pick<Inspector2Service, 'addCve' | 'cves'>;
 }
 
 type Reply = { status: number; body: unknown };
@@ -110,7 +116,31 @@ export const createControlApi = (deps: ControlDeps): ControlHandler => {
       },
     },
     '/_local/events': {
-      GET: async () => ({ status: 200, body: { events: deps.events.list() } }),
+      GET: async () => {
+        const eb = deps.eventbridge?.();
+        return {
+          status: 200,
+          body: {
+            events: deps.events.list(),
+            ...(eb ? { deliveries: eb.deliveries(), deadLetters: eb.deadLetters() } : {}),
+          },
+        };
+      },
+    },
+    '/_local/inspector/cves': {
+      GET: async () => {
+        const inspector = deps.inspector?.();
+        if (!inspector) return { status: 404, body: { error: 'this cloud runs without Inspector2' } };
+        return { status: 200, body: { cves: inspector.cves() } };
+      },
+      POST: async (body) => {
+        const inspector = deps.inspector?.();
+        if (!inspector) return { status: 404, body: { error: 'this cloud runs without Inspector2' } };
+        const parsed = CveFeedEntrySchema.safeParse(body);
+        if (!parsed.success) return invalid('CVE feed entry', parsed.error);
+        // Affected instances get their findings (and events) before this answers.
+        return { status: 200, body: inspector.addCve(parsed.data) };
+      },
     },
   };
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PUBLIC_IMAGES, publicImageId } from '../src/services/ec2/public-images';
+import { compilePattern, matches } from '../src/services/events';
 
 /**
  * The AWS CLI against `npm run local-cloud`, as a person would use them: the real script in its own
@@ -159,8 +160,115 @@ describe('the AWS CLI against npm run local-cloud', () => {
     });
   });
 
-  it('lists the tables of DynamoDB Local through the same endpoint', async () => {
-    await expect(aws('dynamodb', 'list-tables')).resolves.toEqual({ TableNames: [] });
+  it('lists the tables of DynamoDB Local through the same endpoint, the deployed catalog among them', async () => {
+    await expect(aws('dynamodb', 'list-tables')).resolves.toEqual({ TableNames: ['ami-lifecycle-local'] });
+  });
+
+  it('puts events on the deployed bus and answers test-event-pattern as the local matcher does', async () => {
+    const put = (await aws(
+      'events',
+      'put-events',
+      '--entries',
+      JSON.stringify([
+        {
+          Source: 'ami-lifecycle',
+          DetailType: 'Build Requested',
+          Detail: '{"family":"golden-al2023"}',
+          EventBusName: 'ami-lifecycle-local',
+        },
+        {
+          Source: 'ami-lifecycle',
+          DetailType: 'Build Requested',
+          Detail: 'not json',
+          EventBusName: 'ami-lifecycle-local',
+        },
+      ]),
+    )) as { FailedEntryCount: number; Entries: { EventId?: string; ErrorCode?: string }[] };
+    expect(put.FailedEntryCount).toBe(1);
+    expect(put.Entries[0]!.EventId).toEqual(expect.any(String));
+    expect(put.Entries[1]!.ErrorCode).toBe('MalformedDetail');
+
+    const event = JSON.stringify({
+      id: '1',
+      'detail-type': 'EC2 AMI State Change',
+      source: 'aws.ec2',
+      account: '111111111111',
+      time: '2026-03-01T00:00:00Z',
+      region: REGION,
+      resources: [],
+      detail: { State: 'available', ImageId: 'ami-0123456789abcdef0' },
+    });
+    const cases: [object, boolean][] = [
+      [{ source: ['aws.ec2'], detail: { State: ['available'] } }, true],
+      [{ detail: { State: [{ 'anything-but': ['available'] }] } }, false],
+      [{ detail: { ImageId: [{ prefix: 'ami-0123' }] } }, true],
+      [
+        {
+          $or: [{ source: ['nope'] }, { 'detail-type': [{ 'equals-ignore-case': 'ec2 ami state change' }] }],
+        },
+        true,
+      ],
+    ];
+    for (const [pattern, expected] of cases) {
+      const answer = (await aws(
+        'events',
+        'test-event-pattern',
+        '--event-pattern',
+        JSON.stringify(pattern),
+        '--event',
+        event,
+      )) as {
+        Result: boolean;
+      };
+      expect([pattern, answer.Result]).toEqual([pattern, expected]);
+      // The edge and the in-process matcher are one module; the CLI sees exactly its answer.
+      expect(matches(compilePattern(pattern), JSON.parse(event))).toBe(answer.Result);
+    }
+  });
+
+  it('creates, lists, starts and describes a state machine execution', async () => {
+    const created = (await aws(
+      'stepfunctions',
+      'create-state-machine',
+      '--name',
+      'cli-pass',
+      '--role-arn',
+      'arn:aws:iam::111111111111:role/cli',
+      '--definition',
+      JSON.stringify({
+        StartAt: 'Hello',
+        States: { Hello: { Type: 'Pass', Result: { hello: 'cli' }, End: true } },
+      }),
+    )) as { stateMachineArn: string };
+    const listed = (await aws('stepfunctions', 'list-state-machines')) as {
+      stateMachines: { name: string }[];
+    };
+    expect(listed.stateMachines.map((m) => m.name)).toContain('cli-pass');
+    const started = (await aws(
+      'stepfunctions',
+      'start-execution',
+      '--state-machine-arn',
+      created.stateMachineArn,
+      '--name',
+      'first',
+      '--input',
+      '{}',
+    )) as { executionArn: string };
+    let described: { status: string; output?: string } = { status: 'RUNNING' };
+    for (let i = 0; i < 20 && described.status === 'RUNNING'; i++) {
+      await fetch(`${endpoint}/_local/clock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"advanceSeconds":1}',
+      });
+      described = (await aws(
+        'stepfunctions',
+        'describe-execution',
+        '--execution-arn',
+        started.executionArn,
+      )) as typeof described;
+    }
+    expect(described).toMatchObject({ status: 'SUCCEEDED', output: '{"hello":"cli"}' });
   });
 
   it('puts and gets an SSM parameter', async () => {

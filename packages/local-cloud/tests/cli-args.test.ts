@@ -1,8 +1,12 @@
 import { CliUsageError, parseCliArgs } from '../src/cli';
 
 describe('the local-cloud command line', () => {
-  it('defaults to port 4566, real-time speed and DynamoDB Local', () => {
-    expect(parseCliArgs([])).toEqual({ port: 4566, speed: 1, dynamodb: true, help: false });
+  it('defaults to port 4566, real-time speed, DynamoDB Local and the project deployed', () => {
+    expect(parseCliArgs([])).toEqual({ port: 4566, speed: 1, dynamodb: true, deploy: true, help: false });
+  });
+
+  it('starts an empty cloud with --no-deploy', () => {
+    expect(parseCliArgs(['--no-deploy']).deploy).toBe(false);
   });
 
   it('reads a port, a speed and --no-dynamodb', () => {
@@ -10,6 +14,7 @@ describe('the local-cloud command line', () => {
       port: 0,
       speed: 60,
       dynamodb: false,
+      deploy: true,
       help: false,
     });
     expect(parseCliArgs(['--port=4600', '--speed=0.5']).port).toBe(4600);

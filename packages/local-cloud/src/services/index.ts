@@ -1,11 +1,21 @@
+import { AwsError } from '../errors';
 import type { CloudContext, EmulatedService } from '../types';
 import { Ec2Service, type Ec2ServiceOptions } from './ec2';
+import { EventsService } from './events';
+import { Inspector2Service, type Inspector2ServiceOptions } from './inspector2';
+import { SfnService } from './sfn';
 import { SsmService } from './ssm';
 import { StsService } from './sts';
+
+/** Calls a deployed function in process; the cloud installs it once serverless.yml is deployed. */
+export type LambdaInvoker = (functionArn: string, payload: unknown) => Promise<unknown>;
 
 /** Options for the emulators, passed through by `startLocalCloud`. */
 export interface ServiceOptions {
   ec2?: Ec2ServiceOptions;
+  inspector2?: Inspector2ServiceOptions;
+  /** Read at every invocation, so functions deployed after the services start are found. */
+  lambda?: () => LambdaInvoker | undefined;
 }
 
 /** The emulated services of a full cloud; `all` is what the edge routes to. */
@@ -13,6 +23,9 @@ export interface CloudServices {
   sts: StsService;
   ec2: Ec2Service;
   ssm: SsmService;
+  events: EventsService;
+  sfn: SfnService;
+  inspector2: Inspector2Service;
   all: EmulatedService[];
 }
 
@@ -33,7 +46,23 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
   ssm = new SsmService(ctx, ec2.instances, {
     imageExists: (accountId, region, imageId) => ec2.getImage(accountId, region, imageId) !== undefined,
   });
-  return { sts, ec2, ssm, all: [sts, ec2, ssm] };
+  const invokeLambda: LambdaInvoker = (arn, payload) => {
+    const invoker = opts.lambda?.();
+    if (!invoker)
+      return Promise.reject(new AwsError('ResourceNotFoundException', `Function not found: ${arn}`, 404));
+    return invoker(arn, payload);
+  };
+  const sfn = new SfnService(ctx, { invokeLambda });
+  const events = new EventsService(ctx, {
+    invokeLambda,
+    // Resolves once the execution has started: EventBridge delivery must not wait on simulated time.
+    startExecution: async (arn, input, name) => sfn.startExecution(arn, JSON.parse(input), name),
+  });
+  const inspector2 = new Inspector2Service(ctx, ec2.instances, {
+    regions: () => ec2.regions(),
+    ...opts.inspector2,
+  });
+  return { sts, ec2, ssm, events, sfn, inspector2, all: [sts, ec2, ssm, events, sfn, inspector2] };
 };
 
 /** A parameter's current value as `accountId` reads it in `region` (public ones included), if any. */

@@ -104,6 +104,11 @@ export class Ec2Service implements EmulatedService {
     };
   }
 
+  /** Regions where anyone has used EC2 so far: the ones other emulators (Inspector2) need to watch. */
+  regions(): string[] {
+    return [...new Set(this.state.knownRegions().map((s) => s.region))];
+  }
+
   /** The image as `accountId` may see it (own, public or shared), or undefined. */
   getImage(accountId: string, region: string, imageId: string): Readonly<Ec2Image> | undefined {
     const image = this.state.region(region).images.get(imageId);

@@ -1,0 +1,203 @@
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import type { LambdaRuntime } from '../lambda/runtime';
+import type { CloudServices } from '../services';
+import { ServerlessConfigError } from './serverless-config';
+import type { RuleSpec, ServerlessModel } from './serverless-model';
+
+export interface DeployTarget {
+  accountId: string;
+  region: string;
+  services: CloudServices;
+  runtime: LambdaRuntime;
+  /** The edge, for DynamoDB tables; undefined when the cloud runs without DynamoDB. */
+  dynamodb?: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } } | undefined;
+}
+
+export interface DeployResult {
+  tables: string[];
+  buses: string[];
+  functions: string[];
+  stateMachines: string[];
+  rules: string[];
+  /** Resources the local cloud does not emulate (by logical id and type): deployed nowhere, named here. */
+  skipped: string[];
+}
+
+/** serverless-step-functions names a function's CloudFormation resource `<Name>LambdaFunction`. */
+const functionLogicalId = (key: string) =>
+  `${key.charAt(0).toUpperCase()}${key.slice(1).replace(/-/g, 'Dash').replace(/_/g, 'Underscore')}LambdaFunction`;
+
+/**
+ * Replaces `!GetAtt <Fn>LambdaFunction.Arn` and `!Ref <Fn>LambdaFunction` in a state machine definition
+ * with the function's ARN, as CloudFormation would; any other intrinsic is an error naming it.
+ */
+const resolveIntrinsics = (value: unknown, arns: ReadonlyMap<string, string>, path: string): unknown => {
+  if (Array.isArray(value)) return value.map((v, i) => resolveIntrinsics(v, arns, `${path}[${i}]`));
+  if (typeof value !== 'object' || value === null) return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0] === 'Fn::GetAtt')) {
+    const target = keys[0] === 'Ref' ? obj.Ref : (obj['Fn::GetAtt'] as unknown[])[0];
+    const arn = typeof target === 'string' ? arns.get(target) : undefined;
+    if (!arn)
+      throw new ServerlessConfigError(path, `${JSON.stringify(obj)} names no function of this service`);
+    return arn;
+  }
+  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], arns, `${path}.${k}`)]));
+};
+
+const tableInput = (props: Record<string, unknown>): CreateTableCommandInput => {
+  // CloudFormation-only properties (PITR, deletion protection, tags as CFN writes them) are not CreateTable's.
+  const {
+    PointInTimeRecoverySpecification,
+    DeletionProtectionEnabled,
+    Tags,
+    TimeToLiveSpecification,
+    ...rest
+  } = props;
+  return rest as unknown as CreateTableCommandInput;
+};
+
+/** Rule names allow 64 characters of `.-_A-Za-z0-9`; the spec id is long but readable, so shorten it. */
+const ruleName = (model: ServerlessModel, rule: RuleSpec) =>
+  `${model.service}-${model.stage}-${rule.id.replace(/^(functions|stepFunctions\.stateMachines)\./, '')}`
+    .replace(/[^.\-_A-Za-z0-9]/g, '-')
+    .slice(0, 64);
+
+/**
+ * Deploys what serverless.yml declares onto the local cloud: DynamoDB tables, event buses, functions (in
+ * process), state machines, and each function's and state machine's rules and schedules with their
+ * targets. Nothing is listed twice: serverless.yml is the one source.
+ */
+export const deployServerless = async (
+  target: DeployTarget,
+  model: ServerlessModel,
+): Promise<DeployResult> => {
+  const scope = { accountId: target.accountId, region: target.region };
+  const result: DeployResult = {
+    tables: [],
+    buses: [],
+    functions: [],
+    stateMachines: [],
+    rules: [],
+    skipped: [],
+  };
+
+  for (const r of model.resources) {
+    if (r.type === 'AWS::DynamoDB::Table' && target.dynamodb) {
+      const client = new DynamoDBClient({
+        endpoint: target.dynamodb.endpoint,
+        region: target.region,
+        credentials: target.dynamodb.credentials,
+      });
+      try {
+        await client.send(new CreateTableCommand(tableInput(r.properties)));
+      } catch (e) {
+        if (!(e instanceof ResourceInUseException)) throw e;
+      } finally {
+        client.destroy();
+      }
+      result.tables.push(String(r.properties.TableName));
+    } else if (r.type === 'AWS::Events::EventBus') {
+      const name = String(r.properties.Name);
+      try {
+        target.services.events.createEventBus(scope, { Name: name });
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ResourceAlreadyExistsException') throw e;
+      }
+      result.buses.push(name);
+    } else {
+      result.skipped.push(`${r.logicalId} (${r.type})`);
+    }
+  }
+
+  const functionArns = new Map<string, string>();
+  for (const f of model.functions) {
+    const arn = target.runtime.register(f);
+    functionArns.set(functionLogicalId(f.key), arn);
+    result.functions.push(f.name);
+  }
+
+  const putRules = (rules: RuleSpec[], targetArn: string, roleArn?: string) => {
+    for (const rule of rules) {
+      const name = ruleName(model, rule);
+      target.services.events.putRule(scope, {
+        Name: name,
+        EventBusName: rule.eventBus,
+        ...(rule.pattern ? { EventPattern: JSON.stringify(rule.pattern) } : {}),
+        ...(rule.schedule ? { ScheduleExpression: rule.schedule } : {}),
+        State: rule.enabled ? 'ENABLED' : 'DISABLED',
+      });
+      const out = target.services.events.putTargets(scope, {
+        Rule: name,
+        EventBusName: rule.eventBus,
+        Targets: [
+          {
+            Id: 'target-1',
+            Arn: targetArn,
+            ...(roleArn ? { RoleArn: roleArn } : {}),
+            ...(rule.input !== undefined ? { Input: JSON.stringify(rule.input) } : {}),
+            ...(rule.inputPath ? { InputPath: rule.inputPath } : {}),
+            ...(rule.inputTransformer
+              ? {
+                  InputTransformer: {
+                    InputTemplate: rule.inputTransformer.inputTemplate,
+                    ...(rule.inputTransformer.inputPathsMap
+                      ? { InputPathsMap: rule.inputTransformer.inputPathsMap }
+                      : {}),
+                  },
+                }
+              : {}),
+            ...(rule.retryPolicy
+              ? {
+                  RetryPolicy: {
+                    ...(rule.retryPolicy.maximumRetryAttempts !== undefined
+                      ? { MaximumRetryAttempts: rule.retryPolicy.maximumRetryAttempts }
+                      : {}),
+                    ...(rule.retryPolicy.maximumEventAge !== undefined
+                      ? { MaximumEventAgeInSeconds: rule.retryPolicy.maximumEventAge }
+                      : {}),
+                  },
+                }
+              : {}),
+            ...(rule.deadLetterQueueArn ? { DeadLetterConfig: { Arn: rule.deadLetterQueueArn } } : {}),
+          },
+        ],
+      }) as { FailedEntryCount?: number; FailedEntries?: unknown[] };
+      if (out.FailedEntryCount) {
+        throw new ServerlessConfigError(rule.id, `target refused: ${JSON.stringify(out.FailedEntries)}`);
+      }
+      result.rules.push(name);
+    }
+  };
+
+  for (const f of model.functions) putRules(f.rules, functionArns.get(functionLogicalId(f.key))!);
+
+  const sfnRole = `arn:aws:iam::${target.accountId}:role/${model.service}-${model.stage}-states`;
+  for (const m of model.stateMachines) {
+    const definition = resolveIntrinsics(
+      m.definition,
+      functionArns,
+      `stepFunctions.stateMachines.${m.key}.definition`,
+    );
+    const { stateMachineArn } = target.services.sfn.createStateMachine(
+      target.accountId,
+      target.region,
+      m.name,
+      definition as object,
+      sfnRole,
+    );
+    result.stateMachines.push(m.name);
+    putRules(
+      m.rules,
+      stateMachineArn,
+      `arn:aws:iam::${target.accountId}:role/${model.service}-${model.stage}-events`,
+    );
+  }
+  return result;
+};
