@@ -1,0 +1,149 @@
+import { join } from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateImageCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { dynamoDbEndpoint } from '../../../tests/support/dynamodb-local-env';
+import { type LocalCloud, startLocalCloud } from '../src';
+import { PUBLIC_IMAGES, publicImageId } from '../src/services/ec2/public-images';
+import { calls } from './fixtures/deploy/handlers/record';
+
+const FIXTURE = join(__dirname, 'fixtures', 'deploy', 'serverless.yml');
+
+describe('a serverless.yml deployed on the local cloud', () => {
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    cloud = await startLocalCloud({
+      port: 0,
+      start: '2026-03-01T00:00:00.000Z',
+      dynamodb: { endpoint: dynamoDbEndpoint() },
+      deploy: { serverlessFile: FIXTURE },
+    });
+  }, 60_000);
+  afterAll(() => cloud?.stop());
+  beforeEach(() => {
+    calls.length = 0;
+  });
+
+  const put = (detailType: string, detail: object, source = 'fixture') =>
+    new EventBridgeClient(cloud.clientConfig).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: source,
+            DetailType: detailType,
+            Detail: JSON.stringify(detail),
+            EventBusName: 'fixture-bus',
+          },
+        ],
+      }),
+    );
+
+  it('creates the tables and buses, registers functions and state machines, and names what it does not emulate', async () => {
+    expect(cloud.deployment).toEqual({
+      tables: ['fixture-test'],
+      buses: ['fixture-bus'],
+      functions: ['fixture-test-record', 'fixture-test-fail', 'fixture-test-double'],
+      stateMachines: ['fixture-test-flow'],
+      rules: [
+        'fixture-test-record-rule-1',
+        'fixture-test-record-rule-2',
+        'fixture-test-record-schedule-3',
+        'fixture-test-fail-rule-1',
+        'fixture-test-flow-rule-1',
+      ],
+      skipped: ['Topic (AWS::SNS::Topic)'],
+    });
+    const table = await new DynamoDBClient(cloud.clientConfig).send(
+      new DescribeTableCommand({ TableName: 'fixture-test' }),
+    );
+    expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'PK', KeyType: 'HASH' }]);
+  });
+
+  it('routes a matching event to the function, with its environment', async () => {
+    await put('Ping', { hello: 'world' });
+    await cloud.clock.advance(0);
+    expect(calls).toEqual([
+      {
+        fn: 'record',
+        event: expect.objectContaining({ source: 'fixture', detail: { hello: 'world' } }),
+        table: 'fixture-test',
+      },
+    ]);
+  });
+
+  it('retries a failing function by its retry policy, then dead-letters the event', async () => {
+    await put('Boom', { n: 1 });
+    await cloud.clock.advance(600);
+    expect(calls.map((c) => c.fn)).toEqual(['fail', 'fail', 'fail']);
+    const res = await fetch(`${cloud.endpoint}/_local/events`);
+    const body = (await res.json()) as {
+      deadLetters: { ruleArn: string }[];
+      deliveries: { outcome: string }[];
+    };
+    expect(body.deadLetters).toEqual([
+      expect.objectContaining({ ruleArn: expect.stringContaining('fixture-test-fail-rule-1') }),
+    ]);
+    // No DeadLetterConfig: AWS drops the event; the local cloud still keeps the record of it.
+    expect(body.deliveries).toContainEqual(
+      expect.objectContaining({ outcome: expect.stringMatching(/failed|dead-lettered/), attempts: 3 }),
+    );
+  });
+
+  it('starts the state machine from a rule; its task runs the function and its wait follows the clock', async () => {
+    await put('Start Flow', { n: 21 });
+    await cloud.clock.advance(0);
+    await cloud.services.sfn.settleExecution((await listExecutions())[0]!);
+    const sfn = new SFNClient(cloud.clientConfig);
+    const [arn] = await listExecutions();
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status).toBe('RUNNING');
+    const done = await cloud.services.sfn.waitForExecution(arn!, { maxAdvanceSeconds: 7200 });
+    expect(done.status).toBe('SUCCEEDED');
+    expect(JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).output!)).toEqual(
+      { n: 42 },
+    );
+    expect(calls.filter((c) => c.fn === 'double').map((c) => c.event)).toEqual([{ n: 21 }]);
+  });
+
+  it('fires the daily schedule when the clock passes a day', async () => {
+    await cloud.clock.advance(86_400);
+    expect(
+      calls.filter((c) => (c.event as { 'detail-type'?: string })['detail-type'] === 'Scheduled Event'),
+    ).toHaveLength(1);
+  });
+
+  it('delivers EC2 AMI State Change from the EC2 emulator to a rule on the default bus', async () => {
+    const ec2 = new EC2Client(cloud.clientConfig);
+    const source = PUBLIC_IMAGES.find((i) => i.ownerAlias === 'amazon' && i.architecture === 'x86_64')!;
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: publicImageId(cloud.region, source.name),
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: 't3.micro',
+      }),
+    );
+    await cloud.clock.advance(60);
+    const image = await ec2.send(
+      new CreateImageCommand({ InstanceId: run.Instances![0]!.InstanceId!, Name: 'fixture-image-1' }),
+    );
+    await cloud.clock.advance(900);
+    const stateChanges = calls.filter((c) => (c.event as { source?: string }).source === 'aws.ec2');
+    expect(stateChanges).toEqual([
+      expect.objectContaining({
+        event: expect.objectContaining({
+          detail: expect.objectContaining({ ImageId: image.ImageId, State: 'available' }),
+        }),
+      }),
+    ]);
+  });
+
+  const listExecutions = async () => {
+    const out = await new SFNClient(cloud.clientConfig).send(
+      new ListExecutionsCommand({
+        stateMachineArn: `arn:aws:states:${cloud.region}:${cloud.accounts.defaultAccountId}:stateMachine:fixture-test-flow`,
+      }),
+    );
+    return (out.executions ?? []).map((e) => e.executionArn!);
+  };
+});
