@@ -64,14 +64,18 @@ describe('the services of a started cloud, wired together', () => {
     await cloud.stop();
   });
 
-  it('serves EC2, SSM and STS on its one endpoint', async () => {
+  it('serves EC2, SSM, STS, EventBridge, Step Functions and Inspector2 on its one endpoint', async () => {
     const health = await control(cloud, 'GET', '/_local/health');
 
-    expect(health.body.services).toEqual(['ec2', 'ssm', 'sts']);
+    expect(health.body.services).toEqual(['ec2', 'events', 'inspector2', 'ssm', 'states', 'sts']);
+    // The variables the SDKs and the CLI read: by service id, which is not always the signing name.
     expect(cloud.env).toMatchObject({
       AWS_ENDPOINT_URL_EC2: cloud.endpoint,
       AWS_ENDPOINT_URL_SSM: cloud.endpoint,
       AWS_ENDPOINT_URL_STS: cloud.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: cloud.endpoint,
+      AWS_ENDPOINT_URL_SFN: cloud.endpoint,
+      AWS_ENDPOINT_URL_INSPECTOR2: cloud.endpoint,
     });
   });
 
