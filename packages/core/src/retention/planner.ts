@@ -54,13 +54,6 @@ const R = {
 
 const isoDay = (ms: number): string => new Date(ms).toISOString();
 
-interface Work {
-  image: Image;
-  createdMs: number;
-  decision: Decision;
-  reasons: Reason[];
-}
-
 /** family -> version -> value: two-level maps spare building a `family@version` string per lookup. */
 type ByImage<T> = Map<string, Map<string, T>>;
 const getIn = <T>(m: ByImage<T>, family: string, version: string): T | undefined =>
@@ -162,79 +155,95 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
   for (const c of input.channels) setIn(channelTargets, c.family, c.version, c.name);
   const protections: Protections = { nowMs, usage, heldFamilies, heldImages, channelTargets };
 
-  // Group by family; index by family and version for the lineage walk.
-  const index: ByImage<Work> = new Map();
-  const byFamily = new Map<string, Work[]>();
+  // Group by family; index by family and version for the lineage walk. Images are referred to by their
+  // position in `live`: at a million images, per-image wrapper objects cost more than the planning.
+  const live: Image[] = [];
+  const index: ByImage<number> = new Map();
+  const byFamily = new Map<string, number[]>();
   const duplicates: { path: string; message: string }[] = [];
   for (const image of input.images) {
     if (image.state === 'retired') continue;
-    if (getIn(index, image.family, image.version)) {
+    if (getIn(index, image.family, image.version) !== undefined) {
       duplicates.push({
         path: `images[${imageKey(image)}]`,
         message: 'appears more than once in the inventory',
       });
       continue;
     }
-    const w: Work = { image, createdMs: Date.parse(image.createdAt), decision: 'keep', reasons: [] };
-    setIn(index, image.family, image.version, w);
+    const i = live.push(image) - 1;
+    setIn(index, image.family, image.version, i);
     const list = byFamily.get(image.family);
-    if (list) list.push(w);
-    else byFamily.set(image.family, [w]);
+    if (list) list.push(i);
+    else byFamily.set(image.family, [i]);
   }
   if (duplicates.length > 0) throw new ValidationError('retention plan input', duplicates);
+  const created = new Float64Array(live.length);
+  for (let i = 0; i < live.length; i++) created[i] = Date.parse(live[i]!.createdAt);
 
   const familyNames = [...byFamily.keys()].sort();
-  const ordered: Work[] = [];
+  const byIndex: ImageDecision[] = new Array(live.length);
+  const decisions: ImageDecision[] = [];
   for (const family of familyNames) {
-    const works = byFamily.get(family)!;
+    const members = byFamily.get(family)!;
     // Newest first; equal timestamps fall back to the version so the order is total and replayable.
-    works.sort((a, b) => b.createdMs - a.createdMs || (a.image.version < b.image.version ? 1 : -1));
+    members.sort((a, b) => created[b]! - created[a]! || (live[a]!.version < live[b]!.version ? 1 : -1));
     const familyRules = rules.get(family);
     let rank = 0;
-    for (const w of works) {
-      proposeByPolicy(w, familyRules, PUBLISHED_LINE.has(w.image.state) ? rank++ : -1, nowMs);
-      applyNeverRules(w, familyRules?.policy, protections);
-      ordered.push(w);
+    for (const i of members) {
+      const image = live[i]!;
+      const d: ImageDecision = {
+        family: image.family,
+        version: image.version,
+        state: image.state,
+        decision: 'keep',
+        reasons: [],
+      };
+      proposeByPolicy(
+        image,
+        created[i]!,
+        d,
+        familyRules,
+        PUBLISHED_LINE.has(image.state) ? rank++ : -1,
+        nowMs,
+      );
+      applyNeverRules(image, d, familyRules?.policy, protections);
+      byIndex[i] = d;
+      decisions.push(d);
     }
   }
 
   // An image that stays (anything but retire) protects its whole ancestry: lineage must not break
   // under an image someone can still launch. Each ancestor is visited once.
-  const protectedImages: ByImage<true> = new Map();
-  for (const w of ordered) {
-    if (w.decision === 'retire') continue;
-    let child = w.image;
+  const protectedIndex = new Uint8Array(live.length);
+  // Walked in plan order, not input order, so the child named in a reason does not depend on how the
+  // inventory was read.
+  for (const i of familyNames.flatMap((f) => byFamily.get(f)!)) {
+    if (byIndex[i]!.decision === 'retire') continue;
+    let child = live[i]!;
     let parent = child.parent;
-    while (parent !== undefined && !getIn(protectedImages, parent.family, parent.version)) {
-      setIn(protectedImages, parent.family, parent.version, true);
+    while (parent !== undefined) {
       const p = getIn(index, parent.family, parent.version);
-      if (!p) break;
-      if (p.decision !== 'keep') {
-        p.decision = 'keep';
-        p.reasons.unshift({ code: 'parent-of-kept', message: `parent of ${imageKey(child)}, which stays` });
+      // A parent outside the inventory (a source AMI, a retired image) has nothing to protect.
+      if (p === undefined) break;
+      if (protectedIndex[p] === 1) break;
+      protectedIndex[p] = 1;
+      const pd = byIndex[p]!;
+      if (pd.decision !== 'keep') {
+        pd.decision = 'keep';
+        pd.reasons.unshift({ code: 'parent-of-kept', message: `parent of ${imageKey(child)}, which stays` });
       }
-      child = p.image;
+      child = live[p]!;
       parent = child.parent;
     }
   }
 
-  const decisions: ImageDecision[] = new Array(ordered.length);
   const summary = { keep: 0, deprecate: 0, disable: 0, retire: 0 };
   const retiresByFamily = new Map<string, number>();
   const actions: ImageDecision[] = [];
-  for (let i = 0; i < ordered.length; i++) {
-    const w = ordered[i]!;
-    const d: ImageDecision = {
-      family: w.image.family,
-      version: w.image.version,
-      state: w.image.state,
-      decision: w.decision,
-      reasons: w.reasons,
-    };
-    decisions[i] = d;
-    summary[w.decision]++;
-    if (w.decision !== 'keep') actions.push(d);
-    if (w.decision === 'retire') retiresByFamily.set(d.family, (retiresByFamily.get(d.family) ?? 0) + 1);
+  for (const d of decisions) {
+    summary[d.decision]++;
+    if (d.decision !== 'keep') actions.push(d);
+    if (d.decision === 'retire') retiresByFamily.set(d.family, (retiresByFamily.get(d.family) ?? 0) + 1);
   }
 
   const guardReasons: string[] = [];
@@ -273,8 +282,14 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
 };
 
 /** What the family's policy alone would do; `rank` is the position among published-line images. */
-const proposeByPolicy = (w: Work, rules: FamilyRules | undefined, rank: number, nowMs: number): void => {
-  const { image } = w;
+const proposeByPolicy = (
+  image: Image,
+  createdMs: number,
+  w: ImageDecision,
+  rules: FamilyRules | undefined,
+  rank: number,
+  nowMs: number,
+): void => {
   if (IN_PROGRESS.has(image.state)) {
     w.reasons.push(R.inProgress);
     return;
@@ -299,7 +314,7 @@ const proposeByPolicy = (w: Work, rules: FamilyRules | undefined, rank: number, 
   let expired: Reason | undefined;
   if (rank >= policy.keepLatest) {
     expired = reasons.expiredCount;
-  } else if (policy.maxAgeDays !== undefined && nowMs - w.createdMs > policy.maxAgeDays * DAY_MS) {
+  } else if (policy.maxAgeDays !== undefined && nowMs - createdMs > policy.maxAgeDays * DAY_MS) {
     if (rank < policy.retainAtLeast) {
       w.reasons.push(reasons.retainAtLeast);
       return;
@@ -328,8 +343,12 @@ const proposeByPolicy = (w: Work, rules: FamilyRules | undefined, rank: number, 
 };
 
 /** The never-rules. Each one that applies is recorded; any of them turns a proposed action into keep. */
-const applyNeverRules = (w: Work, policy: RetentionPolicy | undefined, p: Protections): void => {
-  const { image } = w;
+const applyNeverRules = (
+  image: Image,
+  w: ImageDecision,
+  policy: RetentionPolicy | undefined,
+  p: Protections,
+): void => {
   // Allocated only when a rule applies: most images need none.
   let guards: Reason[] | undefined;
   const add = (r: Reason) => {
