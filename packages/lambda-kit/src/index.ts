@@ -1,0 +1,21 @@
+export { classifyError, type ErrorDisposition } from './classify-error';
+export {
+  createHandler,
+  type DroppedEvent,
+  type EventBridgeHandlerOptions,
+  type KitHandler,
+  METRICS_NAMESPACE,
+  type SchemaHandlerOptions,
+  type UseCase,
+} from './create-handler';
+export { EnvironmentError, type EnvironmentIssue, loadEnv } from './env';
+export { InvalidEventError } from './errors';
+export {
+  catalogPersistenceLayer,
+  DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
+  defaultDynamoDbClient,
+  IDEMPOTENCY_PK,
+  IDEMPOTENCY_TTL_ATTRIBUTE,
+  type IdempotencyOptions,
+  idempotencyConfig,
+} from './idempotency';
