@@ -49,7 +49,7 @@ export const catalogTableDefinition = (tableName: string): CreateTableCommandInp
 
 /**
  * The same table as CloudFormation `AWS::DynamoDB::Table` properties, adding what CreateTable cannot
- * say: point-in-time recovery (DESIGN 6).
+ * say: point-in-time recovery (DESIGN 6) and TTL.
  */
 export const catalogTableCloudFormation = (tableName: string): Record<string, unknown> => {
   const { TableName, BillingMode, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } =
@@ -61,6 +61,8 @@ export const catalogTableCloudFormation = (tableName: string): Record<string, un
     KeySchema,
     GlobalSecondaryIndexes,
     PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    // Idempotency records (lambda-kit) expire through TTL; nothing else in the table carries `ttl`.
+    TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
   };
 };
 

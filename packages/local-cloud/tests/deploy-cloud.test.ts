@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateImageCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -58,6 +58,13 @@ describe('a serverless.yml deployed on the local cloud', () => {
       new DescribeTableCommand({ TableName: 'fixture-test' }),
     );
     expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'PK', KeyType: 'HASH' }]);
+    const ttl = await new DynamoDBClient(cloud.clientConfig).send(
+      new DescribeTimeToLiveCommand({ TableName: 'fixture-test' }),
+    );
+    expect(ttl.TimeToLiveDescription).toMatchObject({
+      AttributeName: 'expiresAt',
+      TimeToLiveStatus: 'ENABLED',
+    });
   });
 
   it('routes a matching event to the function, with its environment', async () => {

@@ -3,6 +3,7 @@ import {
   type CreateTableCommandInput,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { LambdaRuntime } from '../lambda/runtime';
 import type { CloudServices } from '../services';
@@ -96,9 +97,25 @@ export const deployServerless = async (
         credentials: target.dynamodb.credentials,
       });
       try {
-        await client.send(new CreateTableCommand(tableInput(r.properties)));
-      } catch (e) {
-        if (!(e instanceof ResourceInUseException)) throw e;
+        let created = true;
+        try {
+          await client.send(new CreateTableCommand(tableInput(r.properties)));
+        } catch (e) {
+          if (!(e instanceof ResourceInUseException)) throw e;
+          created = false;
+        }
+        // CloudFormation turns TTL on with the table; CreateTable cannot, so it is a second call.
+        const ttl = r.properties.TimeToLiveSpecification as
+          | { AttributeName?: string; Enabled?: boolean }
+          | undefined;
+        if (created && ttl?.Enabled && ttl.AttributeName) {
+          await client.send(
+            new UpdateTimeToLiveCommand({
+              TableName: String(r.properties.TableName),
+              TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
+            }),
+          );
+        }
       } finally {
         client.destroy();
       }
