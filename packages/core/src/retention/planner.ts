@@ -52,6 +52,21 @@ const R = {
   noPolicy: { code: 'no-policy', message: 'its family has no retention policy' },
 } as const satisfies Record<string, Reason>;
 
+/**
+ * Most decisions have one reason that depends only on the family's policy; they share one frozen
+ * array per reason instead of allocating a million. Reasons are therefore replaced, never mutated.
+ */
+const shared = new WeakMap<Reason, Reason[]>();
+const only = (r: Reason): Reason[] => {
+  let list = shared.get(r);
+  if (!list) {
+    list = Object.freeze([r]) as unknown as Reason[];
+    shared.set(r, list);
+  }
+  return list;
+};
+const NO_REASONS = Object.freeze([]) as unknown as Reason[];
+
 const isoDay = (ms: number): string => new Date(ms).toISOString();
 
 /** family -> version -> value: two-level maps spare building a `family@version` string per lookup. */
@@ -196,7 +211,7 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
         version: image.version,
         state: image.state,
         decision: 'keep',
-        reasons: [],
+        reasons: NO_REASONS,
       };
       proposeByPolicy(
         image,
@@ -230,7 +245,10 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
       const pd = byIndex[p]!;
       if (pd.decision !== 'keep') {
         pd.decision = 'keep';
-        pd.reasons.unshift({ code: 'parent-of-kept', message: `parent of ${imageKey(child)}, which stays` });
+        pd.reasons = [
+          { code: 'parent-of-kept', message: `parent of ${imageKey(child)}, which stays` },
+          ...pd.reasons,
+        ];
       }
       child = live[p]!;
       parent = child.parent;
@@ -291,11 +309,11 @@ const proposeByPolicy = (
   nowMs: number,
 ): void => {
   if (IN_PROGRESS.has(image.state)) {
-    w.reasons.push(R.inProgress);
+    w.reasons = only(R.inProgress);
     return;
   }
   if (!rules) {
-    w.reasons.push(R.noPolicy);
+    w.reasons = only(R.noPolicy);
     return;
   }
   const { policy, reasons } = rules;
@@ -304,9 +322,9 @@ const proposeByPolicy = (
     const due = changedMs + policy.failedRetireAfterDays * DAY_MS;
     if (due <= nowMs) {
       w.decision = 'retire';
-      w.reasons.push(reasons.failed);
+      w.reasons = only(reasons.failed);
     } else {
-      w.reasons.push({ code: 'grace-pending', message: `${image.state}; retires from ${isoDay(due)}` });
+      w.reasons = [{ code: 'grace-pending', message: `${image.state}; retires from ${isoDay(due)}` }];
     }
     return;
   }
@@ -316,16 +334,16 @@ const proposeByPolicy = (
     expired = reasons.expiredCount;
   } else if (policy.maxAgeDays !== undefined && nowMs - createdMs > policy.maxAgeDays * DAY_MS) {
     if (rank < policy.retainAtLeast) {
-      w.reasons.push(reasons.retainAtLeast);
+      w.reasons = only(reasons.retainAtLeast);
       return;
     }
     expired = reasons.expiredAge;
   }
   if (!expired) {
-    w.reasons.push(reasons.withinKeepLatest);
+    w.reasons = only(reasons.withinKeepLatest);
     return;
   }
-  w.reasons.push(expired);
+  w.reasons = only(expired);
   const next = NEXT_STAGE[image.state]!;
   const [grace, elapsed] =
     image.state === 'deprecated'
@@ -336,9 +354,12 @@ const proposeByPolicy = (
   const due = changedMs + grace * DAY_MS;
   if (due <= nowMs) {
     w.decision = next;
-    if (elapsed && grace > 0) w.reasons.push(elapsed);
+    if (elapsed && grace > 0) w.reasons = [expired, elapsed];
   } else {
-    w.reasons.push({ code: 'grace-pending', message: `${image.state}; may ${next} from ${isoDay(due)}` });
+    w.reasons = [
+      expired,
+      { code: 'grace-pending', message: `${image.state}; may ${next} from ${isoDay(due)}` },
+    ];
   }
 };
 
@@ -391,7 +412,7 @@ const applyNeverRules = (
   if (unknown) add(R.usageUnknown);
   if (!guards) return;
   w.decision = 'keep';
-  w.reasons.unshift(...guards);
+  w.reasons = [...guards, ...w.reasons];
 };
 
 /** Decision changes between two plans, keyed by image. */
