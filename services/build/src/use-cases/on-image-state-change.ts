@@ -1,0 +1,149 @@
+import { TransitionConflictError } from '@ami-lifecycle/catalog';
+import { type Image, isManaged, TAG_PREFIX } from '@ami-lifecycle/core';
+import { type BuildDeps, DEFAULT_ACTOR } from './deps';
+
+/** What the `EC2 AMI State Change` handler passes on: the AMI and the state it reached. */
+export interface ImageStateChange {
+  amiId: string;
+  state: 'available' | 'failed';
+  /** EC2's reason, when the image failed. */
+  errorMessage?: string | undefined;
+}
+
+export type ImageStateChangeResult =
+  | { outcome: 'built' | 'failed'; image: Image; terminatedInstanceIds: string[] }
+  | { outcome: 'duplicate'; image: Image; terminatedInstanceIds: string[] }
+  | { outcome: 'ignored'; reason: string };
+
+export type ImageStateChangeDeps = Pick<
+  BuildDeps,
+  'catalog' | 'compute' | 'images' | 'events' | 'clock' | 'region' | 'actor'
+>;
+
+export const BUILD_ID_TAG = `${TAG_PREFIX}build-id`;
+
+/**
+ * Continues a build once EC2 reports its AMI `available` or `failed` (DESIGN 5: the state machine ends
+ * when CreateImage is accepted): marks the image built (with its snapshots) or failed, terminates the
+ * builder, and emits `Image Built` or `Image Build Failed`.
+ *
+ * An AMI we did not build is ignored. A repeated event finds the image no longer `building` and answers
+ * `duplicate` without emitting again; it still terminates a builder left running, which is harmless.
+ */
+export const onImageStateChange = async (
+  change: ImageStateChange,
+  deps: ImageStateChangeDeps,
+): Promise<ImageStateChangeResult> => {
+  const image = await findBuildImage(change.amiId, deps);
+  if (image === undefined) return { outcome: 'ignored', reason: `${change.amiId} is not an image we build` };
+
+  if (image.state !== 'building') {
+    return { outcome: 'duplicate', image, terminatedInstanceIds: await terminateBuilder(image, deps) };
+  }
+
+  const at = deps.clock.now().toISOString();
+  const correlationId = await correlationOf(image, deps);
+  const amiIds = { ...image.amiIds, [deps.region]: change.amiId };
+  const reason =
+    change.state === 'available'
+      ? `AMI ${change.amiId} became available`
+      : `AMI ${change.amiId} failed: ${change.errorMessage?.trim() || 'EC2 gave no reason'}`;
+  const patch =
+    change.state === 'available'
+      ? { amiIds, snapshotIds: (await deps.images.describeImage(change.amiId))?.snapshotIds ?? [] }
+      : { amiIds, reason };
+
+  let next: Image;
+  try {
+    next = await deps.catalog.transitionImage({
+      family: image.family,
+      version: image.version,
+      from: 'building',
+      to: change.state === 'available' ? 'built' : 'failed',
+      expectedStateVersion: image.stateVersion,
+      at,
+      audit: { actor: deps.actor ?? DEFAULT_ACTOR, reason, correlationId },
+      patch,
+    });
+  } catch (err) {
+    // A concurrent delivery of the same event moved it first; it also emits the event.
+    if (!(err instanceof TransitionConflictError)) throw err;
+    const current = (await deps.catalog.getImage(image.family, image.version)) ?? image;
+    return {
+      outcome: 'duplicate',
+      image: current,
+      terminatedInstanceIds: await terminateBuilder(current, deps),
+    };
+  }
+
+  const terminatedInstanceIds = await terminateBuilder(next, deps);
+  const identity = {
+    schemaVersion: 1 as const,
+    family: next.family,
+    version: next.version,
+    correlationId,
+    occurredAt: at,
+    buildId: next.buildId!,
+    imageId: change.amiId,
+  };
+  if (change.state === 'available') {
+    await deps.events.publish('Image Built', {
+      ...identity,
+      // Stable per image, so a consumer can drop a redelivered copy.
+      idempotencyKey: `image-built:${next.family}@${next.version}`,
+      region: deps.region,
+      snapshotIds: next.snapshotIds,
+      ...(next.parent?.amiId
+        ? { parent: { family: next.parent.family, version: next.parent.version, imageId: next.parent.amiId } }
+        : {}),
+      sourceAmiId: next.sourceAmiId!,
+      buildKey: next.buildKey!,
+    });
+    return { outcome: 'built', image: next, terminatedInstanceIds };
+  }
+  await deps.events.publish('Image Build Failed', {
+    ...identity,
+    idempotencyKey: `image-build-failed:${next.family}@${next.version}`,
+    stage: 'await-image',
+    reason,
+  });
+  return { outcome: 'failed', image: next, terminatedInstanceIds };
+};
+
+/**
+ * The catalog image this AMI belongs to. The AMI id is normally recorded when CreateImage is accepted;
+ * if the state change overtakes that write, the AMI's own tags (managed, family, version, build id)
+ * lead to the image instead, and only when they all agree with the catalog.
+ */
+const findBuildImage = async (amiId: string, deps: ImageStateChangeDeps): Promise<Image | undefined> => {
+  const recorded = (await deps.catalog.findImagesByAmiId(amiId)).find(
+    (i) => i.managed && i.amiIds[deps.region] === amiId,
+  );
+  if (recorded !== undefined) return recorded;
+  const description = await deps.images.describeImage(amiId);
+  if (description === undefined || !isManaged(description.tags)) return undefined;
+  const family = description.tags[`${TAG_PREFIX}family`];
+  const version = description.tags[`${TAG_PREFIX}version`];
+  const buildId = description.tags[BUILD_ID_TAG];
+  if (family === undefined || version === undefined || buildId === undefined) return undefined;
+  const image = await deps.catalog.getImage(family, version).catch(() => undefined);
+  // A recorded AMI id that differs means this AMI is a stray (a retried CreateImage), not this image's.
+  const regionAmi = image?.amiIds[deps.region];
+  return image?.managed && image.buildId === buildId && (regionAmi === undefined || regionAmi === amiId)
+    ? image
+    : undefined;
+};
+
+/** Every builder of the image's build still alive, terminated; answers their ids. */
+const terminateBuilder = async (image: Image, deps: Pick<BuildDeps, 'compute'>): Promise<string[]> => {
+  if (image.buildId === undefined) return [];
+  const builders = await deps.compute.findInstancesByTag(BUILD_ID_TAG, image.buildId);
+  for (const b of builders) await deps.compute.terminateInstance(b.instanceId);
+  return builders.map((b) => b.instanceId);
+};
+
+/** The correlation id the build was requested under: the image's creation audit record carries it. */
+const correlationOf = async (image: Image, deps: Pick<BuildDeps, 'catalog'>): Promise<string> => {
+  const first = (await deps.catalog.listAudit(image.family, image.version, { limit: 1 })).items[0];
+  return first?.correlationId ?? image.buildId ?? `${image.family}@${image.version}`;
+};

@@ -1,0 +1,163 @@
+import { ImageAlreadyExistsError, QueryBoundExceededError } from '@ami-lifecycle/catalog';
+import type { BuildRequestedDetail } from '@ami-lifecycle/contracts';
+import {
+  type AuditContext,
+  type CatalogPort,
+  type Image,
+  type LaunchInstanceRequest,
+  type LifecycleState,
+  managedTags,
+  nextVersion,
+} from '@ami-lifecycle/core';
+import { buildIdFor, buildKey } from '../build-key';
+import { type BuildDeps, DEFAULT_ACTOR } from './deps';
+import { type BuildFamilyConfig, loadFamilyConfig } from './family-config';
+import { type ResolvedSource, resolveSource } from './resolve-source';
+
+export type StartBuildResult =
+  | { outcome: 'started'; image: Image; instanceId: string }
+  | { outcome: 'duplicate'; image: Image };
+
+export type StartBuildDeps = Pick<BuildDeps, 'catalog' | 'compute' | 'images' | 'clock' | 'region' | 'actor'>;
+
+/** States in which an image with the same build key makes a new build pointless (the loop guard). */
+const SAME_INPUTS_STATES: ReadonlySet<LifecycleState> = new Set([
+  'building',
+  'built',
+  'inspecting',
+  'approved',
+  'published',
+]);
+
+// A family with more images than this is a data problem, not something to page through forever.
+const MAX_IMAGE_PAGES = 100;
+
+/**
+ * Starts a build for a `Build Requested` detail: loads the family's current config, resolves the source,
+ * and unless an image with the same build key is already on its way (and the request is not `force`),
+ * registers the next version in `building` and launches the builder.
+ *
+ * Idempotent per delivery: the build id comes from the request's idempotency key, so a redelivery finds
+ * its own image and, if it is still `building`, launches again with the same EC2 client token, which
+ * answers the instance already launched rather than a second one.
+ */
+export const startBuild = async (
+  request: BuildRequestedDetail,
+  deps: StartBuildDeps,
+): Promise<StartBuildResult> => {
+  const { config, version: configVersion } = await loadFamilyConfig(deps.catalog, request.family);
+  const source = await resolveSource(config, deps, { parent: request.parent });
+  const key = buildKey({
+    sourceAmiId: source.sourceAmiId,
+    configVersion,
+    components: config.build.components,
+  });
+  const buildId = buildIdFor(config.name, request.idempotencyKey);
+  const existing = await listFamilyImages(deps.catalog, config.name);
+
+  const ownImage = existing.find((i) => i.buildId === buildId);
+  if (ownImage !== undefined) {
+    return ownImage.state === 'building'
+      ? launch(config, ownImage, deps)
+      : { outcome: 'duplicate', image: ownImage };
+  }
+  if (!request.force) {
+    const sameInputs = existing.find((i) => i.buildKey === key && SAME_INPUTS_STATES.has(i.state));
+    if (sameInputs !== undefined) return { outcome: 'duplicate', image: sameInputs };
+  }
+
+  const now = deps.clock.now();
+  const image = newImage(config, source, {
+    version: nextVersion(
+      config.versioning.scheme,
+      existing.map((i) => i.version),
+      now,
+    ),
+    buildId,
+    buildKey: key,
+    configVersion,
+    at: now.toISOString(),
+  });
+  const audit: AuditContext = {
+    actor: deps.actor ?? DEFAULT_ACTOR,
+    reason: `build requested (${request.reason}) by ${request.requestedBy}; source ${source.sourceAmiId} via ${source.via}`,
+    correlationId: request.correlationId,
+    policyVersion: configVersion,
+  };
+  try {
+    await deps.catalog.createImage(image, audit);
+  } catch (err) {
+    if (!(err instanceof ImageAlreadyExistsError)) throw err;
+    // Another delivery took this version first. If it builds the same thing, it won and this one is a
+    // duplicate; otherwise the error stands, and the retry allocates the next version.
+    const winner = await deps.catalog.getImage(image.family, image.version);
+    const same =
+      winner !== undefined && (winner.buildId === buildId || (!request.force && winner.buildKey === key));
+    if (!same) throw err;
+    return { outcome: 'duplicate', image: winner };
+  }
+  return launch(config, image, deps);
+};
+
+const newImage = (
+  config: BuildFamilyConfig,
+  source: ResolvedSource,
+  fields: { version: string; buildId: string; buildKey: string; configVersion: number; at: string },
+): Image => ({
+  family: config.name,
+  version: fields.version,
+  state: 'building',
+  stateVersion: 0,
+  amiIds: {},
+  snapshotIds: [],
+  ...(source.parent ? { parent: source.parent } : {}),
+  sourceAmiId: source.sourceAmiId,
+  buildId: fields.buildId,
+  buildKey: fields.buildKey,
+  configVersion: fields.configVersion,
+  vulnerable: false,
+  managed: true,
+  createdAt: fields.at,
+  stateChangedAt: fields.at,
+});
+
+const launch = async (
+  config: BuildFamilyConfig,
+  image: Image,
+  deps: Pick<BuildDeps, 'compute'>,
+): Promise<StartBuildResult> => {
+  const { instanceId } = await deps.compute.launchInstance(builderLaunchRequest(config, image));
+  return { outcome: 'started', image, instanceId };
+};
+
+/** The builder's launch: the family's type, profile and network, an encrypted root volume, our tags. */
+export const builderLaunchRequest = (config: BuildFamilyConfig, image: Image): LaunchInstanceRequest => {
+  const { build } = config;
+  const buildId = image.buildId!;
+  return {
+    imageId: image.sourceAmiId!,
+    instanceType: build.instanceType,
+    instanceProfile: build.instanceProfile,
+    ...(build.subnet ? { subnetId: build.subnet } : {}),
+    ...(build.securityGroup ? { securityGroupIds: [build.securityGroup] } : {}),
+    tags: {
+      ...config.tags,
+      Name: `${image.family}-${image.version}-builder`,
+      ...managedTags({ family: image.family, version: image.version, buildId, parent: image.parent }),
+    },
+    rootVolume: { sizeGiB: build.rootVolume.sizeGiB, encrypted: true, kmsKeyId: build.rootVolume.kmsKeyId },
+    clientToken: buildId,
+  };
+};
+
+const listFamilyImages = async (catalog: CatalogPort, family: string): Promise<Image[]> => {
+  const images: Image[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_IMAGE_PAGES; page++) {
+    const result = await catalog.listImagesByFamily(family, cursor === undefined ? {} : { cursor });
+    images.push(...result.items);
+    cursor = result.cursor;
+    if (cursor === undefined) return images;
+  }
+  throw new QueryBoundExceededError(`images of family ${family}`, MAX_IMAGE_PAGES);
+};
