@@ -1,4 +1,5 @@
 import { AwsError } from '../errors';
+import type { ServiceRequest, ServiceResponse } from '../types';
 
 /** Parses a JSON-protocol body; an empty body is `{}`, as the SDKs send for operations without input. */
 export const parseJsonBody = (body: string): Record<string, unknown> => {
@@ -14,3 +15,45 @@ export const parseJsonBody = (body: string): Record<string, unknown> => {
     );
   }
 };
+
+/** The operation of a JSON-protocol request, from `X-Amz-Target: <prefix><Operation>`. */
+export const targetOperation = (req: Pick<ServiceRequest, 'headers'>, prefix: string): string => {
+  const target = req.headers['x-amz-target'];
+  const value = Array.isArray(target) ? target[0] : target;
+  return value?.startsWith(prefix) ? value.slice(prefix.length) : (value ?? '');
+};
+
+/** Runs `operations[operation]` on the parsed body; an operation the emulator lacks is refused as AWS does. */
+export const dispatchJson = <C>(
+  operations: Readonly<Record<string, (caller: C, body: Record<string, unknown>) => unknown>>,
+  operation: string,
+  serviceName: string,
+  caller: C,
+  body: string,
+): unknown => {
+  const run = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
+  if (!run) {
+    throw new AwsError(
+      'UnknownOperationException',
+      `The local cloud's ${serviceName} does not implement "${operation}".`,
+    );
+  }
+  return run(caller, parseJsonBody(body));
+};
+
+/** A JSON-protocol reply carrying AWS's request id and, for errors, `x-amzn-errortype`. */
+export const jsonReply = (
+  contentType: string,
+  status: number,
+  body: unknown,
+  req: Pick<ServiceRequest, 'requestId'>,
+  errorType?: string,
+): ServiceResponse => ({
+  status,
+  headers: {
+    'content-type': contentType,
+    'x-amzn-requestid': req.requestId,
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  },
+  body: JSON.stringify(body),
+});

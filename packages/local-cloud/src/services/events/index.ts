@@ -1,5 +1,5 @@
-import { AwsError } from '../../errors';
-import { parseJsonBody } from '../../protocols/json';
+import type { AwsError } from '../../errors';
+import { dispatchJson, jsonReply, targetOperation } from '../../protocols/json';
 import type { CloudContext, CloudEvent, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
 import { Registry } from './buses-rules';
 import { Dispatcher, type TargetInvokers } from './delivery';
@@ -96,39 +96,23 @@ export class EventsService implements EmulatedService {
   }
 
   operation(req: ServiceRequest): string {
-    const target = req.headers['x-amz-target'];
-    const value = Array.isArray(target) ? target[0] : target;
-    return value?.startsWith(TARGET_PREFIX) ? value.slice(TARGET_PREFIX.length) : (value ?? '');
+    return targetOperation(req, TARGET_PREFIX);
   }
 
   async handle(req: ServiceRequest, operation: string): Promise<ServiceResponse> {
-    const run = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
-    if (!run) {
-      throw new AwsError(
-        'UnknownOperationException',
-        `The local cloud's EventBridge does not implement "${operation}".`,
-      );
-    }
     const scope: Scope = { accountId: req.principal.accountId, region: req.region };
-    return this.reply(200, run(scope, parseJsonBody(req.body)), req);
+    return jsonReply(
+      CONTENT_TYPE,
+      200,
+      dispatchJson(this.operations, operation, 'EventBridge', scope, req.body),
+      req,
+    );
   }
 
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
     // The edge names unexpected failures InternalError; EventBridge's model calls that InternalException.
     const code = err.code === 'InternalError' ? 'InternalException' : err.code;
-    return this.reply(err.status, { __type: code, message: err.message }, req, code);
-  }
-
-  private reply(status: number, body: unknown, req: ServiceRequest, errorType?: string): ServiceResponse {
-    return {
-      status,
-      headers: {
-        'content-type': CONTENT_TYPE,
-        'x-amzn-requestid': req.requestId,
-        ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-      },
-      body: JSON.stringify(body),
-    };
+    return jsonReply(CONTENT_TYPE, err.status, { __type: code, message: err.message }, req, code);
   }
 
   // In-process API: what the serverless.yml deployer and the cloud wiring call, with PutRule's and

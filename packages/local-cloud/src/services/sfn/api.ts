@@ -1,5 +1,5 @@
 import { AwsError } from '../../errors';
-import { parseJsonBody } from '../../protocols/json';
+import { dispatchJson, jsonReply, targetOperation } from '../../protocols/json';
 import type { CloudContext, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
 import type { Execution, InvokeLambda } from './engine';
 import { Executions, type WaitOptions } from './executions';
@@ -134,25 +134,21 @@ export class SfnService implements EmulatedService {
   }
 
   operation(req: ServiceRequest): string {
-    const target = req.headers['x-amz-target'];
-    const value = Array.isArray(target) ? target[0] : target;
-    return value?.startsWith(TARGET_PREFIX) ? value.slice(TARGET_PREFIX.length) : (value ?? '');
+    return targetOperation(req, TARGET_PREFIX);
   }
 
   async handle(req: ServiceRequest, operation: string): Promise<ServiceResponse> {
-    const run = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
-    if (!run) {
-      throw new AwsError(
-        'UnknownOperationException',
-        `The local cloud's Step Functions does not implement "${operation}".`,
-      );
-    }
     const caller: Caller = { accountId: req.principal.accountId, region: req.region };
-    return this.reply(200, run(caller, parseJsonBody(req.body)), req);
+    return jsonReply(
+      CONTENT_TYPE,
+      200,
+      dispatchJson(this.operations, operation, 'Step Functions', caller, req.body),
+      req,
+    );
   }
 
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
-    return this.reply(err.status, { __type: err.code, message: err.message }, req, err.code);
+    return jsonReply(CONTENT_TYPE, err.status, { __type: err.code, message: err.message }, req, err.code);
   }
 
   // ---- in-process API, for the cloud's wiring and for tests ----
@@ -208,18 +204,6 @@ export class SfnService implements EmulatedService {
   /** Stops every running execution, so no engine timer outlives the cloud. */
   close(): void {
     this.executions.stopAll();
-  }
-
-  private reply(status: number, body: unknown, req: ServiceRequest, errorType?: string): ServiceResponse {
-    return {
-      status,
-      headers: {
-        'content-type': CONTENT_TYPE,
-        'x-amzn-requestid': req.requestId,
-        ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-      },
-      body: JSON.stringify(body),
-    };
   }
 }
 

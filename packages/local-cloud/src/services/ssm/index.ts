@@ -1,5 +1,5 @@
-import { AwsError } from '../../errors';
-import { parseJsonBody } from '../../protocols/json';
+import type { AwsError } from '../../errors';
+import { dispatchJson, jsonReply, targetOperation } from '../../protocols/json';
 import type {
   CloudContext,
   EmulatedService,
@@ -69,38 +69,22 @@ export class SsmService implements EmulatedService {
   }
 
   operation(req: ServiceRequest): string {
-    const target = req.headers['x-amz-target'];
-    const value = Array.isArray(target) ? target[0] : target;
-    return value?.startsWith(TARGET_PREFIX) ? value.slice(TARGET_PREFIX.length) : (value ?? '');
+    return targetOperation(req, TARGET_PREFIX);
   }
 
   async handle(req: ServiceRequest, operation: string): Promise<ServiceResponse> {
-    const run = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
-    if (!run) {
-      throw new AwsError(
-        'UnknownOperationException',
-        `The local cloud's SSM does not implement "${operation}".`,
-      );
-    }
     const caller: Caller = { accountId: req.principal.accountId, region: req.region, arn: req.principal.arn };
-    return this.reply(200, run(caller, parseJsonBody(req.body)), req);
+    return jsonReply(
+      CONTENT_TYPE,
+      200,
+      dispatchJson(this.operations, operation, 'SSM', caller, req.body),
+      req,
+    );
   }
 
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
     // The edge names unexpected failures InternalError; SSM's model calls that InternalServerError.
     const code = err.code === 'InternalError' ? 'InternalServerError' : err.code;
-    return this.reply(err.status, { __type: code, message: err.message }, req, code);
-  }
-
-  private reply(status: number, body: unknown, req: ServiceRequest, errorType?: string): ServiceResponse {
-    return {
-      status,
-      headers: {
-        'content-type': CONTENT_TYPE,
-        'x-amzn-requestid': req.requestId,
-        ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-      },
-      body: JSON.stringify(body),
-    };
+    return jsonReply(CONTENT_TYPE, err.status, { __type: code, message: err.message }, req, code);
   }
 }
