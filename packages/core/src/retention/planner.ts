@@ -67,6 +67,12 @@ const only = (r: Reason): Reason[] => {
 };
 const NO_REASONS = Object.freeze([]) as unknown as Reason[];
 
+const append = (list: Reason[] | undefined, r: Reason): Reason[] => {
+  if (!list) return [r];
+  list.push(r);
+  return list;
+};
+
 const isoDay = (ms: number): string => new Date(ms).toISOString();
 
 /** family -> version -> value: two-level maps spare building a `family@version` string per lookup. */
@@ -198,6 +204,8 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
   const familyNames = [...byFamily.keys()].sort();
   const byIndex: ImageDecision[] = new Array(live.length);
   const decisions: ImageDecision[] = [];
+  /** Positions in plan order, for the lineage walk below. */
+  const planOrder: number[] = [];
   for (const family of familyNames) {
     const members = byFamily.get(family)!;
     // Newest first; equal timestamps fall back to the version so the order is total and replayable.
@@ -224,6 +232,7 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
       applyNeverRules(image, d, familyRules?.policy, protections);
       byIndex[i] = d;
       decisions.push(d);
+      planOrder.push(i);
     }
   }
 
@@ -232,7 +241,7 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
   const protectedIndex = new Uint8Array(live.length);
   // Walked in plan order, not input order, so the child named in a reason does not depend on how the
   // inventory was read.
-  for (const i of familyNames.flatMap((f) => byFamily.get(f)!)) {
+  for (const i of planOrder) {
     if (byIndex[i]!.decision === 'retire') continue;
     let child = live[i]!;
     let parent = child.parent;
@@ -370,17 +379,18 @@ const applyNeverRules = (
   policy: RetentionPolicy | undefined,
   p: Protections,
 ): void => {
-  // Allocated only when a rule applies: most images need none.
+  // Allocated only when a rule applies: most images need none (and no closure per image either).
   let guards: Reason[] | undefined;
-  const add = (r: Reason) => {
-    if (guards) guards.push(r);
-    else guards = [r];
-  };
-  if (!image.managed) add(R.notManaged);
+  if (!image.managed) guards = append(guards, R.notManaged);
   const hold = getIn(p.heldImages, image.family, image.version) ?? p.heldFamilies.get(image.family);
-  if (hold) add({ code: 'held', message: `held by ${hold.owner} (${hold.ticket}): ${hold.reason}` });
+  if (hold)
+    guards = append(guards, {
+      code: 'held',
+      message: `held by ${hold.owner} (${hold.ticket}): ${hold.reason}`,
+    });
   const channel = getIn(p.channelTargets, image.family, image.version);
-  if (channel !== undefined) add({ code: 'channel-target', message: `channel ${channel} points to it` });
+  if (channel !== undefined)
+    guards = append(guards, { code: 'channel-target', message: `channel ${channel} points to it` });
 
   // Grace defaults to 30 days when the family has no policy: the safe side of unknown.
   const graceStart = p.nowMs - (policy?.inUseGraceDays ?? 30) * DAY_MS;
@@ -393,23 +403,23 @@ const applyNeverRules = (
       continue;
     }
     if (u.inUse) {
-      add({
+      guards = append(guards, {
         code: 'in-use',
         message: `${amiId} in use by ${u.references.join(', ') || 'an unnamed reference'}`,
       });
     } else if (u.lastSeenInUseAt !== undefined && Date.parse(u.lastSeenInUseAt) > graceStart) {
-      add({
+      guards = append(guards, {
         code: 'in-use',
         message: `${amiId} was in use at ${u.lastSeenInUseAt}, within the in-use grace`,
       });
     } else if (u.lastLaunchedAt !== undefined && Date.parse(u.lastLaunchedAt) > graceStart) {
-      add({
+      guards = append(guards, {
         code: 'in-use',
         message: `${amiId} was launched at ${u.lastLaunchedAt}, within the in-use grace`,
       });
     }
   }
-  if (unknown) add(R.usageUnknown);
+  if (unknown) guards = append(guards, R.usageUnknown);
   if (!guards) return;
   w.decision = 'keep';
   w.reasons = [...guards, ...w.reasons];
