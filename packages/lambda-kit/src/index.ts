@@ -1,3 +1,4 @@
+export { HOST_CLOCK, lambdaClock, registerHostClock } from './clock';
 export { classifyError, type ErrorDisposition } from './classify-error';
 export {
   createHandler,

@@ -87,6 +87,31 @@ describe('serverless.yml model', () => {
     }
   });
 
+  it('merges a list of function maps, one file per service, and refuses a function defined twice', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const dir = fs.mkdtempSync(join(require('node:os').tmpdir(), 'sls-functions-'));
+    const head = 'service: x\nprovider:\n  name: aws\n  stage: a\n  region: eu-west-1\n';
+    fs.writeFileSync(join(dir, 'a.yml'), 'one:\n  handler: a/one.handler\n');
+    fs.writeFileSync(join(dir, 'b.yml'), 'two:\n  handler: b/two.handler\n');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Serverless variables, kept literally
+    const list = 'functions:\n  - ${file(./a.yml)}\n  - ${file(./b.yml)}\n';
+    fs.writeFileSync(join(dir, 'serverless.yml'), head + list);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Serverless variables, kept literally
+    fs.writeFileSync(join(dir, 'twice.yml'), `${head}functions:\n  - \${file(./a.yml)}\n  - \${file(./a.yml)}\n`);
+    try {
+      const model = loadServerlessModel(join(dir, 'serverless.yml'));
+      expect(model.functions.map((f) => [f.name, f.handler.module])).toEqual([
+        ['x-a-one', 'a/one'],
+        ['x-a-two', 'b/two'],
+      ]);
+      expect(() => loadServerlessModel(join(dir, 'twice.yml'))).toThrow(
+        /functions\[1\]\.one: is already defined by functions\[0\]/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps the project's catalog table identical to the catalog package's definition", () => {
     const model = loadServerlessModel(PROJECT, { stage: 'local' });
     const table = model.resources.find((r) => r.logicalId === 'CatalogTable')!;

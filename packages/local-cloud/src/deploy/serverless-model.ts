@@ -98,7 +98,10 @@ const configSchema = z.object({
     timeout: z.number().optional(),
     environment: stringMap.optional(),
   }),
-  functions: z.record(z.string(), functionSchema).nullish(),
+  // Serverless v3 takes a map, or a list of maps (one `${file(...)}` per service) merged in order.
+  functions: z
+    .union([z.record(z.string(), functionSchema), z.array(z.record(z.string(), functionSchema).nullish())])
+    .nullish(),
   stepFunctions: z.object({ stateMachines: z.record(z.string(), stateMachineSchema).nullish() }).nullish(),
   resources: z
     .object({
@@ -172,6 +175,26 @@ const resolveBusRef = (bus: unknown, resources: ResourceSpec[], path: string): s
   return res.properties.Name;
 };
 
+type FunctionConfig = z.infer<typeof functionSchema>;
+
+/** The functions of a map or of a list of maps; a key defined twice is refused, not overridden. */
+const functionEntries = (
+  functions: Record<string, FunctionConfig> | (Record<string, FunctionConfig> | null | undefined)[] | null | undefined,
+): [string, FunctionConfig][] => {
+  if (!Array.isArray(functions)) return Object.entries(functions ?? {});
+  const seen = new Map<string, number>();
+  return functions.flatMap((group, i) =>
+    Object.entries(group ?? {}).map(([key, f]): [string, FunctionConfig] => {
+      const first = seen.get(key);
+      if (first !== undefined) {
+        throw new ServerlessConfigError(`functions[${i}].${key}`, `is already defined by functions[${first}]`);
+      }
+      seen.set(key, i);
+      return [key, f];
+    }),
+  );
+};
+
 /**
  * Reads serverless.yml into what the local cloud deploys: functions with their handler modules and
  * rules, state machines with their definitions and rules, and CloudFormation resources. A file that
@@ -192,7 +215,7 @@ export const loadServerlessModel = (file: string, opts: ResolveOptions = {}): Se
     type: r.Type,
     properties: r.Properties ?? {},
   }));
-  const functions = Object.entries(c.functions ?? {}).map(([key, f]): FunctionSpec => {
+  const functions = functionEntries(c.functions).map(([key, f]): FunctionSpec => {
     const dot = f.handler.lastIndexOf('.');
     return {
       key,

@@ -32,6 +32,13 @@ export interface InvocationRecord {
   error?: string;
 }
 
+/**
+ * The registered symbol under which handlers look for their host's clock (`lambdaClock` of
+ * `@ami-lifecycle/lambda-kit`): in process, they read the simulated time, as they would read the real
+ * time on Lambda.
+ */
+export const HOST_CLOCK = Symbol.for('ami-lifecycle.host-clock');
+
 type Handler = (event: unknown, context: Record<string, unknown>) => unknown;
 
 /**
@@ -121,6 +128,8 @@ export class LambdaRuntime {
   }
 
   private applyEnvironment(spec: FunctionSpec): void {
+    const clock = this.opts.clock;
+    (globalThis as Record<symbol, unknown>)[HOST_CLOCK] = { now: () => clock.now() };
     Object.assign(process.env, this.opts.cloudEnv, spec.environment, {
       AWS_LAMBDA_FUNCTION_NAME: spec.name,
       AWS_REGION: this.opts.region,
