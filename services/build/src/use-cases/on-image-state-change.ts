@@ -143,7 +143,7 @@ const terminateBuilder = async (image: Image, deps: Pick<BuildDeps, 'compute'>):
 };
 
 /** The correlation id the build was requested under: the image's creation audit record carries it. */
-const correlationOf = async (image: Image, deps: Pick<BuildDeps, 'catalog'>): Promise<string> => {
+export const correlationOf = async (image: Image, deps: Pick<BuildDeps, 'catalog'>): Promise<string> => {
   const first = (await deps.catalog.listAudit(image.family, image.version, { limit: 1 })).items[0];
   return first?.correlationId ?? image.buildId ?? `${image.family}@${image.version}`;
 };

@@ -1,0 +1,231 @@
+import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
+import { type CatalogPort, type Image, type LifecycleState, TAG_PREFIX } from '@ami-lifecycle/core';
+import { type BuildDeps, DEFAULT_ACTOR } from './deps';
+import { BUILD_ID_TAG, correlationOf, onImageStateChange } from './on-image-state-change';
+
+export interface ReconcileOptions {
+  /** A build with no available or failed AMI this long after it started is abandoned. */
+  buildTimeoutMs: number;
+  /** A builder whose build is over, or unknown, is terminated once it has run this long. */
+  orphanGraceMs: number;
+  /** An image `built` this long without inspection starting gets its `Image Built` published again. */
+  republishAfterMs: number;
+}
+
+export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = {
+  buildTimeoutMs: 6 * 3_600_000,
+  orphanGraceMs: 30 * 60_000,
+  republishAfterMs: 30 * 60_000,
+};
+
+export interface ReconcileResult {
+  /** Builds whose AMI had become available or failed without the state-change event reaching us. */
+  repaired: { image: string; outcome: 'built' | 'failed' }[];
+  /** Builds that made no progress within the build timeout, now `failed`. */
+  abandoned: { image: string; reason: string }[];
+  /** Builders left running by builds that are over (crashed, failed, superseded). */
+  terminated: string[];
+  /** Images whose `Image Built` was published again because nothing picked it up. */
+  republished: string[];
+}
+
+export type ReconcileDeps = Pick<
+  BuildDeps,
+  'catalog' | 'compute' | 'images' | 'events' | 'clock' | 'region' | 'actor'
+>;
+
+// One run looks at this many pages per state; more is a backlog for the next run, not a reason to loop.
+const MAX_PAGES = 20;
+
+/**
+ * The build service's scheduled repair (DESIGN 4: AWS service events are best effort). It compares the
+ * catalog with EC2 and fixes what a lost or failed delivery left behind:
+ * - a `building` image whose AMI is already available or failed is finished as the event would have;
+ * - a `building` image with no AMI progress within the build timeout is failed, its builders terminated;
+ * - a builder instance whose build is no longer `building` (or never was ours) is terminated;
+ * - a `built` image still waiting for inspection gets its `Image Built` again, under the same
+ *   idempotency key, so a consumer that already saw it drops the copy.
+ *
+ * Each repair goes through the same conditional transition as the normal path, so a reconciler racing
+ * a late event leaves one outcome, never two.
+ */
+export const reconcileBuilds = async (
+  deps: ReconcileDeps,
+  options: ReconcileOptions = DEFAULT_RECONCILE_OPTIONS,
+): Promise<ReconcileResult> => {
+  const result: ReconcileResult = { repaired: [], abandoned: [], terminated: [], republished: [] };
+  const now = deps.clock.now().getTime();
+
+  for (const image of await listByState(deps.catalog, 'building')) {
+    await reconcileBuilding(image, now, deps, options, result);
+  }
+  await terminateOrphans(now, deps, options, result);
+  for (const image of await listByState(deps.catalog, 'built')) {
+    if (now - Date.parse(image.stateChangedAt) < options.republishAfterMs) continue;
+    if (await republishBuilt(image, deps)) result.republished.push(key(image));
+  }
+  return result;
+};
+
+const key = (image: Image): string => `${image.family}@${image.version}`;
+
+const reconcileBuilding = async (
+  image: Image,
+  now: number,
+  deps: ReconcileDeps,
+  options: ReconcileOptions,
+  result: ReconcileResult,
+): Promise<void> => {
+  const amiId = image.amiIds[deps.region];
+  if (amiId !== undefined) {
+    const ami = await deps.images.describeImage(amiId);
+    if (ami?.state === 'available' || ami?.state === 'failed') {
+      const change = await onImageStateChange(
+        {
+          amiId,
+          state: ami.state,
+          ...(ami.state === 'failed'
+            ? { errorMessage: 'EC2 reports the AMI failed; its state-change event never arrived' }
+            : {}),
+        },
+        deps,
+      );
+      if (change.outcome === 'built' || change.outcome === 'failed') {
+        result.repaired.push({ image: key(image), outcome: change.outcome });
+      }
+      return;
+    }
+    // Deregistered (by hand): this build cannot finish. A missing AMI may only be DescribeImages'
+    // eventual consistency right after CreateImage, so that one waits for the timeout.
+    if (ami?.state === 'deregistered') {
+      await abandon(image, amiId, `AMI ${amiId} was deregistered`, deps, result);
+      return;
+    }
+    if (ami === undefined && now - Date.parse(image.stateChangedAt) >= options.buildTimeoutMs) {
+      await abandon(image, amiId, `AMI ${amiId} no longer exists`, deps, result);
+      return;
+    }
+  }
+  // Pending: EC2 may still be copying snapshots, which takes long for big volumes; the timeout decides.
+  if (now - Date.parse(image.stateChangedAt) < options.buildTimeoutMs) return;
+  const hours = Math.round((options.buildTimeoutMs / 3_600_000) * 10) / 10;
+  const reason =
+    amiId === undefined
+      ? `the build made no progress for ${hours} h: no AMI was created`
+      : `AMI ${amiId} was not available after ${hours} h`;
+  await abandon(image, amiId, reason, deps, result);
+};
+
+const abandon = async (
+  image: Image,
+  amiId: string | undefined,
+  reason: string,
+  deps: ReconcileDeps,
+  result: ReconcileResult,
+): Promise<void> => {
+  const builders =
+    image.buildId === undefined ? [] : await deps.compute.findInstancesByTag(BUILD_ID_TAG, image.buildId);
+  const at = deps.clock.now().toISOString();
+  const correlationId = await correlationOf(image, deps);
+  let failed: Image;
+  try {
+    failed = await deps.catalog.transitionImage({
+      family: image.family,
+      version: image.version,
+      from: 'building',
+      to: 'failed',
+      expectedStateVersion: image.stateVersion,
+      at,
+      audit: { actor: deps.actor ?? DEFAULT_ACTOR, reason: `reconciler: ${reason}`, correlationId },
+      patch: { reason },
+    });
+  } catch (err) {
+    // The build moved on while we looked (a late event or the state machine): nothing to repair.
+    if (err instanceof TransitionConflictError) return;
+    throw err;
+  }
+  for (const b of builders) {
+    await deps.compute.terminateInstance(b.instanceId);
+    result.terminated.push(b.instanceId);
+  }
+  if (failed.buildId !== undefined) {
+    await deps.events.publish('Image Build Failed', {
+      schemaVersion: 1,
+      family: failed.family,
+      version: failed.version,
+      correlationId,
+      occurredAt: at,
+      idempotencyKey: `image-build-failed:${key(failed)}`,
+      buildId: failed.buildId,
+      ...(amiId === undefined ? {} : { imageId: amiId }),
+      // Where the build stood: an AMI was asked for, or a builder existed, or not even that.
+      stage: amiId !== undefined ? 'await-image' : builders.length > 0 ? 'run-components' : 'launch-builder',
+      reason,
+    });
+  }
+  result.abandoned.push({ image: key(failed), reason });
+};
+
+const terminateOrphans = async (
+  now: number,
+  deps: ReconcileDeps,
+  options: ReconcileOptions,
+  result: ReconcileResult,
+): Promise<void> => {
+  const managed = await deps.compute.findInstancesByTag(`${TAG_PREFIX}managed`, 'true');
+  for (const instance of managed) {
+    const buildId = instance.tags[BUILD_ID_TAG];
+    if (buildId === undefined || result.terminated.includes(instance.instanceId)) continue;
+    if (now - Date.parse(instance.launchedAt) < options.orphanGraceMs) continue;
+    const family = instance.tags[`${TAG_PREFIX}family`];
+    const version = instance.tags[`${TAG_PREFIX}version`];
+    if (family === undefined || version === undefined) continue;
+    const image = await deps.catalog.getImage(family, version);
+    // Only what we can attribute: the builder of this very build, launched from its source AMI (a test
+    // instance runs the built AMI and belongs to the inspect service). An instance we cannot tie to a
+    // catalog image is left alone; terminating the unknown is how cleaners cause outages.
+    if (image === undefined || image.buildId !== buildId || instance.imageId !== image.sourceAmiId) continue;
+    if (image.state === 'building') continue;
+    await deps.compute.terminateInstance(instance.instanceId);
+    result.terminated.push(instance.instanceId);
+  }
+};
+
+/** The same detail `onImageStateChange` published, under the same idempotency key. */
+const republishBuilt = async (image: Image, deps: ReconcileDeps): Promise<boolean> => {
+  const amiId = image.amiIds[deps.region];
+  // Images we built carry all of these; an image without them was not built here and has no such event.
+  if (amiId === undefined || !image.buildId || !image.sourceAmiId || !image.buildKey) return false;
+  await deps.events.publish('Image Built', {
+    schemaVersion: 1,
+    family: image.family,
+    version: image.version,
+    correlationId: await correlationOf(image, deps),
+    occurredAt: image.stateChangedAt,
+    idempotencyKey: `image-built:${key(image)}`,
+    buildId: image.buildId,
+    imageId: amiId,
+    region: deps.region,
+    snapshotIds: image.snapshotIds,
+    ...(image.parent?.amiId
+      ? {
+          parent: { family: image.parent.family, version: image.parent.version, imageId: image.parent.amiId },
+        }
+      : {}),
+    sourceAmiId: image.sourceAmiId,
+    buildKey: image.buildKey,
+  });
+  return true;
+};
+
+const listByState = async (catalog: CatalogPort, state: LifecycleState): Promise<Image[]> => {
+  const images: Image[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const result = await catalog.listImagesByState(state, cursor === undefined ? {} : { cursor });
+    images.push(...result.items);
+    cursor = result.cursor;
+    if (cursor === undefined) return images;
+  }
+  throw new QueryBoundExceededError(`images in state ${state}`, MAX_PAGES);
+};
