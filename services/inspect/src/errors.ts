@@ -1,0 +1,38 @@
+import { DomainError, type LifecycleState } from '@ami-lifecycle/core';
+
+/** An inspection was asked for a family that has no stored config. */
+export class FamilyNotConfiguredError extends DomainError {
+  constructor(
+    readonly family: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`family ${family} has no stored config; apply the policy first`, options);
+  }
+}
+
+/**
+ * The image is not in a state this inspection may act on (a candidate must be `built` or already
+ * `inspecting`, a re-inspection needs a `published` image), or its AMI is not the one asked for.
+ * Never retryable: the image has moved on, or the request names the wrong AMI.
+ */
+export class ImageNotInspectableError extends DomainError {
+  constructor(
+    readonly family: string,
+    readonly version: string,
+    readonly why: string,
+    readonly state?: LifecycleState,
+    options?: { cause?: unknown },
+  ) {
+    super(`image ${family}@${version} cannot be inspected: ${why}`, options);
+  }
+}
+
+/** Starting the inspect state machine failed for a reason other than "already started". */
+export class InspectionStartError extends DomainError {
+  constructor(
+    readonly inspectionId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`could not start inspection ${inspectionId}`, options);
+  }
+}

@@ -1,0 +1,73 @@
+import { TransitionConflictError } from '@ami-lifecycle/catalog';
+import type { Image } from '@ami-lifecycle/core';
+import { DEFAULT_ACTOR, type InspectDeps } from './deps';
+import { requireImage } from './images';
+import type { InspectionRequest } from './inspection';
+
+/** What the state machine's Catch hands over: Step Functions' error name and cause. */
+export interface InspectionFailure {
+  error: string;
+  cause?: string | undefined;
+}
+
+/**
+ * The reason an operator reads: a Lambda error's cause is `{"errorType","errorMessage",...}` JSON, a
+ * failure of the machine's own making (the scan timeout) is plain text.
+ */
+export const failureReason = (failure: InspectionFailure): string => {
+  let message = failure.cause?.trim() ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // Not JSON: the cause is the message.
+  }
+  const text = message ? `${failure.error}: ${message}` : failure.error;
+  return `inspection could not complete: ${text}`.slice(0, 2048);
+};
+
+/**
+ * Records an inspection that could not complete. A candidate still `inspecting` becomes `failed` with
+ * the reason; an image the inspection never moved (still `built`) or one that moved on is left alone,
+ * and so is a re-inspected image, whose state an inspection never changes: those get an audit record.
+ */
+export const recordFailure = async (
+  input: { request: InspectionRequest; failure: InspectionFailure },
+  deps: Pick<InspectDeps, 'catalog' | 'clock' | 'actor'>,
+): Promise<{ state: Image['state']; reason: string }> => {
+  const { request } = input;
+  const reason = failureReason(input.failure);
+  const image = await requireImage(deps.catalog, request);
+  const at = deps.clock.now().toISOString();
+  const audit = { actor: deps.actor ?? DEFAULT_ACTOR, reason, correlationId: request.correlationId };
+  if (request.purpose === 'candidate' && image.state === 'inspecting' && image.verdict === undefined) {
+    try {
+      const failed = await deps.catalog.transitionImage({
+        family: image.family,
+        version: image.version,
+        from: 'inspecting',
+        to: 'failed',
+        expectedStateVersion: image.stateVersion,
+        at,
+        audit,
+        patch: { reason },
+      });
+      return { state: failed.state, reason };
+    } catch (err) {
+      if (!(err instanceof TransitionConflictError) || err.actual.state !== 'failed') throw err;
+      return { state: 'failed', reason };
+    }
+  }
+  const updated = await deps.catalog.updateImage(
+    image.family,
+    image.version,
+    image.stateVersion,
+    {},
+    {
+      ...audit,
+      at,
+      action: request.purpose === 'candidate' ? 'inspection-failed' : 'reinspection-failed',
+    },
+  );
+  return { state: updated.state, reason };
+};
