@@ -20,3 +20,37 @@ export class FamilyNotConfiguredError extends DomainError {
     super(`family ${family} has no stored config; apply the policy first`, options);
   }
 }
+
+/**
+ * The builder is not (yet) a managed node SSM can send commands to: it is still booting, or its agent has
+ * not registered. Transient: the state machine retries the step after a pause.
+ */
+export class BuilderNotReadyError extends DomainError {
+  constructor(
+    readonly instanceId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`builder ${instanceId} is not ready for commands yet`, options);
+  }
+}
+
+/** The builder is gone or going (terminated from outside, a spot reclaim): the build cannot go on. */
+export class BuilderLostError extends DomainError {
+  constructor(
+    readonly instanceId: string,
+    readonly state: string,
+  ) {
+    super(`builder ${instanceId} is ${state}; the build cannot continue on it`);
+  }
+}
+
+/** A step of the build was asked for an image that is no longer `building` (failed or finished meanwhile). */
+export class ImageNotBuildingError extends DomainError {
+  constructor(
+    readonly family: string,
+    readonly version: string,
+    readonly state: string,
+  ) {
+    super(`image ${family}@${version} is ${state}, not building`);
+  }
+}

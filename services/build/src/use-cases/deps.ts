@@ -1,5 +1,12 @@
 import type { DetailOf } from '@ami-lifecycle/contracts';
-import type { CatalogPort, Clock, ComputePort, EventPublisher, ImagePort } from '@ami-lifecycle/core';
+import type {
+  CatalogPort,
+  Clock,
+  CommandPort,
+  ComputePort,
+  EventPublisher,
+  ImagePort,
+} from '@ami-lifecycle/core';
 
 export type BuildDetailType = 'Image Built' | 'Image Build Failed';
 
@@ -14,6 +21,8 @@ export interface BuildDeps {
   catalog: CatalogPort;
   compute: ComputePort;
   images: ImagePort;
+  /** Runs the components on the builder (SSM Run Command). */
+  commands: CommandPort;
   events: EventPublisher<BuildEvents>;
   clock: Clock;
   /** The home region: where builds run and where the parent's AMI id is read. */
@@ -23,3 +32,12 @@ export interface BuildDeps {
 }
 
 export const DEFAULT_ACTOR = 'build-service';
+
+/**
+ * Starts executions of the build state machine. `alreadyStarted` means an execution of that name exists
+ * (a redelivered `Build Requested`): Step Functions refuses a second one, which is what makes the name
+ * the idempotency key of a build.
+ */
+export interface BuildExecutionsPort {
+  start(name: string, input: unknown): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+}

@@ -1,4 +1,9 @@
-import { type CatalogPort, familyConfigSchema, ValidationError } from '@ami-lifecycle/core';
+import {
+  type CatalogPort,
+  familyConfigSchema,
+  type StoredFamilyConfig,
+  ValidationError,
+} from '@ami-lifecycle/core';
 import { FamilyNotConfiguredError } from '../errors';
 
 /**
@@ -17,6 +22,11 @@ export interface LoadedFamilyConfig {
 export const loadFamilyConfig = async (catalog: CatalogPort, family: string): Promise<LoadedFamilyConfig> => {
   const stored = await catalog.getFamilyConfig(family);
   if (stored === undefined) throw new FamilyNotConfiguredError(family);
+  return parseStoredConfig(family, stored);
+};
+
+/** One stored config version, parsed again; refused with its paths when it no longer parses. */
+export const parseStoredConfig = (family: string, stored: StoredFamilyConfig): LoadedFamilyConfig => {
   const subject = `stored config of family ${family} (version ${stored.version})`;
   const parsed = familyConfigSchema.safeParse(stored.config);
   if (!parsed.success) {
@@ -29,4 +39,16 @@ export const loadFamilyConfig = async (catalog: CatalogPort, family: string): Pr
     throw new ValidationError(subject, [{ path: 'name', message: `must be ${family}` }]);
   }
   return { config: { ...parsed.data, name: family }, version: stored.version };
+};
+
+/** The config version a build started with (recorded on its image); the current one when none is recorded. */
+export const loadFamilyConfigVersion = async (
+  catalog: CatalogPort,
+  family: string,
+  version: number | undefined,
+): Promise<LoadedFamilyConfig> => {
+  if (version === undefined) return loadFamilyConfig(catalog, family);
+  const stored = await catalog.getFamilyConfig(family, version);
+  if (stored === undefined) throw new FamilyNotConfiguredError(family);
+  return parseStoredConfig(family, stored);
 };

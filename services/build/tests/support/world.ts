@@ -41,6 +41,7 @@ export const createWorld = async (
       catalog,
       compute: cloud.compute,
       images: cloud.images,
+      commands: cloud.commands,
       events: cloud.events,
       clock: cloud.clock,
       region: HOME,

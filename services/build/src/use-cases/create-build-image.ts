@@ -1,0 +1,86 @@
+import { amiName, type Image, managedTags } from '@ami-lifecycle/core';
+import type { BuildProgress } from './build-progress';
+import { requireBuildingImage } from './building-image';
+import { type BuildDeps, DEFAULT_ACTOR } from './deps';
+import { loadFamilyConfigVersion } from './family-config';
+import { BUILD_ID_TAG } from './on-image-state-change';
+
+export type CreateBuildImageDeps = Pick<BuildDeps, 'catalog' | 'images' | 'clock' | 'region' | 'actor'>;
+
+/**
+ * Creates the AMI from the stopped builder: named `<family>-<version>`, tagged with the family's tags and
+ * our managed tags (build id included, so a state change that overtakes the catalog write still finds
+ * the image). The root snapshot is encrypted with the family's KMS key because the builder's root volume
+ * was launched with it. Records the AMI id on the catalog image, which is what `onImageStateChange`
+ * looks the image up by; the machine ends here and the `EC2 AMI State Change` event continues.
+ *
+ * Idempotent: an image that already has its AMI id answers it; a retried CreateImage that EC2 refuses as
+ * a duplicate name adopts the AMI of that name if it carries this build's id.
+ */
+export const createBuildImage = async (
+  progress: BuildProgress,
+  deps: CreateBuildImageDeps,
+): Promise<BuildProgress> => {
+  const image = await requireBuildingImage(progress, deps.catalog);
+  const recorded = image.amiIds[deps.region];
+  if (recorded !== undefined) return { ...progress, imageId: recorded };
+
+  const { config } = await loadFamilyConfigVersion(deps.catalog, image.family, image.configVersion);
+  const name = amiName(image.family, image.version);
+  const tags = {
+    ...config.tags,
+    ...managedTags({
+      family: image.family,
+      version: image.version,
+      buildId: image.buildId!,
+      parent: image.parent,
+    }),
+  };
+  const imageId = await createOrAdopt(image, { name, tags }, progress.instanceId, deps);
+
+  await deps.catalog.updateImage(
+    image.family,
+    image.version,
+    image.stateVersion,
+    { amiIds: { ...image.amiIds, [deps.region]: imageId } },
+    {
+      actor: deps.actor ?? DEFAULT_ACTOR,
+      reason: `CreateImage accepted: ${imageId} (${name}) from builder ${progress.instanceId}`,
+      correlationId: progress.correlationId,
+      at: deps.clock.now().toISOString(),
+      action: 'ami-created',
+    },
+  );
+  return { ...progress, imageId };
+};
+
+const createOrAdopt = async (
+  image: Image,
+  ami: { name: string; tags: Record<string, string> },
+  instanceId: string,
+  deps: CreateBuildImageDeps,
+): Promise<string> => {
+  try {
+    const { imageId } = await deps.images.createImage({
+      instanceId,
+      name: ami.name,
+      description: `${image.family} ${image.version} (build ${image.buildId}, source ${image.sourceAmiId})`,
+      tags: ami.tags,
+    });
+    return imageId;
+  } catch (err) {
+    // The first attempt created the AMI but its answer was lost; the retry meets the name taken.
+    if (!(err instanceof Error && errorCode(err) === 'InvalidAMIName.Duplicate')) throw err;
+    const own = (await deps.images.findImagesByName(ami.name, ['self'])).find(
+      (i) => i.tags[BUILD_ID_TAG] === image.buildId,
+    );
+    if (own === undefined) throw err;
+    return own.imageId;
+  }
+};
+
+/** The AWS error code of an adapter error (the SDK's `name`, or `Code` on Query-protocol errors). */
+const errorCode = (err: Error): string => {
+  const code = (err as Error & { Code?: unknown }).Code;
+  return typeof code === 'string' ? code : err.name;
+};

@@ -1,0 +1,131 @@
+import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
+import type { BuildRequestedDetail, ImageBuildFailedDetail } from '@ami-lifecycle/contracts';
+import type { CatalogPort, Image } from '@ami-lifecycle/core';
+import { buildIdFor } from '../build-key';
+import { type BuildDeps, DEFAULT_ACTOR } from './deps';
+import { BUILD_ID_TAG } from './on-image-state-change';
+
+export type BuildStage = ImageBuildFailedDetail['stage'];
+
+export interface FailBuildInput {
+  request: BuildRequestedDetail;
+  stage: BuildStage;
+  /** What the machine caught: the error name and its cause (a Lambda error's JSON, or plain text). */
+  error: { Error: string; Cause?: string | undefined };
+  /** The image, when the build got as far as registering it. */
+  image?: { family: string; version: string } | undefined;
+}
+
+export type FailBuildResult =
+  | { outcome: 'failed' | 'duplicate'; image: Image; reason: string; terminatedInstanceIds: string[] }
+  /** The build failed before its image was registered (no source, no config): only builders to clean up. */
+  | { outcome: 'no-image'; reason: string; terminatedInstanceIds: string[] }
+  | { outcome: 'ignored'; image: Image; reason: string; terminatedInstanceIds: string[] };
+
+export type FailBuildDeps = Pick<BuildDeps, 'catalog' | 'compute' | 'events' | 'clock' | 'region' | 'actor'>;
+
+const MAX_IMAGE_PAGES = 100;
+
+/**
+ * The machine's Catch branch: marks the build's image `failed` with the reason, terminates every builder
+ * of the build, and emits `Image Build Failed` with the stage. Safe to run again: an image already failed
+ * is `duplicate` (builders still cleaned up, nothing emitted twice), and an image that is no longer
+ * building for another reason (built meanwhile) is left alone.
+ */
+export const failBuild = async (input: FailBuildInput, deps: FailBuildDeps): Promise<FailBuildResult> => {
+  const { request, stage } = input;
+  const buildId = buildIdFor(request.family, request.idempotencyKey);
+  const reason = `${stage}: ${describeError(input.error)}`;
+  const image =
+    input.image !== undefined
+      ? await deps.catalog.getImage(input.image.family, input.image.version)
+      : await findByBuildId(deps.catalog, request.family, buildId);
+
+  if (image === undefined) {
+    return { outcome: 'no-image', reason, terminatedInstanceIds: await terminateBuilders(buildId, deps) };
+  }
+  if (image.state === 'failed') {
+    return {
+      outcome: 'duplicate',
+      image,
+      reason,
+      terminatedInstanceIds: await terminateBuilders(buildId, deps),
+    };
+  }
+  if (image.state !== 'building') return { outcome: 'ignored', image, reason, terminatedInstanceIds: [] };
+
+  const at = deps.clock.now().toISOString();
+  let failed: Image;
+  try {
+    failed = await deps.catalog.transitionImage({
+      family: image.family,
+      version: image.version,
+      from: 'building',
+      to: 'failed',
+      expectedStateVersion: image.stateVersion,
+      at,
+      audit: { actor: deps.actor ?? DEFAULT_ACTOR, reason, correlationId: request.correlationId },
+      patch: { reason },
+    });
+  } catch (err) {
+    // Something else moved the image first (the AMI state change, a concurrent retry): decide again.
+    if (!(err instanceof TransitionConflictError)) throw err;
+    return failBuild({ ...input, image: { family: image.family, version: image.version } }, deps);
+  }
+
+  const terminatedInstanceIds = await terminateBuilders(buildId, deps);
+  const amiId = failed.amiIds[deps.region];
+  await deps.events.publish('Image Build Failed', {
+    schemaVersion: 1,
+    family: failed.family,
+    version: failed.version,
+    correlationId: request.correlationId,
+    // The same key `onImageStateChange` uses: one failure per image, whoever reports it.
+    idempotencyKey: `image-build-failed:${failed.family}@${failed.version}`,
+    occurredAt: at,
+    buildId,
+    ...(amiId !== undefined ? { imageId: amiId } : {}),
+    stage,
+    reason,
+  });
+  return { outcome: 'failed', image: failed, reason, terminatedInstanceIds };
+};
+
+/**
+ * A readable reason from what Step Functions caught. Lambda errors arrive as JSON
+ * (`{"errorType","errorMessage"}`); anything else is quoted as it is.
+ */
+export const describeError = (error: FailBuildInput['error']): string => {
+  const cause = error.Cause?.trim();
+  if (!cause) return error.Error;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string' && parsed.errorMessage.trim() !== '')
+      return `${error.Error}: ${parsed.errorMessage}`;
+  } catch {
+    // Not JSON: a plain-text cause.
+  }
+  return cause.startsWith(error.Error) ? cause : `${error.Error}: ${cause}`;
+};
+
+const terminateBuilders = async (buildId: string, deps: Pick<BuildDeps, 'compute'>): Promise<string[]> => {
+  const builders = await deps.compute.findInstancesByTag(BUILD_ID_TAG, buildId);
+  for (const b of builders) await deps.compute.terminateInstance(b.instanceId);
+  return builders.map((b) => b.instanceId);
+};
+
+const findByBuildId = async (
+  catalog: CatalogPort,
+  family: string,
+  buildId: string,
+): Promise<Image | undefined> => {
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_IMAGE_PAGES; page++) {
+    const result = await catalog.listImagesByFamily(family, cursor === undefined ? {} : { cursor });
+    const found = result.items.find((i) => i.buildId === buildId);
+    if (found !== undefined) return found;
+    cursor = result.cursor;
+    if (cursor === undefined) return undefined;
+  }
+  throw new QueryBoundExceededError(`images of family ${family}`, MAX_IMAGE_PAGES);
+};

@@ -1,0 +1,173 @@
+import { imageBuildFailed } from '@ami-lifecycle/contracts';
+import {
+  type BuildExecutionsPort,
+  buildIdFor,
+  describeError,
+  failBuild,
+  launchBuild,
+  requestBuild,
+} from '../src';
+import { buildRequest, createWorld, type World } from './support/world';
+
+const started = async (world: World) => {
+  const result = await launchBuild(buildRequest(), world.deps);
+  if (result.outcome !== 'started') throw new Error(`expected started, got ${result.outcome}`);
+  return result;
+};
+
+const isGone = (world: World, instanceId: string): boolean =>
+  ['shutting-down', 'terminated'].includes(world.cloud.compute.instance(instanceId)?.state ?? 'terminated');
+
+describe('failBuild', () => {
+  it('marks the image failed with the reason, terminates the builder and emits Image Build Failed', async () => {
+    // Arrange
+    const world = await createWorld(['golden-al2023']);
+    const progress = await started(world);
+    world.cloud.advance(30);
+
+    // Act
+    const result = await failBuild(
+      {
+        request: buildRequest(),
+        stage: 'run-components',
+        error: {
+          Error: 'ComponentFailed',
+          Cause: 'component hardening failed (exit code 2): aide: not found',
+        },
+        image: { family: progress.family, version: progress.version },
+      },
+      world.deps,
+    );
+
+    // Assert
+    const reason =
+      'run-components: ComponentFailed: component hardening failed (exit code 2): aide: not found';
+    expect(result).toMatchObject({ outcome: 'failed', reason, terminatedInstanceIds: [progress.instanceId] });
+    expect(await world.catalog.getImage(progress.family, progress.version)).toMatchObject({
+      state: 'failed',
+      reason,
+    });
+    expect(isGone(world, progress.instanceId)).toBe(true);
+    const events = world.cloud.events.published('Image Build Failed');
+    expect(events.map((e) => imageBuildFailed.schema.parse(e.detail))).toEqual([
+      {
+        schemaVersion: 1,
+        family: 'golden-al2023',
+        version: progress.version,
+        correlationId: 'corr-1',
+        idempotencyKey: `image-build-failed:golden-al2023@${progress.version}`,
+        occurredAt: '2026-03-01T10:00:30.000Z',
+        buildId: progress.buildId,
+        stage: 'run-components',
+        reason,
+      },
+    ]);
+  });
+
+  it('finds the image by the build id when the machine failed before it knew the version', async () => {
+    const world = await createWorld(['golden-al2023']);
+    const progress = await started(world);
+
+    const result = await failBuild(
+      { request: buildRequest(), stage: 'launch-builder', error: { Error: 'States.Timeout' } },
+      world.deps,
+    );
+
+    expect(result).toMatchObject({ outcome: 'failed', image: { version: progress.version } });
+  });
+
+  it('is idempotent: a second run emits nothing more and still leaves no builder running', async () => {
+    const world = await createWorld(['golden-al2023']);
+    const progress = await started(world);
+    const input = {
+      request: buildRequest(),
+      stage: 'create-image' as const,
+      error: { Error: 'InvalidParameterValue', Cause: 'bad' },
+      image: { family: progress.family, version: progress.version },
+    };
+    await failBuild(input, world.deps);
+
+    const again = await failBuild(input, world.deps);
+
+    expect(again.outcome).toBe('duplicate');
+    expect(world.cloud.events.published('Image Build Failed')).toHaveLength(1);
+  });
+
+  it('answers no-image when the build failed before its image was registered', async () => {
+    const world = await createWorld([]);
+
+    const result = await failBuild(
+      {
+        request: buildRequest(),
+        stage: 'resolve-source',
+        error: { Error: 'FamilyNotConfiguredError', Cause: 'family golden-al2023 has no stored config' },
+      },
+      world.deps,
+    );
+
+    expect(result).toEqual({
+      outcome: 'no-image',
+      reason: 'resolve-source: FamilyNotConfiguredError: family golden-al2023 has no stored config',
+      terminatedInstanceIds: [],
+    });
+    expect(world.cloud.events.published()).toEqual([]);
+  });
+});
+
+describe('describeError', () => {
+  it('reads the message of a Lambda error that Step Functions caught', () => {
+    const cause = JSON.stringify({
+      errorType: 'BuilderLostError',
+      errorMessage: 'builder i-0abc is terminated',
+    });
+    expect(describeError({ Error: 'BuilderLostError', Cause: cause })).toBe(
+      'BuilderLostError: builder i-0abc is terminated',
+    );
+  });
+
+  it('falls back to the error name when there is no cause', () => {
+    expect(describeError({ Error: 'States.Timeout' })).toBe('States.Timeout');
+  });
+});
+
+describe('requestBuild', () => {
+  /** Step Functions' naming rule, in memory: a second start of a name is refused. */
+  const executions = () => {
+    const names = new Map<string, unknown>();
+    const port: BuildExecutionsPort = {
+      start: async (name, input) => {
+        const executionArn = `arn:aws:states:eu-west-1:111122223333:execution:build:${name}`;
+        if (names.has(name)) return { executionArn, alreadyStarted: true };
+        names.set(name, input);
+        return { executionArn, alreadyStarted: false };
+      },
+    };
+    return { port, names };
+  };
+
+  it('starts one execution named by the build id, with the request as its input', async () => {
+    const { port, names } = executions();
+    const request = buildRequest();
+
+    const result = await requestBuild(request, { executions: port });
+
+    const buildId = buildIdFor('golden-al2023', 'request-1');
+    expect(result).toEqual({
+      outcome: 'started',
+      buildId,
+      executionArn: `arn:aws:states:eu-west-1:111122223333:execution:build:${buildId}`,
+    });
+    expect([...names.entries()]).toEqual([[buildId, { request }]]);
+  });
+
+  it('answers duplicate for every redelivery of the same request', async () => {
+    const { port, names } = executions();
+
+    const outcomes = [];
+    for (let i = 0; i < 3; i++)
+      outcomes.push((await requestBuild(buildRequest(), { executions: port })).outcome);
+
+    expect(outcomes).toEqual(['started', 'duplicate', 'duplicate']);
+    expect(names.size).toBe(1);
+  });
+});
