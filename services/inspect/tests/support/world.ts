@@ -87,7 +87,11 @@ export const setWaivers = async (
       ...base.inspect,
       gate: {
         ...base.inspect.gate,
-        waivers: waivers.map((w) => ({ ...w, reason: 'accepted risk for the test', approvedBy: 'sec@example.com' })),
+        waivers: waivers.map((w) => ({
+          ...w,
+          reason: 'accepted risk for the test',
+          approvedBy: 'sec@example.com',
+        })),
       },
     },
   };
