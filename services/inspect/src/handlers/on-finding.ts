@@ -1,0 +1,48 @@
+import { amiIdSchema } from '@ami-lifecycle/core';
+import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
+import { z } from 'zod';
+import { onFinding } from '../use-cases/on-finding';
+import { deps } from '../wiring';
+
+/**
+ * `Inspector2 Finding` (source `aws.inspector2`, default bus). AWS owns the detail and adds fields, so
+ * only what the use case reads is checked: the finding's ARN and the EC2 instance with its AMI.
+ */
+const inspectorFindingEvent = EventBridgeSchema.extend({
+  source: z.literal('aws.inspector2'),
+  'detail-type': z.literal('Inspector2 Finding'),
+  detail: z
+    .object({
+      findingArn: z.string().min(1),
+      resources: z
+        .array(
+          z
+            .object({
+              type: z.string(),
+              id: z.string().min(1),
+              details: z
+                .object({ awsEc2Instance: z.object({ imageId: amiIdSchema }).loose() })
+                .loose()
+                .optional(),
+            })
+            .loose(),
+        )
+        .min(1),
+    })
+    .loose(),
+});
+
+export const handler = createHandler({
+  name: 'inspect-on-finding',
+  event: inspectorFindingEvent,
+  correlationIdPath: 'detail.findingArn',
+  useCase: async (event) => {
+    const resource = event.detail.resources.find((r) => r.type === 'AWS_EC2_INSTANCE');
+    const amiId = resource?.details?.awsEc2Instance.imageId;
+    if (resource === undefined || amiId === undefined) {
+      return { outcome: 'ignored' as const, reason: 'the finding is not about an EC2 instance' };
+    }
+    return onFinding({ findingArn: event.detail.findingArn, instanceId: resource.id, amiId }, deps);
+  },
+});
