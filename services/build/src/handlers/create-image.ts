@@ -1,0 +1,12 @@
+import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { buildProgressSchema } from '../use-cases/build-progress';
+import { createBuildImage } from '../use-cases/create-build-image';
+import { buildDeps } from '../wiring';
+
+/** Build state machine, last step: CreateImage from the stopped builder, AMI id recorded in the catalog. */
+export const handler = createHandler({
+  name: 'create-image',
+  event: buildProgressSchema,
+  correlationIdPath: 'correlationId',
+  useCase: (progress) => createBuildImage(progress, buildDeps),
+});

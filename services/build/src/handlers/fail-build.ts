@@ -1,0 +1,39 @@
+import { buildRequested, imageBuildFailed } from '@ami-lifecycle/contracts';
+import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { z } from 'zod';
+import { failBuild } from '../use-cases/fail-build';
+import { buildDeps } from '../wiring';
+
+/** What a Choice sends when it has no caught error to pass on: a step answered what the machine did not expect. */
+const UNEXPECTED = {
+  Error: 'UnexpectedStepResult',
+  Cause: 'a step answered a result the build machine does not expect',
+};
+
+/**
+ * The execution's whole state at a Catch or a failed Choice: the request, the stage the machine was in
+ * (`failedStage`), what it caught (`error`) and the progress (`build`) if it got that far. Only the
+ * request must be well formed: the rest is read leniently, because failing here would leave the build
+ * unmarked and its builder running.
+ */
+const failureSchema = z.object({
+  request: buildRequested.schema,
+  failedStage: imageBuildFailed.buildStage,
+  error: z
+    .object({ Error: z.string().min(1), Cause: z.string().optional() })
+    .catch(UNEXPECTED)
+    .default(UNEXPECTED),
+  build: z
+    .object({ family: z.string().min(1), version: z.string().min(1) })
+    .optional()
+    .catch(undefined),
+});
+
+/** Build state machine, every failure path: image failed, builders terminated, `Image Build Failed`. */
+export const handler = createHandler({
+  name: 'fail-build',
+  event: failureSchema,
+  correlationIdPath: 'request.correlationId',
+  useCase: ({ request, failedStage, error, build }) =>
+    failBuild({ request, stage: failedStage, error, image: build }, buildDeps),
+});
