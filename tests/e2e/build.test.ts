@@ -221,6 +221,11 @@ describe('the build service on the local cloud', () => {
       ...managedTags({ family: 'golden-al2023', version: golden.version, buildId: golden.buildId! }),
     });
     expect(golden.snapshotIds.length).toBeGreaterThan(0);
+    // Encrypted with the family's key: the builder's root volume was launched with it.
+    expect(ami?.BlockDeviceMappings?.[0]?.Ebs).toMatchObject({
+      Encrypted: true,
+      KmsKeyId: 'alias/ami-lifecycle',
+    });
     expect(await builderTerminated(golden.buildId!)).toBe(true);
     const events = ingested('Image Built', 'golden-al2023').map((d) => imageBuilt.schema.parse(d));
     expect(events).toEqual([
@@ -233,7 +238,6 @@ describe('the build service on the local cloud', () => {
     ]);
     // One golden build of the example family: well under 60 state transitions.
     const transitions = await stateTransitions(execution.executionArn);
-    console.info(`golden build: ${transitions} state transitions`);
     expect(transitions).toBeLessThan(40);
   }, 120_000);
 
