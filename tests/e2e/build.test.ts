@@ -356,11 +356,46 @@ describe('the build service on the local cloud', () => {
     expect(execution.status).toBe('FAILED');
     const image = await imageOf(detail);
     expect(image).toMatchObject({ state: 'failed', amiIds: {} });
-    expect(image.reason).toMatch(/^create-image: InvalidParameterValue/);
+    expect(image.reason).toBe('create-image: InvalidParameterValue: injected fault: ec2:CreateImage failed');
     expect(await builderTerminated(image.buildId!)).toBe(true);
     expect(
       ingested('Image Build Failed', 'golden-al2023').map((d) => imageBuildFailed.schema.parse(d)),
     ).toContainEqual(expect.objectContaining({ version: image.version, stage: 'create-image' }));
+  }, 120_000);
+
+  it('fails the build when the image EC2 accepted ends up failed', async () => {
+    // Arrange
+    await postFault({ service: 'ec2', operation: 'CreateImage', asyncFailureRate: 1 });
+    const detail = request('golden-al2023', 'image-fails');
+
+    // Act
+    let execution: Awaited<ReturnType<typeof build>>;
+    try {
+      execution = await build(detail);
+    } finally {
+      await postFault({ clear: true });
+    }
+    const image = await imageOf(detail);
+    const failed = await advanceUntil(
+      async () => (await catalog.getImage(image.family, image.version))?.state === 'failed',
+      1800,
+    );
+
+    // Assert: the machine ended at CreateImage accepted; the AMI state change failed the image.
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(failed).toBe(true);
+    const after = (await catalog.getImage(image.family, image.version))!;
+    expect(after.reason).toMatch(new RegExp(`^AMI ${after.amiIds[REGION]} failed: `));
+    expect(await builderTerminated(image.buildId!)).toBe(true);
+    expect(
+      ingested('Image Build Failed', 'golden-al2023').map((d) => imageBuildFailed.schema.parse(d)),
+    ).toContainEqual(
+      expect.objectContaining({
+        version: image.version,
+        stage: 'await-image',
+        imageId: after.amiIds[REGION],
+      }),
+    );
   }, 120_000);
 
   it('runs one build for the same Build Requested delivered three times', async () => {
