@@ -402,6 +402,12 @@ describe('the build service on the local cloud', () => {
     // Arrange
     const detail = request('golden-al2023', 'thrice');
 
+    const requestBuildCalls = () =>
+      (cloud.lambda?.invocations() ?? []).filter(
+        (c) => c.functionName === `ami-lifecycle-${STAGE}-requestBuild` && c.outcome === 'succeeded',
+      ).length;
+    const callsBefore = requestBuildCalls();
+
     // Act
     for (let i = 0; i < 3; i++) await putBuildRequested(detail);
     await cloud.clock.advance(0);
@@ -409,7 +415,8 @@ describe('the build service on the local cloud', () => {
       maxAdvanceSeconds: 4 * 3600,
     });
 
-    // Assert
+    // Assert: three deliveries, each acknowledged, and one execution, image and builder.
+    expect(requestBuildCalls() - callsBefore).toBe(3);
     expect(execution.status).toBe('SUCCEEDED');
     const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 100 }));
     const buildId = buildIdFor('golden-al2023', detail.idempotencyKey);
