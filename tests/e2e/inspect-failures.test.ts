@@ -16,11 +16,11 @@ import {
 } from './support/inspect-cloud';
 
 /**
- * An inspection whose test instance Inspector never scans: this cloud's Inspector2 takes ten days to
- * scan, far beyond the family's 10-minute scan timeout. Its own file, because handler modules (and their
- * clients) are loaded once per test file and point at the cloud that loaded them.
+ * Inspections that cannot complete. This cloud's Inspector2 takes ten days to scan, far beyond the
+ * family's 10-minute scan timeout, so no test instance is ever scanned. Its own file, because handler
+ * modules (and their clients) are loaded once per test file and point at the cloud that loaded them.
  */
-describe('an inspection whose test instance is never scanned', () => {
+describe('inspections that cannot complete', () => {
   let world: InspectCloud;
   const family = `i${Date.now().toString(36)}-unscanned`;
 
@@ -34,7 +34,7 @@ describe('an inspection whose test instance is never scanned', () => {
   }, 180_000);
   afterAll(() => world?.cloud.stop());
 
-  it('waits within its bound, then fails the image with the reason and leaves no instance running', async () => {
+  it('waits for a scan that never comes within its bound, then fails the image with the reason and leaves no instance running', async () => {
     // Arrange
     const [amiId] = await makeAmis(world, [{ family, commands: [] }]);
     const image = await catalogImage(world, family, amiId!);
@@ -62,5 +62,47 @@ describe('an inspection whose test instance is never scanned', () => {
     expect(instances).toHaveLength(1);
     expect(instances.every((i) => i.state !== 'running' && i.state !== 'pending')).toBe(true);
     expect(ingested(world, 'Image Inspection Completed', family)).toEqual([]);
+  }, 120_000);
+
+  it('fails the image with EC2’s error when the test instance cannot be launched, after the step’s retries', async () => {
+    // Arrange
+    const version = '2026.03.01.2';
+    const [amiId] = await makeAmis(world, [{ family, commands: [], version }]);
+    const image = await catalogImage(world, family, amiId!, 'built', version);
+    const detail = imageBuiltOf(world, image);
+    const fault = (body: object) =>
+      fetch(`${world.cloud.endpoint}/_local/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (
+        await fault({
+          service: 'ec2',
+          operation: 'RunInstances',
+          errorRate: 1,
+          errorCode: 'InsufficientInstanceCapacity',
+        })
+      ).status,
+    ).toBe(200);
+
+    // Act
+    await putImageBuilt(world, detail);
+    await world.cloud.clock.advance(0);
+    const execution = await world.cloud.services.sfn.waitForExecution(
+      executionArnOf(world, inspectionIdOf(detail)),
+      { maxAdvanceSeconds: 3600 },
+    );
+    await fault({ clear: true, service: 'ec2' });
+
+    // Assert
+    expect(execution.status).toBe('FAILED');
+    const failed = await world.catalog.getImage(family, version);
+    expect(failed).toMatchObject({
+      state: 'failed',
+      reason: expect.stringContaining('InsufficientInstanceCapacity'),
+    });
+    expect(await testInstances(world, inspectionIdOf(detail))).toEqual([]);
   }, 120_000);
 });

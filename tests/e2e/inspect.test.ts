@@ -91,12 +91,18 @@ describe('the inspect service on the local cloud', () => {
     // Arrange
     const image = await catalogImage(world, family.pass, ami.pass);
 
-    // Act
+    const requestCalls = () =>
+      (world.cloud.lambda?.invocations() ?? []).filter(
+        (c) => c.functionName === `ami-lifecycle-${STAGE}-inspectRequest` && c.outcome === 'succeeded',
+      ).length;
+
+    // Act: two deliveries while the inspection runs, a third after it ended.
     const { detail, inspectionId, execution } = await inspect(image, 2);
     await putImageBuilt(world, detail);
     await world.cloud.clock.advance(60);
 
-    // Assert
+    // Assert: three deliveries, each acknowledged, one execution, one test instance, one event.
+    expect(requestCalls()).toBe(3);
     expect(execution.status).toBe('SUCCEEDED');
     expect(await world.catalog.getImage(family.pass, VERSION)).toMatchObject({
       state: 'approved',

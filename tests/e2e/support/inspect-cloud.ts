@@ -104,7 +104,7 @@ export const withWaivers = (
  */
 export const makeAmis = async (
   world: InspectCloud,
-  specs: { family: string; commands: string[] }[],
+  specs: { family: string; commands: string[]; version?: string }[],
 ): Promise<string[]> => {
   const { cloud, ec2 } = world;
   const ssm = new SSMClient(cloud.clientConfig);
@@ -143,11 +143,12 @@ export const makeAmis = async (
   }
   const amiIds: string[] = [];
   for (const [i, spec] of specs.entries()) {
-    const tags = managedTags({ family: spec.family, version: VERSION, buildId: `e2e-${spec.family}` });
+    const version = spec.version ?? VERSION;
+    const tags = managedTags({ family: spec.family, version, buildId: `e2e-${spec.family}` });
     const out = await ec2.send(
       new CreateImageCommand({
         InstanceId: builders[i]!,
-        Name: amiName(spec.family, VERSION),
+        Name: amiName(spec.family, version),
         TagSpecifications: [
           { ResourceType: 'image', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
         ],
@@ -171,11 +172,12 @@ export const catalogImage = async (
   family: string,
   amiId: string,
   state: Image['state'] = 'built',
+  version = VERSION,
 ): Promise<Image> => {
   const at = world.cloud.clock.now().toISOString();
   const image: Image = {
     family,
-    version: VERSION,
+    version,
     state,
     stateVersion: 0,
     amiIds: { [REGION]: amiId },
