@@ -29,6 +29,8 @@ export interface InvocationRecord {
   requestId: string;
   at: string;
   outcome: 'succeeded' | 'failed';
+  /** Wall-clock time the handler took in this process (real milliseconds, not simulated). */
+  durationMs: number;
   error?: string;
 }
 
@@ -109,10 +111,12 @@ export class LambdaRuntime {
       getRemainingTimeInMillis: () => Math.max(0, deadline - this.opts.clock.nowMillis()),
     };
     const at = this.opts.clock.now().toISOString();
+    const started = performance.now();
+    const durationMs = () => Math.round((performance.now() - started) * 10) / 10;
     try {
       // A copy, as Lambda deserialises its own: a handler that mutates its event must not reach back.
       const result = await handler(structuredClone(payload), context);
-      this.log.push({ functionName: name, requestId, at, outcome: 'succeeded' });
+      this.log.push({ functionName: name, requestId, at, outcome: 'succeeded', durationMs: durationMs() });
       return result === undefined ? null : structuredClone(result);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
@@ -121,6 +125,7 @@ export class LambdaRuntime {
         requestId,
         at,
         outcome: 'failed',
+        durationMs: durationMs(),
         error: `${err.name}: ${err.message}`,
       });
       throw new LambdaInvocationError(name, err.name || 'Error', err.message, { cause: e });
