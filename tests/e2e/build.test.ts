@@ -17,7 +17,9 @@ import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 
 const ROOT = join(__dirname, '..', '..');
 const SERVERLESS_FILE = join(ROOT, 'serverless.yml');
-const STAGE = 'local';
+// Its own stage, so its own table, bus and functions: the inspect suites deploy `local` onto the same
+// DynamoDB Local in the same run, and would otherwise move the channels and configs this suite sets.
+const STAGE = 'e2e-build';
 const REGION = 'eu-west-1';
 const BUS = `ami-lifecycle-${STAGE}`;
 const TABLE = `ami-lifecycle-${STAGE}`;
@@ -71,7 +73,7 @@ describe('the build service on the local cloud', () => {
   let ec2: EC2Client;
   let sfn: SFNClient;
   let stateMachineArn: string;
-  // Unique per run: the suite shares DynamoDB Local (and its table) with other suites of the same run.
+  // Unique per run, so a rerun against a DynamoDB Local that kept the table never meets its own ids.
   const run = `${Date.now().toString(36)}`;
 
   beforeAll(async () => {
