@@ -104,6 +104,38 @@ const main = async () => {
     }
   }
 
+  if (!only || only === 'pipeline') {
+    const { benchGoldenPipeline, PRICES } = await import('./pipeline');
+    const r = await benchGoldenPipeline();
+    const build = r.machines.find((m) => m.machine === 'build');
+    const usd = (n: number) => `$${n.toFixed(6)}`;
+    console.log(
+      `golden pipeline: ${r.machines.map((m) => `${m.machine} ${m.transitions} transitions`).join(', ')}, ${r.invocations.total} invocations, ${usd(r.cost.total)}`,
+    );
+    lines.push(
+      '## Orchestration per golden build',
+      '',
+      `One build of \`${r.family}\` from the example policy on the local cloud, started by \`Build Requested\` on the bus and followed until the inspect service decided (\`${r.finalState}\` after ${r.simulatedMinutes} simulated minutes); EC2 takes 10 simulated minutes to make the AMI available. Transitions are states entered, read from each execution's history (\`bench/pipeline.ts\`).`,
+      '',
+      '| state machine | executions | state transitions | status |',
+      '| --- | ---: | ---: | --- |',
+      ...r.machines.map(
+        (m) => `| ${m.machine} | ${m.executions} | ${m.transitions} | ${m.status.join(', ')} |`,
+      ),
+      '',
+      `Lambda invocations: ${r.invocations.total} (${Object.entries(r.invocations.byFunction)
+        .map(([f, n]) => `${f} ${n}`)
+        .join(
+          ', ',
+        )}); ${r.invocations.billedMs} ms of handler time in process. Custom events put on the bus: ${r.customEvents}.`,
+      '',
+      `Cost at eu-west-1 list prices (Step Functions Standard $${(PRICES.stateTransition * 1000).toFixed(3)} per 1,000 transitions, Lambda arm64 $${(PRICES.lambdaRequest * 1e6).toFixed(2)} per million requests and $${PRICES.lambdaGbSecondArm} per GB-s at 512 MB, EventBridge $${(PRICES.customEvent * 1e6).toFixed(2)} per million custom events): Step Functions ${usd(r.cost.stepFunctions)}, Lambda ${usd(r.cost.lambda)}, EventBridge ${usd(r.cost.events)}; ${usd(r.cost.total)} per golden build, $${(r.cost.total * 1000).toFixed(2)} per thousand. In-process handler time understates Lambda's (no cold starts, local network), so the Lambda line is a floor; transitions dominate either way.`,
+      '',
+      `Target: at most 60 transitions for the build (${build !== undefined && build.transitions <= 60 ? 'met' : '**missed**'}: ${build?.transitions ?? 'no build machine'}).`,
+      '',
+    );
+  }
+
   if (!only) writeFileSync(join(__dirname, 'RESULTS.md'), `${lines.join('\n')}\n`);
   else console.log(lines.join('\n'));
 };

@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
+import { buildRequested } from '@ami-lifecycle/contracts';
+import { type Image, parsePolicy } from '@ami-lifecycle/core';
+import { startLocalCloud } from '@ami-lifecycle/local-cloud';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+
+const ROOT = join(__dirname, '..');
+const STAGE = 'local';
+const REGION = 'eu-west-1';
+const FAMILY = 'golden-al2023';
+/** How long EC2 takes to make the AMI available, in simulated seconds (the issue's 10 minutes). */
+const IMAGE_CREATION_SECONDS = 600;
+
+/**
+ * List prices, eu-west-1, as published on the AWS pricing pages (checked 2026-11): Step Functions
+ * Standard per state transition, Lambda per request and per GB-second on arm64, EventBridge per custom
+ * event put on a bus. AWS's own events on the default bus are free.
+ */
+export const PRICES = {
+  stateTransition: 0.025 / 1000,
+  lambdaRequest: 0.2 / 1_000_000,
+  lambdaGbSecondArm: 0.0000133334,
+  customEvent: 1 / 1_000_000,
+} as const;
+const LAMBDA_MEMORY_GB = 512 / 1024;
+/** Lambda bills at least 1 ms per invocation; in-process handler time stands in for the real duration. */
+const MIN_BILLED_MS = 1;
+
+export interface MachineCount {
+  machine: string;
+  executions: number;
+  /** States entered: what Step Functions Standard bills as transitions. */
+  transitions: number;
+  status: string[];
+}
+
+export interface PipelineResult {
+  family: string;
+  finalState: string;
+  simulatedMinutes: number;
+  machines: MachineCount[];
+  invocations: { total: number; byFunction: Record<string, number>; billedMs: number };
+  customEvents: number;
+  cost: { stepFunctions: number; lambda: number; events: number; total: number };
+}
+
+const DONE: ReadonlySet<string> = new Set(['approved', 'rejected', 'failed']);
+
+/**
+ * One golden build of the example policy on the local cloud, started by `Build Requested` on the bus and
+ * followed until the inspect service decided (approved, rejected or failed). Counts what AWS would bill:
+ * state transitions per state machine, Lambda invocations and their time, custom events put.
+ */
+export const benchGoldenPipeline = async (): Promise<PipelineResult> => {
+  const start = '2026-03-01T09:00:00.000Z';
+  const cloud = await startLocalCloud({
+    port: 0,
+    region: REGION,
+    start,
+    dynamodb: true,
+    ec2: { imageCreationSeconds: IMAGE_CREATION_SECONDS },
+    deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE },
+  });
+  try {
+    const catalog = new DynamoDbCatalog({
+      tableName: `ami-lifecycle-${STAGE}`,
+      client: createDocumentClient(cloud.clientConfig),
+    });
+    const policy = parsePolicy(readFileSync(join(ROOT, 'examples', 'ami-lifecycle.yaml'), 'utf8'), 'example');
+    await catalog.putFamilyConfig(FAMILY, policy.families[FAMILY], {
+      expectedCurrent: null,
+      at: start,
+      by: 'bench',
+    });
+
+    const detail = buildRequested.schema.parse({
+      schemaVersion: 1,
+      family: FAMILY,
+      correlationId: 'bench-golden',
+      idempotencyKey: 'bench-golden-1',
+      occurredAt: start,
+      reason: 'manual',
+      requestedBy: 'bench',
+      force: false,
+    });
+    const put = await new EventBridgeClient(cloud.clientConfig).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: 'ami-lifecycle',
+            DetailType: 'Build Requested',
+            Detail: JSON.stringify(detail),
+            EventBusName: `ami-lifecycle-${STAGE}`,
+          },
+        ],
+      }),
+    );
+    if (put.FailedEntryCount)
+      throw new Error(`PutEvents refused the request: ${JSON.stringify(put.Entries)}`);
+
+    // Advance in 30 s steps, bounded at 8 simulated hours; the pipeline ends well before.
+    const stepSeconds = 30;
+    let image: Image | undefined;
+    let minutes = 0;
+    for (let waited = 0; waited <= 8 * 3600; waited += stepSeconds) {
+      image = (await catalog.listImagesByFamily(FAMILY)).items[0];
+      const machinesIdle = await allExecutionsClosed(cloud.clientConfig);
+      if (image !== undefined && DONE.has(image.state) && machinesIdle) break;
+      await cloud.clock.advance(stepSeconds);
+      minutes = (waited + stepSeconds) / 60;
+    }
+    if (image === undefined || !DONE.has(image.state)) {
+      throw new Error(
+        `the pipeline did not finish within 8 simulated hours (image ${image?.state ?? 'missing'})`,
+      );
+    }
+
+    const machines = await countTransitions(cloud.clientConfig);
+    const invocations = cloud.lambda?.invocations() ?? [];
+    const byFunction: Record<string, number> = {};
+    let billedMs = 0;
+    for (const i of invocations) {
+      const key = i.functionName.replace(`ami-lifecycle-${STAGE}-`, '');
+      byFunction[key] = (byFunction[key] ?? 0) + 1;
+      billedMs += Math.max(MIN_BILLED_MS, Math.ceil(i.durationMs));
+    }
+    const customEvents = cloud.services.events
+      .ingested()
+      .filter((e) => e.event.source === 'ami-lifecycle').length;
+    const transitions = machines.reduce((n, m) => n + m.transitions, 0);
+    const stepFunctions = transitions * PRICES.stateTransition;
+    const lambda =
+      invocations.length * PRICES.lambdaRequest +
+      (billedMs / 1000) * LAMBDA_MEMORY_GB * PRICES.lambdaGbSecondArm;
+    const events = customEvents * PRICES.customEvent;
+    return {
+      family: FAMILY,
+      finalState: image.state,
+      simulatedMinutes: minutes,
+      machines,
+      invocations: { total: invocations.length, byFunction, billedMs },
+      customEvents,
+      cost: { stepFunctions, lambda, events, total: stepFunctions + lambda + events },
+    };
+  } finally {
+    await cloud.stop();
+  }
+};
+
+type ClientConfig = NonNullable<ConstructorParameters<typeof SFNClient>[0]>;
+
+const listMachines = async (config: ClientConfig) =>
+  (await new SFNClient(config).send(new ListStateMachinesCommand({}))).stateMachines ?? [];
+
+const listExecutions = async (config: ClientConfig, stateMachineArn: string) =>
+  (await new SFNClient(config).send(new ListExecutionsCommand({ stateMachineArn, maxResults: 100 })))
+    .executions ?? [];
+
+const allExecutionsClosed = async (config: ClientConfig): Promise<boolean> => {
+  for (const m of await listMachines(config)) {
+    const executions = await listExecutions(config, m.stateMachineArn!);
+    if (executions.some((e) => e.status === 'RUNNING')) return false;
+  }
+  return true;
+};
+
+const countTransitions = async (config: ClientConfig): Promise<MachineCount[]> => {
+  const sfn = new SFNClient(config);
+  const counts: MachineCount[] = [];
+  for (const m of await listMachines(config)) {
+    const executions = await listExecutions(config, m.stateMachineArn!);
+    let transitions = 0;
+    for (const e of executions) {
+      let nextToken: string | undefined;
+      do {
+        const page = await sfn.send(
+          new GetExecutionHistoryCommand({ executionArn: e.executionArn, maxResults: 1000, nextToken }),
+        );
+        transitions += (page.events ?? []).filter((h) => h.type?.endsWith('StateEntered')).length;
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    counts.push({
+      machine: m.name!.replace(`ami-lifecycle-${STAGE}-`, ''),
+      executions: executions.length,
+      transitions,
+      status: executions.map((e) => e.status ?? 'UNKNOWN'),
+    });
+  }
+  return counts;
+};
