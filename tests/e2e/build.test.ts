@@ -26,26 +26,10 @@ const TABLE = `ami-lifecycle-${STAGE}`;
 const START = '2026-03-01T09:00:00.000Z';
 const BUILD_ID_TAG = 'ami-lifecycle:build-id';
 
-/**
- * The example policy's families as `amictl config apply` stores them. The local cloud's package
- * repository has `python3` but not `python3.12`, so orders-worker's runtime component installs the
- * former; everything else is the example as written.
- */
+/** The example policy's families as `amictl config apply` stores them, and one that cannot build. */
 const exampleFamilies = (): Record<string, FamilyConfig> => {
   const policy = parsePolicy(readFileSync(join(ROOT, 'examples', 'ami-lifecycle.yaml'), 'utf8'), 'example');
-  const worker = policy.families['orders-worker']!;
-  const families: Record<string, FamilyConfig> = {
-    ...policy.families,
-    'orders-worker': {
-      ...worker,
-      build: {
-        ...worker.build,
-        components: worker.build.components.map((c) =>
-          c.name === 'python-runtime' ? { ...c, commands: ['dnf -y install python3'] } : c,
-        ),
-      },
-    },
-  };
+  const families: Record<string, FamilyConfig> = { ...policy.families };
   // A golden family whose agent cannot be installed: the build must fail at that component.
   const golden = policy.families['golden-al2023']!;
   families['golden-broken'] = {

@@ -52,6 +52,9 @@ export const PACKAGE_REPOSITORIES: Readonly<Record<PackageFamily, Readonly<Recor
     git: '2.47.1-1.amzn2023.0.2',
     docker: '25.0.8-1.amzn2023.0.1',
     python3: '3.9.20-1.amzn2023.0.3',
+    'python3.12': '3.12.6-1.amzn2023.0.1',
+    'python3.12-pip': '23.2.1-4.amzn2023.0.3',
+    'java-21-amazon-corretto-headless': '1:21.0.5+11-1.amzn2023.1',
   },
   // Ubuntu 24.04 (noble-updates / noble-security).
   deb: {

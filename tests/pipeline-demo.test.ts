@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
+import { runPipelineDemo } from '../scripts/pipeline-demo';
+import { dynamoDbEndpoint } from './support/dynamodb-local-env';
+
+// Its own stage, so its table and bus are not the ones other suites of the run deploy.
+const STAGE = 'demo-pipeline';
+
+describe('npm start: build and inspect on the local cloud', () => {
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    cloud = await startLocalCloud({
+      port: 0,
+      start: '2026-11-27T09:00:00.000Z',
+      dynamodb: { endpoint: dynamoDbEndpoint() },
+      deploy: { serverlessFile: join(__dirname, '..', 'serverless.yml'), stage: STAGE },
+    });
+  }, 120_000);
+  afterAll(() => cloud?.stop());
+
+  it('builds and inspects the golden image, then the application image on it, and leaves no instance running', async () => {
+    const lines: string[] = [];
+
+    const result = await runPipelineDemo({ cloud, stage: STAGE, log: (l) => lines.push(l) });
+
+    expect(result.golden).toMatchObject({ family: 'golden-al2023', state: 'approved', verdict: 'pass' });
+    // payments-api wants a person to approve: the verdict is recorded and the image waits in inspecting.
+    expect(result.application).toMatchObject({
+      family: 'payments-api',
+      state: 'inspecting',
+      verdict: 'pass',
+      parent: {
+        family: 'golden-al2023',
+        version: result.golden.version,
+        amiId: result.golden.amiIds[cloud.region],
+      },
+    });
+    expect(result.application.amiIds[cloud.region]).toMatch(/^ami-[0-9a-f]+$/);
+    expect(result.leftRunning).toEqual([]);
+    expect(lines).toContain('No builder or test instance left running.');
+  }, 180_000);
+});
