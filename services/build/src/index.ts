@@ -49,6 +49,13 @@ export {
 export { pollBuildStep } from './use-cases/poll-build-step';
 export { type RequestBuildResult, requestBuild } from './use-cases/request-build';
 export {
+  DEFAULT_RECONCILE_OPTIONS,
+  type ReconcileDeps,
+  type ReconcileOptions,
+  type ReconcileResult,
+  reconcileBuilds,
+} from './use-cases/reconcile';
+export {
   type ResolvedSource,
   type ResolveSourceDeps,
   type ResolveSourceOptions,
