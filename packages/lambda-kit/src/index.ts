@@ -1,5 +1,5 @@
-export { HOST_CLOCK, lambdaClock, registerHostClock } from './clock';
 export { classifyError, type ErrorDisposition } from './classify-error';
+export { HOST_CLOCK, lambdaClock, registerHostClock } from './clock';
 export {
   createHandler,
   type DroppedEvent,
@@ -20,3 +20,4 @@ export {
   type IdempotencyOptions,
   idempotencyConfig,
 } from './idempotency';
+export { asStep, StepInputRejectedError } from './step-handler';

@@ -10,7 +10,7 @@ import {
   SsmCommands,
 } from '@ami-lifecycle/aws';
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
-import { type DroppedEvent, type KitHandler, lambdaClock, loadEnv } from '@ami-lifecycle/lambda-kit';
+import { lambdaClock, loadEnv } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import { StepFunctionsInspectionStarter } from './adapters/step-functions-inspection-starter';
 import type { InspectDeps, InspectionStarter } from './use-cases/deps';
@@ -59,29 +59,5 @@ export const inspectionStarter = (): InspectionStarter => {
   return new StepFunctionsInspectionStarter(INSPECT_STATE_MACHINE_ARN, clients.sfn);
 };
 
-/** A state machine step whose input the kit dropped as invalid: a wiring bug the machine must see fail. */
-export class StepInputRejectedError extends Error {
-  constructor(
-    readonly step: string,
-    readonly dropped: DroppedEvent,
-  ) {
-    super(`${step} refused its input: ${dropped.error.message}`);
-    this.name = 'StepInputRejectedError';
-  }
-}
-
-const isDropped = (value: unknown): value is DroppedEvent =>
-  typeof value === 'object' && value !== null && (value as { status?: unknown }).status === 'dropped';
-
-/**
- * The kit acknowledges an invalid or duplicate event by returning `DroppedEvent`, which suits
- * EventBridge; a Step Functions task must fail instead, so the machine's Catch runs its cleanup.
- */
-export const asStep = <T>(step: string, kit: KitHandler<T>) => {
-  const run: (...args: Parameters<KitHandler<T>>) => Promise<T> = async (event, context) => {
-    const result = await kit(event, context);
-    if (isDropped(result)) throw new StepInputRejectedError(step, result);
-    return result as T;
-  };
-  return run;
-};
+// The steps' adapter from the kit's `DroppedEvent` to a thrown error lives in the kit, shared with the build service.
+export { asStep, StepInputRejectedError } from '@ami-lifecycle/lambda-kit';

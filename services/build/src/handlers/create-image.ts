@@ -1,12 +1,15 @@
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
 import { buildProgressSchema } from '../use-cases/build-progress';
 import { createBuildImage } from '../use-cases/create-build-image';
 import { buildDeps } from '../wiring';
 
 /** Build state machine, last step: CreateImage from the stopped builder, AMI id recorded in the catalog. */
-export const handler = createHandler({
-  name: 'create-image',
-  event: buildProgressSchema,
-  correlationIdPath: 'correlationId',
-  useCase: (progress) => createBuildImage(progress, buildDeps),
-});
+export const handler = asStep(
+  'CreateImage',
+  createHandler({
+    name: 'create-image',
+    event: buildProgressSchema,
+    correlationIdPath: 'correlationId',
+    useCase: (progress) => createBuildImage(progress, buildDeps),
+  }),
+);

@@ -1,5 +1,5 @@
 import { buildRequested, imageBuildFailed } from '@ami-lifecycle/contracts';
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import { failBuild } from '../use-cases/fail-build';
 import { buildDeps } from '../wiring';
@@ -30,10 +30,13 @@ const failureSchema = z.object({
 });
 
 /** Build state machine, every failure path: image failed, builders terminated, `Image Build Failed`. */
-export const handler = createHandler({
-  name: 'fail-build',
-  event: failureSchema,
-  correlationIdPath: 'request.correlationId',
-  useCase: ({ request, failedStage, error, build }) =>
-    failBuild({ request, stage: failedStage, error, image: build }, buildDeps),
-});
+export const handler = asStep(
+  'FailBuild',
+  createHandler({
+    name: 'fail-build',
+    event: failureSchema,
+    correlationIdPath: 'request.correlationId',
+    useCase: ({ request, failedStage, error, build }) =>
+      failBuild({ request, stage: failedStage, error, image: build }, buildDeps),
+  }),
+);
