@@ -93,6 +93,30 @@ describe('failBuild', () => {
     expect(world.cloud.events.published('Image Build Failed')).toHaveLength(1);
   });
 
+  it('never fails another build’s image that the progress names, and looks its own up by build id', async () => {
+    // Arrange: another request's build is under way; this request never got as far as an image.
+    const world = await createWorld(['golden-al2023']);
+    const other = await launchBuild(buildRequest({ idempotencyKey: 'other-request' }), world.deps);
+    if (other.outcome !== 'started') throw new Error(`expected started, got ${other.outcome}`);
+
+    // Act
+    const result = await failBuild(
+      {
+        request: buildRequest(),
+        stage: 'launch-builder',
+        error: { Error: 'States.Timeout' },
+        image: { family: other.family, version: other.version },
+      },
+      world.deps,
+    );
+
+    // Assert
+    expect(result.outcome).toBe('no-image');
+    expect(await world.catalog.getImage(other.family, other.version)).toMatchObject({ state: 'building' });
+    expect(isGone(world, other.instanceId)).toBe(false);
+    expect(world.cloud.events.published('Image Build Failed')).toEqual([]);
+  });
+
   it('answers no-image when the build failed before its image was registered', async () => {
     const world = await createWorld([]);
 

@@ -36,10 +36,14 @@ export const failBuild = async (input: FailBuildInput, deps: FailBuildDeps): Pro
   const { request, stage } = input;
   const buildId = buildIdFor(request.family, request.idempotencyKey);
   const reason = `${stage}: ${describeError(input.error)}`;
-  const image =
+  // The image the progress names is only trusted when it is this build's: `$.build` is read leniently,
+  // and failing (or terminating for) another build's image would break a build that is not ours.
+  const named =
     input.image !== undefined
       ? await deps.catalog.getImage(input.image.family, input.image.version)
-      : await findByBuildId(deps.catalog, request.family, buildId);
+      : undefined;
+  const image =
+    named?.buildId === buildId ? named : await findByBuildId(deps.catalog, request.family, buildId);
 
   if (image === undefined) {
     return { outcome: 'no-image', reason, terminatedInstanceIds: await terminateBuilders(buildId, deps) };
