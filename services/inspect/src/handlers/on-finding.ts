@@ -7,7 +7,9 @@ import { deps } from '../wiring';
 
 /**
  * `Inspector2 Finding` (source `aws.inspector2`, default bus). AWS owns the detail and adds fields, so
- * only what the use case reads is checked: the finding's ARN and the EC2 instance with its AMI.
+ * only what the use case reads is checked: the finding's ARN and the EC2 instance with its AMI. Findings
+ * on ECR images and Lambda functions come through the same rule with other `details`: they must parse
+ * (and be ignored), not be dropped as invalid events.
  */
 const inspectorFindingEvent = EventBridgeSchema.extend({
   source: z.literal('aws.inspector2'),
@@ -22,7 +24,7 @@ const inspectorFindingEvent = EventBridgeSchema.extend({
               type: z.string(),
               id: z.string().min(1),
               details: z
-                .object({ awsEc2Instance: z.object({ imageId: amiIdSchema }).loose() })
+                .object({ awsEc2Instance: z.object({ imageId: amiIdSchema }).loose().optional() })
                 .loose()
                 .optional(),
             })
@@ -39,7 +41,7 @@ export const handler = createHandler({
   correlationIdPath: 'detail.findingArn',
   useCase: async (event) => {
     const resource = event.detail.resources.find((r) => r.type === 'AWS_EC2_INSTANCE');
-    const amiId = resource?.details?.awsEc2Instance.imageId;
+    const amiId = resource?.details?.awsEc2Instance?.imageId;
     if (resource === undefined || amiId === undefined) {
       return { outcome: 'ignored' as const, reason: 'the finding is not about an EC2 instance' };
     }
