@@ -215,7 +215,24 @@ describe('startBuild', () => {
     expect(cloud.compute.instances()).toHaveLength(1);
   });
 
-  it('leaves the error to the retry when a concurrent build of other inputs took the version', async () => {
+  it('takes the next version when a concurrent build of other inputs took the one it chose', async () => {
+    // Arrange: the first read misses the other build's image, as if both read before either wrote.
+    const { catalog, deps } = await createWorld(['golden-al2023']);
+    const other = await startBuild(buildRequest(), deps);
+    const racing = { ...deps, catalog: Object.create(catalog) as typeof catalog };
+    let reads = 0;
+    racing.catalog.listImagesByFamily = async (...args) =>
+      reads++ === 0 ? { items: [] } : catalog.listImagesByFamily(...args);
+
+    // Act
+    const forced = await startBuild(buildRequest({ idempotencyKey: 'request-2', force: true }), racing);
+
+    // Assert
+    expect(other).toMatchObject({ outcome: 'started', image: { version: '2026.03.01.1' } });
+    expect(forced).toMatchObject({ outcome: 'started', image: { version: '2026.03.01.2' } });
+  });
+
+  it('gives up, changing nothing, when concurrent builds keep taking the version it chooses', async () => {
     // Arrange
     const { catalog, deps } = await createWorld(['golden-al2023']);
     const racing = { ...deps, catalog: Object.create(catalog) as typeof catalog };
@@ -227,5 +244,6 @@ describe('startBuild', () => {
 
     // Assert
     await expect(forced).rejects.toMatchObject({ name: 'ImageAlreadyExistsError' });
+    expect((await catalog.listImagesByFamily('golden-al2023')).items).toHaveLength(1);
   });
 });

@@ -32,6 +32,9 @@ const SAME_INPUTS_STATES: ReadonlySet<LifecycleState> = new Set([
 // A family with more images than this is a data problem, not something to page through forever.
 const MAX_IMAGE_PAGES = 100;
 
+// Versions taken by concurrent builds of other inputs before this one gives up.
+const MAX_VERSION_ATTEMPTS = 3;
+
 /**
  * Starts a build for a `Build Requested` detail: loads the family's current config, resolves the source,
  * and unless an image with the same build key is already on its way (and the request is not `force`),
@@ -53,50 +56,54 @@ export const startBuild = async (
     components: config.build.components,
   });
   const buildId = buildIdFor(config.name, request.idempotencyKey);
-  const existing = await listFamilyImages(deps.catalog, config.name);
-
-  const ownImage = existing.find((i) => i.buildId === buildId);
-  if (ownImage !== undefined) {
-    return ownImage.state === 'building'
-      ? launch(config, ownImage, deps)
-      : { outcome: 'duplicate', image: ownImage };
-  }
-  if (!request.force) {
-    const sameInputs = existing.find((i) => i.buildKey === key && SAME_INPUTS_STATES.has(i.state));
-    if (sameInputs !== undefined) return { outcome: 'duplicate', image: sameInputs };
-  }
-
-  const now = deps.clock.now();
-  const image = newImage(config, source, {
-    version: nextVersion(
-      config.versioning.scheme,
-      existing.map((i) => i.version),
-      now,
-    ),
-    buildId,
-    buildKey: key,
-    configVersion,
-    at: now.toISOString(),
-  });
   const audit: AuditContext = {
     actor: deps.actor ?? DEFAULT_ACTOR,
     reason: `build requested (${request.reason}) by ${request.requestedBy}; source ${source.sourceAmiId} via ${source.via}`,
     correlationId: request.correlationId,
     policyVersion: configVersion,
   };
-  try {
-    await deps.catalog.createImage(image, audit);
-  } catch (err) {
-    if (!(err instanceof ImageAlreadyExistsError)) throw err;
-    // Another delivery took this version first. If it builds the same thing, it won and this one is a
-    // duplicate; otherwise the error stands, and the retry allocates the next version.
-    const winner = await deps.catalog.getImage(image.family, image.version);
-    const same =
-      winner !== undefined && (winner.buildId === buildId || (!request.force && winner.buildKey === key));
-    if (!same) throw err;
-    return { outcome: 'duplicate', image: winner };
+
+  for (let attempt = 1; ; attempt++) {
+    const existing = await listFamilyImages(deps.catalog, config.name);
+    const ownImage = existing.find((i) => i.buildId === buildId);
+    if (ownImage !== undefined) {
+      return ownImage.state === 'building'
+        ? launch(config, ownImage, deps)
+        : { outcome: 'duplicate', image: ownImage };
+    }
+    if (!request.force) {
+      const sameInputs = existing.find((i) => i.buildKey === key && SAME_INPUTS_STATES.has(i.state));
+      if (sameInputs !== undefined) return { outcome: 'duplicate', image: sameInputs };
+    }
+
+    const now = deps.clock.now();
+    const image = newImage(config, source, {
+      version: nextVersion(
+        config.versioning.scheme,
+        existing.map((i) => i.version),
+        now,
+      ),
+      buildId,
+      buildKey: key,
+      configVersion,
+      at: now.toISOString(),
+    });
+    try {
+      await deps.catalog.createImage(image, audit);
+    } catch (err) {
+      if (!(err instanceof ImageAlreadyExistsError)) throw err;
+      // Another delivery took this version first. If it builds the same thing, it won and this one is a
+      // duplicate; otherwise read the family again and take the next version. Done here, not left to a
+      // retry: the handler kit acknowledges ImageAlreadyExistsError as a duplicate, so nothing retries it.
+      const winner = await deps.catalog.getImage(image.family, image.version);
+      const same =
+        winner !== undefined && (winner.buildId === buildId || (!request.force && winner.buildKey === key));
+      if (same) return { outcome: 'duplicate', image: winner };
+      if (attempt >= MAX_VERSION_ATTEMPTS) throw err;
+      continue;
+    }
+    return launch(config, image, deps);
   }
-  return launch(config, image, deps);
 };
 
 const newImage = (
