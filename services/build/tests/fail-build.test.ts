@@ -117,6 +117,32 @@ describe('failBuild', () => {
     expect(world.cloud.events.published('Image Build Failed')).toEqual([]);
   });
 
+  it('still emits Image Build Failed when terminating the builder fails, and the retry cleans up', async () => {
+    // Arrange: EC2 throttles the first TerminateInstances.
+    const world = await createWorld(['golden-al2023']);
+    const progress = await started(world);
+    const terminate = world.cloud.compute.terminateInstance.bind(world.cloud.compute);
+    jest
+      .spyOn(world.cloud.compute, 'terminateInstance')
+      .mockRejectedValueOnce(Object.assign(new Error('throttled'), { name: 'ThrottledError' }))
+      .mockImplementation(terminate);
+    const input = {
+      request: buildRequest(),
+      stage: 'run-components' as const,
+      error: { Error: 'ComponentFailedError', Cause: 'exit 1' },
+      image: { family: progress.family, version: progress.version },
+    };
+
+    // Act
+    await expect(failBuild(input, world.deps)).rejects.toThrow('throttled');
+    const retry = await failBuild(input, world.deps);
+
+    // Assert
+    expect(world.cloud.events.published('Image Build Failed')).toHaveLength(1);
+    expect(retry).toMatchObject({ outcome: 'duplicate', terminatedInstanceIds: [progress.instanceId] });
+    expect(isGone(world, progress.instanceId)).toBe(true);
+  });
+
   it('answers no-image when the build failed before its image was registered', async () => {
     const world = await createWorld([]);
 

@@ -22,6 +22,28 @@ const isGone = (world: World, instanceId: string): boolean =>
   ['shutting-down', 'terminated'].includes(world.cloud.compute.instance(instanceId)?.state ?? 'terminated');
 
 describe('onImageStateChange', () => {
+  it('still emits Image Built when terminating the builder fails, and the retry cleans up', async () => {
+    // Arrange: EC2 throttles the first TerminateInstances.
+    const world = await createWorld(['golden-al2023']);
+    const { instanceId, amiId } = await builtUpTo(world);
+    world.cloud.images.completeImage(amiId, 'available');
+    const terminate = world.cloud.compute.terminateInstance.bind(world.cloud.compute);
+    jest
+      .spyOn(world.cloud.compute, 'terminateInstance')
+      .mockRejectedValueOnce(Object.assign(new Error('throttled'), { name: 'ThrottledError' }))
+      .mockImplementation(terminate);
+
+    // Act
+    const first = onImageStateChange({ amiId, state: 'available' }, world.deps);
+    await expect(first).rejects.toThrow('throttled');
+    const retry = await onImageStateChange({ amiId, state: 'available' }, world.deps);
+
+    // Assert
+    expect(world.cloud.events.published('Image Built')).toHaveLength(1);
+    expect(retry).toMatchObject({ outcome: 'duplicate', terminatedInstanceIds: [instanceId] });
+    expect(isGone(world, instanceId)).toBe(true);
+  });
+
   it('marks the image built with its snapshots, terminates the builder and emits Image Built', async () => {
     // Arrange
     const world = await createWorld(['golden-al2023']);

@@ -77,7 +77,6 @@ export const failBuild = async (input: FailBuildInput, deps: FailBuildDeps): Pro
     return failBuild({ ...input, image: { family: image.family, version: image.version } }, deps);
   }
 
-  const terminatedInstanceIds = await terminateBuilders(buildId, deps);
   const amiId = failed.amiIds[deps.region];
   await deps.events.publish('Image Build Failed', {
     schemaVersion: 1,
@@ -92,6 +91,9 @@ export const failBuild = async (input: FailBuildInput, deps: FailBuildDeps): Pro
     stage,
     reason,
   });
+  // After the event: a retry finds the image failed and only cleans up (`duplicate`), so a terminate
+  // that failed before the publish would lose the event for good.
+  const terminatedInstanceIds = await terminateBuilders(buildId, deps);
   return { outcome: 'failed', image: failed, reason, terminatedInstanceIds };
 };
 

@@ -76,7 +76,6 @@ export const onImageStateChange = async (
     };
   }
 
-  const terminatedInstanceIds = await terminateBuilder(next, deps);
   const identity = {
     schemaVersion: 1 as const,
     family: next.family,
@@ -99,15 +98,18 @@ export const onImageStateChange = async (
       sourceAmiId: next.sourceAmiId!,
       buildKey: next.buildKey!,
     });
-    return { outcome: 'built', image: next, terminatedInstanceIds };
+  } else {
+    await deps.events.publish('Image Build Failed', {
+      ...identity,
+      idempotencyKey: `image-build-failed:${next.family}@${next.version}`,
+      stage: 'await-image',
+      reason,
+    });
   }
-  await deps.events.publish('Image Build Failed', {
-    ...identity,
-    idempotencyKey: `image-build-failed:${next.family}@${next.version}`,
-    stage: 'await-image',
-    reason,
-  });
-  return { outcome: 'failed', image: next, terminatedInstanceIds };
+  // After the event: a redelivery finds the image no longer building and only cleans up, so a failed
+  // terminate before the publish would lose the event for good; a failed one now is retried as cleanup.
+  const terminatedInstanceIds = await terminateBuilder(next, deps);
+  return { outcome: change.state === 'available' ? 'built' : 'failed', image: next, terminatedInstanceIds };
 };
 
 /**
