@@ -112,6 +112,20 @@ describe('a serverless.yml deployed on the local cloud', () => {
     expect(calls.filter((c) => c.fn === 'double').map((c) => c.event)).toEqual([{ n: 21 }]);
   });
 
+  it("keeps one function's own environment from the next function, as separate Lambdas would", async () => {
+    await put('Ping', { again: true });
+    await cloud.clock.advance(0);
+    await put('Start Flow', { n: 1 });
+    await cloud.clock.advance(0);
+    const [arn] = await listExecutions();
+    await cloud.services.sfn.waitForExecution(arn!, { maxAdvanceSeconds: 7200 });
+    expect(calls.map((c) => c.fn)).toEqual(['record', 'double']);
+    expect(calls.find((c) => c.fn === 'double')).toMatchObject({
+      table: 'fixture-test',
+      recordOnly: undefined,
+    });
+  });
+
   it('fires the daily schedule when the clock passes a day', async () => {
     await cloud.clock.advance(86_400);
     expect(

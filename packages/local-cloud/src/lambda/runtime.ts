@@ -54,6 +54,8 @@ export class LambdaRuntime {
   private readonly specs = new Map<string, FunctionSpec>();
   private readonly loaded = new Map<string, Handler>();
   private readonly log: InvocationRecord[] = [];
+  /** Variables of the function that ran last: removed before another runs, as each Lambda has its own. */
+  private applied: string[] = [];
 
   constructor(
     private readonly opts: {
@@ -133,6 +135,10 @@ export class LambdaRuntime {
   }
 
   private applyEnvironment(spec: FunctionSpec): void {
+    // A variable only another function declares must not be visible to this one: on Lambda it is not,
+    // and a handler that needs it would pass here and fail its cold start there.
+    for (const key of this.applied) if (!(key in spec.environment)) delete process.env[key];
+    this.applied = Object.keys(spec.environment);
     const clock = this.opts.clock;
     (globalThis as Record<symbol, unknown>)[HOST_CLOCK] = { now: () => clock.now() };
     Object.assign(process.env, this.opts.cloudEnv, spec.environment, {
