@@ -176,6 +176,42 @@ describe('onImageStateChange', () => {
     ]);
   });
 
+  it('fails, for the retry, instead of ignoring the state change when the catalog cannot be read', async () => {
+    // Arrange: the AMI id is not recorded yet, and DynamoDB throttles the read of the tagged image.
+    const world = await createWorld(['golden-al2023']);
+    const { image, amiId } = await builtUpTo(world, 'golden-al2023', { record: false });
+    jest
+      .spyOn(world.catalog, 'getImage')
+      .mockRejectedValueOnce(
+        Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }),
+      );
+
+    // Act
+    const first = onImageStateChange({ amiId, state: 'available' }, world.deps);
+
+    // Assert
+    await expect(first).rejects.toThrow('throughput exceeded');
+    expect(await onImageStateChange({ amiId, state: 'available' }, world.deps)).toMatchObject({
+      outcome: 'built',
+    });
+    expect((await world.catalog.getImage('golden-al2023', image.version))?.state).toBe('built');
+  });
+
+  it('ignores an AMI whose tags cannot name a catalog image', async () => {
+    // Arrange
+    const world = await createWorld(['golden-al2023']);
+    const odd = world.cloud.images.addImage({
+      name: 'odd',
+      tags: managedTags({ family: 'golden-al2023', version: 'a#b', buildId: 'build-x' }),
+    });
+
+    // Act
+    const result = await onImageStateChange({ amiId: odd, state: 'available' }, world.deps);
+
+    // Assert
+    expect(result.outcome).toBe('ignored');
+  });
+
   it('answers duplicate and emits nothing more when the same state change arrives again', async () => {
     // Arrange
     const world = await createWorld(['golden-al2023']);

@@ -1,4 +1,4 @@
-import { TransitionConflictError } from '@ami-lifecycle/catalog';
+import { InvalidKeyError, TransitionConflictError } from '@ami-lifecycle/catalog';
 import { type Image, isManaged, TAG_PREFIX } from '@ami-lifecycle/core';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 
@@ -128,7 +128,12 @@ const findBuildImage = async (amiId: string, deps: ImageStateChangeDeps): Promis
   const version = description.tags[`${TAG_PREFIX}version`];
   const buildId = description.tags[BUILD_ID_TAG];
   if (family === undefined || version === undefined || buildId === undefined) return undefined;
-  const image = await deps.catalog.getImage(family, version).catch(() => undefined);
+  // Tags that cannot form a catalog key name no image of ours; any other error (throttling, an outage)
+  // must reach the retry, since an ignored state change is acknowledged and lost.
+  const image = await deps.catalog.getImage(family, version).catch((err: unknown) => {
+    if (err instanceof InvalidKeyError) return undefined;
+    throw err;
+  });
   // A recorded AMI id that differs means this AMI is a stray (a retried CreateImage), not this image's.
   const regionAmi = image?.amiIds[deps.region];
   return image?.managed && image.buildId === buildId && (regionAmi === undefined || regionAmi === amiId)
