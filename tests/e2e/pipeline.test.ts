@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildIdFor } from '@ami-lifecycle/build-service';
+import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
+import { buildRequested, imageInspectionCompleted } from '@ami-lifecycle/contracts';
+import { type FamilyConfig, type Image, parsePolicy } from '@ami-lifecycle/core';
+import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
+
+const ROOT = join(__dirname, '..', '..');
+// Its own stage: its own table and bus, apart from the other suites sharing DynamoDB Local.
+const STAGE = 'e2e-pipeline';
+const REGION = 'eu-west-1';
+const START = '2026-03-01T09:00:00.000Z';
+const CRITICAL_CVE = 'CVE-2024-38476';
+
+/**
+ * Build and inspect together, each image started by nothing but `Build Requested`: the gate judges what
+ * a build component installed. The families are the example's golden-al2023 with one more component, an
+ * httpd release that the Inspector2 feed knows a CRITICAL CVE in.
+ */
+describe('a build component that installs a vulnerable package, judged by the gate', () => {
+  let cloud: LocalCloud;
+  let catalog: DynamoDbCatalog;
+  const run = Date.now().toString(36);
+
+  const withVulnerableHttpd = (waivers: { expiresAt: string }[]): FamilyConfig => {
+    const policy = parsePolicy(readFileSync(join(ROOT, 'examples', 'ami-lifecycle.yaml'), 'utf8'), 'example');
+    const golden = policy.families['golden-al2023']!;
+    return {
+      ...golden,
+      build: {
+        ...golden.build,
+        components: [
+          ...golden.build.components,
+          {
+            name: 'web-server',
+            kind: 'application',
+            commands: ['dnf -y install httpd-2.4.58-1.amzn2023'],
+            timeoutSeconds: 600,
+          },
+        ],
+      },
+      inspect: {
+        ...golden.inspect,
+        gate: {
+          ...golden.inspect.gate,
+          waivers: waivers.map((w) => ({
+            id: CRITICAL_CVE,
+            reason: 'httpd is not exposed on these hosts',
+            approvedBy: 'security@example.com',
+            expiresAt: w.expiresAt,
+          })),
+        },
+      },
+    } as FamilyConfig;
+  };
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({
+      port: 0,
+      region: REGION,
+      start: START,
+      dynamodb: { endpoint: dynamoDbEndpoint() },
+      deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE },
+    });
+    catalog = new DynamoDbCatalog({
+      tableName: `ami-lifecycle-${STAGE}`,
+      client: createDocumentClient(cloud.clientConfig),
+    });
+  }, 120_000);
+  afterAll(() => cloud?.stop());
+
+  const store = async (name: string, config: FamilyConfig) => {
+    const current = await catalog.getFamilyConfig(name);
+    await catalog.putFamilyConfig(
+      name,
+      { ...config, name },
+      {
+        expectedCurrent: current?.version ?? null,
+        at: START,
+        by: 'e2e',
+      },
+    );
+  };
+
+  /** `Build Requested` on the bus, then the clock runs until inspection decided (bounded). */
+  const buildAndInspect = async (family: string): Promise<Image> => {
+    const detail = buildRequested.schema.parse({
+      schemaVersion: 1,
+      family,
+      correlationId: `corr-${family}`,
+      idempotencyKey: `pipeline-${family}`,
+      occurredAt: cloud.clock.now().toISOString(),
+      reason: 'manual',
+      requestedBy: 'e2e@example.com',
+      force: false,
+    });
+    const put = await new EventBridgeClient(cloud.clientConfig).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: 'ami-lifecycle',
+            DetailType: 'Build Requested',
+            Detail: JSON.stringify(detail),
+            EventBusName: `ami-lifecycle-${STAGE}`,
+          },
+        ],
+      }),
+    );
+    expect(put.FailedEntryCount).toBe(0);
+    const buildId = buildIdFor(family, detail.idempotencyKey);
+    const find = async () =>
+      (await catalog.listImagesByFamily(family)).items.find((i) => i.buildId === buildId);
+    for (let waited = 0; waited <= 3 * 3600; waited += 30) {
+      const image = await find();
+      if (image !== undefined && ['approved', 'rejected', 'failed'].includes(image.state)) break;
+      await cloud.clock.advance(30);
+    }
+    // The clean-up step runs after the verdict: wait for the executions to end, then for the shutdown.
+    const sfn = new SFNClient(cloud.clientConfig);
+    for (const machine of ['build', 'inspect']) {
+      const stateMachineArn = `arn:aws:states:${REGION}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-${machine}`;
+      const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+      const ours = (executions.executions ?? []).filter((e) => e.name?.includes(family));
+      expect(ours).toHaveLength(1);
+      for (const e of ours)
+        await cloud.services.sfn.waitForExecution(e.executionArn!, { maxAdvanceSeconds: 3600 });
+    }
+    await cloud.clock.advance(120);
+    return (await find())!;
+  };
+
+  const running = async (family: string) => {
+    const out = await new EC2Client(cloud.clientConfig).send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:ami-lifecycle:family', Values: [family] },
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        ],
+      }),
+    );
+    return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+  };
+
+  const completed = (family: string) =>
+    cloud.services.events
+      .ingested()
+      .filter((e) => e.event['detail-type'] === 'Image Inspection Completed')
+      .map((e) => imageInspectionCompleted.schema.parse(e.event.detail))
+      .filter((d) => d.family === family);
+
+  it('rejects the image without a waiver, naming the CRITICAL finding, and leaves no instance running', async () => {
+    const family = `p${run}-critical`;
+    await store(family, withVulnerableHttpd([]));
+
+    const image = await buildAndInspect(family);
+
+    expect(image).toMatchObject({
+      state: 'rejected',
+      verdict: 'fail',
+      findings: expect.objectContaining({ CRITICAL: 1 }),
+    });
+    expect(completed(family)).toEqual([
+      expect.objectContaining({
+        verdict: 'fail',
+        reasons: expect.arrayContaining(['1 CRITICAL findings exceed the limit of 0']),
+      }),
+    ]);
+    expect(await running(family)).toEqual([]);
+  }, 120_000);
+
+  it('approves the same image under a waiver whose expiry is still ahead on the simulated clock', async () => {
+    const family = `p${run}-waived`;
+    await store(family, withVulnerableHttpd([{ expiresAt: '2026-12-31T23:59:59Z' }]));
+
+    const image = await buildAndInspect(family);
+
+    expect(image).toMatchObject({ state: 'approved', verdict: 'pass' });
+    expect(await running(family)).toEqual([]);
+  }, 120_000);
+
+  it('rejects it under a waiver that expired before the inspection', async () => {
+    const family = `p${run}-expired`;
+    await store(family, withVulnerableHttpd([{ expiresAt: '2026-03-01T08:00:00Z' }]));
+
+    const image = await buildAndInspect(family);
+
+    expect(image).toMatchObject({ state: 'rejected', verdict: 'fail' });
+    expect(completed(family)[0]?.reasons.join(' ')).toContain(`waiver for ${CRITICAL_CVE} has expired`);
+    expect(await running(family)).toEqual([]);
+  }, 120_000);
+});
