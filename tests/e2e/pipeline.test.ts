@@ -125,7 +125,10 @@ describe('a build component that installs a vulnerable package, judged by the ga
     for (const machine of ['build', 'inspect']) {
       const stateMachineArn = `arn:aws:states:${REGION}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-${machine}`;
       const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
-      const ours = (executions.executions ?? []).filter((e) => e.name?.includes(family));
+      // The build's execution is named by its build id, the inspection's by family and version.
+      const ours = (executions.executions ?? []).filter(
+        (e) => e.name === buildId || e.name?.includes(family),
+      );
       expect(ours).toHaveLength(1);
       for (const e of ours)
         await cloud.services.sfn.waitForExecution(e.executionArn!, { maxAdvanceSeconds: 3600 });
