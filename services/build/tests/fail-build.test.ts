@@ -143,6 +143,29 @@ describe('failBuild', () => {
     expect(isGone(world, progress.instanceId)).toBe(true);
   });
 
+  it('never terminates an instance that carries the build id but not our managed tag', async () => {
+    // Arrange
+    const world = await createWorld(['golden-al2023']);
+    const buildId = buildIdFor('golden-al2023', buildRequest().idempotencyKey);
+    const { instanceId: foreign } = await world.cloud.compute.launchInstance({
+      imageId: world.cloud.images.addImage({ name: 'someone-elses', tags: {} }),
+      instanceType: 't3.micro',
+      instanceProfile: 'workload',
+      tags: { 'ami-lifecycle:build-id': buildId },
+      rootVolume: { sizeGiB: 8, encrypted: true },
+    });
+
+    // Act
+    const result = await failBuild(
+      { request: buildRequest(), stage: 'launch-builder', error: { Error: 'States.Timeout' } },
+      world.deps,
+    );
+
+    // Assert
+    expect(result).toMatchObject({ outcome: 'no-image', terminatedInstanceIds: [] });
+    expect(isGone(world, foreign)).toBe(false);
+  });
+
   it('answers no-image when the build failed before its image was registered', async () => {
     const world = await createWorld([]);
 

@@ -2,12 +2,13 @@ import {
   checkCoverage,
   checkTests,
   failureReason,
+  INSPECTION_ID_TAG,
   recordFailure,
   runTests,
   startInspection,
   terminateTestInstances,
 } from '../src';
-import { createWorld, isGone, requestFor, seedImage } from './support/world';
+import { createWorld, HOME, isGone, requestFor, seedImage } from './support/world';
 
 describe('an inspection that cannot complete', () => {
   it('keeps waiting while Inspector has not scanned, then gives up at the bound with the reason', async () => {
@@ -62,6 +63,27 @@ describe('an inspection that cannot complete', () => {
       { name: 'agents-running', passed: false, detail: 'did not finish within 3 checks' },
       { name: 'hardening-applied', passed: false, detail: 'did not finish within 3 checks' },
     ]);
+  });
+
+  it('never terminates an instance that carries the inspection id but not our managed tag', async () => {
+    // Arrange
+    const world = await createWorld();
+    const image = await seedImage(world);
+    const request = requestFor(image);
+    const { instanceId: foreign } = await world.cloud.compute.launchInstance({
+      imageId: image.amiIds[HOME]!,
+      instanceType: 't3.micro',
+      instanceProfile: 'workload',
+      tags: { [INSPECTION_ID_TAG]: request.inspectionId },
+      rootVolume: { sizeGiB: 8, encrypted: true },
+    });
+
+    // Act
+    const { terminated } = await terminateTestInstances(request, world.deps);
+
+    // Assert
+    expect(terminated).toEqual([]);
+    expect(isGone(world, foreign)).toBe(false);
   });
 
   it('terminates the test instance by its tag and marks the candidate failed with the Lambda error’s message', async () => {

@@ -1,6 +1,6 @@
 import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
 import type { BuildRequestedDetail, ImageBuildFailedDetail } from '@ami-lifecycle/contracts';
-import type { CatalogPort, Image } from '@ami-lifecycle/core';
+import { type CatalogPort, type Image, isManaged } from '@ami-lifecycle/core';
 import { buildIdFor } from '../build-key';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { BUILD_ID_TAG } from './on-image-state-change';
@@ -115,7 +115,10 @@ export const describeError = (error: FailBuildInput['error']): string => {
 };
 
 const terminateBuilders = async (buildId: string, deps: Pick<BuildDeps, 'compute'>): Promise<string[]> => {
-  const builders = await deps.compute.findInstancesByTag(BUILD_ID_TAG, buildId);
+  // Only what carries our managed tag too: IAM conditions TerminateInstances on it, and so does this.
+  const builders = (await deps.compute.findInstancesByTag(BUILD_ID_TAG, buildId)).filter((b) =>
+    isManaged(b.tags),
+  );
   for (const b of builders) await deps.compute.terminateInstance(b.instanceId);
   return builders.map((b) => b.instanceId);
 };

@@ -144,7 +144,10 @@ const findBuildImage = async (amiId: string, deps: ImageStateChangeDeps): Promis
 /** Every builder of the image's build still alive, terminated; answers their ids. */
 const terminateBuilder = async (image: Image, deps: Pick<BuildDeps, 'compute'>): Promise<string[]> => {
   if (image.buildId === undefined) return [];
-  const builders = await deps.compute.findInstancesByTag(BUILD_ID_TAG, image.buildId);
+  // Only what carries our managed tag too: IAM conditions TerminateInstances on it, and so does this.
+  const builders = (await deps.compute.findInstancesByTag(BUILD_ID_TAG, image.buildId)).filter((b) =>
+    isManaged(b.tags),
+  );
   for (const b of builders) await deps.compute.terminateInstance(b.instanceId);
   return builders.map((b) => b.instanceId);
 };

@@ -1,3 +1,4 @@
+import { isManaged } from '@ami-lifecycle/core';
 import type { InspectDeps } from './deps';
 import { INSPECTION_ID_TAG, type InspectionRequest } from './inspection';
 
@@ -10,7 +11,10 @@ export const terminateTestInstances = async (
   request: Pick<InspectionRequest, 'inspectionId'>,
   deps: Pick<InspectDeps, 'compute'>,
 ): Promise<{ terminated: string[] }> => {
-  const instances = await deps.compute.findInstancesByTag(INSPECTION_ID_TAG, request.inspectionId);
+  // Only what carries our managed tag too: IAM conditions TerminateInstances on it, and so does this.
+  const instances = (await deps.compute.findInstancesByTag(INSPECTION_ID_TAG, request.inspectionId)).filter(
+    (i) => isManaged(i.tags),
+  );
   for (const i of instances) await deps.compute.terminateInstance(i.instanceId);
   return { terminated: instances.map((i) => i.instanceId) };
 };
