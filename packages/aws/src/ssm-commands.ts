@@ -1,12 +1,20 @@
-import type { CommandInvocation, CommandPort, CommandStatus, RunCommandsRequest } from '@ami-lifecycle/core';
+import type {
+  CommandInvocation,
+  CommandPort,
+  CommandStatus,
+  RunCommandsRequest,
+  SentCommandRef,
+} from '@ami-lifecycle/core';
 import {
   type CommandInvocationStatus,
   GetCommandInvocationCommand,
+  ListCommandsCommand,
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { sharedClients } from './clients';
 import { awsErrorCode, callAws, ResourceNotFoundError } from './errors';
+import { collectPages } from './paginate';
 
 const STATUS: Record<CommandInvocationStatus, CommandStatus> = {
   Pending: 'pending',
@@ -30,6 +38,7 @@ export class SsmCommands implements CommandPort {
         new SendCommandCommand({
           DocumentName: 'AWS-RunShellScript',
           InstanceIds: [request.instanceId],
+          ...(request.comment !== undefined ? { Comment: request.comment } : {}),
           Parameters: {
             commands: [...request.commands],
             executionTimeout: [String(request.timeoutSeconds)],
@@ -68,5 +77,22 @@ export class SsmCommands implements CommandPort {
         return { status: 'pending', stdout: '', stderr: '' };
       throw err;
     }
+  }
+
+  async findCommands(instanceId: string, comment: string): Promise<SentCommandRef[]> {
+    // ListCommands filters by instance but not by comment; an instance's commands are few.
+    const commands = await collectPages('ssm:ListCommands', async (NextToken) => {
+      const out = await callAws('ssm', 'ListCommands', () =>
+        this.ssm.send(new ListCommandsCommand({ InstanceId: instanceId, MaxResults: 50, NextToken })),
+      );
+      return { items: out.Commands, nextToken: out.NextToken };
+    });
+    return commands
+      .filter((c) => c.Comment === comment && c.CommandId)
+      .map((c) => ({
+        commandId: c.CommandId!,
+        requestedAt: (c.RequestedDateTime ?? new Date(0)).toISOString(),
+      }))
+      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
   }
 }

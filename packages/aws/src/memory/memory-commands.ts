@@ -5,6 +5,7 @@ import type {
   CommandStatus,
   InstanceState,
   RunCommandsRequest,
+  SentCommandRef,
 } from '@ami-lifecycle/core';
 import { ResourceNotFoundError } from '../errors';
 
@@ -118,6 +119,13 @@ export class MemoryCommands implements CommandPort {
       stdout: stdout ?? '',
       stderr: stderr ?? '',
     };
+  }
+
+  async findCommands(instanceId: string, comment: string): Promise<SentCommandRef[]> {
+    return [...this.invocations.values()]
+      .filter((i) => i.sent.instanceId === instanceId && i.sent.comment === comment)
+      .reverse()
+      .map((i) => ({ commandId: i.sent.commandId, requestedAt: i.sent.requestedAt.toISOString() }));
   }
 
   // --- test controls -------------------------------------------------------------------------------

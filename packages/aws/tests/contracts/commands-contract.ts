@@ -94,6 +94,25 @@ export const describeCommandsContract = (name: string, makeSubject: () => Promis
       });
     });
 
+    it('finds the commands sent to an instance by their comment, newest first', async () => {
+      const instanceId = await s.launchRunning();
+      const other = await s.launchRunning();
+      const send = (target: string, comment?: string) =>
+        commands.runCommands({ instanceId: target, commands: ['true'], timeoutSeconds: 60, comment });
+
+      const first = await send(instanceId, 'build b-1 step 0');
+      await s.advance(5);
+      const second = await send(instanceId, 'build b-1 step 0');
+      await send(instanceId, 'build b-1 step 1');
+      await send(instanceId);
+      await send(other, 'build b-1 step 0');
+
+      const found = await commands.findCommands(instanceId, 'build b-1 step 0');
+      expect(found.map((c) => c.commandId)).toEqual([second.commandId, first.commandId]);
+      expect(Date.parse(found[0]!.requestedAt)).toBeGreaterThan(Date.parse(found[1]!.requestedAt));
+      expect(await commands.findCommands(instanceId, 'build b-1 step 9')).toEqual([]);
+    });
+
     it('names an instance that cannot take commands as not found', async () => {
       await expect(
         commands.runCommands({ instanceId: 'i-0123456789abcdef0', commands: ['true'], timeoutSeconds: 60 }),
