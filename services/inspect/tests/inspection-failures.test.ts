@@ -122,6 +122,52 @@ describe('an inspection that cannot complete', () => {
     });
   });
 
+  it('fails a candidate whose inspection failed before it left built, so it does not wait for good', async () => {
+    // Arrange: the start step kept failing before `built -> inspecting` (here: a throttled catalog).
+    const world = await createWorld();
+    const image = await seedImage(world);
+    const request = requestFor(image);
+
+    // Act
+    const result = await recordFailure(
+      { request, failure: { error: 'ThrottlingException', cause: 'Rate exceeded' } },
+      world.deps,
+    );
+
+    // Assert: a re-published Image Built asks for the same execution name and is refused as a
+    // duplicate, so left `built` the image would never be inspected; `failed` closes it with the reason.
+    expect(result).toEqual({
+      state: 'failed',
+      reason: 'inspection could not complete: ThrottlingException: Rate exceeded',
+    });
+    expect(await world.catalog.getImage(image.family, image.version)).toMatchObject({
+      state: 'failed',
+      reason: result.reason,
+    });
+    const transitions = (await world.catalog.listAudit(image.family, image.version)).items
+      .filter((r) => r.action === 'transition')
+      .map((r) => `${r.from} -> ${r.to}`);
+    expect(transitions).toEqual(['built -> inspecting', 'inspecting -> failed']);
+    expect(world.cloud.events.published()).toEqual([]);
+  });
+
+  it('leaves a built image alone when the failed request was for another AMI', async () => {
+    // Arrange
+    const world = await createWorld();
+    const image = await seedImage(world);
+    const request = { ...requestFor(image), imageId: 'ami-0fffffffffffffff0' };
+
+    // Act
+    const result = await recordFailure(
+      { request, failure: { error: 'ImageNotInspectableError', cause: 'not its AMI' } },
+      world.deps,
+    );
+
+    // Assert
+    expect(result.state).toBe('built');
+    expect(await world.catalog.getImage(image.family, image.version)).toMatchObject({ state: 'built' });
+  });
+
   it('leaves a re-inspected image published when its re-inspection fails', async () => {
     // Arrange
     const world = await createWorld();

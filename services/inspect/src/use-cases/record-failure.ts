@@ -28,18 +28,44 @@ export const failureReason = (failure: InspectionFailure): string => {
 
 /**
  * Records an inspection that could not complete. A candidate still `inspecting` becomes `failed` with
- * the reason; an image the inspection never moved (still `built`) or one that moved on is left alone,
- * and so is a re-inspected image, whose state an inspection never changes: those get an audit record.
+ * the reason. A candidate still `built` (the inspection failed before `built -> inspecting`, e.g. the
+ * start step kept failing) goes `built -> inspecting -> failed`: left `built`, it would wait for good,
+ * since the build reconciler's re-published `Image Built` carries the same idempotency key and so asks
+ * for the same execution name, which Step Functions refuses as a duplicate. Only a request for the
+ * image's own AMI does that: a stray request for another AMI must not fail the image. An image that
+ * moved on is left alone, and so is a re-inspected image, whose state an inspection never changes:
+ * those get an audit record. A failed candidate emits no event (the contracts define none).
  */
 export const recordFailure = async (
   input: { request: InspectionRequest; failure: InspectionFailure },
-  deps: Pick<InspectDeps, 'catalog' | 'clock' | 'actor'>,
+  deps: Pick<InspectDeps, 'catalog' | 'clock' | 'actor' | 'region'>,
 ): Promise<{ state: Image['state']; reason: string }> => {
   const { request } = input;
   const reason = failureReason(input.failure);
-  const image = await requireImage(deps.catalog, request);
+  let image = await requireImage(deps.catalog, request);
   const at = deps.clock.now().toISOString();
   const audit = { actor: deps.actor ?? DEFAULT_ACTOR, reason, correlationId: request.correlationId };
+  if (
+    request.purpose === 'candidate' &&
+    image.state === 'built' &&
+    image.amiIds[deps.region] === request.imageId
+  ) {
+    try {
+      image = await deps.catalog.transitionImage({
+        family: image.family,
+        version: image.version,
+        from: 'built',
+        to: 'inspecting',
+        expectedStateVersion: image.stateVersion,
+        at,
+        audit,
+      });
+    } catch (err) {
+      if (!(err instanceof TransitionConflictError)) throw err;
+      // Moved meanwhile (a retry of this step, or a start that did get through): judge what it is now.
+      image = await requireImage(deps.catalog, request);
+    }
+  }
   if (request.purpose === 'candidate' && image.state === 'inspecting' && image.verdict === undefined) {
     try {
       const failed = await deps.catalog.transitionImage({
