@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
-import { buildRequested } from '@ami-lifecycle/contracts';
 import { type Image, parsePolicy } from '@ami-lifecycle/core';
 import { startLocalCloud } from '@ami-lifecycle/local-cloud';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { LocalPipeline } from '../scripts/local-pipeline';
 
 const ROOT = join(__dirname, '..');
 const STAGE = 'local';
@@ -70,58 +68,23 @@ export const benchGoldenPipeline = async (): Promise<PipelineResult> => {
     deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE },
   });
   try {
-    const catalog = new DynamoDbCatalog({
-      tableName: `ami-lifecycle-${STAGE}`,
-      client: createDocumentClient(cloud.clientConfig),
-    });
+    const pipeline = new LocalPipeline(cloud, STAGE);
     const policy = parsePolicy(readFileSync(join(ROOT, 'examples', 'ami-lifecycle.yaml'), 'utf8'), 'example');
-    await catalog.putFamilyConfig(FAMILY, policy.families[FAMILY], {
-      expectedCurrent: null,
-      at: start,
-      by: 'bench',
-    });
+    await pipeline.storeFamilies({ [FAMILY]: policy.families[FAMILY]! });
+    const { buildId } = await pipeline.requestBuild(FAMILY, 'bench-golden-1', { requestedBy: 'bench' });
 
-    const detail = buildRequested.schema.parse({
-      schemaVersion: 1,
-      family: FAMILY,
-      correlationId: 'bench-golden',
-      idempotencyKey: 'bench-golden-1',
-      occurredAt: start,
-      reason: 'manual',
-      requestedBy: 'bench',
-      force: false,
-    });
-    const put = await new EventBridgeClient(cloud.clientConfig).send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: 'ami-lifecycle',
-            DetailType: 'Build Requested',
-            Detail: JSON.stringify(detail),
-            EventBusName: `ami-lifecycle-${STAGE}`,
-          },
-        ],
-      }),
-    );
-    if (put.FailedEntryCount)
-      throw new Error(`PutEvents refused the request: ${JSON.stringify(put.Entries)}`);
-
-    // Advance in 30 s steps, bounded at 8 simulated hours; the pipeline ends well before.
-    const stepSeconds = 30;
+    // Until the inspect service decided and every execution ended, bounded at 8 simulated hours.
     let image: Image | undefined;
-    let minutes = 0;
-    for (let waited = 0; waited <= 8 * 3600; waited += stepSeconds) {
-      image = (await catalog.listImagesByFamily(FAMILY)).items[0];
-      const machinesIdle = await allExecutionsClosed(cloud.clientConfig);
-      if (image !== undefined && DONE.has(image.state) && machinesIdle) break;
-      await cloud.clock.advance(stepSeconds);
-      minutes = (waited + stepSeconds) / 60;
-    }
-    if (image === undefined || !DONE.has(image.state)) {
-      throw new Error(
-        `the pipeline did not finish within 8 simulated hours (image ${image?.state ?? 'missing'})`,
-      );
-    }
+    await pipeline.advanceUntil(
+      'the golden build decided',
+      async () => {
+        image = await pipeline.imageOfBuild(FAMILY, buildId);
+        return image !== undefined && DONE.has(image.state);
+      },
+      { maxSeconds: 8 * 3600, describe: async () => image?.state ?? 'no image' },
+    );
+    const minutes = (cloud.clock.nowMillis() - Date.parse(start)) / 60_000;
+    await pipeline.settle();
 
     const machines = await countTransitions(cloud.clientConfig);
     const invocations = cloud.lambda?.invocations() ?? [];
@@ -143,7 +106,7 @@ export const benchGoldenPipeline = async (): Promise<PipelineResult> => {
     const events = customEvents * PRICES.customEvent;
     return {
       family: FAMILY,
-      finalState: image.state,
+      finalState: image!.state,
       simulatedMinutes: minutes,
       machines,
       invocations: { total: invocations.length, byFunction, billedMs },
@@ -163,14 +126,6 @@ const listMachines = async (config: ClientConfig) =>
 const listExecutions = async (config: ClientConfig, stateMachineArn: string) =>
   (await new SFNClient(config).send(new ListExecutionsCommand({ stateMachineArn, maxResults: 100 })))
     .executions ?? [];
-
-const allExecutionsClosed = async (config: ClientConfig): Promise<boolean> => {
-  for (const m of await listMachines(config)) {
-    const executions = await listExecutions(config, m.stateMachineArn!);
-    if (executions.some((e) => e.status === 'RUNNING')) return false;
-  }
-  return true;
-};
 
 const countTransitions = async (config: ClientConfig): Promise<MachineCount[]> => {
   const sfn = new SFNClient(config);

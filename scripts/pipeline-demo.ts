@@ -3,20 +3,12 @@
 // started by nothing but a `Build Requested` event on the bus, as the CLI or a schedule would send it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
-import { buildRequested } from '@ami-lifecycle/contracts';
-import { type FamilyConfig, type Image, parsePolicy } from '@ami-lifecycle/core';
+import { type Image, parsePolicy } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { isDecided, LocalPipeline } from './local-pipeline';
 
 export const EXAMPLE_POLICY = join(__dirname, '..', 'examples', 'ami-lifecycle.yaml');
-/** Where the inspect service leaves an image: decided, or verdict recorded and waiting for a person. */
-const isDecided = (image: Image | undefined): image is Image =>
-  image !== undefined &&
-  (['approved', 'rejected', 'failed'].includes(image.state) ||
-    (image.state === 'inspecting' && image.verdict !== undefined));
 /** How far the demo lets the simulated clock run for one image before it calls the run failed. */
 const MAX_SIMULATED_SECONDS = 6 * 3600;
 const STEP_SECONDS = 30;
@@ -47,26 +39,17 @@ export class PipelineDemoError extends Error {
 export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<PipelineDemoResult> => {
   const { cloud } = opts;
   const log = opts.log ?? ((l: string) => console.log(l));
-  const catalog = new DynamoDbCatalog({
-    tableName: `ami-lifecycle-${opts.stage ?? 'local'}`,
-    client: createDocumentClient(cloud.clientConfig),
-  });
+  const pipeline = new LocalPipeline(cloud, opts.stage);
+  const { catalog } = pipeline;
   const path = opts.policyPath ?? EXAMPLE_POLICY;
   const policy = parsePolicy(readFileSync(path, 'utf8'), path);
-  for (const f of Object.values(policy.families) as FamilyConfig[]) {
-    const current = await catalog.getFamilyConfig(f.name);
-    await catalog.putFamilyConfig(f.name, f, {
-      expectedCurrent: current?.version ?? null,
-      at: cloud.clock.now().toISOString(),
-      by: 'demo',
-    });
-  }
+  await pipeline.storeFamilies(policy.families);
   const d = cloud.deployment;
   log(
     `Deployed serverless.yml on the local cloud: ${d?.functions.length ?? 0} functions, ${d?.stateMachines.length ?? 0} state machines, ${d?.rules.length ?? 0} rules and schedules.`,
   );
 
-  const golden = await buildAndInspect(opts, catalog, 'golden-al2023', 'demo-golden');
+  const golden = await buildAndInspect(pipeline, log, 'golden-al2023', 'demo-golden');
   if (golden.state !== 'approved') {
     throw new PipelineDemoError(
       `golden-al2023 ${golden.version} ended ${golden.state}: ${golden.reason ?? ''}`,
@@ -100,7 +83,7 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
     `golden-al2023 ${golden.version} published to channel ${parentChannel} (by the demo, standing in for publish).`,
   );
 
-  const application = await buildAndInspect(opts, catalog, 'payments-api', 'demo-payments');
+  const application = await buildAndInspect(pipeline, log, 'payments-api', 'demo-payments');
   if (application.verdict !== 'pass') {
     throw new PipelineDemoError(
       `payments-api ${application.version} ended ${application.state}: ${application.reason ?? 'no verdict'}`,
@@ -110,6 +93,7 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
     `payments-api ${application.version} is built on ${application.parent?.family}@${application.parent?.version} (${application.parent?.amiId}): lineage recorded.`,
   );
 
+  await pipeline.settle();
   const leftRunning = await runningInstances(cloud);
   log(
     leftRunning.length === 0
@@ -120,92 +104,51 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
 };
 
 const buildAndInspect = async (
-  opts: PipelineDemoOptions,
-  catalog: DynamoDbCatalog,
+  pipeline: LocalPipeline,
+  log: (line: string) => void,
   family: string,
   key: string,
 ): Promise<Image> => {
-  const { cloud } = opts;
-  const log = opts.log ?? ((l: string) => console.log(l));
-  const before = new Set((await catalog.listImagesByFamily(family)).items.map((i) => i.version));
-  const detail = buildRequested.schema.parse({
-    schemaVersion: 1,
-    family,
-    correlationId: key,
-    idempotencyKey: key,
-    occurredAt: cloud.clock.now().toISOString(),
-    reason: 'manual',
-    requestedBy: 'npm-start',
-    force: false,
-  });
-  const put = await new EventBridgeClient(cloud.clientConfig).send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          Source: 'ami-lifecycle',
-          DetailType: 'Build Requested',
-          Detail: JSON.stringify(detail),
-          EventBusName: `ami-lifecycle-${opts.stage ?? 'local'}`,
-        },
-      ],
-    }),
-  );
-  if (put.FailedEntryCount) throw new PipelineDemoError(`the bus refused Build Requested for ${family}`);
+  const { cloud } = pipeline;
+  const { buildId } = await pipeline.requestBuild(family, key, { requestedBy: 'npm-start' });
   const startedAt = cloud.clock.nowMillis();
   log(`Build Requested for ${family} put on the bus at ${cloud.clock.now().toISOString()} (simulated).`);
 
   let image: Image | undefined;
   let seen = '';
-  for (let waited = 0; waited <= MAX_SIMULATED_SECONDS; waited += STEP_SECONDS) {
-    image = (await catalog.listImagesByFamily(family)).items.find((i) => !before.has(i.version));
-    const status =
-      image === undefined ? '' : `${image.state}${image.verdict ? ` (verdict ${image.verdict})` : ''}`;
-    if (image !== undefined && status !== seen) {
-      seen = status;
-      const minutes = ((cloud.clock.nowMillis() - startedAt) / 60_000).toFixed(1);
-      log(
-        `  +${minutes} min  ${family} ${image.version}: ${status}${image.reason ? `: ${image.reason}` : ''}`,
-      );
-    }
-    if (isDecided(image)) break;
-    await cloud.clock.advance(STEP_SECONDS);
-  }
-  if (!isDecided(image)) {
-    throw new PipelineDemoError(
-      `${family} was not decided within ${MAX_SIMULATED_SECONDS / 3600} simulated hours (${seen || 'no image'})`,
-    );
-  }
-  const ami = image.amiIds[cloud.region] ?? 'none';
-  const f = image.findings;
-  log(
-    `  ${image.family} ${image.version}: AMI ${ami}, verdict ${image.verdict ?? 'none'}` +
-      (f ? `, findings CRITICAL ${f.CRITICAL} HIGH ${f.HIGH} MEDIUM ${f.MEDIUM} LOW ${f.LOW}` : '') +
-      (image.state === 'inspecting' ? '; the family wants a person to approve it' : ''),
+  await pipeline.advanceUntil(
+    `${family} decided`,
+    async () => {
+      image = await pipeline.imageOfBuild(family, buildId);
+      if (image === undefined) return false;
+      const status = `${image.state}${image.verdict ? ` (verdict ${image.verdict})` : ''}`;
+      if (status !== seen) {
+        seen = status;
+        const minutes = ((cloud.clock.nowMillis() - startedAt) / 60_000).toFixed(1);
+        log(
+          `  +${minutes} min  ${family} ${image.version}: ${status}${image.reason ? `: ${image.reason}` : ''}`,
+        );
+      }
+      return isDecided(image);
+    },
+    {
+      maxSeconds: MAX_SIMULATED_SECONDS,
+      stepSeconds: STEP_SECONDS,
+      describe: async () => seen || 'no image',
+    },
   );
-  return image;
-};
-
-/** Lets the state machines finish their last steps (clean-up comes after the verdict), bounded. */
-const settle = async (cloud: LocalCloud): Promise<void> => {
-  const sfn = new SFNClient(cloud.clientConfig);
-  const machines = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
-  for (let waited = 0; waited <= 1800; waited += STEP_SECONDS) {
-    let running = 0;
-    for (const m of machines) {
-      const out = await sfn.send(
-        new ListExecutionsCommand({ stateMachineArn: m.stateMachineArn, statusFilter: 'RUNNING' }),
-      );
-      running += out.executions?.length ?? 0;
-    }
-    if (running === 0) break;
-    await cloud.clock.advance(STEP_SECONDS);
-  }
-  // Instances take a moment of simulated time to shut down once terminated.
-  await cloud.clock.advance(120);
+  const decided = image!;
+  const ami = decided.amiIds[cloud.region] ?? 'none';
+  const f = decided.findings;
+  log(
+    `  ${decided.family} ${decided.version}: AMI ${ami}, verdict ${decided.verdict ?? 'none'}` +
+      (f ? `, findings CRITICAL ${f.CRITICAL} HIGH ${f.HIGH} MEDIUM ${f.MEDIUM} LOW ${f.LOW}` : '') +
+      (decided.state === 'inspecting' ? '; the family wants a person to approve it' : ''),
+  );
+  return decided;
 };
 
 const runningInstances = async (cloud: LocalCloud): Promise<string[]> => {
-  await settle(cloud);
   const out = await new EC2Client(cloud.clientConfig).send(
     new DescribeInstancesCommand({
       Filters: [

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildIdFor } from '@ami-lifecycle/build-service';
-import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
-import { buildRequested, imageInspectionCompleted } from '@ami-lifecycle/contracts';
+import { imageInspectionCompleted } from '@ami-lifecycle/contracts';
 import { type FamilyConfig, type Image, parsePolicy } from '@ami-lifecycle/core';
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { isDecided, LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 
 const ROOT = join(__dirname, '..', '..');
@@ -24,7 +22,7 @@ const CRITICAL_CVE = 'CVE-2024-38476';
  */
 describe('a build component that installs a vulnerable package, judged by the gate', () => {
   let cloud: LocalCloud;
-  let catalog: DynamoDbCatalog;
+  let pipeline: LocalPipeline;
   const run = Date.now().toString(36);
 
   const withVulnerableHttpd = (waivers: { expiresAt: string }[]): FamilyConfig => {
@@ -67,59 +65,19 @@ describe('a build component that installs a vulnerable package, judged by the ga
       dynamodb: { endpoint: dynamoDbEndpoint() },
       deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE },
     });
-    catalog = new DynamoDbCatalog({
-      tableName: `ami-lifecycle-${STAGE}`,
-      client: createDocumentClient(cloud.clientConfig),
-    });
+    pipeline = new LocalPipeline(cloud, STAGE);
   }, 120_000);
   afterAll(() => cloud?.stop());
 
-  const store = async (name: string, config: FamilyConfig) => {
-    const current = await catalog.getFamilyConfig(name);
-    await catalog.putFamilyConfig(
-      name,
-      { ...config, name },
-      {
-        expectedCurrent: current?.version ?? null,
-        at: START,
-        by: 'e2e',
-      },
-    );
-  };
+  const store = (name: string, config: FamilyConfig) => pipeline.storeFamilies({ [name]: config });
 
   /** `Build Requested` on the bus, then the clock runs until inspection decided (bounded). */
   const buildAndInspect = async (family: string): Promise<Image> => {
-    const detail = buildRequested.schema.parse({
-      schemaVersion: 1,
-      family,
-      correlationId: `corr-${family}`,
-      idempotencyKey: `pipeline-${family}`,
-      occurredAt: cloud.clock.now().toISOString(),
-      reason: 'manual',
-      requestedBy: 'e2e@example.com',
-      force: false,
+    const { buildId } = await pipeline.requestBuild(family, `pipeline-${family}`);
+    const find = () => pipeline.imageOfBuild(family, buildId);
+    await pipeline.advanceUntil('inspection decided', async () => isDecided(await find()), {
+      maxSeconds: 3 * 3600,
     });
-    const put = await new EventBridgeClient(cloud.clientConfig).send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: 'ami-lifecycle',
-            DetailType: 'Build Requested',
-            Detail: JSON.stringify(detail),
-            EventBusName: `ami-lifecycle-${STAGE}`,
-          },
-        ],
-      }),
-    );
-    expect(put.FailedEntryCount).toBe(0);
-    const buildId = buildIdFor(family, detail.idempotencyKey);
-    const find = async () =>
-      (await catalog.listImagesByFamily(family)).items.find((i) => i.buildId === buildId);
-    for (let waited = 0; waited <= 3 * 3600; waited += 30) {
-      const image = await find();
-      if (image !== undefined && ['approved', 'rejected', 'failed'].includes(image.state)) break;
-      await cloud.clock.advance(30);
-    }
     // The clean-up step runs after the verdict: wait for the executions to end, then for the shutdown.
     const sfn = new SFNClient(cloud.clientConfig);
     for (const machine of ['build', 'inspect']) {

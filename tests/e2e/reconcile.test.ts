@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildIdFor } from '@ami-lifecycle/build-service';
-import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
-import { buildRequested, imageBuilt } from '@ami-lifecycle/contracts';
+import { imageBuilt } from '@ami-lifecycle/contracts';
 import { parsePolicy } from '@ami-lifecycle/core';
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DisableRuleCommand, EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 
 const ROOT = join(__dirname, '..', '..');
@@ -17,7 +16,7 @@ const START = '2026-03-01T09:00:00.000Z';
 
 describe('the build reconciler on the local cloud', () => {
   let cloud: LocalCloud;
-  let catalog: DynamoDbCatalog;
+  let pipeline: LocalPipeline;
   const run = Date.now().toString(36);
 
   beforeAll(async () => {
@@ -28,17 +27,9 @@ describe('the build reconciler on the local cloud', () => {
       dynamodb: { endpoint: dynamoDbEndpoint() },
       deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE },
     });
-    catalog = new DynamoDbCatalog({
-      tableName: `ami-lifecycle-${STAGE}`,
-      client: createDocumentClient(cloud.clientConfig),
-    });
+    pipeline = new LocalPipeline(cloud, STAGE);
     const policy = parsePolicy(readFileSync(join(ROOT, 'examples', 'ami-lifecycle.yaml'), 'utf8'), 'example');
-    const current = await catalog.getFamilyConfig('golden-al2023');
-    await catalog.putFamilyConfig('golden-al2023', policy.families['golden-al2023'], {
-      expectedCurrent: current?.version ?? null,
-      at: START,
-      by: 'e2e',
-    });
+    await pipeline.storeFamilies({ 'golden-al2023': policy.families['golden-al2023']! });
   }, 120_000);
   afterAll(() => cloud?.stop());
 
@@ -46,32 +37,8 @@ describe('the build reconciler on the local cloud', () => {
     // Arrange: the rule that carries EC2's state changes to the build service is off, so the event is lost.
     const events = new EventBridgeClient(cloud.clientConfig);
     await events.send(new DisableRuleCommand({ Name: `ami-lifecycle-${STAGE}-onImageStateChange-rule-1` }));
-    const detail = buildRequested.schema.parse({
-      schemaVersion: 1,
-      family: 'golden-al2023',
-      correlationId: `corr-${run}`,
-      idempotencyKey: `reconcile-${run}`,
-      occurredAt: START,
-      reason: 'manual',
-      requestedBy: 'e2e@example.com',
-      force: true,
-    });
-    const put = await events.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: 'ami-lifecycle',
-            DetailType: 'Build Requested',
-            Detail: JSON.stringify(detail),
-            EventBusName: `ami-lifecycle-${STAGE}`,
-          },
-        ],
-      }),
-    );
-    expect(put.FailedEntryCount).toBe(0);
-    const buildId = buildIdFor('golden-al2023', detail.idempotencyKey);
-    const image = async () =>
-      (await catalog.listImagesByFamily('golden-al2023')).items.find((i) => i.buildId === buildId);
+    const { buildId } = await pipeline.requestBuild('golden-al2023', `reconcile-${run}`, { force: true });
+    const image = () => pipeline.imageOfBuild('golden-al2023', buildId);
 
     // Act: run the clock until the AMI exists and is available, while the image stays `building`.
     const ec2 = new EC2Client(cloud.clientConfig);

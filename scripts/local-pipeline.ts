@@ -1,0 +1,146 @@
+// Driving the deployed services on the local cloud from outside, as the CLI or a schedule would: store
+// family configs, put `Build Requested` on the bus, and follow the image and the executions on the
+// simulated clock, always within a bound. Shared by `npm start`, the bench and the end-to-end tests.
+import { buildIdFor } from '@ami-lifecycle/build-service';
+import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
+import { type BuildRequestedDetail, buildRequested } from '@ami-lifecycle/contracts';
+import type { FamilyConfig, Image } from '@ami-lifecycle/core';
+import type { LocalCloud } from '@ami-lifecycle/local-cloud';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+
+export class PipelineTimeoutError extends Error {
+  constructor(what: string, seconds: number, last: string) {
+    super(`${what} did not happen within ${seconds / 60} simulated minutes (last seen: ${last})`);
+    this.name = 'PipelineTimeoutError';
+  }
+}
+
+/** The deployed stage's table and bus, and the catalog over them. */
+export class LocalPipeline {
+  readonly catalog: DynamoDbCatalog;
+  readonly bus: string;
+
+  constructor(
+    readonly cloud: LocalCloud,
+    readonly stage = 'local',
+  ) {
+    this.catalog = new DynamoDbCatalog({
+      tableName: `ami-lifecycle-${stage}`,
+      client: createDocumentClient(cloud.clientConfig),
+    });
+    this.bus = `ami-lifecycle-${stage}`;
+  }
+
+  /** Stores each family's config as its next version, as `amictl config apply` would. */
+  async storeFamilies(families: Readonly<Record<string, FamilyConfig>>): Promise<void> {
+    for (const [name, config] of Object.entries(families)) {
+      const current = await this.catalog.getFamilyConfig(name);
+      await this.catalog.putFamilyConfig(
+        name,
+        { ...config, name },
+        {
+          expectedCurrent: current?.version ?? null,
+          at: this.cloud.clock.now().toISOString(),
+          by: 'local-pipeline',
+        },
+      );
+    }
+  }
+
+  /** Puts a contract-checked `Build Requested` on the bus; answers the detail and the build id it gets. */
+  async requestBuild(
+    family: string,
+    key: string,
+    overrides: Partial<BuildRequestedDetail> = {},
+  ): Promise<{ detail: BuildRequestedDetail; buildId: string }> {
+    const detail = buildRequested.schema.parse({
+      schemaVersion: 1,
+      family,
+      correlationId: `corr-${key}`,
+      idempotencyKey: key,
+      occurredAt: this.cloud.clock.now().toISOString(),
+      reason: 'manual',
+      requestedBy: 'local-pipeline',
+      force: false,
+      ...overrides,
+    });
+    await this.put('Build Requested', detail);
+    return { detail, buildId: buildIdFor(family, detail.idempotencyKey) };
+  }
+
+  /** Puts one of our events on the bus; a refused entry is an error naming why. */
+  async put(detailType: string, detail: object): Promise<void> {
+    const out = await new EventBridgeClient(this.cloud.clientConfig).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: 'ami-lifecycle',
+            DetailType: detailType,
+            Detail: JSON.stringify(detail),
+            EventBusName: this.bus,
+          },
+        ],
+      }),
+    );
+    if (out.FailedEntryCount) {
+      const entry = out.Entries?.[0];
+      throw new Error(`the bus refused ${detailType}: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+    }
+  }
+
+  /** The catalog image of a build, by the build id its request gave it. */
+  async imageOfBuild(family: string, buildId: string): Promise<Image | undefined> {
+    return (await this.catalog.listImagesByFamily(family, { limit: 100 })).items.find(
+      (i) => i.buildId === buildId,
+    );
+  }
+
+  /**
+   * Advances the clock in steps until `done` answers true, at most `maxSeconds`; throws with the last
+   * thing `describe` said otherwise.
+   */
+  async advanceUntil(
+    what: string,
+    done: () => Promise<boolean>,
+    options: { maxSeconds: number; stepSeconds?: number; describe?: () => Promise<string> },
+  ): Promise<void> {
+    const step = options.stepSeconds ?? 30;
+    for (let waited = 0; waited <= options.maxSeconds; waited += step) {
+      if (await done()) return;
+      await this.cloud.clock.advance(step);
+    }
+    if (await done()) return;
+    throw new PipelineTimeoutError(what, options.maxSeconds, (await options.describe?.()) ?? 'nothing');
+  }
+
+  /**
+   * Runs the clock until no execution of any state machine is running (the clean-up steps after a verdict
+   * included), then lets instances that were told to terminate finish shutting down.
+   */
+  async settle(maxSeconds = 3600): Promise<void> {
+    const sfn = new SFNClient(this.cloud.clientConfig);
+    const machines = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
+    const running = async () => {
+      let n = 0;
+      for (const m of machines) {
+        const out = await sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: m.stateMachineArn, statusFilter: 'RUNNING' }),
+        );
+        n += out.executions?.length ?? 0;
+      }
+      return n;
+    };
+    await this.advanceUntil('every execution ended', async () => (await running()) === 0, {
+      maxSeconds,
+      describe: async () => `${await running()} executions running`,
+    });
+    await this.cloud.clock.advance(120);
+  }
+}
+
+/** Where the inspect service leaves an image: decided, or its verdict recorded and waiting for a person. */
+export const isDecided = (image: Image | undefined): image is Image =>
+  image !== undefined &&
+  (['approved', 'rejected', 'failed'].includes(image.state) ||
+    (image.state === 'inspecting' && image.verdict !== undefined));
