@@ -86,6 +86,10 @@ export class SsmCommands implements CommandPort {
         this.ssm.send(new ListCommandsCommand({ InstanceId: instanceId, MaxResults: 50, NextToken })),
       );
       return { items: out.Commands, nextToken: out.NextToken };
+    }).catch((err: unknown) => {
+      // A node SSM does not manage (yet) was sent nothing: SendCommand would have refused it.
+      if (awsErrorCode(err) === 'InvalidInstanceId') return [];
+      throw err;
     });
     return commands
       .filter((c) => c.Comment === comment && c.CommandId)
