@@ -96,8 +96,10 @@ describe('serverless.yml model', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Serverless variables, kept literally
     const list = 'functions:\n  - ${file(./a.yml)}\n  - ${file(./b.yml)}\n';
     fs.writeFileSync(join(dir, 'serverless.yml'), head + list);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Serverless variables, kept literally
-    fs.writeFileSync(join(dir, 'twice.yml'), `${head}functions:\n  - \${file(./a.yml)}\n  - \${file(./a.yml)}\n`);
+    fs.writeFileSync(
+      join(dir, 'twice.yml'),
+      `${head}functions:\n  - \${file(./a.yml)}\n  - \${file(./a.yml)}\n`,
+    );
     try {
       const model = loadServerlessModel(join(dir, 'serverless.yml'));
       expect(model.functions.map((f) => [f.name, f.handler.module])).toEqual([

@@ -47,7 +47,6 @@ export {
   onImageStateChange,
 } from './use-cases/on-image-state-change';
 export { pollBuildStep } from './use-cases/poll-build-step';
-export { type RequestBuildResult, requestBuild } from './use-cases/request-build';
 export {
   DEFAULT_RECONCILE_OPTIONS,
   type ReconcileDeps,
@@ -55,6 +54,7 @@ export {
   type ReconcileResult,
   reconcileBuilds,
 } from './use-cases/reconcile';
+export { type RequestBuildResult, requestBuild } from './use-cases/request-build';
 export {
   type ResolvedSource,
   type ResolveSourceDeps,

@@ -179,7 +179,11 @@ type FunctionConfig = z.infer<typeof functionSchema>;
 
 /** The functions of a map or of a list of maps; a key defined twice is refused, not overridden. */
 const functionEntries = (
-  functions: Record<string, FunctionConfig> | (Record<string, FunctionConfig> | null | undefined)[] | null | undefined,
+  functions:
+    | Record<string, FunctionConfig>
+    | (Record<string, FunctionConfig> | null | undefined)[]
+    | null
+    | undefined,
 ): [string, FunctionConfig][] => {
   if (!Array.isArray(functions)) return Object.entries(functions ?? {});
   const seen = new Map<string, number>();
@@ -187,7 +191,10 @@ const functionEntries = (
     Object.entries(group ?? {}).map(([key, f]): [string, FunctionConfig] => {
       const first = seen.get(key);
       if (first !== undefined) {
-        throw new ServerlessConfigError(`functions[${i}].${key}`, `is already defined by functions[${first}]`);
+        throw new ServerlessConfigError(
+          `functions[${i}].${key}`,
+          `is already defined by functions[${first}]`,
+        );
       }
       seen.set(key, i);
       return [key, f];
