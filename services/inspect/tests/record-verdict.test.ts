@@ -163,6 +163,120 @@ describe('an inspection of a candidate', () => {
   });
 });
 
+describe('a verdict step whose publishes failed', () => {
+  it('re-emits the stored rejection on retry instead of judging again under a changed gate', async () => {
+    // Arrange: the first attempt rejects (a CRITICAL finding), stores it, and every publish fails.
+    const world = await createWorld();
+    const image = await seedImage(world);
+    const request = requestFor(image);
+    const { instanceId } = await startInspection(request, world.deps);
+    world.cloud.findings.addFinding({
+      instanceId,
+      cve: CRITICAL_CVE,
+      severity: 'CRITICAL',
+      fixAvailable: true,
+    });
+    world.cloud.events.failNext();
+    await expect(recordVerdict({ request, instanceId, tests: [] }, world.deps)).rejects.toThrow();
+    expect(world.cloud.events.published()).toEqual([]);
+    // Meanwhile a waiver is applied: judged again, the gate would now pass.
+    await setWaivers(world, 'golden-al2023', [{ id: CRITICAL_CVE, expiresAt: '2027-01-01T00:00:00Z' }]);
+
+    // Act
+    const retried = await recordVerdict({ request, instanceId, tests: [] }, world.deps);
+
+    // Assert: the stored outcome goes out, under the keys the first attempt would have used.
+    expect(retried).toMatchObject({ verdict: 'fail', state: 'rejected' });
+    expect(retried.reasons).toContain('1 CRITICAL findings exceed the limit of 0');
+    expect(world.cloud.events.published('Image Approved')).toEqual([]);
+    expect(world.cloud.events.published('Image Inspection Completed').map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        verdict: 'fail',
+        findings: expect.objectContaining({ CRITICAL: 1 }),
+        idempotencyKey: `image-inspection-completed:${request.inspectionId}`,
+      }),
+    ]);
+    expect(world.cloud.events.published('Image Rejected').map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        approver: { kind: 'auto' },
+        reason: expect.stringContaining('CRITICAL'),
+        idempotencyKey: `image-rejected:${image.family}@${image.version}`,
+      }),
+    ]);
+    const transitions = (await world.catalog.listAudit(image.family, image.version)).items.filter(
+      (r) => r.action === 'transition' && r.from === 'inspecting',
+    );
+    expect(transitions).toHaveLength(1);
+  });
+
+  it('re-emits the stored approval on retry, though the retry’s test results would reject', async () => {
+    // Arrange
+    const world = await createWorld();
+    const image = await seedImage(world);
+    const request = requestFor(image);
+    const { instanceId } = await startInspection(request, world.deps);
+    world.cloud.events.failNext();
+    await expect(recordVerdict({ request, instanceId, tests: [] }, world.deps)).rejects.toThrow();
+
+    // Act: the retry's test results differ (a flaky test) — they are not looked at again.
+    const retried = await recordVerdict(
+      { request, instanceId, tests: [{ name: 'hardening-applied', passed: false, detail: 'flaky' }] },
+      world.deps,
+    );
+
+    // Assert
+    expect(retried).toMatchObject({ verdict: 'pass', state: 'approved' });
+    expect(world.cloud.events.published('Image Approved').map((e) => e.detail)).toEqual([
+      expect.objectContaining({ approver: { kind: 'auto' } }),
+    ]);
+    expect(world.cloud.events.published('Image Rejected')).toEqual([]);
+  });
+
+  it('re-emits only Image Inspection Completed for a passing verdict left for a person', async () => {
+    // Arrange
+    const world = await createWorld(['golden-ubuntu']);
+    const image = await seedImage(world, { family: 'golden-ubuntu' });
+    const request = requestFor(image);
+    const { instanceId } = await startInspection(request, world.deps);
+    world.cloud.events.failNext();
+    await expect(recordVerdict({ request, instanceId, tests: [] }, world.deps)).rejects.toThrow();
+
+    // Act
+    const retried = await recordVerdict({ request, instanceId, tests: [] }, world.deps);
+
+    // Assert
+    expect(retried).toMatchObject({ verdict: 'pass', state: 'inspecting' });
+    expect(world.cloud.events.published().map((e) => e.detailType)).toEqual(['Image Inspection Completed']);
+    const recorded = (await world.catalog.listAudit(image.family, image.version)).items.filter(
+      (r) => r.action === 'inspection-recorded',
+    );
+    expect(recorded).toHaveLength(1);
+  });
+  it('answers the stored outcome when a concurrent attempt of the step moved the image first', async () => {
+    // Arrange: a retry started while the first attempt still ran.
+    const world = await createWorld();
+    const image = await seedImage(world);
+    const request = requestFor(image);
+    const { instanceId } = await startInspection(request, world.deps);
+
+    // Act
+    const results = await Promise.all([
+      recordVerdict({ request, instanceId, tests: [] }, world.deps),
+      recordVerdict({ request, instanceId, tests: [] }, world.deps),
+    ]);
+
+    // Assert
+    expect(results.map((r) => r.state)).toEqual(['approved', 'approved']);
+    const keys = world.cloud.events.published().map((e) => e.detail.idempotencyKey);
+    expect(new Set(keys)).toEqual(
+      new Set([
+        `image-inspection-completed:${request.inspectionId}`,
+        `image-approved:${image.family}@${image.version}`,
+      ]),
+    );
+  });
+});
+
 describe('a re-inspection of a published image', () => {
   it('keeps the image published, records its findings, and flags it vulnerable once with Image Vulnerable', async () => {
     // Arrange

@@ -1,4 +1,4 @@
-import { TransitionConflictError } from '@ami-lifecycle/catalog';
+import { StaleImageError } from '@ami-lifecycle/catalog';
 import type { FindingsSummary, Image, TestResult } from '@ami-lifecycle/core';
 import { DEFAULT_ACTOR, type InspectDeps } from './deps';
 import { loadFamilyConfig } from './family-config';
@@ -31,14 +31,22 @@ export type RecordVerdictDeps = Pick<
  * `inspecting` with the verdict recorded, for a person to approve. Re-inspection: the state is left
  * alone; a published image that now fails on its findings is flagged vulnerable (`Image Vulnerable`).
  *
- * Safe to retry: a candidate no longer `inspecting` is not transitioned again, and the events are
- * emitted again under the same idempotency keys.
+ * Safe to retry: the catalog write comes first, then the events. A candidate whose verdict this
+ * inspection already stored (found by the inspection id its audit record names) is not judged again:
+ * the events are emitted from the stored verdict, findings and transition under the same idempotency
+ * keys, so a step whose publishes failed gets them out on retry and consumers drop copies.
  */
 export const recordVerdict = async (
   input: { request: InspectionRequest; instanceId: string; tests: TestResult[] },
   deps: RecordVerdictDeps,
 ): Promise<VerdictResult> => {
   const { request } = input;
+  if (request.purpose === 'candidate') {
+    // A retry of this step after the verdict was stored: the stored outcome, not a second gate run
+    // (a changed clock or config could pick another target), and its events again under their keys.
+    const stored = await storedOutcome(request, deps);
+    if (stored) return emitStored(request, stored, deps);
+  }
   const { config, version: policyVersion } = await loadFamilyConfig(deps.catalog, request.family);
   const findings = await deps.findings.listFindingsForInstance(input.instanceId);
   const outcome = assessFindings({
@@ -51,7 +59,7 @@ export const recordVerdict = async (
   const at = deps.clock.now().toISOString();
   const audit = {
     actor: deps.actor ?? DEFAULT_ACTOR,
-    reason: clip(`inspection ${request.inspectionId}: ${v.verdict}: ${v.reasons.join('; ')}`),
+    reason: clip(`${verdictPrefix(request, v.verdict)}${v.reasons.join('; ')}`),
     correlationId: request.correlationId,
     policyVersion,
   };
@@ -86,8 +94,8 @@ export const recordVerdict = async (
     reason: clip(v.reasons.join('; ')),
     ...(approve ? { approver: 'auto' } : {}),
   };
-  if (image.state === 'inspecting' && target !== undefined) {
-    try {
+  try {
+    if (image.state === 'inspecting' && target !== undefined) {
       image = await deps.catalog.transitionImage({
         family: image.family,
         version: image.version,
@@ -98,34 +106,26 @@ export const recordVerdict = async (
         audit,
         patch,
       });
-    } catch (err) {
-      if (!(err instanceof TransitionConflictError) || err.actual.state !== target) throw err;
-      image = await requireImage(deps.catalog, request);
+    } else if (image.state === 'inspecting') {
+      image = await deps.catalog.updateImage(image.family, image.version, image.stateVersion, patch, {
+        ...audit,
+        at,
+        action: 'inspection-recorded',
+      });
     }
-  } else if (image.state === 'inspecting') {
-    image = await deps.catalog.updateImage(image.family, image.version, image.stateVersion, patch, {
-      ...audit,
-      at,
-      action: 'inspection-recorded',
-    });
+  } catch (err) {
+    if (!(err instanceof StaleImageError)) throw err;
+    // Another attempt of this very step (a retry while the first still ran) may have stored it first.
+    const stored = await storedOutcome(request, deps);
+    if (stored) return emitStored(request, stored, deps);
+    throw err;
   }
 
   await completed(request, v.verdict, v.reasons, summary, deps);
-  const identity = identityOf(request, deps);
   if (image.state === 'approved' && target === 'approved') {
-    await deps.events.publish('Image Approved', {
-      ...identity,
-      idempotencyKey: `image-approved:${request.family}@${request.version}`,
-      approver: { kind: 'auto' },
-      reason: patch.reason,
-    });
+    await decided(request, 'approved', patch.reason, deps);
   } else if (image.state === 'rejected' && target === 'rejected') {
-    await deps.events.publish('Image Rejected', {
-      ...identity,
-      idempotencyKey: `image-rejected:${request.family}@${request.version}`,
-      approver: { kind: 'auto' },
-      reason: patch.reason,
-    });
+    await decided(request, 'rejected', patch.reason, deps);
   }
   return {
     verdict: v.verdict,
@@ -135,6 +135,94 @@ export const recordVerdict = async (
     vulnerable: image.vulnerable,
   };
 };
+
+/** What an earlier attempt of this inspection's verdict step stored: its audit record and the image. */
+interface StoredOutcome {
+  image: Image;
+  verdict: 'pass' | 'fail';
+  reasons: string[];
+  findings: FindingsSummary;
+  /** The transition the step made, if any (none: a passing verdict left for a person). */
+  decided?: 'approved' | 'rejected';
+}
+
+/** The audit reason of a verdict names the inspection, so a retry can tell its own verdict. */
+const verdictPrefix = (request: InspectionRequest, verdict: 'pass' | 'fail'): string =>
+  `inspection ${request.inspectionId}: ${verdict}: `;
+
+/**
+ * The verdict this inspection already recorded on the candidate, found by its audit record (the
+ * transition or `inspection-recorded` written together with the verdict, in one catalog write).
+ */
+const storedOutcome = async (
+  request: InspectionRequest,
+  deps: Pick<InspectDeps, 'catalog'>,
+): Promise<StoredOutcome | undefined> => {
+  const image = await requireImage(deps.catalog, request);
+  if (image.verdict === undefined || image.findings === undefined) return undefined;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.catalog.listAudit(request.family, request.version, cursor ? { cursor } : {});
+    for (const record of page.items) {
+      const decided = record.action === 'transition' && record.from === 'inspecting' ? record.to : undefined;
+      if (record.action !== 'inspection-recorded' && decided !== 'approved' && decided !== 'rejected') {
+        continue;
+      }
+      for (const verdict of ['pass', 'fail'] as const) {
+        const prefix = verdictPrefix(request, verdict);
+        if (!record.reason.startsWith(prefix)) continue;
+        return {
+          image,
+          verdict,
+          reasons: record.reason.slice(prefix.length).split('; '),
+          findings: image.findings,
+          ...(decided === 'approved' || decided === 'rejected' ? { decided } : {}),
+        };
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return undefined;
+};
+
+/** Emits what the first attempt should have, from what it stored, under the same idempotency keys. */
+const emitStored = async (
+  request: InspectionRequest,
+  stored: StoredOutcome,
+  deps: RecordVerdictDeps,
+): Promise<VerdictResult> => {
+  const reason = clip(stored.reasons.join('; '));
+  await completed(request, stored.verdict, stored.reasons, stored.findings, deps);
+  if (stored.decided !== undefined) await decided(request, stored.decided, reason, deps);
+  return {
+    verdict: stored.verdict,
+    reasons: stored.reasons,
+    findings: stored.findings,
+    state: stored.image.state,
+    vulnerable: stored.image.vulnerable,
+  };
+};
+
+/** `Image Approved` / `Image Rejected` by the gate (approver `auto`), keyed per image. */
+const decided = (
+  request: InspectionRequest,
+  to: 'approved' | 'rejected',
+  reason: string,
+  deps: Pick<InspectDeps, 'events' | 'clock'>,
+) =>
+  to === 'approved'
+    ? deps.events.publish('Image Approved', {
+        ...identityOf(request, deps),
+        idempotencyKey: `image-approved:${request.family}@${request.version}`,
+        approver: { kind: 'auto' },
+        reason,
+      })
+    : deps.events.publish('Image Rejected', {
+        ...identityOf(request, deps),
+        idempotencyKey: `image-rejected:${request.family}@${request.version}`,
+        approver: { kind: 'auto' },
+        reason,
+      });
 
 const identityOf = (request: InspectionRequest, deps: Pick<InspectDeps, 'clock'>) => ({
   schemaVersion: 1 as const,
