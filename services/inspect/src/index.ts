@@ -32,7 +32,13 @@ export {
 export { type RecordVerdictDeps, recordVerdict, type VerdictResult } from './use-cases/record-verdict';
 export { lastInspectedAt, type ReinspectResult, reinspectDue } from './use-cases/reinspect';
 export { type RequestInspectionResult, requestInspection } from './use-cases/request-inspection';
-export { checkTests, runTests, type SentTest, type TestProgress } from './use-cases/run-tests';
+export {
+  checkTests,
+  runTests,
+  type SentTest,
+  type TestProgress,
+  testCommentFor,
+} from './use-cases/run-tests';
 export {
   type StartedInspection,
   type StartInspectionDeps,

@@ -16,6 +16,8 @@ export const coverageStepSchema = z.strictObject({
 export const runTestsStepSchema = z.strictObject({
   family: inspectionRequestSchema.shape.family,
   instanceId,
+  // Optional: an execution started before the definition passed it still runs its tests.
+  inspectionId: inspectionRequestSchema.shape.inspectionId.optional(),
 });
 
 export const checkTestsStepSchema = z.strictObject({

@@ -171,7 +171,10 @@ export const inspectThrough = async (
   }
   if (coverage.next !== 'scanned') throw new Error(`expected a scan, got ${coverage.reason}`);
   beforeVerdict(started.instanceId);
-  let tests = await runTests({ family: request.family, instanceId: started.instanceId }, world.deps);
+  let tests = await runTests(
+    { family: request.family, instanceId: started.instanceId, inspectionId: request.inspectionId },
+    world.deps,
+  );
   while (tests.next === 'wait') {
     world.cloud.advance(started.testPollSeconds);
     tests = await checkTests(
