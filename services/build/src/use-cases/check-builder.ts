@@ -1,6 +1,48 @@
+import { DomainError, type Image, type InstanceDescription, isManaged } from '@ami-lifecycle/core';
 import { BuilderLostError } from '../errors';
 import type { BuildProgress } from './build-progress';
 import type { BuildDeps } from './deps';
+import { BUILD_ID_TAG } from './on-image-state-change';
+
+/**
+ * The instance a step was told to act on is not this build's builder: it lacks our managed tag or
+ * carries another build id (or none). The step refuses, and the machine's Catch fails the build.
+ */
+export class BuilderNotOwnedError extends DomainError {
+  constructor(
+    readonly instanceId: string,
+    readonly buildId: string | undefined,
+    why: string,
+  ) {
+    super(`instance ${instanceId} is not the builder of build ${buildId ?? '(none)'}: ${why}`);
+  }
+}
+
+/**
+ * The builder a step acts on, checked against the catalog image: it must carry `ami-lifecycle:managed=true`
+ * and the image's build id. The instance id comes from the step progress, which the machine carries
+ * from step to step; nothing is stopped, imaged or sent commands on the word of that field alone.
+ * A builder that is gone is `BuilderLostError`, as `checkBuilder` says.
+ */
+export const requireOwnBuilder = async (
+  image: Pick<Image, 'buildId'>,
+  instanceId: string,
+  deps: Pick<BuildDeps, 'compute'>,
+): Promise<InstanceDescription> => {
+  const instance = await deps.compute.describeInstance(instanceId);
+  if (instance === undefined) throw new BuilderLostError(instanceId, 'terminated');
+  if (!isManaged(instance.tags))
+    throw new BuilderNotOwnedError(instanceId, image.buildId, 'it is not tagged ami-lifecycle:managed=true');
+  const tagged = instance.tags[BUILD_ID_TAG];
+  if (image.buildId === undefined || tagged !== image.buildId) {
+    throw new BuilderNotOwnedError(
+      instanceId,
+      image.buildId,
+      tagged === undefined ? `it has no ${BUILD_ID_TAG} tag` : `it carries ${BUILD_ID_TAG}=${tagged}`,
+    );
+  }
+  return instance;
+};
 
 /**
  * One look at the builder, for the machine's waits (boot, stop): answers its EC2 state and counts the

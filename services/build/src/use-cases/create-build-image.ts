@@ -1,11 +1,15 @@
 import { amiName, type Image, managedTags } from '@ami-lifecycle/core';
 import type { BuildProgress } from './build-progress';
 import { requireBuildingImage } from './building-image';
+import { requireOwnBuilder } from './check-builder';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { loadFamilyConfigVersion } from './family-config';
 import { BUILD_ID_TAG } from './on-image-state-change';
 
-export type CreateBuildImageDeps = Pick<BuildDeps, 'catalog' | 'images' | 'clock' | 'region' | 'actor'>;
+export type CreateBuildImageDeps = Pick<
+  BuildDeps,
+  'catalog' | 'compute' | 'images' | 'clock' | 'region' | 'actor'
+>;
 
 /**
  * Creates the AMI from the stopped builder: named `<family>-<version>`, tagged with the family's tags and
@@ -14,8 +18,12 @@ export type CreateBuildImageDeps = Pick<BuildDeps, 'catalog' | 'images' | 'clock
  * was launched with it. Records the AMI id on the catalog image, which is what `onImageStateChange`
  * looks the image up by; the machine ends here and the `EC2 AMI State Change` event continues.
  *
+ * Only an instance tagged as this build's managed builder is imaged (`BuilderNotOwnedError` otherwise).
+ *
  * Idempotent: an image that already has its AMI id answers it; a retried CreateImage that EC2 refuses as
- * a duplicate name adopts the AMI of that name if it carries this build's id.
+ * a duplicate name adopts the AMI of that name if it carries this build's id, and records it. The machine
+ * retries this step on a Lambda timeout for that reason: the first attempt may have been accepted by EC2
+ * and killed before the catalog write.
  */
 export const createBuildImage = async (
   progress: BuildProgress,
@@ -24,6 +32,7 @@ export const createBuildImage = async (
   const image = await requireBuildingImage(progress, deps.catalog);
   const recorded = image.amiIds[deps.region];
   if (recorded !== undefined) return { ...progress, imageId: recorded };
+  await requireOwnBuilder(image, progress.instanceId, deps);
 
   const { config } = await loadFamilyConfigVersion(deps.catalog, image.family, image.configVersion);
   const name = amiName(image.family, image.version);

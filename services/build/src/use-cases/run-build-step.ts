@@ -3,16 +3,19 @@ import { BuilderNotReadyError } from '../errors';
 import { type BuildProgress, maxChecksFor } from './build-progress';
 import { loadBuildSteps } from './build-steps';
 import { requireBuildingImage } from './building-image';
+import { requireOwnBuilder } from './check-builder';
 import type { BuildDeps } from './deps';
 
 /**
  * Sends the component at `stepIndex` to the builder as one SSM command, with the component's timeout as
  * the script's run-time limit, and resets the polling counter for it. A builder SSM does not manage yet
  * (booting, agent not registered) is `BuilderNotReadyError`, which the machine retries after a pause.
+ * Only an instance tagged as this build's managed builder is sent anything (`BuilderNotOwnedError`
+ * otherwise).
  */
 export const runBuildStep = async (
   progress: BuildProgress,
-  deps: Pick<BuildDeps, 'catalog' | 'commands'>,
+  deps: Pick<BuildDeps, 'catalog' | 'commands' | 'compute'>,
 ): Promise<BuildProgress> => {
   const image = await requireBuildingImage(progress, deps.catalog);
   const steps = await loadBuildSteps(deps.catalog, image.family, image.configVersion);
@@ -22,6 +25,7 @@ export const runBuildStep = async (
       { path: 'stepIndex', message: `is ${progress.stepIndex}, but the build has ${steps.length} steps` },
     ]);
   }
+  await requireOwnBuilder(image, progress.instanceId, deps);
   let commandId: string;
   try {
     ({ commandId } = await deps.commands.runCommands({

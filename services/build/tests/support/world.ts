@@ -4,7 +4,7 @@ import { createMemoryCloud, type MemoryCloud } from '@ami-lifecycle/aws/memory';
 import { InMemoryCatalog } from '@ami-lifecycle/catalog';
 import { type BuildRequestedDetail, buildRequested } from '@ami-lifecycle/contracts';
 import { amiName, type FamilyConfig, type Image, managedTags, parsePolicy } from '@ami-lifecycle/core';
-import type { BuildDeps } from '../../src';
+import { type BuildDeps, type BuildProgress, launchBuild } from '../../src';
 
 const EXAMPLE = join(__dirname, '../../../../examples/ami-lifecycle.yaml');
 
@@ -47,6 +47,15 @@ export const createWorld = async (
       region: HOME,
     },
   };
+};
+
+/** `launchBuild` of `buildRequest()`, asserting that it started, with the builder booted (30 s later). */
+export const launchedBuild = async (world: World): Promise<BuildProgress> => {
+  const result = await launchBuild(buildRequest(), world.deps);
+  if (result.outcome !== 'started') throw new Error(`expected started, got ${result.outcome}`);
+  const { outcome: _outcome, ...progress } = result;
+  world.cloud.advance(30);
+  return progress;
 };
 
 /** A `Build Requested` detail, checked against its contract. */
