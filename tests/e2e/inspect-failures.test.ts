@@ -105,4 +105,29 @@ describe('inspections that cannot complete', () => {
     });
     expect(await testInstances(world, inspectionIdOf(detail))).toEqual([]);
   }, 120_000);
+
+  it('fails a candidate whose start failed before it left built, instead of leaving it built for good', async () => {
+    // Arrange: an image of a family whose config is gone: the start step fails before built -> inspecting.
+    const orphan = `${family}-gone`;
+    const version = '2026.03.01.3';
+    const [amiId] = await makeAmis(world, [{ family: orphan, commands: [], version }]);
+    const image = await catalogImage(world, orphan, amiId!, 'built', version);
+    const detail = imageBuiltOf(world, image);
+
+    // Act
+    await putImageBuilt(world, detail);
+    await world.cloud.clock.advance(0);
+    const execution = await world.cloud.services.sfn.waitForExecution(
+      executionArnOf(world, inspectionIdOf(detail)),
+      { maxAdvanceSeconds: 3600 },
+    );
+
+    // Assert: not left `built`, where the reconciler's re-publish (same key, same execution name,
+    // refused as a duplicate) could never get it inspected.
+    expect(execution.status).toBe('FAILED');
+    expect(await world.catalog.getImage(orphan, version)).toMatchObject({
+      state: 'failed',
+      reason: expect.stringContaining('FamilyNotConfiguredError'),
+    });
+  }, 120_000);
 });
