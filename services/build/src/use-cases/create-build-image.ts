@@ -1,10 +1,24 @@
-import { amiName, type Image, managedTags } from '@ami-lifecycle/core';
+import { amiName, DomainError, type Image, managedTags } from '@ami-lifecycle/core';
 import type { BuildProgress } from './build-progress';
 import { requireBuildingImage } from './building-image';
 import { requireOwnBuilder } from './check-builder';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { loadFamilyConfigVersion } from './family-config';
 import { BUILD_ID_TAG } from './on-image-state-change';
+
+/**
+ * CreateImage refused the AMI name as taken, and no AMI of that name is visible yet: EC2 lists an AMI a
+ * moment after it accepted it, so this is most likely the lost first attempt's own. Transient: the
+ * machine retries the step, which then adopts it.
+ */
+export class AmiNotVisibleYetError extends DomainError {
+  constructor(
+    readonly takenName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`AMI name ${takenName} is taken but no AMI of that name is listed yet`, options);
+  }
+}
 
 export type CreateBuildImageDeps = Pick<
   BuildDeps,
@@ -80,9 +94,10 @@ const createOrAdopt = async (
   } catch (err) {
     // The first attempt created the AMI but its answer was lost; the retry meets the name taken.
     if (!(err instanceof Error && errorCode(err) === 'InvalidAMIName.Duplicate')) throw err;
-    const own = (await deps.images.findImagesByName(ami.name, ['self'])).find(
-      (i) => i.tags[BUILD_ID_TAG] === image.buildId,
-    );
+    const named = await deps.images.findImagesByName(ami.name, ['self']);
+    if (named.length === 0) throw new AmiNotVisibleYetError(ami.name, { cause: err });
+    // Another build's AMI holds the name: not ours to adopt, and retrying cannot help.
+    const own = named.find((i) => i.tags[BUILD_ID_TAG] === image.buildId);
     if (own === undefined) throw err;
     return own.imageId;
   }
