@@ -154,4 +154,56 @@ describe('a build component that installs a vulnerable package, judged by the ga
     expect(completed(family)[0]?.reasons.join(' ')).toContain(`waiver for ${CRITICAL_CVE} has expired`);
     expect(await running(family)).toEqual([]);
   }, 120_000);
+
+  it('re-inspects the published image on its schedule and flags it vulnerable once its waiver has expired', async () => {
+    // Arrange: approved under a waiver that runs out four days later, then published (the publish
+    // service's part, done here on the catalog).
+    const family = `p${run}-reinspect`;
+    const expiresAt = new Date(cloud.clock.nowMillis() + 4 * 86_400_000).toISOString();
+    await store(family, withVulnerableHttpd([{ expiresAt }]));
+    const approved = await buildAndInspect(family);
+    expect(approved).toMatchObject({ state: 'approved', vulnerable: false });
+    await pipeline.catalog.transitionImage({
+      family,
+      version: approved.version,
+      from: 'approved',
+      to: 'published',
+      expectedStateVersion: approved.stateVersion,
+      at: cloud.clock.now().toISOString(),
+      audit: {
+        actor: 'e2e',
+        reason: 'published for the re-inspection case',
+        correlationId: `corr-${family}`,
+      },
+      patch: { publishedAt: cloud.clock.now().toISOString() },
+    });
+
+    // Act: days pass; the daily schedule re-inspects once the family's 7 days are up.
+    const reinspections = () => completed(family).filter((d) => d.purpose === 'reinspection');
+    await pipeline.advanceUntil('a re-inspection', async () => reinspections().length > 0, {
+      maxSeconds: 10 * 86_400,
+      stepSeconds: 6 * 3600,
+    });
+    await pipeline.settle();
+
+    // Assert: judged against today's clock, the waiver no longer excuses the CVE; the image stays
+    // published, now flagged, with one Image Vulnerable; the test instance is gone.
+    const image = (await pipeline.catalog.getImage(family, approved.version))!;
+    expect(image).toMatchObject({ state: 'published', vulnerable: true });
+    expect(reinspections()).toEqual([
+      expect.objectContaining({
+        verdict: 'fail',
+        reasons: expect.arrayContaining([expect.stringContaining('has expired')]),
+      }),
+    ]);
+    const vulnerable = cloud.services.events
+      .ingested()
+      .filter(
+        (e) =>
+          e.event['detail-type'] === 'Image Vulnerable' &&
+          (e.event.detail as { family?: string }).family === family,
+      );
+    expect(vulnerable).toHaveLength(1);
+    expect(await running(family)).toEqual([]);
+  }, 180_000);
 });
