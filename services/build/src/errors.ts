@@ -54,3 +54,31 @@ export class ImageNotBuildingError extends DomainError {
     super(`image ${family}@${version} is ${state}, not building`);
   }
 }
+
+/**
+ * The instance a step was told to act on is not this build's builder: it lacks our managed tag or
+ * carries another build id (or none). The step refuses, and the machine's Catch fails the build.
+ */
+export class BuilderNotOwnedError extends DomainError {
+  constructor(
+    readonly instanceId: string,
+    readonly buildId: string | undefined,
+    why: string,
+  ) {
+    super(`instance ${instanceId} is not the builder of build ${buildId ?? '(none)'}: ${why}`);
+  }
+}
+
+/**
+ * CreateImage refused the AMI name as taken, and no AMI of that name is visible yet: EC2 lists an AMI a
+ * moment after it accepted it, so this is most likely the lost first attempt's own. Transient: the
+ * machine retries the step, which then adopts it.
+ */
+export class AmiNotVisibleYetError extends DomainError {
+  constructor(
+    readonly takenName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`AMI name ${takenName} is taken but no AMI of that name is listed yet`, options);
+  }
+}

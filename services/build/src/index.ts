@@ -1,6 +1,8 @@
 export { type BuildKeyInput, buildIdFor, buildKey } from './build-key';
 export {
+  AmiNotVisibleYetError,
   BuilderLostError,
+  BuilderNotOwnedError,
   BuilderNotReadyError,
   FamilyNotConfiguredError,
   ImageNotBuildingError,

@@ -1,6 +1,5 @@
 import { MANAGED_TAG } from '@ami-lifecycle/core';
-import { BUILD_ID_TAG, createBuildImage, runBuildStep, stopBuilder } from '../src';
-import { BuilderNotOwnedError } from '../src/use-cases/check-builder';
+import { BUILD_ID_TAG, BuilderNotOwnedError, createBuildImage, runBuildStep, stopBuilder } from '../src';
 import { createWorld, launchedBuild, type World } from './support/world';
 
 /** Another running instance, launched as the builder was but with the given tags. */

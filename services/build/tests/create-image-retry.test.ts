@@ -1,6 +1,5 @@
 import { amiName, type CatalogPort, managedTags } from '@ami-lifecycle/core';
-import { BUILD_ID_TAG, createBuildImage } from '../src';
-import { AmiNotVisibleYetError } from '../src/use-cases/create-build-image';
+import { AmiNotVisibleYetError, BUILD_ID_TAG, createBuildImage } from '../src';
 import { createBuilderImage, createWorld, HOME, launchedBuild } from './support/world';
 
 describe('createBuildImage, retried after a Lambda timeout', () => {

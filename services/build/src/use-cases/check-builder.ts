@@ -1,22 +1,8 @@
-import { DomainError, type Image, type InstanceDescription, isManaged } from '@ami-lifecycle/core';
-import { BuilderLostError } from '../errors';
+import { type Image, type InstanceDescription, isManaged } from '@ami-lifecycle/core';
+import { BuilderLostError, BuilderNotOwnedError } from '../errors';
 import type { BuildProgress } from './build-progress';
 import type { BuildDeps } from './deps';
 import { BUILD_ID_TAG } from './on-image-state-change';
-
-/**
- * The instance a step was told to act on is not this build's builder: it lacks our managed tag or
- * carries another build id (or none). The step refuses, and the machine's Catch fails the build.
- */
-export class BuilderNotOwnedError extends DomainError {
-  constructor(
-    readonly instanceId: string,
-    readonly buildId: string | undefined,
-    why: string,
-  ) {
-    super(`instance ${instanceId} is not the builder of build ${buildId ?? '(none)'}: ${why}`);
-  }
-}
 
 /**
  * The builder a step acts on, checked against the catalog image: it must carry `ami-lifecycle:managed=true`

@@ -1,24 +1,11 @@
-import { amiName, DomainError, type Image, managedTags } from '@ami-lifecycle/core';
+import { amiName, type Image, managedTags } from '@ami-lifecycle/core';
+import { AmiNotVisibleYetError } from '../errors';
 import type { BuildProgress } from './build-progress';
 import { requireBuildingImage } from './building-image';
 import { requireOwnBuilder } from './check-builder';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { loadFamilyConfigVersion } from './family-config';
 import { BUILD_ID_TAG } from './on-image-state-change';
-
-/**
- * CreateImage refused the AMI name as taken, and no AMI of that name is visible yet: EC2 lists an AMI a
- * moment after it accepted it, so this is most likely the lost first attempt's own. Transient: the
- * machine retries the step, which then adopts it.
- */
-export class AmiNotVisibleYetError extends DomainError {
-  constructor(
-    readonly takenName: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`AMI name ${takenName} is taken but no AMI of that name is listed yet`, options);
-  }
-}
 
 export type CreateBuildImageDeps = Pick<
   BuildDeps,
