@@ -199,6 +199,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       control,
       beforeOperation: faults.beforeOperation,
       afterOperation: faults.afterOperation,
+      onFunctionCall: (fn, action) => runtime?.recordCall(fn, action),
     }),
     options.dynamodb === true ? startDynamoDb() : Promise.resolve<DynamoDbLocal | undefined>(undefined),
   ]);

@@ -36,6 +36,7 @@ export {
   FaultUpdateSchema,
   MAX_REAL_LATENCY_MS,
 } from './faults';
+export { FUNCTION_HEADER, type UndeclaredAction, undeclaredActions } from './lambda/aws-calls';
 export { type EdgeOptions, parseCredentialScope, startEdge } from './server';
 export type { CloudServices, ServiceOptions } from './services';
 export { Ec2Service, type Ec2ServiceOptions } from './services/ec2';

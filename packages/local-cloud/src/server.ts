@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './errors';
+import { FUNCTION_HEADER } from './lambda/aws-calls';
 import type { CloudContext, EmulatedService, ServiceRequest, ServiceResponse } from './types';
 
 /** Reads `service` and `region` from a SigV4 `Authorization` header's credential scope. */
@@ -46,6 +47,11 @@ export interface EdgeOptions {
     req: ServiceRequest,
     res: { status: number },
   ) => Promise<void>;
+  /**
+   * Called for each AWS request an in-process Lambda function made (the runtime tags them), with the
+   * action `<signing-service>:<Operation>`: what the function's role must allow.
+   */
+  onFunctionCall?: (functionName: string, action: string) => void;
 }
 
 /** The API action of a JSON-protocol request (`X-Amz-Target: DynamoDB_20120810.PutItem` -> `PutItem`). */
@@ -134,6 +140,10 @@ export const startEdge = async (
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
+      // Not part of the request the SDK signed: read and removed before a service or DynamoDB sees it.
+      const caller = req.headers[FUNCTION_HEADER];
+      delete req.headers[FUNCTION_HEADER];
+      const callerName = Array.isArray(caller) ? caller[0] : caller;
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname.startsWith('/_local/')) {
         let parsed: unknown = {};
@@ -174,6 +184,7 @@ export const startEdge = async (
             requestId,
           };
           const operation = jsonTargetOperation(req.headers['x-amz-target']);
+          if (callerName) opts.onFunctionCall?.(callerName, `${scope.service}:${operation}`);
           await opts.beforeOperation?.(scope.service, operation, sreq);
           const upstream = await forward(proxy, req, body);
           await opts.afterOperation?.(scope.service, operation, sreq, upstream);
@@ -212,6 +223,7 @@ export const startEdge = async (
           requestId,
         };
         const operation = service.operation(sreq);
+        if (callerName) opts.onFunctionCall?.(callerName, `${scope.service}:${operation}`);
         await opts.beforeOperation?.(scope.service, operation, sreq);
         const answer = await service.handle(sreq, operation);
         await opts.afterOperation?.(scope.service, operation, sreq, answer);

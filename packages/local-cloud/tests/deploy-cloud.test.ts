@@ -1,10 +1,15 @@
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateImageCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateImageCommand,
+  DescribeImagesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { dynamoDbEndpoint } from '../../../tests/support/dynamodb-local-env';
-import { type LocalCloud, startLocalCloud } from '../src';
+import { type LocalCloud, startLocalCloud, undeclaredActions } from '../src';
 import { PUBLIC_IMAGES, publicImageId } from '../src/services/ec2/public-images';
 import { calls } from './fixtures/deploy/handlers/record';
 
@@ -43,7 +48,7 @@ describe('a serverless.yml deployed on the local cloud', () => {
     expect(cloud.deployment).toEqual({
       tables: ['fixture-test'],
       buses: ['fixture-bus'],
-      functions: ['fixture-test-record', 'fixture-test-fail', 'fixture-test-double'],
+      functions: ['fixture-test-record', 'fixture-test-fail', 'fixture-test-double', 'fixture-test-callAws'],
       stateMachines: ['fixture-test-flow'],
       rules: [
         'fixture-test-record-rule-1',
@@ -156,6 +161,24 @@ describe('a serverless.yml deployed on the local cloud', () => {
           detail: expect.objectContaining({ ImageId: image.ImageId, State: 'available' }),
         }),
       }),
+    ]);
+  });
+
+  it("records each function's AWS calls, and names those its iamRoleStatements do not allow", async () => {
+    // The test's own calls come from no function: not recorded.
+    await new EC2Client(cloud.clientConfig).send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    expect(cloud.lambda!.functions().find((f) => f.key === 'callAws')?.allowedActions).toEqual([
+      'sts:GetCallerIdentity',
+      'dynamodb:GetItem',
+    ]);
+    const result = (await cloud.lambda!.invoke('fixture-test-callAws', {})) as { account: string };
+    expect(result.account).toBe(cloud.accounts.defaultAccountId);
+    expect(cloud.lambda!.awsCalls().get('fixture-test-callAws')).toEqual(
+      new Set(['sts:GetCallerIdentity', 'dynamodb:GetItem', 'ec2:DescribeImages']),
+    );
+    expect([...cloud.lambda!.awsCalls().keys()]).toEqual(['fixture-test-callAws']);
+    expect(undeclaredActions(cloud)).toEqual([
+      { function: 'fixture-test-callAws', action: 'ec2:DescribeImages' },
     ]);
   });
 

@@ -25,6 +25,8 @@ export interface FunctionSpec {
   environment: Record<string, string>;
   timeoutSeconds: number;
   rules: RuleSpec[];
+  /** The actions its `iamRoleStatements` (serverless-iam-roles-per-function) allow, as written. */
+  allowedActions: string[];
 }
 
 export interface StateMachineSpec {
@@ -83,6 +85,8 @@ const functionSchema = z.object({
   environment: stringMap.optional(),
   timeout: z.number().positive().optional(),
   events: z.array(functionEvent).optional(),
+  // Read leniently: only the Allow statements' actions are kept; Resource and Condition are not evaluated.
+  iamRoleStatements: z.array(z.unknown()).optional(),
 });
 const stateMachineSchema = z.object({
   name: z.string().optional(),
@@ -177,6 +181,18 @@ const resolveBusRef = (bus: unknown, resources: ResourceSpec[], path: string): s
 
 type FunctionConfig = z.infer<typeof functionSchema>;
 
+/** The actions of the `Effect: Allow` statements (`Action` a string or a list). */
+const allowedActionsOf = (statements: unknown[] | undefined): string[] => {
+  const actions = new Set<string>();
+  for (const st of statements ?? []) {
+    if (typeof st !== 'object' || st === null) continue;
+    const { Effect, Action } = st as { Effect?: unknown; Action?: unknown };
+    if (Effect !== 'Allow') continue;
+    for (const a of Array.isArray(Action) ? Action : [Action]) if (typeof a === 'string') actions.add(a);
+  }
+  return [...actions];
+};
+
 /** The functions of a map or of a list of maps; a key defined twice is refused, not overridden. */
 const functionEntries = (
   functions:
@@ -231,6 +247,7 @@ export const loadServerlessModel = (file: string, opts: ResolveOptions = {}): Se
       environment: { ...(c.provider.environment ?? {}), ...(f.environment ?? {}) },
       timeoutSeconds: f.timeout ?? c.provider.timeout ?? 6,
       rules: rulesOf(`functions.${key}`, f.events, resources),
+      allowedActions: allowedActionsOf(f.iamRoleStatements),
     };
   });
   const stateMachines = Object.entries(c.stepFunctions?.stateMachines ?? {}).map(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { FunctionSpec } from '../deploy/serverless-model';
 import type { SimClock } from '../sim-clock';
+import { functionContext } from './aws-calls';
 
 /** How a handler failed, in the shape Lambda reports it (and Step Functions matches `ErrorEquals` on). */
 export class LambdaInvocationError extends Error {
@@ -54,6 +55,8 @@ export class LambdaRuntime {
   private readonly specs = new Map<string, FunctionSpec>();
   private readonly loaded = new Map<string, Handler>();
   private readonly log: InvocationRecord[] = [];
+  /** Per function, the AWS actions (`<signing-service>:<Operation>`) its invocations called. */
+  private readonly calls = new Map<string, Set<string>>();
   /** Variables of the function that ran last: removed before another runs, as each Lambda has its own. */
   private applied: string[] = [];
 
@@ -84,6 +87,19 @@ export class LambdaRuntime {
 
   invocations(): readonly InvocationRecord[] {
     return this.log;
+  }
+
+  /** Records a call the edge saw from one of this runtime's functions (tagged by `invoke`). */
+  recordCall(functionName: string, action: string): void {
+    if (!this.specs.has(functionName)) return;
+    const actions = this.calls.get(functionName) ?? new Set<string>();
+    actions.add(action);
+    this.calls.set(functionName, actions);
+  }
+
+  /** Per function, the AWS actions its invocations called (compare with `allowedActions`). */
+  awsCalls(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.calls;
   }
 
   /** Accepts a name, a function ARN, or a qualified ARN (`…:function:name:$LATEST`). */
@@ -117,7 +133,10 @@ export class LambdaRuntime {
     const durationMs = () => Math.round((performance.now() - started) * 10) / 10;
     try {
       // A copy, as Lambda deserialises its own: a handler that mutates its event must not reach back.
-      const result = await handler(structuredClone(payload), context);
+      // Run in the function's store, so the edge can tell which function each SDK request came from.
+      const result = await functionContext().run({ functionName: name }, () =>
+        handler(structuredClone(payload), context),
+      );
       this.log.push({ functionName: name, requestId, at, outcome: 'succeeded', durationMs: durationMs() });
       return result === undefined ? null : structuredClone(result);
     } catch (e) {
