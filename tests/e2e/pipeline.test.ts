@@ -206,4 +206,8 @@ describe('a build component that installs a vulnerable package, judged by the ga
     expect(vulnerable).toHaveLength(1);
     expect(await running(family)).toEqual([]);
   }, 180_000);
+
+  it("called no AWS action, over the builds and inspections above, that the calling function's iamRoleStatements do not allow", () => {
+    expect(cloud.lambda!.undeclaredActions()).toEqual([]);
+  });
 });

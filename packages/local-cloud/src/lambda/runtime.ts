@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { FunctionSpec } from '../deploy/serverless-model';
 import type { SimClock } from '../sim-clock';
-import { functionContext } from './aws-calls';
+import { functionContext, type UndeclaredAction, undeclaredActions } from './aws-calls';
 
 /** How a handler failed, in the shape Lambda reports it (and Step Functions matches `ErrorEquals` on). */
 export class LambdaInvocationError extends Error {
@@ -100,6 +100,11 @@ export class LambdaRuntime {
   /** Per function, the AWS actions its invocations called (compare with `allowedActions`). */
   awsCalls(): ReadonlyMap<string, ReadonlySet<string>> {
     return this.calls;
+  }
+
+  /** The calls so far that the calling function's `iamRoleStatements` do not allow. */
+  undeclaredActions(): UndeclaredAction[] {
+    return undeclaredActions({ lambda: this });
   }
 
   /** Accepts a name, a function ARN, or a qualified ARN (`…:function:name:$LATEST`). */
