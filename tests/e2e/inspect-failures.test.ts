@@ -61,7 +61,14 @@ describe('inspections that cannot complete', () => {
     const instances = await testInstances(world, inspectionIdOf(detail));
     expect(instances).toHaveLength(1);
     expect(instances.every((i) => i.state !== 'running' && i.state !== 'pending')).toBe(true);
-    expect(ingested(world, 'Image Inspection Completed', family)).toEqual([]);
+    // The event says how it ended: a failing verdict with the reason, never approvable.
+    expect(ingested(world, 'Image Inspection Completed', family)).toEqual([
+      expect.objectContaining({
+        purpose: 'candidate',
+        verdict: 'fail',
+        reasons: [expect.stringContaining('ScanTimedOutError: Inspector did not scan')],
+      }),
+    ]);
   }, 120_000);
 
   it('fails the image with EC2’s error when the test instance cannot be launched, after the step’s retries', async () => {

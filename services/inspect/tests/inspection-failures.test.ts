@@ -148,7 +148,18 @@ describe('an inspection that cannot complete', () => {
       .filter((r) => r.action === 'transition')
       .map((r) => `${r.from} -> ${r.to}`);
     expect(transitions).toEqual(['built -> inspecting', 'inspecting -> failed']);
-    expect(world.cloud.events.published()).toEqual([]);
+    // How the inspection ended is said once, as a failing verdict with the reason: never approvable.
+    expect(world.cloud.events.published().map((e) => [e.detailType, e.detail])).toEqual([
+      [
+        'Image Inspection Completed',
+        expect.objectContaining({
+          purpose: 'candidate',
+          verdict: 'fail',
+          reasons: [result.reason],
+          idempotencyKey: `image-inspection-completed:${request.inspectionId}`,
+        }),
+      ],
+    ]);
   });
 
   it('leaves a built image alone when the failed request was for another AMI', async () => {
@@ -166,6 +177,7 @@ describe('an inspection that cannot complete', () => {
     // Assert
     expect(result.state).toBe('built');
     expect(await world.catalog.getImage(image.family, image.version)).toMatchObject({ state: 'built' });
+    expect(world.cloud.events.published()).toEqual([]);
   });
 
   it('leaves a re-inspected image published when its re-inspection fails', async () => {
@@ -189,6 +201,8 @@ describe('an inspection that cannot complete', () => {
       action: 'reinspection-failed',
       reason: expect.stringContaining('never scanned'),
     });
+    // A re-inspection that could not run says nothing about the image's gate: no failing verdict.
+    expect(world.cloud.events.published()).toEqual([]);
   });
 
   it('reads a plain-text cause as the message', () => {

@@ -34,9 +34,39 @@ export const failureReason = (failure: InspectionFailure): string => {
  * for the same execution name, which Step Functions refuses as a duplicate. Only a request for the
  * image's own AMI does that: a stray request for another AMI must not fail the image. An image that
  * moved on is left alone, and so is a re-inspected image, whose state an inspection never changes:
- * those get an audit record. A failed candidate emits no event (the contracts define none).
+ * those get an audit record.
+ *
+ * A candidate that ends `failed` emits `Image Inspection Completed` with verdict `fail` and the reason
+ * (the only contract that says how an inspection ended; a `fail` is never approved), under the
+ * inspection's own key, so a retried step's copy is dropped. Its findings are the image's last known
+ * summary, zeros when it never had one: a failed inspection found nothing it could vouch for. Nothing is
+ * emitted when a verdict was already recorded (its own event stands) or for a re-inspection, whose
+ * `fail` would read as "the image fails its gate" to whoever refreshes vulnerable images.
  */
 export const recordFailure = async (
+  input: { request: InspectionRequest; failure: InspectionFailure },
+  deps: Pick<InspectDeps, 'catalog' | 'clock' | 'actor' | 'region' | 'events'>,
+): Promise<{ state: Image['state']; reason: string }> => {
+  const outcome = await recordFailedState(input, deps);
+  if (input.request.purpose !== 'candidate' || outcome.state !== 'failed') return outcome;
+  const image = await requireImage(deps.catalog, input.request);
+  await deps.events.publish('Image Inspection Completed', {
+    schemaVersion: 1,
+    family: input.request.family,
+    version: input.request.version,
+    correlationId: input.request.correlationId,
+    occurredAt: deps.clock.now().toISOString(),
+    imageId: input.request.imageId,
+    idempotencyKey: `image-inspection-completed:${input.request.inspectionId}`,
+    purpose: input.request.purpose,
+    verdict: 'fail',
+    findings: image.findings ?? { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNTRIAGED: 0 },
+    reasons: [outcome.reason],
+  });
+  return outcome;
+};
+
+const recordFailedState = async (
   input: { request: InspectionRequest; failure: InspectionFailure },
   deps: Pick<InspectDeps, 'catalog' | 'clock' | 'actor' | 'region'>,
 ): Promise<{ state: Image['state']; reason: string }> => {
