@@ -208,6 +208,10 @@ describe('a build component that installs a vulnerable package, judged by the ga
   }, 180_000);
 
   it("called no AWS action, over the builds and inspections above, that the calling function's iamRoleStatements do not allow", () => {
+    // Both services' functions made calls (the check is not vacuous when run after the cases above).
+    const callers = [...cloud.lambda!.awsCalls().keys()];
+    expect(callers.some((f) => f.endsWith('-createBuildImage'))).toBe(true);
+    expect(callers.some((f) => f.endsWith('-inspectRecordVerdict'))).toBe(true);
     expect(cloud.lambda!.undeclaredActions()).toEqual([]);
   });
 });
