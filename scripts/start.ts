@@ -7,10 +7,6 @@ import { startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { runDemo } from './demo';
 import { runPipelineDemo } from './pipeline-demo';
 
-// The handlers' Powertools metrics print their EMF lines to stdout, as on Lambda; the demo's own story
-// is what this command is for.
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-
 const main = async () => {
   const started = Date.now();
   const cloud = await startLocalCloud({

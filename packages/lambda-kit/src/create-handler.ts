@@ -73,6 +73,7 @@ const mapErrors = (logger: Logger, metrics: Metrics): MiddlewareObj<unknown, unk
     const disposition = classifyError(error);
     if (disposition === 'retry') {
       logger.error('failed; rethrowing so the event is retried', { error });
+      metrics.addMetric('EventsFailed', MetricUnit.Count, 1);
       return;
     }
     const summary = { name: error.name, message: error.message };
@@ -127,5 +128,11 @@ export function createHandler(
       }),
     );
   }
-  return handler.handler((event, context) => useCase(event, context)) as KitHandler<unknown>;
+  return handler.handler(async (event, context) => {
+    const result = await useCase(event, context);
+    // Every path counts: processed here, dropped or failed in mapErrors. A flush without any metric
+    // would only log Powertools' "no application metrics" warning.
+    metrics.addMetric('EventsProcessed', MetricUnit.Count, 1);
+    return result;
+  }) as KitHandler<unknown>;
 }

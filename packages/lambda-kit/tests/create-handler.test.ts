@@ -116,7 +116,16 @@ describe('createHandler for events of our bus', () => {
     await expect(handler(validEnvelope(), lambdaContext())).rejects.toThrow('throttled');
 
     expect(names()).toContain('InvalidEventsDropped');
+    expect(names()).toContain('EventsFailed');
     expect(published.mock.calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts every processed event, so no flush is ever empty', async () => {
+    const { handler, names } = setup(async () => 'ok');
+
+    await handler(validEnvelope(), lambdaContext());
+
+    expect(names()).toContain('EventsProcessed');
   });
 
   it('records a cold start once per container, not per invocation', async () => {

@@ -165,11 +165,19 @@ export class LambdaRuntime {
     this.applied = Object.keys(spec.environment);
     const clock = this.opts.clock;
     (globalThis as Record<symbol, unknown>)[HOST_CLOCK] = { now: () => clock.now() };
-    Object.assign(process.env, this.opts.cloudEnv, spec.environment, {
-      AWS_LAMBDA_FUNCTION_NAME: spec.name,
-      AWS_REGION: this.opts.region,
-      AWS_DEFAULT_REGION: this.opts.region,
-    });
+    // Powertools metrics go to CloudWatch as EMF lines on stdout; there is no CloudWatch here, so the
+    // lines would only bury the logs. A function that sets the variable itself keeps its own value.
+    Object.assign(
+      process.env,
+      { POWERTOOLS_METRICS_DISABLED: 'true' },
+      this.opts.cloudEnv,
+      spec.environment,
+      {
+        AWS_LAMBDA_FUNCTION_NAME: spec.name,
+        AWS_REGION: this.opts.region,
+        AWS_DEFAULT_REGION: this.opts.region,
+      },
+    );
   }
 
   private load(spec: FunctionSpec): Handler {
