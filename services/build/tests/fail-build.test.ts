@@ -76,7 +76,7 @@ describe('failBuild', () => {
     expect(result).toMatchObject({ outcome: 'failed', image: { version: progress.version } });
   });
 
-  it('is idempotent: a second run emits nothing more and still leaves no builder running', async () => {
+  it('is idempotent: a second run changes nothing and its event is a copy under the same key', async () => {
     const world = await createWorld(['golden-al2023']);
     const progress = await started(world);
     const input = {
@@ -90,6 +90,48 @@ describe('failBuild', () => {
     const again = await failBuild(input, world.deps);
 
     expect(again.outcome).toBe('duplicate');
+    const [first, copy] = world.cloud.events.published('Image Build Failed');
+    expect(copy?.detail).toEqual(first?.detail);
+    const audit = await world.catalog.listAudit(progress.family, progress.version);
+    expect(audit.items.filter((r) => r.to === 'failed')).toHaveLength(1);
+  });
+
+  it('delivers Image Build Failed on the retry when the publish failed after the image was marked failed', async () => {
+    const world = await createWorld(['golden-al2023']);
+    const progress = await started(world);
+    const input = {
+      request: buildRequest(),
+      stage: 'run-components' as const,
+      error: { Error: 'ComponentFailedError', Cause: 'exit code 1' },
+      image: { family: progress.family, version: progress.version },
+    };
+    world.cloud.events.failNext();
+    await expect(failBuild(input, world.deps)).rejects.toThrow();
+    expect(world.cloud.events.published('Image Build Failed')).toHaveLength(0);
+
+    await failBuild(input, world.deps);
+
+    expect(world.cloud.events.published('Image Build Failed').map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        stage: 'run-components',
+        reason: 'run-components: ComponentFailedError: exit code 1',
+      }),
+    ]);
+  });
+
+  it('leaves the event of an image failed by something else to that failure', async () => {
+    const world = await createWorld(['golden-al2023']);
+    const progress = await started(world);
+    const input = (Cause: string) => ({
+      request: buildRequest(),
+      stage: 'create-image' as const,
+      error: { Error: 'InvalidParameterValue', Cause },
+      image: { family: progress.family, version: progress.version },
+    });
+    await failBuild(input('first'), world.deps);
+
+    await failBuild(input('a different failure'), world.deps);
+
     expect(world.cloud.events.published('Image Build Failed')).toHaveLength(1);
   });
 
@@ -138,7 +180,8 @@ describe('failBuild', () => {
     const retry = await failBuild(input, world.deps);
 
     // Assert
-    expect(world.cloud.events.published('Image Build Failed')).toHaveLength(1);
+    const failed = world.cloud.events.published('Image Build Failed');
+    expect(new Set(failed.map((e) => e.detail.idempotencyKey)).size).toBe(1);
     expect(retry).toMatchObject({ outcome: 'duplicate', terminatedInstanceIds: [progress.instanceId] });
     expect(isGone(world, progress.instanceId)).toBe(true);
   });

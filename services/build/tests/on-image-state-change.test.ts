@@ -38,10 +38,55 @@ describe('onImageStateChange', () => {
     await expect(first).rejects.toThrow('throttled');
     const retry = await onImageStateChange({ amiId, state: 'available' }, world.deps);
 
-    // Assert
-    expect(world.cloud.events.published('Image Built')).toHaveLength(1);
+    // Assert: the retry publishes its copy under the same key, which consumers drop.
+    const built = world.cloud.events.published('Image Built');
+    expect(new Set(built.map((e) => e.detail.idempotencyKey)).size).toBe(1);
     expect(retry).toMatchObject({ outcome: 'duplicate', terminatedInstanceIds: [instanceId] });
     expect(isGone(world, instanceId)).toBe(true);
+  });
+
+  it('delivers Image Built on the retry when the publish failed after the image was marked built', async () => {
+    // Arrange: the catalog is written first; the bus refuses the event.
+    const world = await createWorld(['golden-al2023']);
+    const { image, amiId } = await builtUpTo(world);
+    world.cloud.images.completeImage(amiId, 'available');
+    world.cloud.events.failNext();
+    await expect(onImageStateChange({ amiId, state: 'available' }, world.deps)).rejects.toThrow();
+    expect((await world.catalog.getImage(image.family, image.version))?.state).toBe('built');
+    expect(world.cloud.events.published('Image Built')).toHaveLength(0);
+
+    // Act: EventBridge retries the state change.
+    const retry = await onImageStateChange({ amiId, state: 'available' }, world.deps);
+
+    // Assert
+    expect(retry.outcome).toBe('duplicate');
+    expect(world.cloud.events.published('Image Built').map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        imageId: amiId,
+        idempotencyKey: `image-built:golden-al2023@${image.version}`,
+      }),
+    ]);
+  });
+
+  it('publishes nothing again once the image has moved on past built', async () => {
+    const world = await createWorld(['golden-al2023']);
+    const { image, amiId } = await builtUpTo(world);
+    world.cloud.images.completeImage(amiId, 'available');
+    await onImageStateChange({ amiId, state: 'available' }, world.deps);
+    const built = (await world.catalog.getImage(image.family, image.version))!;
+    await world.catalog.transitionImage({
+      family: built.family,
+      version: built.version,
+      from: 'built',
+      to: 'inspecting',
+      expectedStateVersion: built.stateVersion,
+      at: '2026-03-01T11:00:00.000Z',
+      audit: { actor: 'test', reason: 'inspection started', correlationId: 'corr-1' },
+    });
+
+    await onImageStateChange({ amiId, state: 'available' }, world.deps);
+
+    expect(world.cloud.events.published('Image Built')).toHaveLength(1);
   });
 
   it('marks the image built with its snapshots, terminates the builder and emits Image Built', async () => {
@@ -212,7 +257,7 @@ describe('onImageStateChange', () => {
     expect(result.outcome).toBe('ignored');
   });
 
-  it('answers duplicate and emits nothing more when the same state change arrives again', async () => {
+  it('answers duplicate when the same state change arrives again, its event copy under the same key', async () => {
     // Arrange
     const world = await createWorld(['golden-al2023']);
     const { image, amiId } = await builtUpTo(world);
@@ -223,7 +268,8 @@ describe('onImageStateChange', () => {
 
     // Assert
     expect(again).toMatchObject({ outcome: 'duplicate', image: { state: 'built', version: image.version } });
-    expect(world.cloud.events.published()).toHaveLength(1);
+    const [first, copy] = world.cloud.events.published();
+    expect(copy?.detail).toEqual(first?.detail);
     const audit = await world.catalog.listAudit('golden-al2023', image.version);
     expect(audit.items.filter((r) => r.to === 'built')).toHaveLength(1);
   });

@@ -49,6 +49,9 @@ export const failBuild = async (input: FailBuildInput, deps: FailBuildDeps): Pro
     return { outcome: 'no-image', reason, terminatedInstanceIds: await terminateBuilders(buildId, deps) };
   }
   if (image.state === 'failed') {
+    // Failed by this very failure (a retry of this step after the publish failed): its event again,
+    // under the same key. Failed by something else (the AMI's own state change): that one's event stands.
+    if (image.reason === reason) await publishFailed(image, input, image.stateChangedAt, deps);
     return {
       outcome: 'duplicate',
       image,
@@ -77,24 +80,33 @@ export const failBuild = async (input: FailBuildInput, deps: FailBuildDeps): Pro
     return failBuild({ ...input, image: { family: image.family, version: image.version } }, deps);
   }
 
-  const amiId = failed.amiIds[deps.region];
-  await deps.events.publish('Image Build Failed', {
-    schemaVersion: 1,
-    family: failed.family,
-    version: failed.version,
-    correlationId: request.correlationId,
-    // The same key `onImageStateChange` uses: one failure per image, whoever reports it.
-    idempotencyKey: `image-build-failed:${failed.family}@${failed.version}`,
-    occurredAt: at,
-    buildId,
-    ...(amiId !== undefined ? { imageId: amiId } : {}),
-    stage,
-    reason,
-  });
+  await publishFailed(failed, input, at, deps);
   // After the event: a retry finds the image failed and only cleans up (`duplicate`), so a terminate
   // that failed before the publish would lose the event for good.
   const terminatedInstanceIds = await terminateBuilders(buildId, deps);
   return { outcome: 'failed', image: failed, reason, terminatedInstanceIds };
+};
+
+const publishFailed = async (
+  image: Image,
+  input: FailBuildInput,
+  occurredAt: string,
+  deps: FailBuildDeps,
+) => {
+  const amiId = image.amiIds[deps.region];
+  await deps.events.publish('Image Build Failed', {
+    schemaVersion: 1,
+    family: image.family,
+    version: image.version,
+    correlationId: input.request.correlationId,
+    // The same key `onImageStateChange` uses: one failure per image, whoever reports it.
+    idempotencyKey: `image-build-failed:${image.family}@${image.version}`,
+    occurredAt,
+    buildId: buildIdFor(input.request.family, input.request.idempotencyKey),
+    ...(amiId !== undefined ? { imageId: amiId } : {}),
+    stage: input.stage,
+    reason: image.reason ?? `${input.stage}: ${describeError(input.error)}`,
+  });
 };
 
 /**

@@ -28,7 +28,10 @@ export const BUILD_ID_TAG = `${TAG_PREFIX}build-id`;
  * builder, and emits `Image Built` or `Image Build Failed`.
  *
  * An AMI we did not build is ignored. A repeated event finds the image no longer `building` and answers
- * `duplicate` without emitting again; it still terminates a builder left running, which is harmless.
+ * `duplicate`; it still terminates a builder left running, which is harmless. While the image is still
+ * where this AMI's outcome put it (`built`, or `failed` by this AMI), the duplicate publishes the event
+ * again under the same idempotency key: the catalog is written before the event, so a retry after a
+ * failed publish must be able to deliver it, and consumers drop the copies.
  */
 export const onImageStateChange = async (
   change: ImageStateChange,
@@ -38,6 +41,7 @@ export const onImageStateChange = async (
   if (image === undefined) return { outcome: 'ignored', reason: `${change.amiId} is not an image we build` };
 
   if (image.state !== 'building') {
+    await republishOutcome(image, change, deps);
     return { outcome: 'duplicate', image, terminatedInstanceIds: await terminateBuilder(image, deps) };
   }
 
@@ -76,40 +80,87 @@ export const onImageStateChange = async (
     };
   }
 
-  const identity = {
-    schemaVersion: 1 as const,
-    family: next.family,
-    version: next.version,
-    correlationId,
-    occurredAt: at,
-    buildId: next.buildId!,
-    imageId: change.amiId,
-  };
-  if (change.state === 'available') {
-    await deps.events.publish('Image Built', {
-      ...identity,
-      // Stable per image, so a consumer can drop a redelivered copy.
-      idempotencyKey: `image-built:${next.family}@${next.version}`,
-      region: deps.region,
-      snapshotIds: next.snapshotIds,
-      ...(next.parent?.amiId
-        ? { parent: { family: next.parent.family, version: next.parent.version, imageId: next.parent.amiId } }
-        : {}),
-      sourceAmiId: next.sourceAmiId!,
-      buildKey: next.buildKey!,
-    });
-  } else {
-    await deps.events.publish('Image Build Failed', {
-      ...identity,
-      idempotencyKey: `image-build-failed:${next.family}@${next.version}`,
-      stage: 'await-image',
-      reason,
-    });
-  }
+  if (change.state === 'available') await publishImageBuilt(next, change.amiId, correlationId, at, deps);
+  else await publishAwaitImageFailed(next, change.amiId, correlationId, at, reason, deps);
   // After the event: a redelivery finds the image no longer building and only cleans up, so a failed
   // terminate before the publish would lose the event for good; a failed one now is retried as cleanup.
   const terminatedInstanceIds = await terminateBuilder(next, deps);
   return { outcome: change.state === 'available' ? 'built' : 'failed', image: next, terminatedInstanceIds };
+};
+
+/**
+ * `Image Built` of an image: the AMI, its snapshots, lineage and build key, keyed per image so a consumer
+ * drops a copy (a redelivery, the reconciler's re-publish).
+ */
+export const publishImageBuilt = (
+  image: Image,
+  amiId: string,
+  correlationId: string,
+  occurredAt: string,
+  deps: Pick<BuildDeps, 'events' | 'region'>,
+): Promise<{ eventId: string }> =>
+  deps.events.publish('Image Built', {
+    schemaVersion: 1,
+    family: image.family,
+    version: image.version,
+    correlationId,
+    occurredAt,
+    buildId: image.buildId!,
+    imageId: amiId,
+    idempotencyKey: `image-built:${image.family}@${image.version}`,
+    region: deps.region,
+    snapshotIds: image.snapshotIds,
+    ...(image.parent?.amiId
+      ? {
+          parent: { family: image.parent.family, version: image.parent.version, imageId: image.parent.amiId },
+        }
+      : {}),
+    sourceAmiId: image.sourceAmiId!,
+    buildKey: image.buildKey!,
+  });
+
+const publishAwaitImageFailed = (
+  image: Image,
+  amiId: string,
+  correlationId: string,
+  occurredAt: string,
+  reason: string,
+  deps: Pick<BuildDeps, 'events'>,
+): Promise<{ eventId: string }> =>
+  deps.events.publish('Image Build Failed', {
+    schemaVersion: 1,
+    family: image.family,
+    version: image.version,
+    correlationId,
+    occurredAt,
+    buildId: image.buildId!,
+    imageId: amiId,
+    idempotencyKey: `image-build-failed:${image.family}@${image.version}`,
+    stage: 'await-image',
+    reason,
+  });
+
+/** The event of an outcome already recorded by this AMI's state change, published again (same key). */
+const republishOutcome = async (image: Image, change: ImageStateChange, deps: ImageStateChangeDeps) => {
+  if (image.amiIds[deps.region] !== change.amiId || image.buildId === undefined) return;
+  const sameOutcome =
+    (change.state === 'available' && image.state === 'built') ||
+    (change.state === 'failed' &&
+      image.state === 'failed' &&
+      image.reason?.startsWith(`AMI ${change.amiId} failed`));
+  if (!sameOutcome) return;
+  const correlationId = await correlationOf(image, deps);
+  if (image.state === 'built')
+    await publishImageBuilt(image, change.amiId, correlationId, image.stateChangedAt, deps);
+  else
+    await publishAwaitImageFailed(
+      image,
+      change.amiId,
+      correlationId,
+      image.stateChangedAt,
+      image.reason!,
+      deps,
+    );
 };
 
 /**

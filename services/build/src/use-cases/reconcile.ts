@@ -1,7 +1,7 @@
 import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
 import { type CatalogPort, type Image, type LifecycleState, TAG_PREFIX } from '@ami-lifecycle/core';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
-import { BUILD_ID_TAG, correlationOf, onImageStateChange } from './on-image-state-change';
+import { BUILD_ID_TAG, correlationOf, onImageStateChange, publishImageBuilt } from './on-image-state-change';
 
 export interface ReconcileOptions {
   /** A build with no available or failed AMI this long after it started is abandoned. */
@@ -196,25 +196,7 @@ const republishBuilt = async (image: Image, deps: ReconcileDeps): Promise<boolea
   const amiId = image.amiIds[deps.region];
   // Images we built carry all of these; an image without them was not built here and has no such event.
   if (amiId === undefined || !image.buildId || !image.sourceAmiId || !image.buildKey) return false;
-  await deps.events.publish('Image Built', {
-    schemaVersion: 1,
-    family: image.family,
-    version: image.version,
-    correlationId: await correlationOf(image, deps),
-    occurredAt: image.stateChangedAt,
-    idempotencyKey: `image-built:${key(image)}`,
-    buildId: image.buildId,
-    imageId: amiId,
-    region: deps.region,
-    snapshotIds: image.snapshotIds,
-    ...(image.parent?.amiId
-      ? {
-          parent: { family: image.parent.family, version: image.parent.version, imageId: image.parent.amiId },
-        }
-      : {}),
-    sourceAmiId: image.sourceAmiId,
-    buildKey: image.buildKey,
-  });
+  await publishImageBuilt(image, amiId, await correlationOf(image, deps), image.stateChangedAt, deps);
   return true;
 };
 
