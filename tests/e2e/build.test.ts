@@ -213,6 +213,12 @@ describe('the build service on the local cloud', () => {
       KmsKeyId: 'alias/ami-lifecycle',
     });
     expect(await builderTerminated(golden.buildId!)).toBe(true);
+    // The builder was launched locked down: IMDSv2 only, no key pair, no public address, the SSM profile.
+    const [builder] = await builders(golden.buildId!);
+    expect(builder?.MetadataOptions?.HttpTokens).toBe('required');
+    expect(builder?.KeyName).toBeUndefined();
+    expect(builder?.PublicIpAddress).toBeUndefined();
+    expect(builder?.IamInstanceProfile?.Arn).toMatch(/instance-profile\/ami-lifecycle-builder$/);
     const events = ingested('Image Built', 'golden-al2023').map((d) => imageBuilt.schema.parse(d));
     expect(events).toEqual([
       expect.objectContaining({
