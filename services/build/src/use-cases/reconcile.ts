@@ -1,5 +1,12 @@
 import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
-import { type CatalogPort, type Image, type LifecycleState, TAG_PREFIX } from '@ami-lifecycle/core';
+import {
+  type CatalogPort,
+  type Image,
+  type InstanceDescription,
+  isManaged,
+  type LifecycleState,
+  TAG_PREFIX,
+} from '@ami-lifecycle/core';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { BUILD_ID_TAG, correlationOf, onImageStateChange, publishImageBuilt } from './on-image-state-change';
 
@@ -124,7 +131,11 @@ const abandon = async (
   result: ReconcileResult,
 ): Promise<void> => {
   const builders =
-    image.buildId === undefined ? [] : await deps.compute.findInstancesByTag(BUILD_ID_TAG, image.buildId);
+    image.buildId === undefined
+      ? []
+      : (await deps.compute.findInstancesByTag(BUILD_ID_TAG, image.buildId)).filter((i) =>
+          isBuilderOf(i, image),
+        );
   const at = deps.clock.now().toISOString();
   const correlationId = await correlationOf(image, deps);
   let failed: Image;
@@ -181,15 +192,27 @@ const terminateOrphans = async (
     const version = instance.tags[`${TAG_PREFIX}version`];
     if (family === undefined || version === undefined) continue;
     const image = await deps.catalog.getImage(family, version);
-    // Only what we can attribute: the builder of this very build, launched from its source AMI (a test
-    // instance runs the built AMI and belongs to the inspect service). An instance we cannot tie to a
-    // catalog image is left alone; terminating the unknown is how cleaners cause outages.
-    if (image === undefined || image.buildId !== buildId || instance.imageId !== image.sourceAmiId) continue;
-    if (image.state === 'building') continue;
+    // An instance we cannot tie to a catalog image is left alone; terminating the unknown is how
+    // cleaners cause outages.
+    if (image === undefined || !isBuilderOf(instance, image) || image.state === 'building') continue;
     await deps.compute.terminateInstance(instance.instanceId);
     result.terminated.push(instance.instanceId);
   }
 };
+
+/**
+ * Whether the instance is, beyond doubt, the builder of this image's build: our managed tag, the image's
+ * family, version and build id, and launched from its source AMI (a test instance runs the built AMI and
+ * belongs to the inspect service). Only such an instance is ever terminated here.
+ */
+const isBuilderOf = (instance: InstanceDescription, image: Image): boolean =>
+  isManaged(instance.tags) &&
+  image.buildId !== undefined &&
+  instance.tags[BUILD_ID_TAG] === image.buildId &&
+  instance.tags[`${TAG_PREFIX}family`] === image.family &&
+  instance.tags[`${TAG_PREFIX}version`] === image.version &&
+  image.sourceAmiId !== undefined &&
+  instance.imageId === image.sourceAmiId;
 
 /** The same detail `onImageStateChange` published, under the same idempotency key. */
 const republishBuilt = async (image: Image, deps: ReconcileDeps): Promise<boolean> => {
