@@ -4,7 +4,7 @@ import { imageInspectionCompleted } from '@ami-lifecycle/contracts';
 import { type FamilyConfig, type Image, parsePolicy } from '@ami-lifecycle/core';
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { isDecided, LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 
@@ -205,6 +205,52 @@ describe('a build component that installs a vulnerable package, judged by the ga
       );
     expect(vulnerable).toHaveLength(1);
     expect(await running(family)).toEqual([]);
+  }, 180_000);
+
+  it('fails a candidate whose inspection was stopped midway, on the hourly repair, and reaps its test instance', async () => {
+    // Arrange: a clean build; once its inspection is under way, the execution is stopped by hand, so
+    // neither its verdict step nor its Catch path will ever run.
+    const family = `p${run}-stopped`;
+    await store(family, withVulnerableHttpd([{ expiresAt: '2026-12-31T23:59:59Z' }]));
+    const { buildId } = await pipeline.requestBuild(family, `pipeline-${family}`);
+    await pipeline.advanceUntil(
+      'inspection under way',
+      async () => (await pipeline.imageOfBuild(family, buildId))?.state === 'inspecting',
+      { maxSeconds: 3 * 3600 },
+    );
+    const sfn = new SFNClient(cloud.clientConfig);
+    const stateMachineArn = `arn:aws:states:${REGION}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-inspect`;
+    const [execution] = (
+      await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }))
+    ).executions!.filter((e) => e.name?.includes(family));
+    await sfn.send(
+      new StopExecutionCommand({ executionArn: execution!.executionArn, cause: 'stopped by hand' }),
+    );
+    await pipeline.advanceUntil('a test instance running', async () => (await running(family)).length > 0, {
+      maxSeconds: 600,
+    });
+
+    // Act: hours pass.
+    await pipeline.advanceUntil(
+      'the stuck inspection failed',
+      async () => (await pipeline.imageOfBuild(family, buildId))?.state === 'failed',
+      { maxSeconds: 4 * 3600, stepSeconds: 600 },
+    );
+    await pipeline.advanceUntil(
+      'its test instance reaped',
+      async () => (await running(family)).length === 0,
+      {
+        maxSeconds: 2 * 3600,
+        stepSeconds: 600,
+      },
+    );
+
+    // Assert
+    const image = (await pipeline.imageOfBuild(family, buildId))!;
+    expect(image.reason).toContain('no verdict');
+    expect(completed(family)).toEqual([
+      expect.objectContaining({ verdict: 'fail', reasons: [image.reason] }),
+    ]);
   }, 180_000);
 
   it("called no AWS action, over the builds and inspections above, that the calling function's iamRoleStatements do not allow", () => {

@@ -46,7 +46,11 @@ export const reapTestInstances = async (
   return { terminated };
 };
 
-const longestInspectionMs = async (deps: Pick<InspectDeps, 'catalog'>, family: string): Promise<number> => {
+/** The longest an inspection of the family can run: its scan timeout, its longest test, the margin. */
+export const longestInspectionMs = async (
+  deps: Pick<InspectDeps, 'catalog'>,
+  family: string,
+): Promise<number> => {
   const loaded = await loadFamilyConfig(deps.catalog, family).catch(() => undefined);
   if (loaded === undefined) return REAP_FALLBACK_MS;
   const { inspect } = loaded.config;

@@ -1,6 +1,7 @@
 import { createHandler } from '@ami-lifecycle/lambda-kit';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
+import { failStuckInspections } from '../use-cases/fail-stuck-inspections';
 import { reapTestInstances } from '../use-cases/reap-test-instances';
 import { deps } from '../wiring';
 
@@ -9,10 +10,16 @@ const scheduledEvent = EventBridgeSchema.extend({
   'detail-type': z.literal('Scheduled Event'),
 });
 
-/** Hourly: terminate test instances whose inspection can no longer be running (a failed clean-up step). */
+/**
+ * Hourly repair of what an inspection that ended badly leaves: candidates stuck `inspecting` without a
+ * verdict, and test instances no inspection can still own.
+ */
 export const handler = createHandler({
-  name: 'inspect-reap-test-instances',
+  name: 'inspect-reconcile',
   event: scheduledEvent,
   correlationIdPath: 'id',
-  useCase: () => reapTestInstances(deps),
+  useCase: async () => ({
+    stuck: await failStuckInspections(deps),
+    reaped: await reapTestInstances(deps),
+  }),
 });

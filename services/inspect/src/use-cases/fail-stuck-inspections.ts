@@ -1,0 +1,87 @@
+import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
+import type { Image } from '@ami-lifecycle/core';
+import { DEFAULT_ACTOR, type InspectDeps } from './deps';
+import { correlationOf } from './images';
+import { longestInspectionMs } from './reap-test-instances';
+
+export interface StuckInspectionsResult {
+  failed: { image: string; reason: string }[];
+}
+
+// One run reads at most this many pages; more is a backlog for the next run, not a reason to loop.
+const MAX_PAGES = 20;
+const ZERO_FINDINGS = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNTRIAGED: 0 };
+
+/**
+ * Candidates left `inspecting` without a verdict for longer than any inspection of their family can run:
+ * the execution that owned them ended without its Catch path (stopped by hand, timed out as a whole,
+ * a definition error), so nothing else will ever move them. Each becomes `failed` with the reason and
+ * emits `Image Inspection Completed` with verdict `fail`, as an inspection that could not complete does.
+ * An image with a verdict (one waiting for a person's approval) is never touched; the transition is
+ * conditional, so an inspection finishing at the same moment wins.
+ */
+export const failStuckInspections = async (
+  deps: Pick<InspectDeps, 'catalog' | 'events' | 'clock' | 'actor' | 'region'>,
+): Promise<StuckInspectionsResult> => {
+  const now = deps.clock.now().getTime();
+  const failed: StuckInspectionsResult['failed'] = [];
+  const limits = new Map<string, number>();
+  for (const image of await inspecting(deps)) {
+    if (image.verdict !== undefined) continue;
+    let limit = limits.get(image.family);
+    if (limit === undefined) {
+      limit = await longestInspectionMs(deps, image.family);
+      limits.set(image.family, limit);
+    }
+    const age = now - Date.parse(image.stateChangedAt);
+    if (!(age > limit)) continue;
+    const reason = `inspection could not complete: no verdict ${Math.floor(age / 60_000)} minutes after it started (the longest an inspection of ${image.family} runs is ${Math.ceil(limit / 60_000)})`;
+    const correlationId = await correlationOf(deps.catalog, image);
+    const at = deps.clock.now().toISOString();
+    try {
+      await deps.catalog.transitionImage({
+        family: image.family,
+        version: image.version,
+        from: 'inspecting',
+        to: 'failed',
+        expectedStateVersion: image.stateVersion,
+        at,
+        audit: { actor: deps.actor ?? DEFAULT_ACTOR, reason, correlationId },
+        patch: { reason },
+      });
+    } catch (err) {
+      if (err instanceof TransitionConflictError) continue;
+      throw err;
+    }
+    const amiId = image.amiIds[deps.region];
+    if (amiId !== undefined) {
+      await deps.events.publish('Image Inspection Completed', {
+        schemaVersion: 1,
+        family: image.family,
+        version: image.version,
+        correlationId,
+        occurredAt: at,
+        imageId: amiId,
+        idempotencyKey: `image-inspection-completed:stuck:${image.family}@${image.version}`,
+        purpose: 'candidate',
+        verdict: 'fail',
+        findings: image.findings ?? ZERO_FINDINGS,
+        reasons: [reason],
+      });
+    }
+    failed.push({ image: `${image.family}@${image.version}`, reason });
+  }
+  return { failed };
+};
+
+const inspecting = async (deps: Pick<InspectDeps, 'catalog'>): Promise<Image[]> => {
+  const images: Image[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const result = await deps.catalog.listImagesByState('inspecting', cursor === undefined ? {} : { cursor });
+    images.push(...result.items);
+    cursor = result.cursor;
+    if (cursor === undefined) return images;
+  }
+  throw new QueryBoundExceededError('images in state inspecting', MAX_PAGES);
+};
