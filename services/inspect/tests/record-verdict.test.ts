@@ -311,4 +311,37 @@ describe('a re-inspection of a published image', () => {
     });
     expect(world.cloud.events.published('Image Rejected')).toHaveLength(0);
   });
+
+  it('re-emits its stored verdict on retry instead of judging again, with one audit record', async () => {
+    // Arrange: the first attempt passes and stores it, and its publish fails.
+    const world = await createWorld();
+    const image = await seedImage(world, { state: 'published' });
+    const request = requestFor(image, 'reinspection');
+    const { instanceId } = await startInspection(request, world.deps);
+    world.cloud.events.failNext();
+    await expect(recordVerdict({ request, instanceId, tests: [] }, world.deps)).rejects.toThrow();
+    // Meanwhile Inspector reports a CRITICAL finding: judged again, the verdict would now be fail.
+    world.cloud.findings.addFinding({
+      instanceId,
+      cve: CRITICAL_CVE,
+      severity: 'CRITICAL',
+      fixAvailable: true,
+    });
+
+    // Act
+    const retried = await recordVerdict({ request, instanceId, tests: [] }, world.deps);
+
+    // Assert
+    expect(retried).toMatchObject({ verdict: 'pass', state: 'published', vulnerable: false });
+    expect(world.cloud.events.published('Image Inspection Completed').map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        purpose: 'reinspection',
+        verdict: 'pass',
+        idempotencyKey: `image-inspection-completed:${request.inspectionId}`,
+      }),
+    ]);
+    expect(world.cloud.events.published('Image Vulnerable')).toEqual([]);
+    const audit = (await world.catalog.listAudit(image.family, image.version)).items;
+    expect(audit.filter((r) => r.action === 'reinspected')).toHaveLength(1);
+  });
 });

@@ -31,7 +31,7 @@ export type RecordVerdictDeps = Pick<
  * `inspecting` with the verdict recorded, for a person to approve. Re-inspection: the state is left
  * alone; a published image that now fails on its findings is flagged vulnerable (`Image Vulnerable`).
  *
- * Safe to retry: the catalog write comes first, then the events. A candidate whose verdict this
+ * Safe to retry: the catalog write comes first, then the events. An image whose verdict this
  * inspection already stored (found by the inspection id its audit record names) is not judged again:
  * the events are emitted from the stored verdict, findings and transition under the same idempotency
  * keys, so a step whose publishes failed gets them out on retry and consumers drop copies.
@@ -41,12 +41,11 @@ export const recordVerdict = async (
   deps: RecordVerdictDeps,
 ): Promise<VerdictResult> => {
   const { request } = input;
-  if (request.purpose === 'candidate') {
-    // A retry of this step after the verdict was stored: the stored outcome, not a second gate run
-    // (a changed clock or config could pick another target), and its events again under their keys.
-    const stored = await storedOutcome(request, deps);
-    if (stored) return emitStored(request, stored, deps);
-  }
+  // A retry of this step after the verdict was stored: the stored outcome, not a second gate run (a
+  // changed clock or config could pick another target, or another verdict for a re-inspection), and its
+  // events again under their keys.
+  const stored = await storedOutcome(request, deps);
+  if (stored) return emitStored(request, stored, deps);
   const { config, version: policyVersion } = await loadFamilyConfig(deps.catalog, request.family);
   const findings = await deps.findings.listFindingsForInstance(input.instanceId);
   const outcome = assessFindings({
@@ -159,15 +158,20 @@ const storedOutcome = async (
   deps: Pick<InspectDeps, 'catalog'>,
 ): Promise<StoredOutcome | undefined> => {
   const image = await requireImage(deps.catalog, request);
-  if (image.verdict === undefined || image.findings === undefined) return undefined;
+  // A candidate's verdict is stored on the image; a re-inspection's only in its audit record.
+  if (image.findings === undefined || (request.purpose === 'candidate' && image.verdict === undefined)) {
+    return undefined;
+  }
   let cursor: string | undefined;
   do {
     const page = await deps.catalog.listAudit(request.family, request.version, cursor ? { cursor } : {});
     for (const record of page.items) {
       const decided = record.action === 'transition' && record.from === 'inspecting' ? record.to : undefined;
-      if (record.action !== 'inspection-recorded' && decided !== 'approved' && decided !== 'rejected') {
-        continue;
-      }
+      const recorded =
+        request.purpose === 'reinspection'
+          ? record.action === 'reinspected'
+          : record.action === 'inspection-recorded' || decided === 'approved' || decided === 'rejected';
+      if (!recorded) continue;
       for (const verdict of ['pass', 'fail'] as const) {
         const prefix = verdictPrefix(request, verdict);
         if (!record.reason.startsWith(prefix)) continue;
