@@ -284,6 +284,8 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         services.sfn.close();
         services.inspector2.scanner.dispose();
         clock.stop();
+        // Invocations the stopped executions and deliveries left running finish against a live edge.
+        await runtime?.drain();
         await edge.close();
         // Only the DynamoDB Local this cloud started; one passed in by endpoint belongs to its owner.
         await dynamoLocal?.stop();

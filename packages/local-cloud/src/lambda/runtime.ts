@@ -115,7 +115,33 @@ export class LambdaRuntime {
     return name;
   }
 
-  async invoke(ref: string, payload: unknown): Promise<unknown> {
+  /** Invocations still running; `drain` waits for them when the cloud stops. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  invoke(ref: string, payload: unknown): Promise<unknown> {
+    const run = this.run(ref, payload);
+    this.inFlight.add(run);
+    const forget = () => this.inFlight.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  /**
+   * Waits for the invocations in flight to end, at most `maxMs` of real time: a handler cut off by the
+   * edge closing under it would log connection errors that belong to no test, and a write it was making
+   * would be half done.
+   */
+  async drain(maxMs = 5000): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxMs);
+    });
+    await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+    clearTimeout(timer);
+  }
+
+  private async run(ref: string, payload: unknown): Promise<unknown> {
     const name = this.resolveName(ref);
     const spec = this.specs.get(name)!;
     this.applyEnvironment(spec);
