@@ -14,25 +14,31 @@ describe('Ec2Images', () => {
   });
   afterAll(() => t.cloud.stop());
 
-  it('refuses to touch an unmanaged image and changes nothing in EC2, protection flag included', async () => {
-    const imageId = await availableImage(t, 'not-ours', {
-      'ami-lifecycle:managed': 'TRUE',
-      Name: 'not-ours',
-    });
-    const before = await t.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+  it.each([
+    ['TRUE', { 'ami-lifecycle:managed': 'TRUE', Name: 'not-ours' }],
+    ['untagged', {}],
+  ])(
+    'refuses to touch an unmanaged image (%s) and changes nothing in EC2, protection flag included',
+    async (label, tags) => {
+      const imageId = await availableImage(t, `not-ours-${label}`, tags);
+      const before = await t.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
 
-    await expect(images.deregisterImage(imageId, { deleteSnapshots: true })).rejects.toBeInstanceOf(
-      UnmanagedImageError,
-    );
-    await expect(images.deprecateImage(imageId, new Date('2026-04-01T00:00:00Z'))).rejects.toBeInstanceOf(
-      UnmanagedImageError,
-    );
-    await expect(images.disableImage(imageId)).rejects.toBeInstanceOf(UnmanagedImageError);
-    await expect(images.setDeregistrationProtection(imageId, true)).rejects.toBeInstanceOf(
-      UnmanagedImageError,
-    );
+      await expect(images.deregisterImage(imageId, { deleteSnapshots: true })).rejects.toBeInstanceOf(
+        UnmanagedImageError,
+      );
+      await expect(images.deprecateImage(imageId, new Date('2026-04-01T00:00:00Z'))).rejects.toBeInstanceOf(
+        UnmanagedImageError,
+      );
+      await expect(images.disableImage(imageId)).rejects.toBeInstanceOf(UnmanagedImageError);
+      await expect(images.setDeregistrationProtection(imageId, true)).rejects.toBeInstanceOf(
+        UnmanagedImageError,
+      );
+      await expect(images.setDeregistrationProtection(imageId, false)).rejects.toBeInstanceOf(
+        UnmanagedImageError,
+      );
 
-    const after = await t.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
-    expect(after.Images).toEqual(before.Images);
-  });
+      const after = await t.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      expect(after.Images).toEqual(before.Images);
+    },
+  );
 });

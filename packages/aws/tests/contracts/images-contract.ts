@@ -133,23 +133,34 @@ export const describeImagesContract = (name: string, makeSubject: () => Promise<
       expect((await images.describeImage(imageId))?.state ?? 'deregistered').toBe('deregistered');
     });
 
-    it('refuses to touch an unmanaged image and changes nothing', async () => {
-      const imageId = await availableImage('not-ours', { 'ami-lifecycle:managed': 'TRUE', Name: 'not-ours' });
-      const before = await images.describeImage(imageId);
+    it.each([
+      ['tagged managed=TRUE (wrong case)', { 'ami-lifecycle:managed': 'TRUE', Name: 'not-ours' }],
+      ['untagged', {}],
+    ])(
+      'refuses to touch an unmanaged image (%s) and changes nothing, snapshots included',
+      async (label, tags) => {
+        const imageId = await availableImage(`not-ours-${label.split(' ')[0]}`, tags);
+        const before = await images.describeImage(imageId);
 
-      await expect(images.deregisterImage(imageId, { deleteSnapshots: true })).rejects.toBeInstanceOf(
-        UnmanagedImageError,
-      );
-      await expect(images.deprecateImage(imageId, new Date('2026-04-01T00:00:00Z'))).rejects.toBeInstanceOf(
-        UnmanagedImageError,
-      );
-      await expect(images.disableImage(imageId)).rejects.toBeInstanceOf(UnmanagedImageError);
-      await expect(images.setDeregistrationProtection(imageId, true)).rejects.toBeInstanceOf(
-        UnmanagedImageError,
-      );
+        await expect(images.deregisterImage(imageId, { deleteSnapshots: true })).rejects.toBeInstanceOf(
+          UnmanagedImageError,
+        );
+        await expect(images.deprecateImage(imageId, new Date('2026-04-01T00:00:00Z'))).rejects.toBeInstanceOf(
+          UnmanagedImageError,
+        );
+        await expect(images.disableImage(imageId)).rejects.toBeInstanceOf(UnmanagedImageError);
+        await expect(images.setDeregistrationProtection(imageId, true)).rejects.toBeInstanceOf(
+          UnmanagedImageError,
+        );
+        await expect(images.setDeregistrationProtection(imageId, false)).rejects.toBeInstanceOf(
+          UnmanagedImageError,
+        );
 
-      expect(await images.describeImage(imageId)).toEqual(before);
-    });
+        expect(await images.describeImage(imageId)).toEqual(before);
+        expect(await s.snapshotIds()).toEqual(expect.arrayContaining(before?.snapshotIds ?? []));
+        expect(before?.snapshotIds.length).toBeGreaterThan(0);
+      },
+    );
 
     it('refuses a public Amazon image even though the caller could name it', async () => {
       const amiId = await images.resolveSsmImageParameter(AL2023_PARAMETER);
