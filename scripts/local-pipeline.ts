@@ -6,6 +6,7 @@ import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
 import { type BuildRequestedDetail, buildRequested } from '@ami-lifecycle/contracts';
 import type { FamilyConfig, Image } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
+import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 
@@ -94,6 +95,31 @@ export class LocalPipeline {
     return (await this.catalog.listImagesByFamily(family, { limit: 100 })).items.find(
       (i) => i.buildId === buildId,
     );
+  }
+
+  /** The details of one detail-type put on the bus so far (our own events), of one family if named. */
+  ingested(detailType: string, family?: string): unknown[] {
+    return this.cloud.services.events
+      .ingested()
+      .filter(
+        (e) =>
+          e.event['detail-type'] === detailType &&
+          (family === undefined || (e.event.detail as { family?: unknown }).family === family),
+      )
+      .map((e) => e.event.detail);
+  }
+
+  /** Instances not (yet) shutting down that carry every one of the tags: what a clean-up left behind. */
+  async runningInstances(tags: Readonly<Record<string, string>>): Promise<Instance[]> {
+    const out = await new EC2Client(this.cloud.clientConfig).send(
+      new DescribeInstancesCommand({
+        Filters: [
+          ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        ],
+      }),
+    );
+    return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
   }
 
   /**

@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Image, parsePolicy } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { isDecided, LocalPipeline } from './local-pipeline';
 
 export const EXAMPLE_POLICY = join(__dirname, '..', 'examples', 'ami-lifecycle.yaml');
@@ -94,7 +93,10 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   );
 
   await pipeline.settle();
-  const leftRunning = await runningInstances(cloud);
+  const leftRunning = (await pipeline.runningInstances({ 'ami-lifecycle:managed': 'true' })).map((i) => {
+    const name = i.Tags?.find((t) => t.Key === 'Name')?.Value;
+    return `${i.InstanceId} (${name ?? 'unnamed'}, ${i.State?.Name})`;
+  });
   log(
     leftRunning.length === 0
       ? 'No builder or test instance left running.'
@@ -146,21 +148,4 @@ const buildAndInspect = async (
       (decided.state === 'inspecting' ? '; the family wants a person to approve it' : ''),
   );
   return decided;
-};
-
-const runningInstances = async (cloud: LocalCloud): Promise<string[]> => {
-  const out = await new EC2Client(cloud.clientConfig).send(
-    new DescribeInstancesCommand({
-      Filters: [
-        { Name: 'tag:ami-lifecycle:managed', Values: ['true'] },
-        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-      ],
-    }),
-  );
-  return (out.Reservations ?? []).flatMap((r) =>
-    (r.Instances ?? []).map((i) => {
-      const name = i.Tags?.find((t) => t.Key === 'Name')?.Value;
-      return `${i.InstanceId} (${name ?? 'unnamed'}, ${i.State?.Name})`;
-    }),
-  );
 };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIdFor } from '@ami-lifecycle/build-service';
-import { createDocumentClient, DynamoDbCatalog, TransitionConflictError } from '@ami-lifecycle/catalog';
+import { type DynamoDbCatalog, TransitionConflictError } from '@ami-lifecycle/catalog';
 import {
   type BuildRequestedDetail,
   buildRequested,
@@ -11,8 +11,8 @@ import {
 import { amiName, type FamilyConfig, type Image, managedTags, parsePolicy } from '@ami-lifecycle/core';
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 
 const ROOT = join(__dirname, '..', '..');
@@ -21,8 +21,8 @@ const SERVERLESS_FILE = join(ROOT, 'serverless.yml');
 // DynamoDB Local in the same run, and would otherwise move the channels and configs this suite sets.
 const STAGE = 'e2e-build';
 const REGION = 'eu-west-1';
-const BUS = `ami-lifecycle-${STAGE}`;
-const TABLE = `ami-lifecycle-${STAGE}`;
+const _BUS = `ami-lifecycle-${STAGE}`;
+const _TABLE = `ami-lifecycle-${STAGE}`;
 const START = '2026-03-01T09:00:00.000Z';
 const BUILD_ID_TAG = 'ami-lifecycle:build-id';
 
@@ -53,6 +53,7 @@ const exampleFamilies = (): Record<string, FamilyConfig> => {
 
 describe('the build service on the local cloud', () => {
   let cloud: LocalCloud;
+  let pipeline: LocalPipeline;
   let catalog: DynamoDbCatalog;
   let ec2: EC2Client;
   let sfn: SFNClient;
@@ -68,18 +69,12 @@ describe('the build service on the local cloud', () => {
       dynamodb: { endpoint: dynamoDbEndpoint() },
       deploy: { serverlessFile: SERVERLESS_FILE, stage: STAGE },
     });
-    catalog = new DynamoDbCatalog({ tableName: TABLE, client: createDocumentClient(cloud.clientConfig) });
+    pipeline = new LocalPipeline(cloud, STAGE);
+    catalog = pipeline.catalog;
     ec2 = new EC2Client(cloud.clientConfig);
     sfn = new SFNClient(cloud.clientConfig);
     stateMachineArn = `arn:aws:states:${REGION}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-build`;
-    for (const [name, config] of Object.entries(exampleFamilies())) {
-      const current = await catalog.getFamilyConfig(name);
-      await catalog.putFamilyConfig(name, config, {
-        expectedCurrent: current?.version ?? null,
-        at: START,
-        by: 'e2e',
-      });
-    }
+    await pipeline.storeFamilies(exampleFamilies());
   }, 120_000);
   afterAll(() => cloud?.stop());
 
@@ -96,21 +91,7 @@ describe('the build service on the local cloud', () => {
       force: true,
     });
 
-  const putBuildRequested = async (detail: BuildRequestedDetail) => {
-    const out = await new EventBridgeClient(cloud.clientConfig).send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: 'ami-lifecycle',
-            DetailType: 'Build Requested',
-            Detail: JSON.stringify(detail),
-            EventBusName: BUS,
-          },
-        ],
-      }),
-    );
-    expect(out.FailedEntryCount).toBe(0);
-  };
+  const putBuildRequested = (detail: BuildRequestedDetail) => pipeline.put('Build Requested', detail);
 
   const executionArnOf = (detail: BuildRequestedDetail) =>
     `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${buildIdFor(detail.family, detail.idempotencyKey)}`;
@@ -160,14 +141,7 @@ describe('the build service on the local cloud', () => {
     return all.length > 0 && done;
   };
 
-  const ingested = (detailType: string, family: string) =>
-    cloud.services.events
-      .ingested()
-      .filter(
-        (e) =>
-          e.event['detail-type'] === detailType && (e.event.detail as { family?: string }).family === family,
-      )
-      .map((e) => e.event.detail);
+  const ingested = (detailType: string, family: string) => pipeline.ingested(detailType, family);
 
   const stateTransitions = async (executionArn: string) => {
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));

@@ -69,10 +69,7 @@ describe('the build reconciler on the local cloud', () => {
     expect(
       cloud.lambda!.invocations().filter((i) => i.functionName.endsWith('-onImageStateChange')),
     ).toHaveLength(0);
-    const built = cloud.services.events
-      .ingested()
-      .filter((e) => e.event['detail-type'] === 'Image Built')
-      .map((e) => imageBuilt.schema.parse(e.event.detail));
+    const built = pipeline.ingested('Image Built', 'golden-al2023').map((d) => imageBuilt.schema.parse(d));
     expect(built.filter((d) => d.buildId === buildId)).toHaveLength(1);
     await cloud.clock.advance(120);
     const builders = await ec2.send(
