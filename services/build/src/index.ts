@@ -16,6 +16,7 @@ export {
   POLL_SECONDS,
 } from './use-cases/build-progress';
 export { type BuildStep, buildSteps, loadBuildSteps } from './use-cases/build-steps';
+export { BUILD_ID_TAG } from './use-cases/builders';
 export { checkBuilder } from './use-cases/check-builder';
 export { type CreateBuildImageDeps, createBuildImage } from './use-cases/create-build-image';
 export {
@@ -42,7 +43,6 @@ export {
 } from './use-cases/family-config';
 export { type LaunchBuildResult, launchBuild } from './use-cases/launch-build';
 export {
-  BUILD_ID_TAG,
   type ImageStateChange,
   type ImageStateChangeDeps,
   type ImageStateChangeResult,

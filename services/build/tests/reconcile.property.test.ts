@@ -3,7 +3,7 @@ import { InMemoryCatalog } from '@ami-lifecycle/catalog';
 import type { Image, LifecycleState } from '@ami-lifecycle/core';
 import fc from 'fast-check';
 import { reconcileBuilds } from '../src';
-import { BUILD_ID_TAG } from '../src/use-cases/on-image-state-change';
+import { BUILD_ID_TAG } from '../src/use-cases/builders';
 import type { ReconcileOptions } from '../src/use-cases/reconcile';
 
 const OPTIONS: ReconcileOptions = {

@@ -1,8 +1,8 @@
 import { type Image, type InstanceDescription, isManaged } from '@ami-lifecycle/core';
 import { BuilderLostError, BuilderNotOwnedError } from '../errors';
 import type { BuildProgress } from './build-progress';
+import { BUILD_ID_TAG } from './builders';
 import type { BuildDeps } from './deps';
-import { BUILD_ID_TAG } from './on-image-state-change';
 
 /**
  * The builder a step acts on, checked against the catalog image: it must carry `ami-lifecycle:managed=true`

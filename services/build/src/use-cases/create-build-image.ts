@@ -1,11 +1,11 @@
 import { amiName, type Image, managedTags } from '@ami-lifecycle/core';
 import { AmiNotVisibleYetError } from '../errors';
 import type { BuildProgress } from './build-progress';
+import { BUILD_ID_TAG } from './builders';
 import { requireBuildingImage } from './building-image';
 import { requireOwnBuilder } from './check-builder';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { loadFamilyConfigVersion } from './family-config';
-import { BUILD_ID_TAG } from './on-image-state-change';
 
 export type CreateBuildImageDeps = Pick<
   BuildDeps,

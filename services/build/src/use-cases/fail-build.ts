@@ -1,9 +1,9 @@
 import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
 import type { BuildRequestedDetail, ImageBuildFailedDetail } from '@ami-lifecycle/contracts';
-import { type CatalogPort, type Image, isManaged } from '@ami-lifecycle/core';
+import type { CatalogPort, Image } from '@ami-lifecycle/core';
 import { buildIdFor } from '../build-key';
+import { terminateBuilders } from './builders';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
-import { BUILD_ID_TAG } from './on-image-state-change';
 
 export type BuildStage = ImageBuildFailedDetail['stage'];
 
@@ -124,15 +124,6 @@ export const describeError = (error: FailBuildInput['error']): string => {
     // Not JSON: a plain-text cause.
   }
   return cause.startsWith(error.Error) ? cause : `${error.Error}: ${cause}`;
-};
-
-const terminateBuilders = async (buildId: string, deps: Pick<BuildDeps, 'compute'>): Promise<string[]> => {
-  // Only what carries our managed tag too: IAM conditions TerminateInstances on it, and so does this.
-  const builders = (await deps.compute.findInstancesByTag(BUILD_ID_TAG, buildId)).filter((b) =>
-    isManaged(b.tags),
-  );
-  for (const b of builders) await deps.compute.terminateInstance(b.instanceId);
-  return builders.map((b) => b.instanceId);
 };
 
 const findByBuildId = async (

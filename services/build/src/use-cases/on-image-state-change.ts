@@ -1,5 +1,6 @@
 import { InvalidKeyError, TransitionConflictError } from '@ami-lifecycle/catalog';
 import { type Image, isManaged, TAG_PREFIX } from '@ami-lifecycle/core';
+import { BUILD_ID_TAG, terminateBuilders } from './builders';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 
 /** What the `EC2 AMI State Change` handler passes on: the AMI and the state it reached. */
@@ -19,8 +20,6 @@ export type ImageStateChangeDeps = Pick<
   BuildDeps,
   'catalog' | 'compute' | 'images' | 'events' | 'clock' | 'region' | 'actor'
 >;
-
-export const BUILD_ID_TAG = `${TAG_PREFIX}build-id`;
 
 /**
  * Continues a build once EC2 reports its AMI `available` or `failed` (DESIGN 5: the state machine ends
@@ -42,7 +41,11 @@ export const onImageStateChange = async (
 
   if (image.state !== 'building') {
     await republishOutcome(image, change, deps);
-    return { outcome: 'duplicate', image, terminatedInstanceIds: await terminateBuilder(image, deps) };
+    return {
+      outcome: 'duplicate',
+      image,
+      terminatedInstanceIds: await terminateBuilders(image.buildId, deps),
+    };
   }
 
   const at = deps.clock.now().toISOString();
@@ -76,7 +79,7 @@ export const onImageStateChange = async (
     return {
       outcome: 'duplicate',
       image: current,
-      terminatedInstanceIds: await terminateBuilder(current, deps),
+      terminatedInstanceIds: await terminateBuilders(current.buildId, deps),
     };
   }
 
@@ -84,7 +87,7 @@ export const onImageStateChange = async (
   else await publishAwaitImageFailed(next, change.amiId, correlationId, at, reason, deps);
   // After the event: a redelivery finds the image no longer building and only cleans up, so a failed
   // terminate before the publish would lose the event for good; a failed one now is retried as cleanup.
-  const terminatedInstanceIds = await terminateBuilder(next, deps);
+  const terminatedInstanceIds = await terminateBuilders(next.buildId, deps);
   return { outcome: change.state === 'available' ? 'built' : 'failed', image: next, terminatedInstanceIds };
 };
 
@@ -190,17 +193,6 @@ const findBuildImage = async (amiId: string, deps: ImageStateChangeDeps): Promis
   return image?.managed && image.buildId === buildId && (regionAmi === undefined || regionAmi === amiId)
     ? image
     : undefined;
-};
-
-/** Every builder of the image's build still alive, terminated; answers their ids. */
-const terminateBuilder = async (image: Image, deps: Pick<BuildDeps, 'compute'>): Promise<string[]> => {
-  if (image.buildId === undefined) return [];
-  // Only what carries our managed tag too: IAM conditions TerminateInstances on it, and so does this.
-  const builders = (await deps.compute.findInstancesByTag(BUILD_ID_TAG, image.buildId)).filter((b) =>
-    isManaged(b.tags),
-  );
-  for (const b of builders) await deps.compute.terminateInstance(b.instanceId);
-  return builders.map((b) => b.instanceId);
 };
 
 /** The correlation id the build was requested under: the image's creation audit record carries it. */

@@ -7,8 +7,9 @@ import {
   type LifecycleState,
   TAG_PREFIX,
 } from '@ami-lifecycle/core';
+import { BUILD_ID_TAG } from './builders';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
-import { BUILD_ID_TAG, correlationOf, onImageStateChange, publishImageBuilt } from './on-image-state-change';
+import { correlationOf, onImageStateChange, publishImageBuilt } from './on-image-state-change';
 
 export interface ReconcileOptions {
   /** A build with no available or failed AMI this long after it started is abandoned. */
