@@ -3,8 +3,10 @@ import {
   INSTANCE_STATES,
   type InstanceDescription,
   type InstanceState,
+  isManaged,
   type LaunchInstanceRequest,
   launchInstanceRequestSchema,
+  UnmanagedInstanceError,
   ValidationError,
 } from '@ami-lifecycle/core';
 import {
@@ -37,7 +39,10 @@ const toDescription = (i: Instance): InstanceDescription => {
   };
 };
 
-/** `ComputePort` over EC2. Every instance it launches requires IMDSv2, has no key pair and no public IP. */
+/**
+ * `ComputePort` over EC2. Every instance it launches requires IMDSv2, has no key pair and no public IP;
+ * it stops or terminates only instances EC2 itself reports as tagged `ami-lifecycle:managed=true`.
+ */
 export class Ec2Compute implements ComputePort {
   constructor(private readonly ec2: EC2Client = sharedClients().ec2) {}
 
@@ -124,6 +129,9 @@ export class Ec2Compute implements ComputePort {
   }
 
   async stopInstance(instanceId: string): Promise<void> {
+    const instance = await this.describeInstance(instanceId);
+    if (!instance) throw new ResourceNotFoundError('instance', instanceId);
+    if (!isManaged(instance.tags)) throw new UnmanagedInstanceError(instanceId, 'stop');
     try {
       await callAws('ec2', 'StopInstances', () =>
         this.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] })),
@@ -136,12 +144,15 @@ export class Ec2Compute implements ComputePort {
   }
 
   async terminateInstance(instanceId: string): Promise<void> {
+    // Cleanup runs again after a retry or a reconciler pass: gone is as good as terminated.
+    const instance = await this.describeInstance(instanceId);
+    if (!instance || instance.state === 'terminated') return;
+    if (!isManaged(instance.tags)) throw new UnmanagedInstanceError(instanceId, 'terminate');
     try {
       await callAws('ec2', 'TerminateInstances', () =>
         this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })),
       );
     } catch (err) {
-      // Cleanup runs again after a retry or a reconciler pass: gone is as good as terminated.
       if (INSTANCE_NOT_FOUND.has(awsErrorCode(err) ?? '')) return;
       throw err;
     }

@@ -3,8 +3,10 @@ import {
   type ComputePort,
   type InstanceDescription,
   type InstanceState,
+  isManaged,
   type LaunchInstanceRequest,
   launchInstanceRequestSchema,
+  UnmanagedInstanceError,
   ValidationError,
 } from '@ami-lifecycle/core';
 import { ResourceNotFoundError } from '../errors';
@@ -47,7 +49,9 @@ export interface MemoryComputeOptions {
 /**
  * `ComputePort` in memory, with `Ec2Compute`'s semantics on an injected clock: transitions take
  * `transitionSeconds`, terminate is idempotent, terminated instances drop out of tag searches and later
- * out of existence. Every launch is recorded with IMDSv2 required, no key pair and no public IP.
+ * out of existence. Every launch is recorded with IMDSv2 required, no key pair and no public IP. Stop
+ * and terminate re-read the instance's tags from the fake's own state and throw `UnmanagedInstanceError`
+ * unless it is tagged `ami-lifecycle:managed=true`.
  */
 export class MemoryCompute implements ComputePort {
   private readonly clock: Clock;
@@ -103,6 +107,7 @@ export class MemoryCompute implements ComputePort {
   async stopInstance(instanceId: string): Promise<void> {
     const i = this.find(instanceId);
     if (!i) throw new ResourceNotFoundError('instance', instanceId);
+    if (!isManaged(i.tags)) throw new UnmanagedInstanceError(instanceId, 'stop');
     if (i.state === 'stopping' || i.state === 'stopped') return;
     if (i.state !== 'running' && i.state !== 'pending')
       throw new SimulatedAwsError(
@@ -116,6 +121,7 @@ export class MemoryCompute implements ComputePort {
     const i = this.find(instanceId);
     // Gone is as good as terminated, as for the real adapter.
     if (!i || i.state === 'shutting-down' || i.state === 'terminated') return;
+    if (!isManaged(i.tags)) throw new UnmanagedInstanceError(instanceId, 'terminate');
     this.begin(i, 'shutting-down', 'terminated');
   }
 

@@ -1,5 +1,8 @@
-import { type ComputePort, ValidationError } from '@ami-lifecycle/core';
+import { type ComputePort, UnmanagedInstanceError, ValidationError } from '@ami-lifecycle/core';
 import { ResourceNotFoundError } from '../../src';
+
+/** What the lifecycle services launch: only instances carrying it may be stopped or terminated. */
+const builderTags = { 'ami-lifecycle:managed': 'true', Name: 'builder' };
 
 /** What a compute contract run needs: the port, the clock, and an AMI it may launch. */
 export interface ComputeSubject {
@@ -24,7 +27,7 @@ export const describeComputeContract = (name: string, makeSubject: () => Promise
       await s?.close?.();
     });
 
-    const launch = async (tags: Record<string, string> = { Name: 'builder' }, clientToken?: string) => {
+    const launch = async (tags: Record<string, string> = builderTags, clientToken?: string) => {
       const imageId = await s.launchableImageId();
       const { instanceId } = await compute.launchInstance({
         imageId,
@@ -125,9 +128,25 @@ export const describeComputeContract = (name: string, makeSubject: () => Promise
       expect((await compute.describeInstance(instanceId))?.state).toBe('terminated');
     });
 
+    it.each([
+      ['tagged managed=TRUE (wrong case)', { 'ami-lifecycle:managed': 'TRUE', Name: 'not-ours' }],
+      ['untagged', {}],
+    ])(
+      'refuses to stop or terminate an unmanaged instance (%s) and leaves it running',
+      async (_label, tags) => {
+        const { instanceId } = await launchRunning(tags);
+
+        await expect(compute.stopInstance(instanceId)).rejects.toBeInstanceOf(UnmanagedInstanceError);
+        await expect(compute.terminateInstance(instanceId)).rejects.toBeInstanceOf(UnmanagedInstanceError);
+        await s.advance(60);
+
+        expect((await compute.describeInstance(instanceId))?.state).toBe('running');
+      },
+    );
+
     it('finds live instances by tag and leaves terminated ones out', async () => {
-      const kept = await launchRunning({ 'ami-lifecycle:build-id': 'b-find' });
-      const gone = await launchRunning({ 'ami-lifecycle:build-id': 'b-find' });
+      const kept = await launchRunning({ ...builderTags, 'ami-lifecycle:build-id': 'b-find' });
+      const gone = await launchRunning({ ...builderTags, 'ami-lifecycle:build-id': 'b-find' });
       await launchRunning({ 'ami-lifecycle:build-id': 'other' });
       await compute.terminateInstance(gone.instanceId);
       await s.advance(60);

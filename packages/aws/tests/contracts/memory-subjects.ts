@@ -20,7 +20,7 @@ const launchRunning = async (cloud: MemoryCloud) => {
     imageId,
     instanceType: 't3.micro',
     instanceProfile: 'ami-lifecycle-builder',
-    tags: { Name: 'builder' },
+    tags: { 'ami-lifecycle:managed': 'true', Name: 'builder' },
     rootVolume: { sizeGiB: 16, encrypted: true },
   });
   cloud.advance(60);

@@ -19,7 +19,7 @@ export const managedTags = { 'ami-lifecycle:managed': 'true', 'ami-lifecycle:fam
 /** Launches an AL2023 instance through the adapter and lets it boot on the simulated clock. */
 export const launchRunning = async (
   t: TestCloud,
-  tags: Record<string, string> = { Name: 'builder' },
+  tags: Record<string, string> = { ...managedTags, Name: 'builder' },
 ): Promise<{ instanceId: string; imageId: string }> => {
   const images = new Ec2Images(t.clients.ec2, t.clients.ssm);
   const imageId = await images.resolveSsmImageParameter(AL2023_PARAMETER);

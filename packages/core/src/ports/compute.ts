@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError } from '../errors';
 
 /** EC2's instance states, as the lifecycle services see them. */
 export const INSTANCE_STATES = [
@@ -47,7 +48,24 @@ export interface InstanceDescription {
   tags: Record<string, string>;
 }
 
-/** Builder and test instances. Missing instances are `undefined` where a lookup is asked for. */
+/**
+ * A stop or terminate was asked for an instance that is not tagged `ami-lifecycle:managed=true`.
+ * Never retryable: the instance is not ours.
+ */
+export class UnmanagedInstanceError extends DomainError {
+  constructor(
+    readonly instanceId: string,
+    readonly action: string,
+  ) {
+    super(`refusing to ${action} ${instanceId}: it is not tagged ami-lifecycle:managed=true`);
+  }
+}
+
+/**
+ * Builder and test instances. Missing instances are `undefined` where a lookup is asked for. Stop and
+ * terminate read the instance's tags right before acting and throw `UnmanagedInstanceError` unless it
+ * is managed, as `ImagePort` does for images: callers are never trusted on that.
+ */
 export interface ComputePort {
   launchInstance(request: LaunchInstanceRequest): Promise<{ instanceId: string }>;
   describeInstance(instanceId: string): Promise<InstanceDescription | undefined>;
