@@ -2,12 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Image, parsePolicy } from '@ami-lifecycle/core';
 import { startLocalCloud } from '@ami-lifecycle/local-cloud';
-import {
-  GetExecutionHistoryCommand,
-  ListExecutionsCommand,
-  ListStateMachinesCommand,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { LocalPipeline } from '../scripts/local-pipeline';
 
 const ROOT = join(__dirname, '..');
@@ -86,7 +81,7 @@ export const benchGoldenPipeline = async (): Promise<PipelineResult> => {
     const minutes = (cloud.clock.nowMillis() - Date.parse(start)) / 60_000;
     await pipeline.settle();
 
-    const machines = await countTransitions(cloud.clientConfig);
+    const machines = await countTransitions(pipeline);
     const invocations = cloud.lambda?.invocations() ?? [];
     const byFunction: Record<string, number> = {};
     let billedMs = 0;
@@ -118,31 +113,16 @@ export const benchGoldenPipeline = async (): Promise<PipelineResult> => {
   }
 };
 
-type ClientConfig = NonNullable<ConstructorParameters<typeof SFNClient>[0]>;
-
-const listMachines = async (config: ClientConfig) =>
-  (await new SFNClient(config).send(new ListStateMachinesCommand({}))).stateMachines ?? [];
-
-const listExecutions = async (config: ClientConfig, stateMachineArn: string) =>
-  (await new SFNClient(config).send(new ListExecutionsCommand({ stateMachineArn, maxResults: 100 })))
-    .executions ?? [];
-
-const countTransitions = async (config: ClientConfig): Promise<MachineCount[]> => {
-  const sfn = new SFNClient(config);
+/** Per state machine: its executions, their statuses and the state transitions they made. */
+const countTransitions = async (pipeline: LocalPipeline): Promise<MachineCount[]> => {
+  const sfn = new SFNClient(pipeline.cloud.clientConfig);
   const counts: MachineCount[] = [];
-  for (const m of await listMachines(config)) {
-    const executions = await listExecutions(config, m.stateMachineArn!);
+  for (const m of (await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? []) {
+    const { executions = [] } = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: m.stateMachineArn, maxResults: 100 }),
+    );
     let transitions = 0;
-    for (const e of executions) {
-      let nextToken: string | undefined;
-      do {
-        const page = await sfn.send(
-          new GetExecutionHistoryCommand({ executionArn: e.executionArn, maxResults: 1000, nextToken }),
-        );
-        transitions += (page.events ?? []).filter((h) => h.type?.endsWith('StateEntered')).length;
-        nextToken = page.nextToken;
-      } while (nextToken);
-    }
+    for (const e of executions) transitions += await pipeline.stateTransitions(e.executionArn!);
     counts.push({
       machine: m.name!.replace(`ami-lifecycle-${STAGE}-`, ''),
       executions: executions.length,

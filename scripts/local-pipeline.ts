@@ -8,7 +8,12 @@ import type { FamilyConfig, Image } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 
 export class PipelineTimeoutError extends Error {
   constructor(what: string, seconds: number, last: string) {
@@ -138,6 +143,21 @@ export class LocalPipeline {
     }
     if (await done()) return;
     throw new PipelineTimeoutError(what, options.maxSeconds, (await options.describe?.()) ?? 'nothing');
+  }
+
+  /** States the execution entered: what Step Functions Standard bills as state transitions. */
+  async stateTransitions(executionArn: string): Promise<number> {
+    const sfn = new SFNClient(this.cloud.clientConfig);
+    let transitions = 0;
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+      );
+      transitions += (page.events ?? []).filter((h) => h.type?.endsWith('StateEntered')).length;
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return transitions;
   }
 
   /**

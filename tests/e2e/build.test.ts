@@ -11,7 +11,7 @@ import {
 import { amiName, type FamilyConfig, type Image, managedTags, parsePolicy } from '@ami-lifecycle/core';
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 
@@ -143,11 +143,6 @@ describe('the build service on the local cloud', () => {
 
   const ingested = (detailType: string, family: string) => pipeline.ingested(detailType, family);
 
-  const stateTransitions = async (executionArn: string) => {
-    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-    return (history.events ?? []).filter((e) => e.type?.endsWith('StateEntered')).length;
-  };
-
   let golden: Image;
 
   it('builds a golden image from the SSM public parameter: built, named, tagged, available, builder gone, Image Built emitted', async () => {
@@ -203,7 +198,7 @@ describe('the build service on the local cloud', () => {
       }),
     ]);
     // One golden build of the example family: well under 60 state transitions.
-    const transitions = await stateTransitions(execution.executionArn);
+    const transitions = await pipeline.stateTransitions(execution.executionArn);
     expect(transitions).toBeLessThan(40);
   }, 120_000);
 
