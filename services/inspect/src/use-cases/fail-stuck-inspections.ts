@@ -1,5 +1,5 @@
 import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
-import type { Image } from '@ami-lifecycle/core';
+import { type Image, summarizeFindings } from '@ami-lifecycle/core';
 import { DEFAULT_ACTOR, type InspectDeps } from './deps';
 import { correlationOf } from './images';
 import { longestInspectionMs } from './reap-test-instances';
@@ -10,7 +10,6 @@ export interface StuckInspectionsResult {
 
 // One run reads at most this many pages; more is a backlog for the next run, not a reason to loop.
 const MAX_PAGES = 20;
-const ZERO_FINDINGS = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNTRIAGED: 0 };
 
 /**
  * Candidates left `inspecting` without a verdict for longer than any inspection of their family can run:
@@ -65,7 +64,7 @@ export const failStuckInspections = async (
         idempotencyKey: `image-inspection-completed:stuck:${image.family}@${image.version}`,
         purpose: 'candidate',
         verdict: 'fail',
-        findings: image.findings ?? ZERO_FINDINGS,
+        findings: image.findings ?? summarizeFindings([]),
         reasons: [reason],
       });
     }

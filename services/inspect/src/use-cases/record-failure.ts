@@ -1,5 +1,5 @@
 import { TransitionConflictError } from '@ami-lifecycle/catalog';
-import type { Image } from '@ami-lifecycle/core';
+import { type Image, summarizeFindings } from '@ami-lifecycle/core';
 import { DEFAULT_ACTOR, type InspectDeps } from './deps';
 import { requireImage } from './images';
 import type { InspectionRequest } from './inspection';
@@ -60,7 +60,7 @@ export const recordFailure = async (
     idempotencyKey: `image-inspection-completed:${input.request.inspectionId}`,
     purpose: input.request.purpose,
     verdict: 'fail',
-    findings: image.findings ?? { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNTRIAGED: 0 },
+    findings: image.findings ?? summarizeFindings([]),
     reasons: [outcome.reason],
   });
   return outcome;
