@@ -47,9 +47,9 @@ export const recordFailure = async (
   input: { request: InspectionRequest; failure: InspectionFailure },
   deps: Pick<InspectDeps, 'catalog' | 'clock' | 'actor' | 'region' | 'events'>,
 ): Promise<{ state: Image['state']; reason: string }> => {
-  const outcome = await recordFailedState(input, deps);
-  if (input.request.purpose !== 'candidate' || outcome.state !== 'failed') return outcome;
-  const image = await requireImage(deps.catalog, input.request);
+  const { image, reason } = await recordFailedState(input, deps);
+  const outcome = { state: image.state, reason };
+  if (input.request.purpose !== 'candidate' || image.state !== 'failed') return outcome;
   await deps.events.publish('Image Inspection Completed', {
     schemaVersion: 1,
     family: input.request.family,
@@ -69,7 +69,7 @@ export const recordFailure = async (
 const recordFailedState = async (
   input: { request: InspectionRequest; failure: InspectionFailure },
   deps: Pick<InspectDeps, 'catalog' | 'clock' | 'actor' | 'region'>,
-): Promise<{ state: Image['state']; reason: string }> => {
+): Promise<{ image: Image; reason: string }> => {
   const { request } = input;
   const reason = failureReason(input.failure);
   let image = await requireImage(deps.catalog, request);
@@ -108,10 +108,10 @@ const recordFailedState = async (
         audit,
         patch: { reason },
       });
-      return { state: failed.state, reason };
+      return { image: failed, reason };
     } catch (err) {
       if (!(err instanceof TransitionConflictError) || err.actual.state !== 'failed') throw err;
-      return { state: 'failed', reason };
+      return { image: await requireImage(deps.catalog, request), reason };
     }
   }
   const updated = await deps.catalog.updateImage(
@@ -125,5 +125,5 @@ const recordFailedState = async (
       action: request.purpose === 'candidate' ? 'inspection-failed' : 'reinspection-failed',
     },
   );
-  return { state: updated.state, reason };
+  return { image: updated, reason };
 };

@@ -44,7 +44,8 @@ export const recordVerdict = async (
   // A retry of this step after the verdict was stored: the stored outcome, not a second gate run (a
   // changed clock or config could pick another target, or another verdict for a re-inspection), and its
   // events again under their keys.
-  const stored = await storedOutcome(request, deps);
+  let image = await requireImage(deps.catalog, request);
+  const stored = await storedOutcome(request, image, deps);
   if (stored) return emitStored(request, stored, deps);
   const { config, version: policyVersion } = await loadFamilyConfig(deps.catalog, request.family);
   const findings = await deps.findings.listFindingsForInstance(input.instanceId);
@@ -62,7 +63,6 @@ export const recordVerdict = async (
     correlationId: request.correlationId,
     policyVersion,
   };
-  let image = await requireImage(deps.catalog, request);
 
   if (request.purpose === 'reinspection') {
     if (v.verdict === 'fail' && (await flagVulnerable(image, outcome.failing, summary, audit, deps))) {
@@ -115,7 +115,7 @@ export const recordVerdict = async (
   } catch (err) {
     if (!(err instanceof StaleImageError)) throw err;
     // Another attempt of this very step (a retry while the first still ran) may have stored it first.
-    const stored = await storedOutcome(request, deps);
+    const stored = await storedOutcome(request, await requireImage(deps.catalog, request), deps);
     if (stored) return emitStored(request, stored, deps);
     throw err;
   }
@@ -150,14 +150,14 @@ const verdictPrefix = (request: InspectionRequest, verdict: 'pass' | 'fail'): st
   `inspection ${request.inspectionId}: ${verdict}: `;
 
 /**
- * The verdict this inspection already recorded on the candidate, found by its audit record (the
+ * The verdict this inspection already recorded on `image` (as just read), found by its audit record (the
  * transition or `inspection-recorded` written together with the verdict, in one catalog write).
  */
 const storedOutcome = async (
   request: InspectionRequest,
+  image: Image,
   deps: Pick<InspectDeps, 'catalog'>,
 ): Promise<StoredOutcome | undefined> => {
-  const image = await requireImage(deps.catalog, request);
   // A candidate's verdict is stored on the image; a re-inspection's only in its audit record.
   if (image.findings === undefined || (request.purpose === 'candidate' && image.verdict === undefined)) {
     return undefined;
