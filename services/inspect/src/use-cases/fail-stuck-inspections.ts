@@ -1,7 +1,7 @@
-import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
-import { type Image, summarizeFindings } from '@ami-lifecycle/core';
+import { TransitionConflictError } from '@ami-lifecycle/catalog';
+import { summarizeFindings } from '@ami-lifecycle/core';
 import { DEFAULT_ACTOR, type InspectDeps } from './deps';
-import { correlationOf } from './images';
+import { allPages, correlationOf } from './images';
 import { longestInspectionMs } from './reap-test-instances';
 
 export interface StuckInspectionsResult {
@@ -25,7 +25,10 @@ export const failStuckInspections = async (
   const now = deps.clock.now().getTime();
   const failed: StuckInspectionsResult['failed'] = [];
   const limits = new Map<string, number>();
-  for (const image of await inspecting(deps)) {
+  const inspecting = await allPages('images in state inspecting', MAX_PAGES, (page) =>
+    deps.catalog.listImagesByState('inspecting', page),
+  );
+  for (const image of inspecting) {
     if (image.verdict !== undefined) continue;
     let limit = limits.get(image.family);
     if (limit === undefined) {
@@ -71,16 +74,4 @@ export const failStuckInspections = async (
     failed.push({ image: `${image.family}@${image.version}`, reason });
   }
   return { failed };
-};
-
-const inspecting = async (deps: Pick<InspectDeps, 'catalog'>): Promise<Image[]> => {
-  const images: Image[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await deps.catalog.listImagesByState('inspecting', cursor === undefined ? {} : { cursor });
-    images.push(...result.items);
-    cursor = result.cursor;
-    if (cursor === undefined) return images;
-  }
-  throw new QueryBoundExceededError('images in state inspecting', MAX_PAGES);
 };

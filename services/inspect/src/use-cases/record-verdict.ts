@@ -4,7 +4,7 @@ import { DEFAULT_ACTOR, type InspectDeps } from './deps';
 import { loadFamilyConfig } from './family-config';
 import { flagVulnerable } from './flag-vulnerable';
 import { assessFindings } from './gate-findings';
-import { requireImage } from './images';
+import { allPages, requireImage } from './images';
 import type { InspectionRequest } from './inspection';
 
 export interface VerdictResult {
@@ -15,6 +15,9 @@ export interface VerdictResult {
   state: Image['state'];
   vulnerable: boolean;
 }
+
+// A verdict step reads the image's audit trail; more than this many pages is a data problem to surface.
+const MAX_AUDIT_PAGES = 20;
 
 export type RecordVerdictDeps = Pick<
   InspectDeps,
@@ -162,30 +165,28 @@ const storedOutcome = async (
   if (image.findings === undefined || (request.purpose === 'candidate' && image.verdict === undefined)) {
     return undefined;
   }
-  let cursor: string | undefined;
-  do {
-    const page = await deps.catalog.listAudit(request.family, request.version, cursor ? { cursor } : {});
-    for (const record of page.items) {
-      const decided = record.action === 'transition' && record.from === 'inspecting' ? record.to : undefined;
-      const recorded =
-        request.purpose === 'reinspection'
-          ? record.action === 'reinspected'
-          : record.action === 'inspection-recorded' || decided === 'approved' || decided === 'rejected';
-      if (!recorded) continue;
-      for (const verdict of ['pass', 'fail'] as const) {
-        const prefix = verdictPrefix(request, verdict);
-        if (!record.reason.startsWith(prefix)) continue;
-        return {
-          image,
-          verdict,
-          reasons: record.reason.slice(prefix.length).split('; '),
-          findings: image.findings,
-          ...(decided === 'approved' || decided === 'rejected' ? { decided } : {}),
-        };
-      }
+  const audit = await allPages(`audit of ${request.family}@${request.version}`, MAX_AUDIT_PAGES, (page) =>
+    deps.catalog.listAudit(request.family, request.version, page),
+  );
+  for (const record of audit) {
+    const decided = record.action === 'transition' && record.from === 'inspecting' ? record.to : undefined;
+    const recorded =
+      request.purpose === 'reinspection'
+        ? record.action === 'reinspected'
+        : record.action === 'inspection-recorded' || decided === 'approved' || decided === 'rejected';
+    if (!recorded) continue;
+    for (const verdict of ['pass', 'fail'] as const) {
+      const prefix = verdictPrefix(request, verdict);
+      if (!record.reason.startsWith(prefix)) continue;
+      return {
+        image,
+        verdict,
+        reasons: record.reason.slice(prefix.length).split('; '),
+        findings: image.findings,
+        ...(decided === 'approved' || decided === 'rejected' ? { decided } : {}),
+      };
     }
-    cursor = page.cursor;
-  } while (cursor);
+  }
   return undefined;
 };
 

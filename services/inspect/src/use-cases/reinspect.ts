@@ -1,8 +1,7 @@
-import { QueryBoundExceededError } from '@ami-lifecycle/catalog';
 import { type CatalogPort, DAY_MS, type Image } from '@ami-lifecycle/core';
 import type { InspectDeps, InspectionStarter } from './deps';
 import { type InspectFamilyConfig, loadFamilyConfig } from './family-config';
-import { correlationOf } from './images';
+import { allPages, correlationOf } from './images';
 import { type InspectionRequest, inspectionIdFor } from './inspection';
 
 export interface ReinspectResult {
@@ -26,18 +25,12 @@ const isInspection = (r: { action: string; from?: string }) =>
 
 /** When the image was last inspected, from its audit trail; its publication (or creation) when never. */
 export const lastInspectedAt = async (catalog: CatalogPort, image: Image): Promise<string> => {
+  const audit = await allPages(`audit of ${image.family}@${image.version}`, MAX_AUDIT_PAGES, (page) =>
+    catalog.listAudit(image.family, image.version, { limit: 100, ...page }),
+  );
   let last: string | undefined;
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_AUDIT_PAGES; page++) {
-    const result = await catalog.listAudit(image.family, image.version, {
-      limit: 100,
-      ...(cursor === undefined ? {} : { cursor }),
-    });
-    for (const r of result.items) if (isInspection(r) && (last === undefined || r.at > last)) last = r.at;
-    cursor = result.cursor;
-    if (cursor === undefined) return last ?? image.publishedAt ?? image.createdAt;
-  }
-  throw new QueryBoundExceededError(`audit of ${image.family}@${image.version}`, MAX_AUDIT_PAGES);
+  for (const r of audit) if (isInspection(r) && (last === undefined || r.at > last)) last = r.at;
+  return last ?? image.publishedAt ?? image.createdAt;
 };
 
 /**
@@ -53,49 +46,46 @@ export const reinspectDue = async (
   const result: ReinspectResult = { started: [], duplicates: [], notDue: [], skipped: [] };
   const configs = new Map<string, InspectFamilyConfig | Error>();
   const day = input.now.toISOString().slice(0, 10);
-  let cursor: string | undefined;
-  for (let page = 0; ; page++) {
-    if (page >= MAX_IMAGE_PAGES) throw new QueryBoundExceededError('published images', MAX_IMAGE_PAGES);
-    const images = await deps.catalog.listImagesByState('published', cursor === undefined ? {} : { cursor });
-    for (const image of images.items) {
-      const key = `${image.family}@${image.version}`;
-      const amiId = image.amiIds[deps.region];
-      if (!image.managed || amiId === undefined) {
-        result.skipped.push({ image: key, reason: `no managed AMI in ${deps.region}` });
-        continue;
-      }
-      if (!configs.has(image.family)) {
-        configs.set(
-          image.family,
-          await loadFamilyConfig(deps.catalog, image.family).then(
-            (c) => c.config,
-            (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-          ),
-        );
-      }
-      const config = configs.get(image.family)!;
-      if (config instanceof Error) {
-        result.skipped.push({ image: key, reason: config.message });
-        continue;
-      }
-      const last = Date.parse(await lastInspectedAt(deps.catalog, image));
-      if (input.now.getTime() - last < config.inspect.reinspectEveryDays * DAY_MS) {
-        result.notDue.push(key);
-        continue;
-      }
-      const request: InspectionRequest = {
-        inspectionId: inspectionIdFor('reinspection', image.family, image.version, `${key}:${day}`),
-        family: image.family,
-        version: image.version,
-        imageId: amiId,
-        purpose: 'reinspection',
-        correlationId: await correlationOf(deps.catalog, image),
-      };
-      const { outcome } = await deps.inspections.start(request);
-      if (outcome === 'started') result.started.push(request);
-      else result.duplicates.push(key);
+  const published = await allPages('published images', MAX_IMAGE_PAGES, (page) =>
+    deps.catalog.listImagesByState('published', page),
+  );
+  for (const image of published) {
+    const key = `${image.family}@${image.version}`;
+    const amiId = image.amiIds[deps.region];
+    if (!image.managed || amiId === undefined) {
+      result.skipped.push({ image: key, reason: `no managed AMI in ${deps.region}` });
+      continue;
     }
-    cursor = images.cursor;
-    if (cursor === undefined) return result;
+    if (!configs.has(image.family)) {
+      configs.set(
+        image.family,
+        await loadFamilyConfig(deps.catalog, image.family).then(
+          (c) => c.config,
+          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+        ),
+      );
+    }
+    const config = configs.get(image.family)!;
+    if (config instanceof Error) {
+      result.skipped.push({ image: key, reason: config.message });
+      continue;
+    }
+    const last = Date.parse(await lastInspectedAt(deps.catalog, image));
+    if (input.now.getTime() - last < config.inspect.reinspectEveryDays * DAY_MS) {
+      result.notDue.push(key);
+      continue;
+    }
+    const request: InspectionRequest = {
+      inspectionId: inspectionIdFor('reinspection', image.family, image.version, `${key}:${day}`),
+      family: image.family,
+      version: image.version,
+      imageId: amiId,
+      purpose: 'reinspection',
+      correlationId: await correlationOf(deps.catalog, image),
+    };
+    const { outcome } = await deps.inspections.start(request);
+    if (outcome === 'started') result.started.push(request);
+    else result.duplicates.push(key);
   }
+  return result;
 };
