@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
+import type { DynamoDbCatalog } from '@ami-lifecycle/catalog';
 import { type ImageBuiltDetail, imageBuilt } from '@ami-lifecycle/contracts';
 import { amiName, type FamilyConfig, type Image, managedTags, parsePolicy } from '@ami-lifecycle/core';
 import { INSPECTION_ID_TAG, inspectionIdFor } from '@ami-lifecycle/inspect-service';
@@ -13,19 +13,17 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   GetCommandInvocationCommand,
   GetParameterCommand,
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import { LocalPipeline } from '../../../scripts/local-pipeline';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const STAGE = 'local';
 export const REGION = 'eu-west-1';
-export const BUS = `ami-lifecycle-${STAGE}`;
-export const TABLE = `ami-lifecycle-${STAGE}`;
 export const START = '2026-03-01T09:00:00.000Z';
 export const VERSION = '2026.03.01.1';
 /** The AL2023 image the local cloud's public parameter points at. */
@@ -39,6 +37,8 @@ export const goldenAl2023 = (): FamilyConfig =>
 
 export interface InspectCloud {
   cloud: LocalCloud;
+  /** The stage's table and bus, driven as the other suites drive them. */
+  pipeline: LocalPipeline;
   catalog: DynamoDbCatalog;
   ec2: EC2Client;
 }
@@ -57,26 +57,13 @@ export const startInspectCloud = async (options: {
     deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE, root: ROOT },
     ...(options.inspector2 ? { inspector2: options.inspector2 } : {}),
   });
-  return {
-    cloud,
-    catalog: new DynamoDbCatalog({ tableName: TABLE, client: createDocumentClient(cloud.clientConfig) }),
-    ec2: new EC2Client(cloud.clientConfig),
-  };
+  const pipeline = new LocalPipeline(cloud, STAGE);
+  return { cloud, pipeline, catalog: pipeline.catalog, ec2: new EC2Client(cloud.clientConfig) };
 };
 
 /** Stores a family's config, as `amictl config apply` would. */
-export const storeFamily = async (world: InspectCloud, name: string, config: FamilyConfig): Promise<void> => {
-  const current = await world.catalog.getFamilyConfig(name);
-  await world.catalog.putFamilyConfig(
-    name,
-    { ...config, name },
-    {
-      expectedCurrent: current?.version ?? null,
-      at: world.cloud.clock.now().toISOString(),
-      by: 'e2e',
-    },
-  );
-};
+export const storeFamily = (world: InspectCloud, name: string, config: FamilyConfig): Promise<void> =>
+  world.pipeline.storeFamilies({ [name]: config });
 
 /** A copy of golden-al2023 with these gate waivers. */
 export const withWaivers = (
@@ -214,21 +201,8 @@ export const imageBuiltOf = (world: InspectCloud, image: Image): ImageBuiltDetai
     buildKey: 'b'.repeat(64),
   });
 
-export const putImageBuilt = async (world: InspectCloud, detail: ImageBuiltDetail): Promise<void> => {
-  const out = await new EventBridgeClient(world.cloud.clientConfig).send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          Source: 'ami-lifecycle',
-          DetailType: 'Image Built',
-          Detail: JSON.stringify(detail),
-          EventBusName: BUS,
-        },
-      ],
-    }),
-  );
-  if (out.FailedEntryCount !== 0) throw new Error(`PutEvents refused: ${JSON.stringify(out.Entries)}`);
-};
+export const putImageBuilt = (world: InspectCloud, detail: ImageBuiltDetail): Promise<void> =>
+  world.pipeline.put('Image Built', detail);
 
 export const inspectionIdOf = (detail: ImageBuiltDetail): string =>
   inspectionIdFor('candidate', detail.family, detail.version, detail.idempotencyKey);
@@ -254,10 +228,4 @@ export const testInstances = async (world: InspectCloud, inspectionId: string) =
 
 /** The events of `detailType` about `family` that reached our bus. */
 export const ingested = (world: InspectCloud, detailType: string, family: string): unknown[] =>
-  world.cloud.services.events
-    .ingested()
-    .filter(
-      (e) =>
-        e.event['detail-type'] === detailType && (e.event.detail as { family?: string }).family === family,
-    )
-    .map((e) => e.event.detail);
+  world.pipeline.ingested(detailType, family);
