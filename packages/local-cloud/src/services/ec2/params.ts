@@ -1,4 +1,5 @@
 import { AwsError } from '../../errors';
+import { decodePageToken, encodePageToken } from '../../page-token';
 import { listParam, type QueryParams, structListParam } from '../../protocols/query';
 import type { BlockDeviceSpec } from './model';
 
@@ -172,11 +173,6 @@ export interface Page<T> {
   nextToken?: string;
 }
 
-interface TokenBody {
-  op: string;
-  after: number;
-}
-
 /**
  * Pages `items` (already in their stable order, keyed by a number that only grows: the creation sequence)
  * after `NextToken`. The token names the last key returned rather than an offset, so resources created or
@@ -213,18 +209,14 @@ export const paginate = <T>(
   const page = items.slice(start, start + max);
   const more = start + max < items.length;
   return more
-    ? { items: page, nextToken: encodeToken({ op, after: key(page[page.length - 1]!) }) }
+    ? { items: page, nextToken: encodePageToken({ l: op, after: key(page[page.length - 1]!) }) }
     : { items: page };
 };
 
-const encodeToken = (t: TokenBody): string => Buffer.from(JSON.stringify(t)).toString('base64url');
-
 const decodeToken = (token: string, op: string): number => {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<TokenBody>;
-    if (t.op === op && typeof t.after === 'number') return t.after;
-  } catch {
-    // fall through to the error below
+  const after = decodePageToken(token, op, 'number');
+  if (after === undefined) {
+    throw ec2Error('InvalidPaginationToken', `The pagination token '${token}' is invalid or has expired.`);
   }
-  throw ec2Error('InvalidPaginationToken', `The pagination token '${token}' is invalid or has expired.`);
+  return after;
 };

@@ -1,4 +1,5 @@
 import { AwsError } from '../../errors';
+import { decodePageToken, encodePageToken } from '../../page-token';
 
 /**
  * Request readers, ARNs and paging for the EventBridge emulator. Readers are hand-written rather than zod
@@ -178,22 +179,10 @@ export const resolveBusRef = (
 /** The parts of an ARN the dispatcher needs: which service it names. */
 export const arnService = (arn: string): string | undefined => /^arn:aws[\w-]*:([a-z0-9-]+):/.exec(arn)?.[1];
 
-// Tokens are opaque to callers, as AWS's are, but carry the listing they belong to so a token from one
-// listing handed to another is refused instead of silently paging the wrong thing.
-const encodeToken = (listing: string, after: string): string =>
-  Buffer.from(JSON.stringify({ l: listing, after })).toString('base64url');
-
 const decodeToken = (listing: string, token: string): string => {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      l?: string;
-      after?: unknown;
-    };
-    if (parsed.l === listing && typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // falls through to the error for a token this listing did not issue
-  }
-  throw validationException('The NextToken provided is not valid.');
+  const after = decodePageToken(token, listing, 'string');
+  if (after === undefined) throw validationException('The NextToken provided is not valid.');
+  return after;
 };
 
 /**
@@ -213,6 +202,6 @@ export const paginate = <T>(
   const limit = opts.limit ?? 100;
   const page = rest.slice(0, limit);
   return rest.length > limit
-    ? { page, nextToken: encodeToken(opts.listing, key(page[page.length - 1]!)) }
+    ? { page, nextToken: encodePageToken({ l: opts.listing, after: key(page[page.length - 1]!) }) }
     : { page };
 };

@@ -1,4 +1,5 @@
 import { AwsError } from '../../errors';
+import { decodePageToken, encodePageToken } from '../../page-token';
 
 /**
  * Request readers, names, ARNs and pagination for the Step Functions emulator. Readers are hand-written
@@ -118,21 +119,10 @@ export const parseArn = (arn: string, expected: ParsedArn['resourceType']): Pars
   };
 };
 
-// Tokens are opaque to callers, as AWS's are, but name the listing they belong to so a token from one
-// listing handed to another is refused instead of silently paging the wrong thing.
-interface TokenBody {
-  l: string;
-  after: number;
-}
-
 const decodeToken = (listing: string, token: string): number => {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<TokenBody>;
-    if (parsed.l === listing && typeof parsed.after === 'number') return parsed.after;
-  } catch {
-    // falls through to the error AWS gives for a token it did not issue
-  }
-  throw new AwsError('InvalidToken', `Invalid Token: '${token}'`);
+  const after = decodePageToken(token, listing, 'number');
+  if (after === undefined) throw new AwsError('InvalidToken', `Invalid Token: '${token}'`);
+  return after;
 };
 
 /**
@@ -154,6 +144,5 @@ export const paginate = <T>(
   }
   const page = items.slice(start, start + opts.maxResults);
   if (start + opts.maxResults >= items.length) return { page };
-  const token: TokenBody = { l: opts.listing, after: key(page[page.length - 1]!) };
-  return { page, nextToken: Buffer.from(JSON.stringify(token)).toString('base64url') };
+  return { page, nextToken: encodePageToken({ l: opts.listing, after: key(page[page.length - 1]!) }) };
 };

@@ -1,4 +1,5 @@
 import { AwsError } from '../../errors';
+import { decodePageToken, encodePageToken } from '../../page-token';
 
 /**
  * Request readers and pagination for the SSM emulator. They are hand-written rather than zod schemas
@@ -116,24 +117,10 @@ export const readObject = (body: Body, key: string): Body | undefined => {
 /** JSON-protocol timestamps are epoch seconds. */
 export const epochSeconds = (ms: number): number => ms / 1000;
 
-// Tokens are opaque to callers, as AWS's are, but carry the listing they belong to so a token from one
-// listing handed to another is refused instead of silently paging the wrong thing.
-interface TokenBody {
-  l: string;
-  after: string;
-}
-
-const encodeToken = (listing: string, after: string): string =>
-  Buffer.from(JSON.stringify({ l: listing, after } satisfies TokenBody)).toString('base64url');
-
 const decodeToken = (listing: string, token: string): string => {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<TokenBody>;
-    if (parsed.l === listing && typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // falls through to the error AWS gives for a token it did not issue
-  }
-  throw new AwsError('InvalidNextToken', 'The specified token isn’t valid.');
+  const after = decodePageToken(token, listing, 'string');
+  if (after === undefined) throw new AwsError('InvalidNextToken', 'The specified token isn’t valid.');
+  return after;
 };
 
 /**
@@ -156,7 +143,9 @@ export const paginate = <T>(
   const window = items.slice(start, start + opts.maxResults);
   const page = opts.keep ? window.filter(opts.keep) : window;
   const more = start + opts.maxResults < items.length;
-  return more ? { page, nextToken: encodeToken(opts.listing, key(window[window.length - 1]!)) } : { page };
+  return more
+    ? { page, nextToken: encodePageToken({ l: opts.listing, after: key(window[window.length - 1]!) }) }
+    : { page };
 };
 
 /** A key that sorts numbers in string order, for `paginate`. */
