@@ -1,8 +1,9 @@
-import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
+import { TransitionConflictError } from '@ami-lifecycle/catalog';
 import type { BuildRequestedDetail, ImageBuildFailedDetail } from '@ami-lifecycle/contracts';
 import type { CatalogPort, Image } from '@ami-lifecycle/core';
 import { buildIdFor } from '../build-key';
 import { terminateBuilders } from './builders';
+import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 
 export type BuildStage = ImageBuildFailedDetail['stage'];
@@ -131,13 +132,12 @@ const findByBuildId = async (
   family: string,
   buildId: string,
 ): Promise<Image | undefined> => {
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_IMAGE_PAGES; page++) {
-    const result = await catalog.listImagesByFamily(family, cursor === undefined ? {} : { cursor });
-    const found = result.items.find((i) => i.buildId === buildId);
-    if (found !== undefined) return found;
-    cursor = result.cursor;
-    if (cursor === undefined) return undefined;
-  }
-  throw new QueryBoundExceededError(`images of family ${family}`, MAX_IMAGE_PAGES);
+  const own = (i: Image) => i.buildId === buildId;
+  const images = await listAll(
+    `images of family ${family}`,
+    (page) => catalog.listImagesByFamily(family, page),
+    MAX_IMAGE_PAGES,
+    own,
+  );
+  return images.find(own);
 };

@@ -1,4 +1,4 @@
-import { QueryBoundExceededError, TransitionConflictError } from '@ami-lifecycle/catalog';
+import { TransitionConflictError } from '@ami-lifecycle/catalog';
 import {
   type CatalogPort,
   type Image,
@@ -8,6 +8,7 @@ import {
   TAG_PREFIX,
 } from '@ami-lifecycle/core';
 import { BUILD_ID_TAG } from './builders';
+import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { correlationOf, onImageStateChange, publishImageBuilt } from './on-image-state-change';
 
@@ -224,14 +225,5 @@ const republishBuilt = async (image: Image, deps: ReconcileDeps): Promise<boolea
   return true;
 };
 
-const listByState = async (catalog: CatalogPort, state: LifecycleState): Promise<Image[]> => {
-  const images: Image[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await catalog.listImagesByState(state, cursor === undefined ? {} : { cursor });
-    images.push(...result.items);
-    cursor = result.cursor;
-    if (cursor === undefined) return images;
-  }
-  throw new QueryBoundExceededError(`images in state ${state}`, MAX_PAGES);
-};
+const listByState = (catalog: CatalogPort, state: LifecycleState): Promise<Image[]> =>
+  listAll(`images in state ${state}`, (page) => catalog.listImagesByState(state, page), MAX_PAGES);

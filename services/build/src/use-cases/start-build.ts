@@ -1,8 +1,7 @@
-import { ImageAlreadyExistsError, QueryBoundExceededError } from '@ami-lifecycle/catalog';
+import { ImageAlreadyExistsError } from '@ami-lifecycle/catalog';
 import type { BuildRequestedDetail } from '@ami-lifecycle/contracts';
 import {
   type AuditContext,
-  type CatalogPort,
   type Image,
   type LaunchInstanceRequest,
   type LifecycleState,
@@ -10,6 +9,7 @@ import {
   nextVersion,
 } from '@ami-lifecycle/core';
 import { buildIdFor, buildKey } from '../build-key';
+import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { type BuildFamilyConfig, loadFamilyConfig } from './family-config';
 import { type ResolvedSource, resolveSource } from './resolve-source';
@@ -64,7 +64,11 @@ export const startBuild = async (
   };
 
   for (let attempt = 1; ; attempt++) {
-    const existing = await listFamilyImages(deps.catalog, config.name);
+    const existing = await listAll(
+      `images of family ${config.name}`,
+      (page) => deps.catalog.listImagesByFamily(config.name, page),
+      MAX_IMAGE_PAGES,
+    );
     const ownImage = existing.find((i) => i.buildId === buildId);
     if (ownImage !== undefined) {
       return ownImage.state === 'building'
@@ -155,16 +159,4 @@ export const builderLaunchRequest = (config: BuildFamilyConfig, image: Image): L
     rootVolume: { sizeGiB: build.rootVolume.sizeGiB, encrypted: true, kmsKeyId: build.rootVolume.kmsKeyId },
     clientToken: buildId,
   };
-};
-
-const listFamilyImages = async (catalog: CatalogPort, family: string): Promise<Image[]> => {
-  const images: Image[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_IMAGE_PAGES; page++) {
-    const result = await catalog.listImagesByFamily(family, cursor === undefined ? {} : { cursor });
-    images.push(...result.items);
-    cursor = result.cursor;
-    if (cursor === undefined) return images;
-  }
-  throw new QueryBoundExceededError(`images of family ${family}`, MAX_IMAGE_PAGES);
 };
