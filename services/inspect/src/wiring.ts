@@ -25,8 +25,6 @@ const env = loadEnv(
 
 const clients = createClients({ region: env.AWS_REGION });
 
-export const catalogTable = env.CATALOG_TABLE;
-
 export const deps: InspectDeps = {
   catalog: new DynamoDbCatalog({
     tableName: env.CATALOG_TABLE,
