@@ -1,3 +1,4 @@
+import { awsErrorCode } from '@ami-lifecycle/aws';
 import { amiName, type Image, managedTags } from '@ami-lifecycle/core';
 import { AmiNotVisibleYetError } from '../errors';
 import type { BuildProgress } from './build-progress';
@@ -80,7 +81,7 @@ const createOrAdopt = async (
     return imageId;
   } catch (err) {
     // The first attempt created the AMI but its answer was lost; the retry meets the name taken.
-    if (!(err instanceof Error && errorCode(err) === 'InvalidAMIName.Duplicate')) throw err;
+    if (awsErrorCode(err) !== 'InvalidAMIName.Duplicate') throw err;
     const named = await deps.images.findImagesByName(ami.name, ['self']);
     if (named.length === 0) throw new AmiNotVisibleYetError(ami.name, { cause: err });
     // Another build's AMI holds the name: not ours to adopt, and retrying cannot help.
@@ -88,10 +89,4 @@ const createOrAdopt = async (
     if (own === undefined) throw err;
     return own.imageId;
   }
-};
-
-/** The AWS error code of an adapter error (the SDK's `name`, or `Code` on Query-protocol errors). */
-const errorCode = (err: Error): string => {
-  const code = (err as Error & { Code?: unknown }).Code;
-  return typeof code === 'string' ? code : err.name;
 };
