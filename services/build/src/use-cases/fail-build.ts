@@ -5,6 +5,7 @@ import { buildIdFor } from '../build-key';
 import { terminateBuilders } from './builders';
 import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
+import { publishBuildFailed } from './on-image-state-change';
 
 export type BuildStage = ImageBuildFailedDetail['stage'];
 
@@ -88,27 +89,19 @@ export const failBuild = async (input: FailBuildInput, deps: FailBuildDeps): Pro
   return { outcome: 'failed', image: failed, reason, terminatedInstanceIds };
 };
 
-const publishFailed = async (
-  image: Image,
-  input: FailBuildInput,
-  occurredAt: string,
-  deps: FailBuildDeps,
-) => {
-  const amiId = image.amiIds[deps.region];
-  await deps.events.publish('Image Build Failed', {
-    schemaVersion: 1,
-    family: image.family,
-    version: image.version,
-    correlationId: input.request.correlationId,
-    // The same key `onImageStateChange` uses: one failure per image, whoever reports it.
-    idempotencyKey: `image-build-failed:${image.family}@${image.version}`,
-    occurredAt,
-    buildId: buildIdFor(input.request.family, input.request.idempotencyKey),
-    ...(amiId !== undefined ? { imageId: amiId } : {}),
-    stage: input.stage,
-    reason: image.reason ?? `${input.stage}: ${describeError(input.error)}`,
-  });
-};
+const publishFailed = (image: Image, input: FailBuildInput, occurredAt: string, deps: FailBuildDeps) =>
+  publishBuildFailed(
+    image,
+    {
+      correlationId: input.request.correlationId,
+      occurredAt,
+      buildId: buildIdFor(input.request.family, input.request.idempotencyKey),
+      imageId: image.amiIds[deps.region],
+      stage: input.stage,
+      reason: image.reason ?? `${input.stage}: ${describeError(input.error)}`,
+    },
+    deps,
+  );
 
 /**
  * A readable reason from what Step Functions caught. Lambda errors arrive as JSON

@@ -1,4 +1,5 @@
 import { InvalidKeyError, TransitionConflictError } from '@ami-lifecycle/catalog';
+import type { ImageBuildFailedDetail } from '@ami-lifecycle/contracts';
 import { type Image, isManaged, TAG_PREFIX } from '@ami-lifecycle/core';
 import { BUILD_ID_TAG, terminateBuilders } from './builders';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
@@ -84,7 +85,19 @@ export const onImageStateChange = async (
   }
 
   if (change.state === 'available') await publishImageBuilt(next, change.amiId, correlationId, at, deps);
-  else await publishAwaitImageFailed(next, change.amiId, correlationId, at, reason, deps);
+  else
+    await publishBuildFailed(
+      next,
+      {
+        correlationId,
+        occurredAt: at,
+        buildId: next.buildId!,
+        imageId: change.amiId,
+        stage: 'await-image',
+        reason,
+      },
+      deps,
+    );
   // After the event: a redelivery finds the image no longer building and only cleans up, so a failed
   // terminate before the publish would lose the event for good; a failed one now is retried as cleanup.
   const terminatedInstanceIds = await terminateBuilders(next.buildId, deps);
@@ -122,26 +135,28 @@ export const publishImageBuilt = (
     buildKey: image.buildKey!,
   });
 
-const publishAwaitImageFailed = (
-  image: Image,
-  amiId: string,
-  correlationId: string,
-  occurredAt: string,
-  reason: string,
+/**
+ * `Image Build Failed` of an image, whoever reports it (the machine's Catch, the AMI's state change, the
+ * reconciler): keyed per image, so one failure is one event downstream however many report it.
+ */
+export const publishBuildFailed = (
+  image: Pick<Image, 'family' | 'version'>,
+  failure: Pick<
+    ImageBuildFailedDetail,
+    'correlationId' | 'occurredAt' | 'buildId' | 'imageId' | 'stage' | 'reason'
+  >,
   deps: Pick<BuildDeps, 'events'>,
-): Promise<{ eventId: string }> =>
-  deps.events.publish('Image Build Failed', {
+): Promise<{ eventId: string }> => {
+  const { imageId, ...rest } = failure;
+  return deps.events.publish('Image Build Failed', {
     schemaVersion: 1,
     family: image.family,
     version: image.version,
-    correlationId,
-    occurredAt,
-    buildId: image.buildId!,
-    imageId: amiId,
     idempotencyKey: `image-build-failed:${image.family}@${image.version}`,
-    stage: 'await-image',
-    reason,
+    ...rest,
+    ...(imageId !== undefined ? { imageId } : {}),
   });
+};
 
 /** The event of an outcome already recorded by this AMI's state change, published again (same key). */
 const republishOutcome = async (image: Image, change: ImageStateChange, deps: ImageStateChangeDeps) => {
@@ -156,12 +171,16 @@ const republishOutcome = async (image: Image, change: ImageStateChange, deps: Im
   if (image.state === 'built')
     await publishImageBuilt(image, change.amiId, correlationId, image.stateChangedAt, deps);
   else
-    await publishAwaitImageFailed(
+    await publishBuildFailed(
       image,
-      change.amiId,
-      correlationId,
-      image.stateChangedAt,
-      image.reason!,
+      {
+        correlationId,
+        occurredAt: image.stateChangedAt,
+        buildId: image.buildId,
+        imageId: change.amiId,
+        stage: 'await-image',
+        reason: image.reason!,
+      },
       deps,
     );
 };

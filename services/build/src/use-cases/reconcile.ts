@@ -10,7 +10,12 @@ import {
 import { BUILD_ID_TAG } from './builders';
 import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
-import { correlationOf, onImageStateChange, publishImageBuilt } from './on-image-state-change';
+import {
+  correlationOf,
+  onImageStateChange,
+  publishBuildFailed,
+  publishImageBuilt,
+} from './on-image-state-change';
 
 export interface ReconcileOptions {
   /** A build with no available or failed AMI this long after it started is abandoned. */
@@ -162,19 +167,20 @@ const abandon = async (
     result.terminated.push(b.instanceId);
   }
   if (failed.buildId !== undefined) {
-    await deps.events.publish('Image Build Failed', {
-      schemaVersion: 1,
-      family: failed.family,
-      version: failed.version,
-      correlationId,
-      occurredAt: at,
-      idempotencyKey: `image-build-failed:${key(failed)}`,
-      buildId: failed.buildId,
-      ...(amiId === undefined ? {} : { imageId: amiId }),
-      // Where the build stood: an AMI was asked for, or a builder existed, or not even that.
-      stage: amiId !== undefined ? 'await-image' : builders.length > 0 ? 'run-components' : 'launch-builder',
-      reason,
-    });
+    await publishBuildFailed(
+      failed,
+      {
+        correlationId,
+        occurredAt: at,
+        buildId: failed.buildId,
+        imageId: amiId,
+        // Where the build stood: an AMI was asked for, or a builder existed, or not even that.
+        stage:
+          amiId !== undefined ? 'await-image' : builders.length > 0 ? 'run-components' : 'launch-builder',
+        reason,
+      },
+      deps,
+    );
   }
   result.abandoned.push({ image: key(failed), reason });
 };
