@@ -2,7 +2,7 @@ import { createHandler } from '@ami-lifecycle/lambda-kit';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { failStuckInspections } from '../use-cases/fail-stuck-inspections';
-import { reapTestInstances } from '../use-cases/reap-test-instances';
+import { inspectionLimits, reapTestInstances } from '../use-cases/reap-test-instances';
 import { deps } from '../wiring';
 
 const scheduledEvent = EventBridgeSchema.extend({
@@ -18,8 +18,12 @@ export const handler = createHandler({
   name: 'inspect-reconcile',
   event: scheduledEvent,
   correlationIdPath: 'id',
-  useCase: async () => ({
-    stuck: await failStuckInspections(deps),
-    reaped: await reapTestInstances(deps),
-  }),
+  useCase: async () => {
+    // Both repairs bound by the same per-family limits: each family's config is read once per run.
+    const limitOf = inspectionLimits(deps);
+    return {
+      stuck: await failStuckInspections(deps, limitOf),
+      reaped: await reapTestInstances(deps, limitOf),
+    };
+  },
 });

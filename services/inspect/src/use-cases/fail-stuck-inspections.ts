@@ -2,7 +2,7 @@ import { TransitionConflictError } from '@ami-lifecycle/catalog';
 import { summarizeFindings } from '@ami-lifecycle/core';
 import { DEFAULT_ACTOR, type InspectDeps } from './deps';
 import { allPages, correlationOf } from './images';
-import { longestInspectionMs } from './reap-test-instances';
+import { type InspectionLimits, inspectionLimits } from './reap-test-instances';
 
 export interface StuckInspectionsResult {
   failed: { image: string; reason: string }[];
@@ -21,20 +21,16 @@ const MAX_PAGES = 20;
  */
 export const failStuckInspections = async (
   deps: Pick<InspectDeps, 'catalog' | 'events' | 'clock' | 'actor' | 'region'>,
+  limitOf: InspectionLimits = inspectionLimits(deps),
 ): Promise<StuckInspectionsResult> => {
   const now = deps.clock.now().getTime();
   const failed: StuckInspectionsResult['failed'] = [];
-  const limits = new Map<string, number>();
   const inspecting = await allPages('images in state inspecting', MAX_PAGES, (page) =>
     deps.catalog.listImagesByState('inspecting', page),
   );
   for (const image of inspecting) {
     if (image.verdict !== undefined) continue;
-    let limit = limits.get(image.family);
-    if (limit === undefined) {
-      limit = await longestInspectionMs(deps, image.family);
-      limits.set(image.family, limit);
-    }
+    const limit = await limitOf(image.family);
     const age = now - Date.parse(image.stateChangedAt);
     if (!(age > limit)) continue;
     const reason = `inspection could not complete: no verdict ${Math.floor(age / 60_000)} minutes after it started (the longest an inspection of ${image.family} runs is ${Math.ceil(limit / 60_000)})`;

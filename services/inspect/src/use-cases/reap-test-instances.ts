@@ -23,21 +23,17 @@ export interface ReapResult {
  */
 export const reapTestInstances = async (
   deps: Pick<InspectDeps, 'catalog' | 'compute' | 'clock'>,
+  limitOf: InspectionLimits = inspectionLimits(deps),
 ): Promise<ReapResult> => {
   const now = deps.clock.now().getTime();
   const instances = await deps.compute.findInstancesByTag(MANAGED_TAG, 'true');
-  const limits = new Map<string, number>();
   const terminated: ReapResult['terminated'] = [];
   for (const instance of instances) {
     const target = instance.tags[TEST_INSTANCE_TAG];
     const family = instance.tags[`${TAG_PREFIX}family`];
     if (target === undefined || instance.tags[INSPECTION_ID_TAG] === undefined || family === undefined)
       continue;
-    let limit = limits.get(family);
-    if (limit === undefined) {
-      limit = await longestInspectionMs(deps, family);
-      limits.set(family, limit);
-    }
+    const limit = await limitOf(family);
     const age = now - Date.parse(instance.launchedAt);
     if (!(age > limit)) continue;
     await deps.compute.terminateInstance(instance.instanceId);
@@ -56,4 +52,20 @@ export const longestInspectionMs = async (
   const { inspect } = loaded.config;
   const longestTest = Math.max(0, ...inspect.tests.map((t) => t.timeoutSeconds));
   return inspect.scanTimeoutMinutes * 60_000 + longestTest * 1000 + REAP_MARGIN_MS;
+};
+
+/** The longest an inspection of a family can run, by family name. */
+export type InspectionLimits = (family: string) => Promise<number>;
+
+/** `longestInspectionMs`, each family's config read once for as long as the answer is kept. */
+export const inspectionLimits = (deps: Pick<InspectDeps, 'catalog'>): InspectionLimits => {
+  const limits = new Map<string, Promise<number>>();
+  return (family) => {
+    let limit = limits.get(family);
+    if (limit === undefined) {
+      limit = longestInspectionMs(deps, family);
+      limits.set(family, limit);
+    }
+    return limit;
+  };
 };
