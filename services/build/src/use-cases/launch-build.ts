@@ -1,6 +1,6 @@
 import type { BuildRequestedDetail } from '@ami-lifecycle/contracts';
 import { BUILDER_MAX_CHECKS, type BuildProgress } from './build-progress';
-import { loadBuildSteps } from './build-steps';
+import { buildSteps } from './build-steps';
 import { type StartBuildDeps, startBuild } from './start-build';
 
 export type LaunchBuildResult =
@@ -21,7 +21,6 @@ export const launchBuild = async (
   if (result.outcome === 'duplicate') {
     return { outcome: 'duplicate', family: image.family, version: image.version, state: image.state };
   }
-  const steps = await loadBuildSteps(deps.catalog, image.family, image.configVersion);
   return {
     outcome: 'started',
     family: image.family,
@@ -30,7 +29,7 @@ export const launchBuild = async (
     correlationId: request.correlationId,
     instanceId: result.instanceId,
     stepIndex: 0,
-    stepCount: steps.length,
+    stepCount: buildSteps(result.config).length,
     builderState: 'pending',
     checks: 0,
     maxChecks: BUILDER_MAX_CHECKS,

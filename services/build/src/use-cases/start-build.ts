@@ -11,11 +11,12 @@ import {
 import { buildIdFor, buildKey } from '../build-key';
 import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
-import { type BuildFamilyConfig, loadFamilyConfig } from './family-config';
+import { type BuildFamilyConfig, loadFamilyConfig, loadFamilyConfigVersion } from './family-config';
 import { type ResolvedSource, resolveSource } from './resolve-source';
 
 export type StartBuildResult =
-  | { outcome: 'started'; image: Image; instanceId: string }
+  /** `config` is the one the image is built with (its recorded version), so no caller reads it again. */
+  | { outcome: 'started'; image: Image; instanceId: string; config: BuildFamilyConfig }
   | { outcome: 'duplicate'; image: Image };
 
 export type StartBuildDeps = Pick<BuildDeps, 'catalog' | 'compute' | 'images' | 'clock' | 'region' | 'actor'>;
@@ -71,9 +72,13 @@ export const startBuild = async (
     );
     const ownImage = existing.find((i) => i.buildId === buildId);
     if (ownImage !== undefined) {
-      return ownImage.state === 'building'
-        ? launch(config, ownImage, deps)
-        : { outcome: 'duplicate', image: ownImage };
+      if (ownImage.state !== 'building') return { outcome: 'duplicate', image: ownImage };
+      // A redelivery after a config was applied relaunches with the config its image was started with.
+      const own =
+        ownImage.configVersion === configVersion
+          ? config
+          : (await loadFamilyConfigVersion(deps.catalog, config.name, ownImage.configVersion)).config;
+      return launch(own, ownImage, deps);
     }
     if (!request.force) {
       const sameInputs = existing.find((i) => i.buildKey === key && SAME_INPUTS_STATES.has(i.state));
@@ -138,7 +143,7 @@ const launch = async (
   deps: Pick<BuildDeps, 'compute'>,
 ): Promise<StartBuildResult> => {
   const { instanceId } = await deps.compute.launchInstance(builderLaunchRequest(config, image));
-  return { outcome: 'started', image, instanceId };
+  return { outcome: 'started', image, instanceId, config };
 };
 
 /** The builder's launch: the family's type, profile and network, an encrypted root volume, our tags. */
