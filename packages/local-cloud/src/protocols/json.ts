@@ -57,3 +57,17 @@ export const jsonReply = (
   },
   body: JSON.stringify(body),
 });
+
+/**
+ * A JSON-protocol error, with the code in `__type` and `x-amzn-errortype`. The edge names unexpected
+ * failures `InternalError`; `internalCode` is what the service's own model calls them.
+ */
+export const jsonErrorReply = (
+  contentType: string,
+  err: AwsError,
+  req: Pick<ServiceRequest, 'requestId'>,
+  internalCode?: string,
+): ServiceResponse => {
+  const code = internalCode !== undefined && err.code === 'InternalError' ? internalCode : err.code;
+  return jsonReply(contentType, err.status, { __type: code, message: err.message }, req, code);
+};

@@ -1,5 +1,5 @@
 import type { AwsError } from '../../errors';
-import { dispatchJson, jsonReply, targetOperation } from '../../protocols/json';
+import { dispatchJson, jsonErrorReply, jsonReply, targetOperation } from '../../protocols/json';
 import type { CloudContext, CloudEvent, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
 import { Registry } from './buses-rules';
 import { Dispatcher, type TargetInvokers } from './delivery';
@@ -110,9 +110,7 @@ export class EventsService implements EmulatedService {
   }
 
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
-    // The edge names unexpected failures InternalError; EventBridge's model calls that InternalException.
-    const code = err.code === 'InternalError' ? 'InternalException' : err.code;
-    return jsonReply(CONTENT_TYPE, err.status, { __type: code, message: err.message }, req, code);
+    return jsonErrorReply(CONTENT_TYPE, err, req, 'InternalException');
   }
 
   // In-process API: what the serverless.yml deployer and the cloud wiring call, with PutRule's and

@@ -1,5 +1,5 @@
 import type { AwsError } from '../../errors';
-import { parseJsonBody } from '../../protocols/json';
+import { jsonReply, parseJsonBody } from '../../protocols/json';
 import type {
   CloudContext,
   EmulatedService,
@@ -133,25 +133,13 @@ export class Inspector2Service implements EmulatedService {
       );
     }
     const caller: Caller = { accountId: req.principal.accountId, region: req.region };
-    return this.reply(200, run(caller, parseJsonBody(req.body)), req);
+    return jsonReply(CONTENT_TYPE, 200, run(caller, parseJsonBody(req.body)), req);
   }
 
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
     // The edge names unexpected failures InternalError; Inspector2's model calls it InternalServerException.
     const code = err.code === 'InternalError' ? 'InternalServerException' : err.code;
     const members = err instanceof InspectorApiError ? err.members : {};
-    return this.reply(err.status, { message: err.message, ...members }, req, code);
-  }
-
-  private reply(status: number, body: unknown, req: ServiceRequest, errorType?: string): ServiceResponse {
-    return {
-      status,
-      headers: {
-        'content-type': CONTENT_TYPE,
-        'x-amzn-requestid': req.requestId,
-        ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-      },
-      body: JSON.stringify(body),
-    };
+    return jsonReply(CONTENT_TYPE, err.status, { message: err.message, ...members }, req, code);
   }
 }

@@ -1,5 +1,5 @@
 import { AwsError } from '../../errors';
-import { dispatchJson, jsonReply, targetOperation } from '../../protocols/json';
+import { dispatchJson, jsonErrorReply, jsonReply, targetOperation } from '../../protocols/json';
 import type { CloudContext, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
 import type { Execution, InvokeLambda } from './engine';
 import { Executions, type WaitOptions } from './executions';
@@ -148,7 +148,7 @@ export class SfnService implements EmulatedService {
   }
 
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
-    return jsonReply(CONTENT_TYPE, err.status, { __type: err.code, message: err.message }, req, err.code);
+    return jsonErrorReply(CONTENT_TYPE, err, req);
   }
 
   // ---- in-process API, for the cloud's wiring and for tests ----

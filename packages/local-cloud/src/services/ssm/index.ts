@@ -1,5 +1,5 @@
 import type { AwsError } from '../../errors';
-import { dispatchJson, jsonReply, targetOperation } from '../../protocols/json';
+import { dispatchJson, jsonErrorReply, jsonReply, targetOperation } from '../../protocols/json';
 import type {
   CloudContext,
   EmulatedService,
@@ -83,8 +83,6 @@ export class SsmService implements EmulatedService {
   }
 
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
-    // The edge names unexpected failures InternalError; SSM's model calls that InternalServerError.
-    const code = err.code === 'InternalError' ? 'InternalServerError' : err.code;
-    return jsonReply(CONTENT_TYPE, err.status, { __type: code, message: err.message }, req, code);
+    return jsonErrorReply(CONTENT_TYPE, err, req, 'InternalServerError');
   }
 }
