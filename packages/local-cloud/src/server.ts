@@ -55,7 +55,7 @@ export interface EdgeOptions {
 }
 
 /** The API action of a JSON-protocol request (`X-Amz-Target: DynamoDB_20120810.PutItem` -> `PutItem`). */
-export const jsonTargetOperation = (target: string | string[] | undefined): string => {
+const jsonTargetOperation = (target: string | string[] | undefined): string => {
   const value = Array.isArray(target) ? target[0] : target;
   if (!value) return 'Unknown';
   return value.slice(value.lastIndexOf('.') + 1) || 'Unknown';
@@ -169,20 +169,23 @@ export const startEdge = async (
           }),
         );
       }
+      const requestId = randomUUID();
+      const request = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        region: scope.region,
+        requestId,
+      };
+      // Throws for an unknown key or an expired session token, answered as the service's error.
+      const principal = () =>
+        opts.context.accounts.resolve(scope.accessKeyId, opts.context.clock.nowMillis());
       const proxy = opts.proxies?.[scope.service];
       if (proxy) {
-        const requestId = randomUUID();
         try {
-          const sreq: ServiceRequest = {
-            method: req.method ?? 'GET',
-            path: url.pathname,
-            query: url.searchParams,
-            headers: req.headers,
-            body: '',
-            region: scope.region,
-            principal: opts.context.accounts.resolve(scope.accessKeyId, opts.context.clock.nowMillis()),
-            requestId,
-          };
+          // The body goes upstream untouched; the fault hooks see only the request's identity.
+          const sreq: ServiceRequest = { ...request, body: '', principal: principal() };
           const operation = jsonTargetOperation(req.headers['x-amz-target']);
           if (callerName) opts.onFunctionCall?.(callerName, `${scope.service}:${operation}`);
           await opts.beforeOperation?.(scope.service, operation, sreq);
@@ -209,19 +212,9 @@ export const startEdge = async (
           }),
         );
       }
-      const requestId = randomUUID();
       let sreq: ServiceRequest | undefined;
       try {
-        sreq = {
-          method: req.method ?? 'GET',
-          path: url.pathname,
-          query: url.searchParams,
-          headers: req.headers,
-          body: body.toString('utf8'),
-          region: scope.region,
-          principal: opts.context.accounts.resolve(scope.accessKeyId, opts.context.clock.nowMillis()),
-          requestId,
-        };
+        sreq = { ...request, body: body.toString('utf8'), principal: principal() };
         const operation = service.operation(sreq);
         if (callerName) opts.onFunctionCall?.(callerName, `${scope.service}:${operation}`);
         await opts.beforeOperation?.(scope.service, operation, sreq);
@@ -234,14 +227,9 @@ export const startEdge = async (
             ? e
             : new AwsError('InternalError', `local cloud failure: ${(e as Error).message}`, 500);
         const fallback: ServiceRequest = sreq ?? {
-          method: req.method ?? 'GET',
-          path: url.pathname,
-          query: url.searchParams,
-          headers: req.headers,
+          ...request,
           body: '',
-          region: scope.region,
           principal: { accountId: opts.context.accounts.defaultAccountId, arn: '', userId: '' },
-          requestId,
         };
         send(res, service.renderError(err, fallback));
       }
