@@ -4,6 +4,7 @@ export * from './config/json-schema';
 export * from './config/parse-policy';
 export * from './config/policy-schema';
 export * from './config/retention-schema';
+export * from './config/stored-config';
 export * from './errors';
 export * from './gate';
 export * from './lifecycle';

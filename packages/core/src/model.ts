@@ -59,6 +59,8 @@ export const imageSchema = z.strictObject({
   sourceAmiId: amiIdSchema.optional(),
   buildId: z.string().optional(),
   buildKey: z.string().optional(),
+  /** Why it was built: the `reason` of its `Build Requested` (manual, parent-published, vulnerable...). */
+  buildReason: z.string().min(1).max(64).optional(),
   configVersion: z.number().int().positive().optional(),
   findings: findingsSummarySchema.optional(),
   verdict: z.enum(['pass', 'fail']).optional(),

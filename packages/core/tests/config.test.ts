@@ -84,7 +84,7 @@ describe('the example policy', () => {
   });
 
   it('shares with account ids, resolved from the account names the file uses', () => {
-    expect(family('payments-api', policy.families).publish.sharing.accounts).toEqual(['444455556666']);
+    expect(family('payments-api', policy.families).publish.sharing.accounts).toEqual(['222222222222']);
   });
 
   it('keeps components in the order they are written', () => {
@@ -149,7 +149,7 @@ describe('defaults', () => {
 
   it('counts the home region as enabled and gives each account every enabled region', () => {
     expect(policy.regions).toEqual({ home: 'eu-west-1', enabled: ['eu-west-1'] });
-    expect(policy.accounts.tooling).toEqual({ id: '111122223333', regions: ['eu-west-1'] });
+    expect(policy.accounts.tooling).toEqual({ id: '111111111111', regions: ['eu-west-1'] });
   });
 
   it('defaults component and test timeouts', () => {

@@ -11,15 +11,7 @@ export class SourceNotFoundError extends DomainError {
   }
 }
 
-/** A build was asked for a family that has no stored config. */
-export class FamilyNotConfiguredError extends DomainError {
-  constructor(
-    readonly family: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`family ${family} has no stored config; apply the policy first`, options);
-  }
-}
+export { FamilyNotConfiguredError } from '@ami-lifecycle/core';
 
 /**
  * The builder is not (yet) a managed node SSM can send commands to: it is still booting, or its agent has

@@ -1,14 +1,6 @@
 import { DomainError, type LifecycleState } from '@ami-lifecycle/core';
 
-/** An inspection was asked for a family that has no stored config. */
-export class FamilyNotConfiguredError extends DomainError {
-  constructor(
-    readonly family: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`family ${family} has no stored config; apply the policy first`, options);
-  }
-}
+export { FamilyNotConfiguredError } from '@ami-lifecycle/core';
 
 /**
  * The image is not in a state this inspection may act on (a candidate must be `built` or already

@@ -44,6 +44,9 @@ const KMS_ALIAS = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 const OU_ARN = new RegExp(
   `^arn:${PARTITION}:organizations::(\\d{12}):ou/(o-[a-z0-9]{10,32})/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$`,
 );
+const ORGANIZATION_ARN = new RegExp(
+  `^arn:${PARTITION}:organizations::\\d{12}:organization/o-[a-z0-9]{10,32}$`,
+);
 // The key AWS manages for EBS in each account cannot be used by another account, so an image
 // encrypted with it cannot be launched by anyone it is shared with.
 const AWS_MANAGED_EBS_KEY = 'alias/aws/ebs';
@@ -230,6 +233,17 @@ const sharingSchema = z.strictObject(
         z.string().regex(OU_ARN, 'must be an OU ARN like arn:aws:organizations::<account>:ou/o-.../ou-...'),
       )
       .default([]),
+    /**
+     * The organization's ARN, filled in from the file's organization section when `organization` is true,
+     * so that a family config stored on its own still says whom to share with.
+     */
+    organizationArn: z
+      .string()
+      .regex(
+        ORGANIZATION_ARN,
+        'must be an organization ARN like arn:aws:organizations::<account>:organization/o-...',
+      )
+      .optional(),
   },
   { error: publicKeysError },
 );
@@ -717,7 +731,15 @@ const resolvePolicy = (policy: z.output<typeof policyObjectSchema>) => {
       publish: {
         ...family.publish,
         regions: family.publish.regions ?? [home],
-        sharing: { ...family.publish.sharing, accounts: family.publish.sharing.accounts.map(accountId) },
+        sharing: {
+          ...family.publish.sharing,
+          accounts: family.publish.sharing.accounts.map(accountId),
+          ...(family.publish.sharing.organization && policy.organization !== undefined
+            ? {
+                organizationArn: `arn:aws:organizations::${policy.organization.managementAccountId}:organization/${policy.organization.id}`,
+              }
+            : {}),
+        },
       },
     })),
   };

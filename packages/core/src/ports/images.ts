@@ -43,6 +43,45 @@ export class UnmanagedImageError extends DomainError {
   }
 }
 
+/** A copy of an image into the region of the port that makes it. */
+export interface CopyImageRequest {
+  sourceImageId: string;
+  sourceRegion: string;
+  name: string;
+  description: string;
+  /** The destination region's key: the copy and its snapshots are always encrypted with it. */
+  kmsKeyId: string;
+  /** Put on the copy and its snapshots; the source's tags are not copied implicitly. */
+  tags: Record<string, string>;
+  /** Makes a retried copy answer the same image instead of making a second one (at most 64 characters). */
+  clientToken: string;
+}
+
+/** Who may launch an image, besides its owner. */
+export interface LaunchPermissionGrants {
+  accountIds: string[];
+  organizationArns: string[];
+  organizationalUnitArns: string[];
+}
+
+/** An image's launch permissions as EC2 reports them; `public` is `Group=all`, which the controller never grants. */
+export interface LaunchPermissions extends LaunchPermissionGrants {
+  public: boolean;
+}
+
+/**
+ * A launch permission that would share an image with everyone (`Group=all`, or an account id that is
+ * not one). Never retryable: the controller shares only with named accounts, organizations and OUs.
+ */
+export class PublicSharingRefusedError extends DomainError {
+  constructor(
+    readonly imageId: string,
+    readonly grant: string,
+  ) {
+    super(`refusing to share ${imageId} with ${grant}: images are never shared publicly`);
+  }
+}
+
 /**
  * AMIs. Every method that changes an image reads its tags from EC2 right before acting and throws
  * `UnmanagedImageError` unless it is managed; callers are never trusted on that.
@@ -58,4 +97,36 @@ export interface ImagePort {
   disableImage(imageId: string): Promise<void>;
   deregisterImage(imageId: string, options: { deleteSnapshots: boolean }): Promise<void>;
   setDeregistrationProtection(imageId: string, enabled: boolean): Promise<void>;
+  /**
+   * Copies an image of `sourceRegion` into this port's region, encrypted with `kmsKeyId`. The source
+   * must be managed; the copy is `pending` until EC2 finishes it.
+   */
+  copyImage(request: CopyImageRequest): Promise<{ imageId: string }>;
+  /** The image's launch permissions (owner only). */
+  getLaunchPermissions(imageId: string): Promise<LaunchPermissions>;
+  /**
+   * Adds and removes launch permissions of a managed image in one call. Only accounts (12 digits),
+   * organizations and OUs can be added: anything that would make it public throws
+   * `PublicSharingRefusedError` before EC2 is called. `removePublic` takes away a `Group=all` that
+   * someone else granted.
+   */
+  modifyLaunchPermissions(
+    imageId: string,
+    change: { add: LaunchPermissionGrants; remove: LaunchPermissionGrants; removePublic?: boolean },
+  ): Promise<void>;
+  /** Whether image block public access (`block-new-sharing`) is on for the account in this region. */
+  isImageBlockPublicAccessOn(): Promise<boolean>;
+}
+
+/**
+ * SSM parameters that hold AMI ids (`DataType: aws:ec2:image`). AWS validates such a value
+ * asynchronously: `PutParameter` succeeds, and the new version appears only once EC2 confirmed the
+ * image exists in the region and the account may use it; when it does not, the parameter keeps its
+ * previous value. Callers therefore read back what they wrote.
+ */
+export interface ParameterPort {
+  /** Writes (creates or overwrites) `name` = `amiId` with data type `aws:ec2:image`. */
+  putImageParameter(name: string, amiId: string): Promise<{ version: number }>;
+  /** The parameter's current value and version; undefined when it does not exist. */
+  getParameter(name: string): Promise<{ value: string; version: number } | undefined>;
 }

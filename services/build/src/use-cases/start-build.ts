@@ -94,6 +94,7 @@ export const startBuild = async (
       ),
       buildId,
       buildKey: key,
+      buildReason: request.reason,
       configVersion,
       at: now.toISOString(),
     });
@@ -118,7 +119,14 @@ export const startBuild = async (
 const newImage = (
   config: BuildFamilyConfig,
   source: ResolvedSource,
-  fields: { version: string; buildId: string; buildKey: string; configVersion: number; at: string },
+  fields: {
+    version: string;
+    buildId: string;
+    buildKey: string;
+    buildReason: string;
+    configVersion: number;
+    at: string;
+  },
 ): Image => ({
   family: config.name,
   version: fields.version,
@@ -130,6 +138,7 @@ const newImage = (
   sourceAmiId: source.sourceAmiId,
   buildId: fields.buildId,
   buildKey: fields.buildKey,
+  buildReason: fields.buildReason,
   configVersion: fields.configVersion,
   vulnerable: false,
   managed: true,

@@ -1,0 +1,45 @@
+import { DomainError, ValidationError } from '../errors';
+import type { CatalogPort, StoredFamilyConfig } from '../ports/catalog';
+import { familyConfigSchema } from './policy-schema';
+
+/** A family's config as the services read it from the catalog: the stored document, parsed again, with its name. */
+export type StoredConfig = ReturnType<typeof familyConfigSchema.parse> & { name: string };
+
+/** A family named by a request or an image has no stored config. */
+export class FamilyNotConfiguredError extends DomainError {
+  constructor(
+    readonly family: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`family ${family} has no stored config; apply the policy first`, options);
+  }
+}
+
+/** One stored config version, parsed again; refused with its paths when it no longer parses. */
+export const parseStoredConfig = (
+  family: string,
+  stored: StoredFamilyConfig,
+): { config: StoredConfig; version: number } => {
+  const subject = `stored config of family ${family} (version ${stored.version})`;
+  const parsed = familyConfigSchema.safeParse(stored.config);
+  if (!parsed.success) {
+    throw new ValidationError(
+      subject,
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  }
+  if (parsed.data.name !== undefined && parsed.data.name !== family) {
+    throw new ValidationError(subject, [{ path: 'name', message: `must be ${family}` }]);
+  }
+  return { config: { ...parsed.data, name: family }, version: stored.version };
+};
+
+/** The family's current config (`FamilyNotConfiguredError` when there is none). */
+export const loadFamilyConfig = async (
+  catalog: Pick<CatalogPort, 'getFamilyConfig'>,
+  family: string,
+): Promise<{ config: StoredConfig; version: number }> => {
+  const stored = await catalog.getFamilyConfig(family);
+  if (stored === undefined) throw new FamilyNotConfiguredError(family);
+  return parseStoredConfig(family, stored);
+};
