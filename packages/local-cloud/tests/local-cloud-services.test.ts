@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { type LocalCloud, startLocalCloud } from '../src/cloud';
 import { PUBLIC_IMAGES, publicImageId } from '../src/services/ec2/public-images';
+import { DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS } from '../src/services/ssm';
 import { control, START } from './helpers';
 
 const REGION = 'eu-west-1';
@@ -79,31 +80,26 @@ describe('the services of a started cloud, wired together', () => {
     });
   });
 
-  it("checks aws:ec2:image parameters against EC2's images", async () => {
+  it("validates aws:ec2:image parameters against EC2's images in the background", async () => {
     const imageId = await createImage('golden-al2023-2026.03.01.1');
+    const put = (Name: string, Value: string) =>
+      ssm.send(new PutParameterCommand({ Name, Value, Type: 'String', DataType: 'aws:ec2:image' }));
+    const read = (Name: string) => outcome(ssm.send(new GetParameterCommand({ Name })));
 
-    await ssm.send(
-      new PutParameterCommand({
-        Name: '/ami-lifecycle/golden-al2023/latest',
-        Value: imageId,
-        Type: 'String',
-        DataType: 'aws:ec2:image',
-      }),
-    );
+    const known = await put('/ami-lifecycle/golden-al2023/latest', imageId);
+    const unknown = await put('/ami-lifecycle/golden-al2023/stable', 'ami-0123456789abcdef0');
+    const before = [
+      await read('/ami-lifecycle/golden-al2023/latest'),
+      await read('/ami-lifecycle/golden-al2023/stable'),
+    ];
+    await cloud.clock.advance(DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS);
     const latest = await ssm.send(new GetParameterCommand({ Name: '/ami-lifecycle/golden-al2023/latest' }));
-    const unknown = outcome(
-      ssm.send(
-        new PutParameterCommand({
-          Name: '/ami-lifecycle/golden-al2023/stable',
-          Value: 'ami-0123456789abcdef0',
-          Type: 'String',
-          DataType: 'aws:ec2:image',
-        }),
-      ),
-    );
 
+    // Both writes are accepted; only the one whose image EC2 knows becomes visible, once validated.
+    expect([known.Version, unknown.Version]).toEqual([1, 1]);
+    expect(before).toEqual(['ParameterNotFound', 'ParameterNotFound']);
     expect(latest.Parameter).toMatchObject({ Value: imageId, DataType: 'aws:ec2:image' });
-    await expect(unknown).resolves.toBe('ValidationException');
+    await expect(read('/ami-lifecycle/golden-al2023/stable')).resolves.toBe('ParameterNotFound');
   });
 
   it('launches from a launch template whose image is a resolve:ssm: parameter', async () => {

@@ -10,18 +10,31 @@ import {
   LabelParameterVersionCommand,
   ListTagsForResourceCommand,
   type Parameter,
+  type ParameterMetadata,
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import { Accounts } from '../src/accounts';
+import type { AwsError } from '../src/errors';
 import { PUBLIC_IMAGES, publicImageId } from '../src/services/ec2/public-images';
-import { SsmService } from '../src/services/ssm';
-import { startTestEdge } from '../src/testing/edge-harness';
-import type { InstanceDirectory } from '../src/types';
+import {
+  DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS,
+  IMAGE_VALIDATION_FAILED,
+  SsmService,
+} from '../src/services/ssm';
+import { SimClock } from '../src/sim-clock';
+import { startTestEdge, TEST_ACCOUNTS, TEST_ORGANIZATION } from '../src/testing/edge-harness';
+import type { CloudContext, CloudEvent, InstanceDirectory } from '../src/types';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111111111111';
-/** An image EC2 would know in the default account and region. */
+/** Images EC2 would know in the default account and region. */
 const OWN_IMAGE = 'ami-0123456789abcdef0';
+const OTHER_OWN_IMAGE = 'ami-0123456789abcdef1';
+/** An image no account has. */
+const MISSING_IMAGE = 'ami-0fffffffffffffff0';
+/** What EC2 would answer, per image id: tests add and remove images while a validation is under way. */
+const images = new Set([OWN_IMAGE, OTHER_OWN_IMAGE]);
 const AL2023 = PUBLIC_IMAGES[0]!;
 
 const noInstances: InstanceDirectory = { find: () => undefined, list: () => [] };
@@ -33,7 +46,7 @@ let service: SsmService;
 beforeAll(async () => {
   edge = await startTestEdge((ctx) => {
     service = new SsmService(ctx, noInstances, {
-      imageExists: (account, region, id) => account === ACCOUNT && region === REGION && id === OWN_IMAGE,
+      imageExists: (account, region, id) => account === ACCOUNT && region === REGION && images.has(id),
     });
     return [service];
   });
@@ -536,52 +549,318 @@ describe('SSM Parameter Store', () => {
     });
   });
 
-  describe('aws:ec2:image parameters', () => {
-    it('accepts an image the account can see', async () => {
+  describe('aws:ec2:image parameters (validated in the background, as in AWS)', () => {
+    const image = (extra: Partial<ConstructorParameters<typeof PutParameterCommand>[0]> = {}) => ({
+      DataType: 'aws:ec2:image',
+      ...extra,
+    });
+    const get = (Name: string) => ssm.send(new GetParameterCommand({ Name }));
+    /** How a read of `name` ends right now: its value and version, or the error's name. */
+    const seen = (name: string) =>
+      get(name).then(
+        (out) => `${out.Parameter?.Value}@${out.Parameter?.Version}`,
+        (e: { name: string }) => e.name,
+      );
+    /** DescribeParameters for one name, paged to the end: it filters after cutting each page. */
+    const describeNamed = async (name: string) => {
+      const found: ParameterMetadata[] = [];
+      let NextToken: string | undefined;
+      do {
+        const out = await ssm.send(
+          new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [name] }], NextToken }),
+        );
+        found.push(...(out.Parameters ?? []));
+        NextToken = out.NextToken;
+      } while (NextToken);
+      return found;
+    };
+    const eventsFor = (name: string, since: number): CloudEvent[] =>
+      edge.emitted.slice(since).filter((e) => e.detail.name === name);
+    /** Moves the clock to just before the validation of a put made now ends. */
+    const almost = () => edge.clock.advance(DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS - 0.001);
+    const rest = () => edge.clock.advance(0.001);
+    const validate = () => edge.clock.advance(DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS);
+
+    afterEach(() => {
+      images.clear();
+      images.add(OWN_IMAGE).add(OTHER_OWN_IMAGE);
+    });
+
+    it('answers a create with version 1 and shows the parameter only once the image is validated', async () => {
       const name = `${fresh()}/golden`;
-      await put(name, OWN_IMAGE, { DataType: 'aws:ec2:image' });
-      expect((await ssm.send(new GetParameterCommand({ Name: name }))).Parameter).toMatchObject({
+
+      const out = await put(name, OWN_IMAGE, image({ Tags: [{ Key: 'team', Value: 'platform' }] }));
+      await almost();
+
+      expect(out.Version).toBe(1);
+      await expect(get(name)).rejects.toMatchObject({ name: 'ParameterNotFound' });
+      await expect(ssm.send(new GetParameterCommand({ Name: `${name}:1` }))).rejects.toMatchObject({
+        name: 'ParameterNotFound',
+      });
+      expect(await ssm.send(new GetParametersCommand({ Names: [name] }))).toMatchObject({
+        Parameters: [],
+        InvalidParameters: [name],
+      });
+      const path = name.slice(0, name.lastIndexOf('/'));
+      expect((await ssm.send(new GetParametersByPathCommand({ Path: path }))).Parameters).toEqual([]);
+      expect(await describeNamed(name)).toEqual([]);
+      await expect(ssm.send(new GetParameterHistoryCommand({ Name: name }))).rejects.toMatchObject({
+        name: 'ParameterNotFound',
+      });
+      await expect(
+        ssm.send(new LabelParameterVersionCommand({ Name: name, Labels: ['prod'] })),
+      ).rejects.toMatchObject({ name: 'ParameterNotFound' });
+      await expect(
+        ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name })),
+      ).rejects.toMatchObject({ name: 'InvalidResourceId' });
+
+      await rest();
+
+      expect((await get(name)).Parameter).toMatchObject({
         Value: OWN_IMAGE,
+        Version: 1,
         DataType: 'aws:ec2:image',
       });
+      expect((await ssm.send(new GetParametersByPathCommand({ Path: path }))).Parameters).toHaveLength(1);
+      const tags = await ssm.send(
+        new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }),
+      );
+      expect(tags.TagList).toEqual([{ Key: 'team', Value: 'platform' }]);
     });
 
-    it('refuses an image that does not exist for the account, and keeps the previous version', async () => {
+    it('keeps showing the previous version while an update is validated', async () => {
       const name = `${fresh()}/golden`;
-      await put(name, OWN_IMAGE, { DataType: 'aws:ec2:image' });
+      await put(name, OWN_IMAGE, image());
+      await validate();
 
-      await expect(
-        put(name, 'ami-0fffffffffffffff0', { DataType: 'aws:ec2:image', Overwrite: true }),
-      ).rejects.toMatchObject({
-        name: 'ValidationException',
-        message: expect.stringContaining('ami-0fffffffffffffff0'),
+      const out = await put(name, OTHER_OWN_IMAGE, image({ Overwrite: true }));
+      await almost();
+
+      expect(out.Version).toBe(2);
+      expect(await seen(name)).toBe(`${OWN_IMAGE}@1`);
+      await expect(ssm.send(new GetParameterCommand({ Name: `${name}:2` }))).rejects.toMatchObject({
+        name: 'ParameterVersionNotFound',
       });
-      expect((await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Version).toBe(1);
+      const history = await ssm.send(new GetParameterHistoryCommand({ Name: name }));
+      expect(history.Parameters?.map((p) => p.Version)).toEqual([1]);
+      expect((await describeNamed(name)).map((p) => p.Version)).toEqual([1]);
+      await expect(
+        ssm.send(new LabelParameterVersionCommand({ Name: name, ParameterVersion: 2, Labels: ['next'] })),
+      ).rejects.toMatchObject({ name: 'ParameterVersionNotFound' });
+      // Without a version, a label goes on the latest version that can be seen.
+      const labelled = await ssm.send(new LabelParameterVersionCommand({ Name: name, Labels: ['prod'] }));
+      expect(labelled.ParameterVersion).toBe(1);
+
+      await rest();
+
+      expect(await seen(name)).toBe(`${OTHER_OWN_IMAGE}@2`);
+      expect(await seen(`${name}:prod`)).toBe(`${OWN_IMAGE}@1`);
     });
 
-    it('refuses an image of another account', async () => {
+    it('accepts a create of an image that does not exist, and never creates the parameter', async () => {
+      const name = `${fresh()}/golden`;
+
+      const out = await put(name, MISSING_IMAGE, image());
+      const before = await seen(name);
+      await validate();
+      const after = await seen(name);
+      await edge.clock.advance(600);
+
+      expect(out.Version).toBe(1);
+      expect([before, after, await seen(name)]).toEqual([
+        'ParameterNotFound',
+        'ParameterNotFound',
+        'ParameterNotFound',
+      ]);
+      // The name is free again: a create without Overwrite goes through, numbered 1.
+      await expect(put(name, OWN_IMAGE, image())).resolves.toMatchObject({ Version: 1 });
+    });
+
+    it('keeps the previous value and version when an update fails validation', async () => {
+      const name = `${fresh()}/golden`;
+      await put(name, OWN_IMAGE, image());
+      await validate();
+
+      const out = await put(name, MISSING_IMAGE, image({ Overwrite: true }));
+      await validate();
+
+      expect(out.Version).toBe(2);
+      expect(await seen(name)).toBe(`${OWN_IMAGE}@1`);
+      const history = await ssm.send(new GetParameterHistoryCommand({ Name: name }));
+      expect(history.Parameters?.map((p) => [p.Version, p.Value])).toEqual([[1, OWN_IMAGE]]);
+      // The failed write left no trace: the next one gets its number again.
+      await expect(put(name, OTHER_OWN_IMAGE, image({ Overwrite: true }))).resolves.toMatchObject({
+        Version: 2,
+      });
+    });
+
+    it('looks the image up when the validation ends, not when the value is put', async () => {
+      const late = 'ami-0aaaaaaaaaaaaaaa1';
+      const gone = 'ami-0aaaaaaaaaaaaaaa2';
+      images.add(gone);
+      const becomesAvailable = `${fresh()}/late`;
+      const disappears = `${fresh()}/gone`;
+
+      await put(becomesAvailable, late, image());
+      await put(disappears, gone, image());
+      await almost();
+      images.add(late);
+      images.delete(gone);
+      await rest();
+
+      expect(await seen(becomesAvailable)).toBe(`${late}@1`);
+      expect(await seen(disappears)).toBe('ParameterNotFound');
+    });
+
+    it('checks the image against the account that puts the parameter', async () => {
       const other = clientFor('222222222222');
-      await expect(
-        other.send(
-          new PutParameterCommand({
-            Name: `${fresh()}/g`,
-            Value: OWN_IMAGE,
-            Type: 'String',
-            DataType: 'aws:ec2:image',
-          }),
-        ),
-      ).rejects.toMatchObject({ name: 'ValidationException' });
+      const name = `${fresh()}/g`;
+
+      const out = await other.send(
+        new PutParameterCommand({ Name: name, Value: OWN_IMAGE, Type: 'String', DataType: 'aws:ec2:image' }),
+      );
+      await validate();
+
+      expect(out.Version).toBe(1);
+      await expect(other.send(new GetParameterCommand({ Name: name }))).rejects.toMatchObject({
+        name: 'ParameterNotFound',
+      });
       other.destroy();
+    });
+
+    it('refuses any other write to the parameter while its validation is under way', async () => {
+      const name = `${fresh()}/golden`;
+      await put(name, OWN_IMAGE, image());
+
+      // The only version is still pending: the parameter can't be read, yet can't be created either.
+      await expect(put(name, OTHER_OWN_IMAGE, image())).rejects.toMatchObject({
+        name: 'TooManyUpdates',
+        message: expect.stringContaining('still in progress'),
+      });
+      await expect(put(name, OTHER_OWN_IMAGE, image({ Overwrite: true }))).rejects.toMatchObject({
+        name: 'TooManyUpdates',
+      });
+      await expect(put(name, 'plain text', { Overwrite: true })).rejects.toMatchObject({
+        name: 'TooManyUpdates',
+      });
+      await validate();
+
+      expect(await seen(name)).toBe(`${OWN_IMAGE}@1`);
+      await expect(put(name, OTHER_OWN_IMAGE, image())).rejects.toMatchObject({
+        name: 'ParameterAlreadyExists',
+      });
+      await expect(put(name, OTHER_OWN_IMAGE, image({ Overwrite: true }))).resolves.toMatchObject({
+        Version: 2,
+      });
+    });
+
+    it('drops an update being validated when the parameter is deleted, but not a pending create', async () => {
+      const updated = `${fresh()}/golden`;
+      const created = `${fresh()}/golden`;
+      await put(updated, OWN_IMAGE, image());
+      await validate();
+
+      await put(updated, OTHER_OWN_IMAGE, image({ Overwrite: true }));
+      await ssm.send(new DeleteParameterCommand({ Name: updated }));
+      await put(created, OWN_IMAGE, image());
+      await expect(ssm.send(new DeleteParameterCommand({ Name: created }))).rejects.toMatchObject({
+        name: 'ParameterNotFound',
+      });
+      await validate();
+
+      expect(await seen(updated)).toBe('ParameterNotFound');
+      expect(await seen(created)).toBe(`${OWN_IMAGE}@1`);
+    });
+
+    it('announces the change only once the version is visible, and a failure as AWS documents it', async () => {
+      const good = `${fresh()}/golden`;
+      const bad = `${fresh()}/golden`;
+      const since = edge.emitted.length;
+
+      await put(good, OWN_IMAGE, image({ Description: 'the golden image' }));
+      await put(bad, MISSING_IMAGE, image());
+      await almost();
+      const early = edge.emitted.length - since;
+      await rest();
+
+      expect(early).toBe(0);
+      expect(eventsFor(good, since)).toEqual([
+        expect.objectContaining({
+          source: 'aws.ssm',
+          detailType: 'Parameter Store Change',
+          time: edge.clock.now().toISOString(),
+          detail: { operation: 'Create', name: good, type: 'String', description: 'the golden image' },
+        }),
+      ]);
+      expect(eventsFor(bad, since)).toEqual([
+        expect.objectContaining({
+          source: 'aws.ssm',
+          detailType: 'Parameter Store Change',
+          resources: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${bad}`],
+          detail: {
+            exception: IMAGE_VALIDATION_FAILED,
+            dataType: 'aws:ec2:image',
+            name: bad,
+            type: 'String',
+            operation: 'Create',
+          },
+        }),
+      ]);
+      expect(IMAGE_VALIDATION_FAILED).toBe('Unable to Describe Resource');
+
+      await put(good, MISSING_IMAGE, image({ Overwrite: true }));
+      await validate();
+      expect(eventsFor(good, since).map((e) => [e.detail.operation, e.detail.exception])).toEqual([
+        ['Create', undefined],
+        ['Update', IMAGE_VALIDATION_FAILED],
+      ]);
     });
 
     it.each([
       ['a value that is not an AMI id', { Value: 'ubuntu-latest' }],
       ['a type other than String', { Type: 'StringList' as const }],
       ['an unknown data type', { DataType: 'aws:ec2:Image' }],
-    ])('refuses %s', async (_case, input) => {
-      await expect(
-        put(`${fresh()}/g`, OWN_IMAGE, { DataType: 'aws:ec2:image', ...input }),
-      ).rejects.toMatchObject({ name: 'ValidationException' });
+    ])('refuses %s at once', async (_case, input) => {
+      const name = `${fresh()}/g`;
+      await expect(put(name, OWN_IMAGE, { DataType: 'aws:ec2:image', ...input })).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
+      // Refused outright: nothing is pending, so the name can be written right away.
+      await expect(put(name, OWN_IMAGE, image())).resolves.toMatchObject({ Version: 1 });
+    });
+
+    it('takes as long as imageParameterValidationSeconds says', async () => {
+      const ctx: CloudContext = {
+        clock: new SimClock('2026-03-01T00:00:00.000Z'),
+        accounts: new Accounts(TEST_ACCOUNTS, TEST_ORGANIZATION),
+        faults: { asyncFailure: () => false },
+        events: { emit: () => undefined },
+      };
+      const slow = new SsmService(ctx, noInstances, { imageParameterValidationSeconds: 30 });
+      const caller = { accountId: ACCOUNT, region: REGION, arn: `arn:aws:iam::${ACCOUNT}:root` };
+      const read = () => {
+        try {
+          return slow.parameters.getParameter(caller, { Name: '/slow' }).Parameter.Value;
+        } catch (e) {
+          return (e as AwsError).code;
+        }
+      };
+
+      slow.parameters.putParameter(caller, {
+        Name: '/slow',
+        Value: OWN_IMAGE,
+        Type: 'String',
+        DataType: 'aws:ec2:image',
+      });
+      await ctx.clock.advance(29.999);
+      const before = read();
+      await ctx.clock.advance(0.001);
+
+      expect([before, read()]).toEqual(['ParameterNotFound', OWN_IMAGE]);
+      expect(DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS).toBe(2);
+      expect(() => new SsmService(ctx, noInstances, { imageParameterValidationSeconds: -1 })).toThrow(
+        RangeError,
+      );
     });
   });
 

@@ -8,7 +8,12 @@ import type {
   ServiceResponse,
 } from '../../types';
 import { CommandRunner } from './commands';
-import { type Caller, type ImageExists, ParameterStore } from './parameters';
+import {
+  type Caller,
+  DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS,
+  type ImageExists,
+  ParameterStore,
+} from './parameters';
 import type { Body } from './wire';
 
 export {
@@ -17,15 +22,26 @@ export {
   DELIVERY_SECONDS,
   WATCH_SECONDS,
 } from './commands';
-export type { ImageExists } from './parameters';
+export {
+  DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS,
+  IMAGE_VALIDATION_FAILED,
+  type ImageExists,
+} from './parameters';
 export { compareVersions, PACKAGE_REPOSITORIES, runScript, STEP_SECONDS } from './shell';
 
 export interface SsmServiceOptions {
   /**
    * Answers whether an AMI exists and is visible to an account in a region, for `aws:ec2:image`
-   * parameters (EC2 provides it). Without it only the id's format is checked.
+   * parameters (EC2 provides it), when their background validation ends. Without it only the id's
+   * format is checked.
    */
   imageExists?: ImageExists;
+  /**
+   * Simulated seconds from a PutParameter of an `aws:ec2:image` value until its background validation
+   * ends: the new version is invisible until then, and is dropped if the image isn't there.
+   * `DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS` (2) by default.
+   */
+  imageParameterValidationSeconds?: number;
 }
 
 const TARGET_PREFIX = 'AmazonSSM.';
@@ -43,7 +59,11 @@ export class SsmService implements EmulatedService {
   private readonly operations: Record<string, (caller: Caller, body: Body) => unknown>;
 
   constructor(ctx: CloudContext, instances: InstanceDirectory, options: SsmServiceOptions = {}) {
-    this.parameters = new ParameterStore(ctx, options.imageExists);
+    this.parameters = new ParameterStore(
+      ctx,
+      options.imageExists,
+      options.imageParameterValidationSeconds ?? DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS,
+    );
     this.commands = new CommandRunner(ctx, instances);
     const p = this.parameters;
     const c = this.commands;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AwsError } from '../../errors';
+import type { TimerHandle } from '../../sim-clock';
 import type { CloudContext } from '../../types';
 import { PUBLIC_IMAGES, publicImageId } from '../ec2/public-images';
 import {
@@ -18,6 +19,15 @@ import {
 
 /** Whether `imageId` exists and `accountId` may launch it in `region`: EC2 answers, SSM asks. */
 export type ImageExists = (accountId: string, region: string, imageId: string) => boolean;
+
+/** Simulated seconds from a PutParameter of an `aws:ec2:image` value to the end of its validation. */
+export const DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS = 2;
+
+/**
+ * The `exception` of the `Parameter Store Change` event AWS sends when an `aws:ec2:image` value fails its
+ * validation (Parameter Store user guide, "Native parameter support for Amazon Machine Image IDs").
+ */
+export const IMAGE_VALIDATION_FAILED = 'Unable to Describe Resource';
 
 /** Who calls, and where: parameters live per account and region. */
 export interface Caller {
@@ -72,6 +82,13 @@ const INVALID_NAME =
   'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_';
 
 const notFound = (name: string) => new AwsError('ParameterNotFound', `Parameter ${name} not found.`);
+// AWS documents that a write during the validation is refused, not the code: TooManyUpdates is
+// PutParameter's error for "concurrent updates for a resource that supports one update at a time".
+const validationInProgress = (name: string) =>
+  new AwsError(
+    'TooManyUpdates',
+    `Validation of the aws:ec2:image value of parameter ${name} is still in progress. Try again once it has finished.`,
+  );
 const reserved = (name: string) =>
   new AwsError('AccessDeniedException', `No access to reserved parameter name: ${name}.`);
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -83,11 +100,23 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export class ParameterStore {
   private readonly owned = new Map<string, Map<string, StoredParameter>>();
   private readonly publicByRegion = new Map<string, Map<string, StoredParameter>>();
+  /**
+   * The validations of `aws:ec2:image` writes still under way, by `pendingKey`: at most one per parameter.
+   * Its version number is taken, but no read, listing or label sees the version until it lands.
+   */
+  private readonly pending = new Map<string, TimerHandle>();
 
   constructor(
     private readonly ctx: CloudContext,
     private readonly imageExists?: ImageExists,
-  ) {}
+    private readonly imageValidationSeconds = DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS,
+  ) {
+    if (!Number.isFinite(imageValidationSeconds) || imageValidationSeconds < 0) {
+      throw new RangeError(
+        `imageParameterValidationSeconds must be a non-negative number, got ${imageValidationSeconds}`,
+      );
+    }
+  }
 
   putParameter(caller: Caller, body: Body) {
     const name = validateName(readString(body, 'Name', { required: true, min: 1, max: 2048 }));
@@ -120,6 +149,10 @@ export class ParameterStore {
       );
     }
 
+    // AWS refuses any write to a parameter whose aws:ec2:image value is still being validated (see the
+    // user guide's troubleshooting of aws:ec2:image parameters), with or without Overwrite, even when
+    // the pending write is a create no read can see yet.
+    if (this.pending.has(pendingKey(caller, name))) throw validationInProgress(name);
     const store = this.ownedStore(caller);
     const existing = store.get(name);
     if (existing && !overwrite) {
@@ -140,7 +173,7 @@ export class ParameterStore {
     }
     const allowedPattern = allowedPatternIn ?? previous?.allowedPattern;
     if (allowedPattern !== undefined) checkPattern(allowedPattern, value);
-    if (dataType === 'aws:ec2:image') this.checkImage(caller, finalType, value);
+    if (dataType === 'aws:ec2:image') checkImageFormat(finalType, value);
     const tier = chooseTier(tierIn, previous?.tier, value);
     const version: ParameterVersion = {
       name,
@@ -157,23 +190,14 @@ export class ParameterStore {
       labels: [],
     };
 
-    if (existing) {
-      if (existing.versions.length >= MAX_VERSIONS) {
-        const oldest = existing.versions[0]!;
-        // AWS drops the oldest version to make room, unless a label pins it.
-        if (oldest.labels.length > 0) {
-          throw new AwsError(
-            'ParameterMaxVersionLimitExceeded',
-            `You attempted to create a new version of ${name} by calling the PutParameter API with the overwrite flag. Version ${oldest.version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`,
-          );
-        }
-        existing.versions.shift();
-      }
-      existing.versions.push(version);
+    if (existing) checkRoom(existing);
+    if (dataType === 'aws:ec2:image') {
+      // As in AWS, the answer carries the new version number, but the version appears only once the image
+      // has been validated in the background.
+      this.validateLater(caller, version, existing ? 'Update' : 'Create', tags);
     } else {
-      store.set(name, { name, arn: ownedArn(caller, name), versions: [version], tags });
+      this.commit(caller, version, tags);
     }
-    this.emitChange(caller, existing ? 'Update' : 'Create', version);
     return { Version: version.version, Tier: tier };
   }
 
@@ -378,9 +402,66 @@ export class ParameterStore {
     if (name.startsWith(PUBLIC_PREFIX)) throw reserved(name);
     const store = this.ownedStore(caller);
     const stored = store.get(name);
+    // A parameter whose only version is still being validated doesn't exist yet: nothing to delete, and
+    // its validation still ends as it would have.
     if (!stored) throw notFound(name);
     store.delete(name);
+    // An update being validated was an update of what is now gone: it is dropped, silently.
+    const key = pendingKey(caller, name);
+    this.pending.get(key)?.cancel();
+    this.pending.delete(key);
     this.emitChange(caller, 'Delete', stored.versions.at(-1)!);
+  }
+
+  /** Adds `version` to its parameter (creating it with `tags` if it doesn't exist) and announces it. */
+  private commit(caller: Caller, version: ParameterVersion, tags: Map<string, string>) {
+    const store = this.ownedStore(caller);
+    const existing = store.get(version.name);
+    if (existing) {
+      checkRoom(existing);
+      if (existing.versions.length >= MAX_VERSIONS) existing.versions.shift();
+      existing.versions.push(version);
+    } else {
+      store.set(version.name, {
+        name: version.name,
+        arn: ownedArn(caller, version.name),
+        versions: [version],
+        tags,
+      });
+    }
+    this.emitChange(caller, existing ? 'Update' : 'Create', version);
+  }
+
+  /**
+   * Validates an `aws:ec2:image` write `imageValidationSeconds` later on the simulated clock, as AWS does
+   * in the background: the image is looked up then, so one that becomes available meanwhile passes. On
+   * success the version lands (keeping the number PutParameter answered) with its change event; on
+   * failure the parameter stays as it was, or absent, and only the failure event is sent. Writes to the
+   * parameter are refused meanwhile, so the number stays the next one; a failed write leaves no trace,
+   * and the next write gets the same number again (AWS doesn't document whether it reuses it).
+   */
+  private validateLater(
+    caller: Caller,
+    version: ParameterVersion,
+    operation: 'Create' | 'Update',
+    tags: Map<string, string>,
+  ) {
+    const key = pendingKey(caller, version.name);
+    const timer = this.ctx.clock.after(this.imageValidationSeconds * 1000, () => {
+      this.pending.delete(key);
+      if (this.imageExists && !this.imageExists(caller.accountId, caller.region, version.value)) {
+        this.emitValidationFailure(caller, operation, version, IMAGE_VALIDATION_FAILED);
+        return;
+      }
+      try {
+        this.commit(caller, version, tags);
+      } catch (e) {
+        // A label put on the oldest of 100 versions while this one was validated: it can't make room.
+        if (!(e instanceof AwsError)) throw e;
+        this.emitValidationFailure(caller, operation, version, e.message);
+      }
+    });
+    this.pending.set(key, timer);
   }
 
   private taggable(caller: Caller, body: Body): StoredParameter {
@@ -399,24 +480,6 @@ export class ParameterStore {
         `The resource ID ${id} is not valid. Verify the ID and try again.`,
       );
     return stored;
-  }
-
-  private checkImage(caller: Caller, type: ParameterType, value: string) {
-    if (type !== 'String') {
-      throw validationException(`Parameters of data type aws:ec2:image must have type String, not ${type}.`);
-    }
-    if (!AMI_ID.test(value)) {
-      throw validationException(
-        `Parameter value ${value} isn't a valid Amazon EC2 image ID; data type aws:ec2:image needs a value such as ami-12345abcdeEXAMPLE.`,
-      );
-    }
-    // AWS checks the image asynchronously and drops the version if it fails; validating here, before the
-    // version exists, gives callers the same end state without having to poll.
-    if (this.imageExists && !this.imageExists(caller.accountId, caller.region, value)) {
-      throw validationException(
-        `Unable to create parameter with DataType aws:ec2:image: image ${value} doesn't exist or isn't available to account ${caller.accountId} in ${caller.region}.`,
-      );
-    }
   }
 
   /** Resolves `name`, `name:version` or `name:label`. */
@@ -514,6 +577,22 @@ export class ParameterStore {
     };
   }
 
+  /**
+   * The `Parameter Store Change` event AWS documents for a write whose `aws:ec2:image` value failed
+   * validation: the operation that was attempted, with the reason in `exception`.
+   */
+  private emitValidationFailure(caller: Caller, operation: string, v: ParameterVersion, exception: string) {
+    this.ctx.events.emit({
+      source: 'aws.ssm',
+      detailType: 'Parameter Store Change',
+      detail: { exception, dataType: v.dataType, name: v.name, type: v.type, operation },
+      accountId: caller.accountId,
+      region: caller.region,
+      resources: [ownedArn(caller, v.name)],
+      time: this.ctx.clock.now().toISOString(),
+    });
+  }
+
   private emitChange(caller: Caller, operation: string, v: ParameterVersion) {
     this.ctx.events.emit({
       source: 'aws.ssm',
@@ -537,6 +616,36 @@ const versionNotFound = (name: string, version: string) =>
     'ParameterVersionNotFound',
     `Systems Manager could not find version ${version} of ${name}. Verify the version and try again.`,
   );
+
+const pendingKey = (caller: Caller, name: string) => `${caller.accountId}/${caller.region}/${name}`;
+
+/** Refuses a new version when the parameter is full and its oldest version can't be dropped. */
+const checkRoom = (stored: StoredParameter) => {
+  if (stored.versions.length < MAX_VERSIONS) return;
+  const oldest = stored.versions[0]!;
+  // AWS drops the oldest version to make room, unless a label pins it.
+  if (oldest.labels.length > 0) {
+    throw new AwsError(
+      'ParameterMaxVersionLimitExceeded',
+      `You attempted to create a new version of ${stored.name} by calling the PutParameter API with the overwrite flag. Version ${oldest.version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`,
+    );
+  }
+};
+
+/**
+ * What PutParameter checks of an `aws:ec2:image` value before answering; whether the image exists is
+ * checked later, by the background validation.
+ */
+const checkImageFormat = (type: ParameterType, value: string) => {
+  if (type !== 'String') {
+    throw validationException(`Parameters of data type aws:ec2:image must have type String, not ${type}.`);
+  }
+  if (!AMI_ID.test(value)) {
+    throw validationException(
+      `Parameter value ${value} isn't a valid Amazon EC2 image ID; data type aws:ec2:image needs a value such as ami-12345abcdeEXAMPLE.`,
+    );
+  }
+};
 
 const ownedArn = (caller: Caller, name: string) =>
   `arn:aws:ssm:${caller.region}:${caller.accountId}:parameter${name.startsWith('/') ? name : `/${name}`}`;
