@@ -1,29 +1,79 @@
 import {
+  type CopyImageRequest,
   type CreateImageRequest,
   type ImageDescription,
   type ImagePort,
   type ImageState,
   isManaged,
+  type LaunchPermissionGrants,
+  type LaunchPermissions,
   UnmanagedImageError,
 } from '@ami-lifecycle/core';
 import {
+  CopyImageCommand,
   CreateImageCommand,
   DeregisterImageCommand,
+  DescribeImageAttributeCommand,
   DescribeImagesCommand,
   DisableImageCommand,
   DisableImageDeregistrationProtectionCommand,
-  type EC2Client,
+  EC2Client,
   EnableImageDeprecationCommand,
   EnableImageDeregistrationProtectionCommand,
+  GetImageBlockPublicAccessStateCommand,
   type Image,
+  ModifyImageAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { sharedClients } from './clients';
 import { awsErrorCode, callAws, ResourceNotFoundError } from './errors';
+import {
+  checkLaunchPermissionChange,
+  isEmptyChange,
+  type LaunchPermissionChange,
+} from './launch-permissions';
 import { collectPages } from './paginate';
 import { fromTagList, toTagList } from './tags';
 
 const isImageNotFound = (err: unknown) => awsErrorCode(err)?.startsWith('InvalidAMIID.') === true;
+/** Not found or malformed; `InvalidAMIID.Unavailable` (an image EC2 knows but cannot use now) is not. */
+const isNoSuchImage = (err: unknown) =>
+  awsErrorCode(err) === 'InvalidAMIID.NotFound' || awsErrorCode(err) === 'InvalidAMIID.Malformed';
+
+/** An EC2 client for another region (the source region of a copy). */
+export type Ec2ClientInRegion = (region: string) => EC2Client;
+
+/**
+ * The default `Ec2ClientInRegion`: one `EC2Client` per region, built on first use and kept, with the
+ * credentials of `base` when given (so a copy made under an assumed role reads its source under it too).
+ * Endpoints come from the environment (`AWS_ENDPOINT_URL_EC2`) as for every client of the factory.
+ */
+export const ec2ClientsByRegion = (base?: EC2Client): Ec2ClientInRegion => {
+  const clients = new Map<string, EC2Client>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = new EC2Client({ region, ...(base ? { credentials: base.config.credentials } : {}) });
+      clients.set(region, client);
+    }
+    return client;
+  };
+};
+
+/** A launch permission the controller may grant: never `Group` (`all`), by construction. */
+type NamedLaunchPermission =
+  | { UserId: string }
+  | { OrganizationArn: string }
+  | { OrganizationalUnitArn: string };
+
+const named = (g: LaunchPermissionGrants): NamedLaunchPermission[] => [
+  ...g.accountIds.map((UserId) => ({ UserId })),
+  ...g.organizationArns.map((OrganizationArn) => ({ OrganizationArn })),
+  ...g.organizationalUnitArns.map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
+];
+
+const sorted = (values: (string | undefined)[]): string[] =>
+  values.filter((v): v is string => v !== undefined).sort();
 
 const toDescription = (i: Image): ImageDescription => ({
   imageId: i.ImageId ?? '',
@@ -40,10 +90,19 @@ const toDescription = (i: Image): ImageDescription => ({
  * itself reports as tagged `ami-lifecycle:managed=true` at the moment of the change.
  */
 export class Ec2Images implements ImagePort {
+  private readonly ec2InRegion: Ec2ClientInRegion;
+
+  /**
+   * `ec2` acts in this port's region (copies land there); `ec2InRegion` answers a client for a copy's
+   * source region, by default one `EC2Client` per region with `ec2`'s credentials.
+   */
   constructor(
     private readonly ec2: EC2Client = sharedClients().ec2,
     private readonly ssm: SSMClient = sharedClients().ssm,
-  ) {}
+    ec2InRegion?: Ec2ClientInRegion,
+  ) {
+    this.ec2InRegion = ec2InRegion ?? ec2ClientsByRegion(ec2);
+  }
 
   async createImage(request: CreateImageRequest): Promise<{ imageId: string }> {
     const tags = toTagList(request.tags);
@@ -140,11 +199,88 @@ export class Ec2Images implements ImagePort {
       );
   }
 
-  private async rawImage(imageId: string): Promise<Image | undefined> {
+  async copyImage(request: CopyImageRequest): Promise<{ imageId: string }> {
+    // The source is read in its own region: a copy is made only of an image EC2 says is ours.
+    await this.requireManaged(request.sourceImageId, 'copy', this.ec2InRegion(request.sourceRegion));
+    const tags = toTagList(request.tags);
+    const out = await callAws('ec2', 'CopyImage', () =>
+      this.ec2.send(
+        new CopyImageCommand({
+          SourceImageId: request.sourceImageId,
+          SourceRegion: request.sourceRegion,
+          Name: request.name,
+          Description: request.description,
+          Encrypted: true,
+          KmsKeyId: request.kmsKeyId,
+          ClientToken: request.clientToken,
+          // Tags are given explicitly (CopyImageTags is left off): the source's are not copied.
+          TagSpecifications: tags.length
+            ? [
+                { ResourceType: 'image', Tags: tags },
+                { ResourceType: 'snapshot', Tags: tags },
+              ]
+            : undefined,
+        }),
+      ),
+    ).catch((err: unknown) => {
+      if (isNoSuchImage(err)) throw new ResourceNotFoundError('image', request.sourceImageId, { cause: err });
+      throw err;
+    });
+    if (!out.ImageId) throw new ResourceNotFoundError('image', `copied from ${request.sourceImageId}`);
+    return { imageId: out.ImageId };
+  }
+
+  async getLaunchPermissions(imageId: string): Promise<LaunchPermissions> {
+    const out = await callAws('ec2', 'DescribeImageAttribute', () =>
+      this.ec2.send(new DescribeImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission' })),
+    ).catch((err: unknown) => {
+      if (isNoSuchImage(err)) throw new ResourceNotFoundError('image', imageId, { cause: err });
+      throw err;
+    });
+    const perms = out.LaunchPermissions ?? [];
+    return {
+      accountIds: sorted(perms.map((p) => p.UserId)),
+      organizationArns: sorted(perms.map((p) => p.OrganizationArn)),
+      organizationalUnitArns: sorted(perms.map((p) => p.OrganizationalUnitArn)),
+      public: perms.some((p) => p.Group === 'all'),
+    };
+  }
+
+  async modifyLaunchPermissions(imageId: string, change: LaunchPermissionChange): Promise<void> {
+    // Before any call to EC2: a refused grant must leave no trace, not even a half-made change.
+    checkLaunchPermissionChange(imageId, change);
+    await this.requireManaged(imageId, 'share');
+    if (isEmptyChange(change)) return;
+    const add = named(change.add);
+    const remove = [...named(change.remove), ...(change.removePublic ? [{ Group: 'all' as const }] : [])];
+    await callAws('ec2', 'ModifyImageAttribute', () =>
+      this.ec2.send(
+        new ModifyImageAttributeCommand({
+          ImageId: imageId,
+          LaunchPermission: {
+            ...(add.length ? { Add: add } : {}),
+            ...(remove.length ? { Remove: remove } : {}),
+          },
+        }),
+      ),
+    ).catch((err: unknown) => {
+      if (isNoSuchImage(err)) throw new ResourceNotFoundError('image', imageId, { cause: err });
+      throw err;
+    });
+  }
+
+  async isImageBlockPublicAccessOn(): Promise<boolean> {
+    const out = await callAws('ec2', 'GetImageBlockPublicAccessState', () =>
+      this.ec2.send(new GetImageBlockPublicAccessStateCommand({})),
+    );
+    return out.ImageBlockPublicAccessState === 'block-new-sharing';
+  }
+
+  private async rawImage(imageId: string, ec2 = this.ec2): Promise<Image | undefined> {
     try {
       const out = await callAws('ec2', 'DescribeImages', () =>
         // Disabled images are listed only on request; they are still ours to deregister.
-        this.ec2.send(
+        ec2.send(
           new DescribeImagesCommand({ ImageIds: [imageId], IncludeDisabled: true, IncludeDeprecated: true }),
         ),
       );
@@ -156,8 +292,8 @@ export class Ec2Images implements ImagePort {
   }
 
   /** Reads the tags from EC2 now: a caller's (or the catalog's) word that an image is ours is not enough. */
-  private async requireManaged(imageId: string, action: string): Promise<void> {
-    const image = await this.rawImage(imageId);
+  private async requireManaged(imageId: string, action: string, ec2 = this.ec2): Promise<void> {
+    const image = await this.rawImage(imageId, ec2);
     if (!image) throw new ResourceNotFoundError('image', imageId);
     if (!isManaged(fromTagList(image.Tags))) throw new UnmanagedImageError(imageId, action);
   }

@@ -83,3 +83,18 @@ export class AssumeRoleFailedError extends DomainError {
     super(`could not assume ${roleArn}: ${why}`);
   }
 }
+
+/**
+ * A launch permission to remove that names no account, organisation or OU. Never retryable: the same
+ * value fails the same way. (A bad value to *add* is a `PublicSharingRefusedError` instead.)
+ */
+export class InvalidLaunchPermissionError extends DomainError {
+  constructor(
+    readonly imageId: string,
+    readonly grant: string,
+  ) {
+    super(
+      `cannot remove launch permission ${grant} from ${imageId}: not an account id, organization or OU ARN`,
+    );
+  }
+}

@@ -7,11 +7,12 @@ export {
   sharedClients,
 } from './clients';
 export { Ec2Compute } from './ec2-compute';
-export { Ec2Images } from './ec2-images';
+export { type Ec2ClientInRegion, Ec2Images, ec2ClientsByRegion } from './ec2-images';
 export {
   AssumeRoleFailedError,
   awsErrorCode,
   callAws,
+  InvalidLaunchPermissionError,
   isThrottling,
   PaginationLimitError,
   ResourceNotFoundError,
@@ -19,5 +20,7 @@ export {
 } from './errors';
 export { type ContractDetails, EventBridgePublisher } from './eventbridge-publisher';
 export { InspectorFindings } from './inspector-findings';
+export { checkLaunchPermissionChange, type LaunchPermissionChange } from './launch-permissions';
 export { collectPages, DEFAULT_MAX_PAGES } from './paginate';
 export { SsmCommands } from './ssm-commands';
+export { SsmParameters } from './ssm-parameters';

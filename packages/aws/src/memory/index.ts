@@ -21,8 +21,12 @@ export {
 export {
   AL2023_PARAMETER,
   MEMORY_ACCOUNT_ID,
+  MEMORY_REGION,
   type MemoryImage,
   MemoryImages,
   type MemoryImagesOptions,
+  type MemorySnapshot,
 } from './memory-images';
+export { MemoryParameters, type MemoryParametersOptions, type PendingPut } from './memory-parameters';
+export { createMemoryRegions, type MemoryRegion, type MemoryRegionsOptions } from './memory-regions';
 export { SimulatedAwsError } from './simulated-aws-error';

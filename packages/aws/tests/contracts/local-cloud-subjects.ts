@@ -1,12 +1,27 @@
-import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
+  DisableImageBlockPublicAccessCommand,
+  EnableImageBlockPublicAccessCommand,
+  ModifyImageAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { Ec2Compute, Ec2Images, EventBridgePublisher, InspectorFindings, SsmCommands } from '../../src';
-import { AL2023_PARAMETER, launchRunning, startTestCloud } from '../support/cloud';
+import {
+  Ec2Compute,
+  Ec2Images,
+  EventBridgePublisher,
+  InspectorFindings,
+  SsmCommands,
+  SsmParameters,
+} from '../../src';
+import { fromTagList } from '../../src/tags';
+import { AL2023_PARAMETER, launchRunning, OTHER_REGION, startTestCloud } from '../support/cloud';
 import type { CommandsSubject } from './commands-contract';
 import type { ComputeSubject } from './compute-contract';
 import type { EventsSubject } from './events-contract';
 import type { FindingsSubject } from './findings-contract';
 import type { ImagesSubject } from './images-contract';
+import type { ParametersSubject } from './parameters-contract';
 
 /** The real adapters, each suite on its own local cloud; `advance` moves the cloud's simulated clock. */
 
@@ -23,14 +38,61 @@ export const localCompute = async (): Promise<ComputeSubject> => {
 
 export const localImages = async (): Promise<ImagesSubject> => {
   const t = await startTestCloud();
+  const other = t.inRegion(OTHER_REGION);
+  const ec2InRegion = (region: string) => t.inRegion(region).ec2;
   return {
-    port: new Ec2Images(t.clients.ec2, t.clients.ssm),
+    port: new Ec2Images(t.clients.ec2, t.clients.ssm, ec2InRegion),
+    region: t.cloud.region,
+    otherRegion: { region: OTHER_REGION, port: new Ec2Images(other.ec2, other.ssm, ec2InRegion) },
     compute: new Ec2Compute(t.clients.ec2),
     advance: (seconds) => t.cloud.clock.advance(seconds),
     snapshotIds: async () => {
       const out = await t.clients.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
       return (out.Snapshots ?? []).flatMap((s) => (s.SnapshotId ? [s.SnapshotId] : []));
     },
+    snapshotsOf: async (imageId, region) => {
+      const ec2 = ec2InRegion(region);
+      const { Images } = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      const SnapshotIds = (Images?.[0]?.BlockDeviceMappings ?? []).flatMap((m) =>
+        m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
+      );
+      if (SnapshotIds.length === 0) return [];
+      const { Snapshots } = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds }));
+      return (Snapshots ?? []).map((snap) => ({
+        encrypted: snap.Encrypted === true,
+        kmsKeyId: snap.KmsKeyId,
+        tags: fromTagList(snap.Tags),
+      }));
+    },
+    makePublic: async (imageId) => {
+      await t.clients.ec2.send(
+        new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: [{ Group: 'all' }] } }),
+      );
+    },
+    setImageBlockPublicAccess: async (on) => {
+      if (on)
+        await t.clients.ec2.send(
+          new EnableImageBlockPublicAccessCommand({ ImageBlockPublicAccessState: 'block-new-sharing' }),
+        );
+      else await t.clients.ec2.send(new DisableImageBlockPublicAccessCommand({}));
+    },
+    close: () => t.cloud.stop(),
+  };
+};
+
+export const localParameters = async (): Promise<ParametersSubject> => {
+  const t = await startTestCloud();
+  const images = new Ec2Images(t.clients.ec2, t.clients.ssm);
+  return {
+    port: new SsmParameters(t.clients.ssm),
+    advance: (seconds) => t.cloud.clock.advance(seconds),
+    // Two public images every region has, both available.
+    availableImageIds: async () => [
+      await images.resolveSsmImageParameter(AL2023_PARAMETER),
+      await images.resolveSsmImageParameter(
+        '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+      ),
+    ],
     close: () => t.cloud.stop(),
   };
 };

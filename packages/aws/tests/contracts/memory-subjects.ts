@@ -9,6 +9,7 @@ import type { ComputeSubject } from './compute-contract';
 import type { EventsSubject } from './events-contract';
 import type { FindingsSubject } from './findings-contract';
 import type { ImagesSubject } from './images-contract';
+import type { ParametersSubject } from './parameters-contract';
 
 /** The fakes, each suite on its own memory cloud; `advance` moves the fakes' shared clock. */
 
@@ -36,13 +37,43 @@ export const memoryCompute = async (): Promise<ComputeSubject> => {
   };
 };
 
+export const OTHER_REGION = 'us-east-1';
+
 export const memoryImages = async (): Promise<ImagesSubject> => {
-  const cloud = createMemoryCloud();
+  const cloud = createMemoryCloud({ regions: ['eu-west-1', OTHER_REGION] });
+  const imagesIn = (region: string) => {
+    const images = cloud.regions.get(region)?.images;
+    if (!images) throw new Error(`the memory cloud has no region ${region}`);
+    return images;
+  };
   return {
     port: cloud.images,
+    region: cloud.region,
+    otherRegion: { region: OTHER_REGION, port: imagesIn(OTHER_REGION) },
     compute: cloud.compute,
     advance: advancing(cloud),
     snapshotIds: async () => cloud.images.snapshotIds(),
+    snapshotsOf: async (imageId, region) => {
+      const images = imagesIn(region);
+      return (images.image(imageId)?.snapshotIds ?? []).flatMap((id) => {
+        const snap = images.snapshot(id);
+        return snap ? [{ encrypted: snap.encrypted === true, kmsKeyId: snap.kmsKeyId, tags: snap.tags }] : [];
+      });
+    },
+    makePublic: async (imageId) => cloud.images.setPublic(imageId, true),
+    setImageBlockPublicAccess: async (on) => cloud.images.setImageBlockPublicAccess(on),
+  };
+};
+
+export const memoryParameters = async (): Promise<ParametersSubject> => {
+  const cloud = createMemoryCloud();
+  return {
+    port: cloud.parameters,
+    advance: advancing(cloud),
+    availableImageIds: async () => [
+      cloud.images.addImage({ name: 'golden-al2023-1', tags: { 'ami-lifecycle:managed': 'true' } }),
+      cloud.images.addImage({ name: 'golden-al2023-2', tags: { 'ami-lifecycle:managed': 'true' } }),
+    ],
   };
 };
 

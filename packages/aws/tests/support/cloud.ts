@@ -3,15 +3,30 @@ import { type AwsClients, createClients, Ec2Compute, Ec2Images } from '../../src
 
 export const AL2023_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
+/** A region besides the cloud's default one (`eu-west-1`), for copies between regions. */
+export const OTHER_REGION = 'us-east-1';
+
 export interface TestCloud {
   cloud: LocalCloud;
   /** One attempt per call: a throttled or failed call shows at once, without the SDK's real-time backoff. */
   clients: AwsClients;
+  /** The same account's clients signing for another region (the cloud routes by the SigV4 region), kept per region. */
+  inRegion(region: string): AwsClients;
 }
 
 export const startTestCloud = async (): Promise<TestCloud> => {
   const cloud = await startLocalCloud({ port: 0, start: '2026-03-01T00:00:00Z' });
-  return { cloud, clients: createClients({ ...cloud.clientConfig, maxAttempts: 1 }) };
+  const clients = createClients({ ...cloud.clientConfig, maxAttempts: 1 });
+  const byRegion = new Map<string, AwsClients>([[cloud.region, clients]]);
+  const inRegion = (region: string) => {
+    let c = byRegion.get(region);
+    if (!c) {
+      c = createClients({ ...cloud.clientConfig, region, maxAttempts: 1 });
+      byRegion.set(region, c);
+    }
+    return c;
+  };
+  return { cloud, clients, inRegion };
 };
 
 export const managedTags = { 'ami-lifecycle:managed': 'true', 'ami-lifecycle:family': 'golden-al2023' };
