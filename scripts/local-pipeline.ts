@@ -6,7 +6,12 @@ import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
 import { type BuildRequestedDetail, buildRequested } from '@ami-lifecycle/contracts';
 import type { FamilyConfig, Image } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
-import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  EnableImageBlockPublicAccessCommand,
+  type Instance,
+} from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   GetExecutionHistoryCommand,
@@ -92,6 +97,18 @@ export class LocalPipeline {
     if (out.FailedEntryCount) {
       const entry = out.Entries?.[0];
       throw new Error(`the bus refused ${detailType}: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+    }
+  }
+
+  /**
+   * Turns image block public access on in each region, as an organisation's account baseline does:
+   * the publish service refuses to share in a region where it is off.
+   */
+  async blockPublicImageSharing(regions: readonly string[]): Promise<void> {
+    for (const region of regions) {
+      await new EC2Client({ ...this.cloud.clientConfig, region }).send(
+        new EnableImageBlockPublicAccessCommand({ ImageBlockPublicAccessState: 'block-new-sharing' }),
+      );
     }
   }
 

@@ -1,10 +1,13 @@
 // The first half of `npm start`: the deployed services at work on the local cloud. A golden image is
-// built from AWS's public SSM parameter and inspected, then an application image is built on it, each
-// started by nothing but a `Build Requested` event on the bus, as the CLI or a schedule would send it.
+// built from AWS's public SSM parameter, inspected, approved by its gate and published to its regions;
+// then an application image is built on the golden image's channel, inspected, approved by a person and
+// published. Each build is started by nothing but a `Build Requested` event on the bus.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createClients, EventBridgePublisher } from '@ami-lifecycle/aws';
 import { type Image, parsePolicy } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
+import { approveImage, type DecideDeps } from '@ami-lifecycle/publish-service';
 import { isDecided, LocalPipeline } from './local-pipeline';
 
 export const EXAMPLE_POLICY = join(__dirname, '..', 'examples', 'ami-lifecycle.yaml');
@@ -34,12 +37,11 @@ export class PipelineDemoError extends Error {
   }
 }
 
-/** Runs the golden and the application build through inspection; returns both images as the catalog has them. */
+/** Runs the golden and the application image through build, inspection and publication; returns both as published. */
 export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<PipelineDemoResult> => {
   const { cloud } = opts;
   const log = opts.log ?? ((l: string) => console.log(l));
   const pipeline = new LocalPipeline(cloud, opts.stage);
-  const { catalog } = pipeline;
   const path = opts.policyPath ?? EXAMPLE_POLICY;
   const policy = parsePolicy(readFileSync(path, 'utf8'), path);
   await pipeline.storeFamilies(policy.families);
@@ -48,49 +50,38 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
     `Deployed serverless.yml on the local cloud: ${d?.functions.length ?? 0} functions, ${d?.stateMachines.length ?? 0} state machines, ${d?.rules.length ?? 0} rules and schedules.`,
   );
 
-  const golden = await buildAndInspect(pipeline, log, 'golden-al2023', 'demo-golden');
-  if (golden.state !== 'approved') {
-    throw new PipelineDemoError(
-      `golden-al2023 ${golden.version} ended ${golden.state}: ${golden.reason ?? ''}`,
-    );
-  }
-  // Publishing (regions, sharing, SSM parameters) is the publish service's; what the application build
-  // needs of it is the parent channel its family follows, which the demo moves itself.
-  const parentChannel = policy.families['payments-api']?.parent?.channel;
-  if (parentChannel === undefined) throw new PipelineDemoError('payments-api names no parent channel');
-  const channel = await catalog.getChannel('golden-al2023', parentChannel);
-  await catalog.transitionImage({
-    family: golden.family,
-    version: golden.version,
-    from: 'approved',
-    to: 'published',
-    expectedStateVersion: golden.stateVersion,
-    at: cloud.clock.now().toISOString(),
-    audit: {
-      actor: 'demo',
-      reason: 'published by the demo for the application build',
-      correlationId: 'demo',
-    },
-    patch: { publishedAt: cloud.clock.now().toISOString() },
-  });
-  await catalog.setChannel('golden-al2023', parentChannel, golden.version, {
-    expectedRevision: channel?.revision ?? null,
-    at: cloud.clock.now().toISOString(),
-    audit: { actor: 'demo', reason: 'golden image for the application build', correlationId: 'demo' },
-  });
-  log(
-    `golden-al2023 ${golden.version} published to channel ${parentChannel} (by the demo, standing in for publish).`,
-  );
+  // The organisation's account baseline: images are never shared publicly in any region.
+  await pipeline.blockPublicImageSharing(policy.regions.enabled);
 
-  const application = await buildAndInspect(pipeline, log, 'payments-api', 'demo-payments');
-  if (application.verdict !== 'pass') {
+  const inspected = await buildAndInspect(pipeline, log, 'golden-al2023', 'demo-golden');
+  if (inspected.state !== 'approved') {
     throw new PipelineDemoError(
-      `payments-api ${application.version} ended ${application.state}: ${application.reason ?? 'no verdict'}`,
+      `golden-al2023 ${inspected.version} ended ${inspected.state}: ${inspected.reason ?? ''}`,
+    );
+  }
+  const golden = await untilPublished(pipeline, log, inspected);
+
+  const candidate = await buildAndInspect(pipeline, log, 'payments-api', 'demo-payments');
+  if (candidate.verdict !== 'pass' || candidate.state !== 'inspecting') {
+    throw new PipelineDemoError(
+      `payments-api ${candidate.version} ended ${candidate.state}: ${candidate.reason ?? 'no verdict'}`,
     );
   }
   log(
-    `payments-api ${application.version} is built on ${application.parent?.family}@${application.parent?.version} (${application.parent?.amiId}): lineage recorded.`,
+    `payments-api ${candidate.version} is built on ${candidate.parent?.family}@${candidate.parent?.version} (${candidate.parent?.amiId}): lineage recorded.`,
   );
+  const approver = 'release-manager@example.com';
+  await approveImage(
+    {
+      family: 'payments-api',
+      version: candidate.version,
+      by: approver,
+      reason: 'payments-api release signed off',
+    },
+    operatorDeps(pipeline),
+  );
+  log(`payments-api ${candidate.version} approved by ${approver} (amictl approve).`);
+  const application = await untilPublished(pipeline, log, candidate);
 
   await pipeline.settle();
   const leftRunning = (await pipeline.runningInstances({ 'ami-lifecycle:managed': 'true' })).map((i) => {
@@ -103,6 +94,55 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
       : `Still running: ${leftRunning.join(', ')}`,
   );
   return { golden, application, leftRunning };
+};
+
+/** What an operator's `amictl approve` acts with: the catalog and the bus of the deployed stage. */
+const operatorDeps = (pipeline: LocalPipeline): DecideDeps => ({
+  catalog: pipeline.catalog,
+  events: new EventBridgePublisher(pipeline.bus, createClients(pipeline.cloud.clientConfig).eventBridge),
+  clock: pipeline.cloud.clock,
+  region: pipeline.cloud.region,
+});
+
+/** Runs the clock until the publish service has published the approved image (bounded). */
+const untilPublished = async (
+  pipeline: LocalPipeline,
+  log: (line: string) => void,
+  approved: Image,
+): Promise<Image> => {
+  const { cloud, catalog } = pipeline;
+  const startedAt = cloud.clock.nowMillis();
+  let image: Image | undefined;
+  await pipeline.advanceUntil(
+    `${approved.family} ${approved.version} published`,
+    async () => {
+      image = await catalog.getImage(approved.family, approved.version);
+      return image?.state === 'published';
+    },
+    {
+      maxSeconds: MAX_SIMULATED_SECONDS,
+      stepSeconds: STEP_SECONDS,
+      describe: async () => `${image?.state ?? 'no image'}`,
+    },
+  );
+  const published = image!;
+  const minutes = ((cloud.clock.nowMillis() - startedAt) / 60_000).toFixed(1);
+  const channels = (await catalog.listChannels(published.family))
+    .filter((c) => c.version === published.version)
+    .map((c) => c.name);
+  const event = pipeline
+    .ingested('Image Published', published.family)
+    .find((d) => (d as { version?: string }).version === published.version) as
+    | { ssmParameters?: string[] }
+    | undefined;
+  log(
+    `  +${minutes} min  ${published.family} ${published.version}: published in ${Object.entries(
+      published.amiIds,
+    )
+      .map(([region, ami]) => `${region} (${ami})`)
+      .join(', ')}; channels ${channels.join(', ')}; SSM ${event?.ssmParameters?.join(', ') ?? 'none'}`,
+  );
+  return published;
 };
 
 const buildAndInspect = async (

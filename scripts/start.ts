@@ -19,7 +19,7 @@ const main = async () => {
     `Local cloud at ${cloud.endpoint}, DynamoDB Local at ${cloud.dynamodb?.endpoint} (started in ${Date.now() - started} ms)`,
   );
   try {
-    console.log('\n== Build and inspect ==');
+    console.log('\n== Build, inspect and publish ==');
     await runPipelineDemo({ cloud });
     console.log('\n== Retention ==');
     // Its own table: the year of history is written, not built, and stays apart from the images above.

@@ -6,7 +6,7 @@ import { dynamoDbEndpoint } from './support/dynamodb-local-env';
 // Its own stage, so its table and bus are not the ones other suites of the run deploy.
 const STAGE = 'demo-pipeline';
 
-describe('npm start: build and inspect on the local cloud', () => {
+describe('npm start: build, inspect and publish on the local cloud', () => {
   let cloud: LocalCloud;
   beforeAll(async () => {
     cloud = await startLocalCloud({
@@ -18,17 +18,24 @@ describe('npm start: build and inspect on the local cloud', () => {
   }, 120_000);
   afterAll(() => cloud?.stop());
 
-  it('builds and inspects the golden image, then the application image on it, and leaves no instance running', async () => {
+  it('builds, inspects and publishes the golden image, then the application image on it after a person approved it, and leaves no instance running', async () => {
     const lines: string[] = [];
 
     const result = await runPipelineDemo({ cloud, stage: STAGE, log: (l) => lines.push(l) });
 
-    expect(result.golden).toMatchObject({ family: 'golden-al2023', state: 'approved', verdict: 'pass' });
-    // payments-api wants a person to approve: the verdict is recorded and the image waits in inspecting.
+    expect(result.golden).toMatchObject({
+      family: 'golden-al2023',
+      state: 'published',
+      verdict: 'pass',
+      approver: 'auto',
+    });
+    expect(Object.keys(result.golden.amiIds).sort()).toEqual(['eu-central-1', 'eu-west-1']);
+    // payments-api wants a person to approve: the demo approves it as one would with amictl.
     expect(result.application).toMatchObject({
       family: 'payments-api',
-      state: 'inspecting',
+      state: 'published',
       verdict: 'pass',
+      approver: 'release-manager@example.com',
       parent: {
         family: 'golden-al2023',
         version: result.golden.version,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventBridgePublisher } from '@ami-lifecycle/aws';
+import { createClients, Ec2Images, EventBridgePublisher, SsmParameters } from '@ami-lifecycle/aws';
 import { type AmictlDeps, runAmictl } from '@ami-lifecycle/cli';
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -36,6 +36,14 @@ describe('amictl against the local cloud', () => {
       catalog: pipeline.catalog,
       events: new EventBridgePublisher(pipeline.bus, new EventBridgeClient(cloud.clientConfig)),
       clock: cloud.clock,
+      region: cloud.clientConfig.region,
+      regions: (region) => {
+        const clients = createClients({ ...cloud.clientConfig, region });
+        return {
+          images: new Ec2Images(clients.ec2, clients.ssm),
+          parameters: new SsmParameters(clients.ssm),
+        };
+      },
       readFile: (path) => readFileSync(path, 'utf8'),
       user: 'alice',
       out: (l) => out.push(l),

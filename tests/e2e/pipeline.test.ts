@@ -65,6 +65,8 @@ describe('a build component that installs a vulnerable package, judged by the ga
       deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE },
     });
     pipeline = new LocalPipeline(cloud, STAGE);
+    // Approved images go on to be published by the publish service, which shares only where this is on.
+    await pipeline.blockPublicImageSharing([REGION, 'eu-central-1']);
   }, 120_000);
   afterAll(() => cloud?.stop());
 
@@ -90,6 +92,17 @@ describe('a build component that installs a vulnerable package, judged by the ga
     // The clean-up step runs after the verdict: let the executions end and the instances shut down.
     await pipeline.settle();
     return (await find())!;
+  };
+
+  /** The publish service takes an approved image on from `Image Approved`; the clock runs until it is done. */
+  const untilPublished = async (image: Image): Promise<Image> => {
+    const read = () => pipeline.catalog.getImage(image.family, image.version);
+    await pipeline.advanceUntil('published', async () => (await read())?.state === 'published', {
+      maxSeconds: 3 * 3600,
+      stepSeconds: 60,
+    });
+    await pipeline.settle();
+    return (await read())!;
   };
 
   const running = (family: string) => pipeline.runningInstances({ 'ami-lifecycle:family': family });
@@ -119,13 +132,13 @@ describe('a build component that installs a vulnerable package, judged by the ga
     expect(await running(family)).toEqual([]);
   }, 120_000);
 
-  it('approves the same image under a waiver whose expiry is still ahead on the simulated clock', async () => {
+  it('approves the same image under a waiver whose expiry is still ahead on the simulated clock, and the publish service publishes it', async () => {
     const family = `p${run}-waived`;
     await store(family, withVulnerableHttpd([{ expiresAt: '2026-12-31T23:59:59Z' }]));
 
-    const image = await buildAndInspect(family);
+    const image = await untilPublished(await buildAndInspect(family));
 
-    expect(image).toMatchObject({ state: 'approved', verdict: 'pass' });
+    expect(image).toMatchObject({ state: 'published', verdict: 'pass', approver: 'auto' });
     expect(await running(family)).toEqual([]);
   }, 120_000);
 
@@ -141,27 +154,12 @@ describe('a build component that installs a vulnerable package, judged by the ga
   }, 120_000);
 
   it('re-inspects the published image on its schedule and flags it vulnerable once its waiver has expired', async () => {
-    // Arrange: approved under a waiver that runs out four days later, then published (the publish
-    // service's part, done here on the catalog).
+    // Arrange: approved under a waiver that runs out four days later, then published by the publish service.
     const family = `p${run}-reinspect`;
     const expiresAt = new Date(cloud.clock.nowMillis() + 4 * 86_400_000).toISOString();
     await store(family, withVulnerableHttpd([{ expiresAt }]));
-    const approved = await buildAndInspect(family);
-    expect(approved).toMatchObject({ state: 'approved', vulnerable: false });
-    await pipeline.catalog.transitionImage({
-      family,
-      version: approved.version,
-      from: 'approved',
-      to: 'published',
-      expectedStateVersion: approved.stateVersion,
-      at: cloud.clock.now().toISOString(),
-      audit: {
-        actor: 'e2e',
-        reason: 'published for the re-inspection case',
-        correlationId: `corr-${family}`,
-      },
-      patch: { publishedAt: cloud.clock.now().toISOString() },
-    });
+    const approved = await untilPublished(await buildAndInspect(family));
+    expect(approved).toMatchObject({ state: 'published', vulnerable: false });
 
     // Act: days pass; the daily schedule re-inspects once the family's 7 days are up.
     const reinspections = () => completed(family).filter((d) => d.purpose === 'reinspection');

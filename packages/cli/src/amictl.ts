@@ -1,21 +1,53 @@
 import { randomUUID } from 'node:crypto';
 import { buildIdFor } from '@ami-lifecycle/build-service';
+import {
+  ChannelConflictError,
+  ChannelTargetNotPublishedError,
+  ConfigVersionConflictError,
+  ImageNotFoundError,
+  StaleImageError,
+} from '@ami-lifecycle/catalog';
 import { type BuildRequestedDetail, buildRequested, type DetailOf } from '@ami-lifecycle/contracts';
 import {
   type CatalogPort,
   type Clock,
   type EventPublisher,
   type FamilyConfig,
+  FamilyNotConfiguredError,
+  IllegalTransitionError,
+  InvalidVersionError,
+  imageKey,
   parsePolicy,
   ValidationError,
 } from '@ami-lifecycle/core';
-import { type AmictlCommand, CliUsageError, parseAmictlArgs, USAGE } from './args';
+import {
+  approveImage,
+  ImageNotPublishableError,
+  PublishRefusedError,
+  type RegionalPorts,
+  rejectImage,
+  rollbackChannel,
+} from '@ami-lifecycle/publish-service';
+import { type AmictlCommand, CliUsageError, parseAmictlArgs } from './args';
+import { RefusedError, unreachable } from './errors';
+import { listImages, showChannels, showImage } from './read-commands';
+
+/** The events amictl puts on the bus itself or through the publish service. */
+export type AmictlEvents = {
+  [T in 'Build Requested' | 'Image Approved' | 'Image Rejected' | 'Image Published']: DetailOf<T>;
+};
 
 /** What amictl works with; `main.ts` wires AWS (or the local cloud's endpoints), tests their own. */
 export interface AmictlDeps {
   catalog: CatalogPort;
-  events: EventPublisher<{ [T in 'Build Requested']: DetailOf<T> }>;
+  events: EventPublisher<AmictlEvents>;
   clock: Clock;
+  /** The home region: where images are built, whose AMI the approval events name. */
+  region: string;
+  /** EC2 images and SSM parameters per region, for a channel rollback's parameters. */
+  regions: RegionalPorts;
+  /** Waits while SSM validates a rolled-back parameter; real time unless a test says otherwise. */
+  pause?: (seconds: number) => Promise<void>;
   readFile: (path: string) => string;
   /** Who is acting, when `--by` does not say: the user name of the shell. */
   user: string | undefined;
@@ -23,8 +55,28 @@ export interface AmictlDeps {
   err: (line: string) => void;
 }
 
-/** 0: done; 1: the input was refused (a bad policy, an unknown family), nothing changed; 2: bad usage. */
-export type ExitCode = 0 | 1 | 2;
+/**
+ * 0: done; 1: refused (a bad policy, an unknown family or version, an illegal transition), nothing
+ * changed; 2: bad usage; 3: AWS or the local cloud could not be reached, or did not take the
+ * credentials. Anything else is thrown: a bug, or an AWS failure amictl cannot name.
+ */
+export type ExitCode = 0 | 1 | 2 | 3;
+
+/** Errors that mean: understood, refused, nothing changed. Their message is all the user needs. */
+const REFUSALS = [
+  RefusedError,
+  ValidationError,
+  PublishRefusedError,
+  ImageNotPublishableError,
+  IllegalTransitionError,
+  InvalidVersionError,
+  FamilyNotConfiguredError,
+  ImageNotFoundError,
+  StaleImageError,
+  ChannelConflictError,
+  ChannelTargetNotPublishedError,
+  ConfigVersionConflictError,
+] as const;
 
 export const runAmictl = async (argv: readonly string[], deps: AmictlDeps): Promise<ExitCode> => {
   let command: AmictlCommand;
@@ -33,41 +85,90 @@ export const runAmictl = async (argv: readonly string[], deps: AmictlDeps): Prom
   } catch (error) {
     if (!(error instanceof CliUsageError)) throw error;
     deps.err(`amictl: ${error.message}`);
-    deps.err(USAGE);
+    deps.err(`(see amictl ${error.command ? `${error.command} ` : ''}--help)`);
     return 2;
   }
   try {
-    switch (command.command) {
-      case 'help':
-        deps.out(USAGE);
-        return 0;
-      case 'config-validate': {
-        const policy = readPolicy(command.file, deps);
-        const names = Object.keys(policy.families);
-        deps.out(`${command.file}: valid, ${names.length} families (${names.join(', ')})`);
-        return 0;
-      }
-      case 'config-apply':
-        return await applyPolicy(command.file, command.by ?? deps.user ?? 'amictl', deps);
-      case 'build':
-        return await requestBuild(command, deps);
-    }
+    return await run(command, deps);
   } catch (error) {
-    if (error instanceof ValidationError || error instanceof RefusedError) {
-      deps.err(`amictl: ${error.message}`);
+    if (REFUSALS.some((refusal) => error instanceof refusal)) {
+      deps.err(`amictl: ${(error as Error).message}`);
       return 1;
+    }
+    const away = unreachable(error);
+    if (away !== undefined) {
+      deps.err(`amictl: ${away.problem}`);
+      deps.err(`amictl: ${away.hint}`);
+      return 3;
     }
     throw error;
   }
 };
 
-/** The command's input was understood but refused; nothing was changed. */
-class RefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RefusedError';
+const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> => {
+  const by = (named: string | undefined) => named ?? deps.user ?? 'amictl';
+  switch (command.command) {
+    case 'help':
+      deps.out(command.text);
+      return 0;
+    case 'config-validate': {
+      const policy = readPolicy(command.file, deps);
+      const names = Object.keys(policy.families);
+      deps.out(`${command.file}: valid, ${names.length} families (${names.join(', ')})`);
+      return 0;
+    }
+    case 'config-apply':
+      return await applyPolicy(command.file, by(command.by), deps);
+    case 'build':
+      return await requestBuild(command, deps);
+    case 'images-list':
+      await listImages(command, deps);
+      return 0;
+    case 'image-show':
+      await showImage(command, deps);
+      return 0;
+    case 'channel-show':
+      await showChannels(command, deps);
+      return 0;
+    case 'approve':
+    case 'reject': {
+      const decide = command.command === 'approve' ? approveImage : rejectImage;
+      const image = await decide(
+        { family: command.family, version: command.version, by: by(command.by), reason: command.reason },
+        { catalog: deps.catalog, events: deps.events, clock: deps.clock, region: deps.region },
+      );
+      deps.out(
+        `${imageKey(image)}: ${image.state} (${command.command === 'approve' ? 'Image Approved' : 'Image Rejected'} sent)`,
+      );
+      return 0;
+    }
+    case 'channel-rollback': {
+      const { channel, fromVersion } = await rollbackChannel(
+        {
+          family: command.family,
+          channel: command.channel,
+          toVersion: command.to,
+          by: by(command.by),
+          reason: command.reason,
+        },
+        {
+          catalog: deps.catalog,
+          events: deps.events,
+          clock: deps.clock,
+          region: deps.region,
+          regions: deps.regions,
+          pause: deps.pause ?? realPause,
+        },
+      );
+      deps.out(
+        `${command.family} channel ${channel.name}: ${fromVersion} -> ${channel.version} (revision ${channel.revision})`,
+      );
+      return 0;
+    }
   }
-}
+};
+
+const realPause = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
 
 const readPolicy = (file: string, deps: Pick<AmictlDeps, 'readFile'>) => {
   let text: string;

@@ -1,20 +1,15 @@
-import { parseArgs } from 'node:util';
-
-export const USAGE = `usage: npm run amictl -- <command>
-
-  config validate <file>             check a policy file; every problem is named by path and line
-  config apply <file> [--by NAME]    validate, then store each family's config as its next version
-  build <family> [--force] [--reason R] [--by NAME] [--key K]
-                                     put Build Requested on the bus (reason: manual, schedule,
-                                     parent-published, vulnerable, stale-base; default manual)
-
-The catalog table and bus come from CATALOG_TABLE and EVENT_BUS_NAME (default ami-lifecycle-local);
-AWS clients read AWS_REGION and AWS_ENDPOINT_URL as usual, so the same commands work against the
-local cloud (npm run local-cloud prints the variables) and AWS.`;
+import { LIFECYCLE_STATES, type LifecycleState } from '@ami-lifecycle/core';
+import { Command, type CommanderError, Help, Option } from 'commander';
+import { CHANNEL_HISTORY } from './read-commands';
 
 /** A command line that does not say what to do; the message names what is wrong. */
 export class CliUsageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    /** The command the words were for (`config apply`), empty for amictl itself: where `--help` helps. */
+    readonly command = '',
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'CliUsageError';
   }
@@ -23,7 +18,7 @@ export class CliUsageError extends Error {
 export const BUILD_REASONS = ['manual', 'schedule', 'parent-published', 'vulnerable', 'stale-base'] as const;
 
 export type AmictlCommand =
-  | { command: 'help' }
+  | { command: 'help'; text: string }
   | { command: 'config-validate'; file: string }
   | { command: 'config-apply'; file: string; by: string | undefined }
   | {
@@ -33,73 +28,364 @@ export type AmictlCommand =
       reason: (typeof BUILD_REASONS)[number];
       by: string | undefined;
       key: string | undefined;
+    }
+  | {
+      command: 'images-list';
+      family: string | undefined;
+      state: LifecycleState | undefined;
+      json: boolean;
+    }
+  | { command: 'image-show'; family: string; version: string; json: boolean }
+  | {
+      command: 'approve' | 'reject';
+      family: string;
+      version: string;
+      reason: string;
+      by: string | undefined;
+    }
+  | { command: 'channel-show'; family: string; json: boolean }
+  | {
+      command: 'channel-rollback';
+      family: string;
+      channel: string;
+      to: string | undefined;
+      reason: string;
+      by: string | undefined;
     };
 
-/** Parses and checks the words; every mistake is a `CliUsageError` naming it. */
-export const parseAmictlArgs = (argv: readonly string[]): AmictlCommand => {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CliUsageError((error as Error).message, { cause: error });
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return { command: 'help' };
-  const [verb, ...rest] = positionals;
-  const only = (allowed: readonly (keyof typeof OPTIONS)[]) => {
-    for (const name of Object.keys(values) as (keyof typeof OPTIONS)[]) {
-      if (!allowed.includes(name))
-        throw new CliUsageError(`--${name} does not go with "${positionals.join(' ')}"`);
-    }
-  };
-  if (verb === 'config') {
-    const [sub, file, ...extra] = rest;
-    if (sub !== 'validate' && sub !== 'apply') {
-      throw new CliUsageError(
-        `config takes validate or apply, got ${sub === undefined ? 'nothing' : `"${sub}"`}`,
-      );
-    }
-    if (file === undefined || file.trim() === '')
-      throw new CliUsageError(`config ${sub} needs a policy file`);
-    if (extra.length > 0)
-      throw new CliUsageError(`config ${sub} takes one file, got also "${extra.join(' ')}"`);
-    if (sub === 'validate') {
-      only([]);
-      return { command: 'config-validate', file };
-    }
-    only(['by']);
-    return { command: 'config-apply', file, by: nonEmpty('--by', values.by) };
-  }
-  if (verb === 'build') {
-    const [family, ...extra] = rest;
-    if (family === undefined) throw new CliUsageError('build needs a family name');
-    if (extra.length > 0) throw new CliUsageError(`build takes one family, got also "${extra.join(' ')}"`);
-    only(['force', 'reason', 'by', 'key']);
-    const reason = values.reason ?? 'manual';
-    if (!(BUILD_REASONS as readonly string[]).includes(reason)) {
-      throw new CliUsageError(`--reason must be one of ${BUILD_REASONS.join(', ')}, got "${reason}"`);
-    }
-    return {
-      command: 'build',
-      family,
-      force: values.force === true,
-      reason: reason as (typeof BUILD_REASONS)[number],
-      by: nonEmpty('--by', values.by),
-      key: nonEmpty('--key', values.key),
-    };
-  }
-  throw new CliUsageError(`unknown command "${verb}": use config validate, config apply or build`);
+/** What each exit code means; the end of `amictl --help`. */
+export const EXIT_CODES = `Exit codes:
+  0  done
+  1  refused: an unknown family or version, an illegal transition, a policy file or a request that
+     the publish service refused; the message names it, and nothing was changed
+  2  bad usage: an unknown command or option, a missing argument or option, a bad option value;
+     nothing was read or changed
+  3  could not reach AWS or the local cloud (network, endpoint, credentials, missing table or bus):
+     check AWS_ENDPOINT_URL, AWS_REGION and your credentials
+  4  failed otherwise (a bug, an AWS error amictl does not know): the error is printed; a write may
+     have been partly done, so look with images list, image show or channel show`;
+
+const ENVIRONMENT = `Environment:
+  CATALOG_TABLE, EVENT_BUS_NAME  the catalog table and the bus (default ami-lifecycle-local)
+  AWS_REGION, AWS_ENDPOINT_URL   as for any AWS client: the same commands work against the local cloud
+                                 (npm run local-cloud prints the variables) and against AWS
+  USER                           who acts when --by does not say
+
+Run "amictl <command> --help" for a command's arguments and options; from the repository,
+"npm run amictl -- <command>".`;
+
+/** How a missing or empty argument is named in a message: "build needs a family name". */
+const NOUNS: Record<string, string> = {
+  file: 'a policy file',
+  family: 'a family name',
+  version: 'a version',
+  channel: 'a channel name',
 };
 
-const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  force: { type: 'boolean' },
-  reason: { type: 'string' },
-  by: { type: 'string' },
-  key: { type: 'string' },
-} as const;
+/**
+ * Parses and checks the words; every mistake is a `CliUsageError` naming it, and `--help` (or no words
+ * at all) answers the help text. Nothing is read or written here.
+ */
+export const parseAmictlArgs = (argv: readonly string[]): AmictlCommand => {
+  const out: string[] = [];
+  let parsed: AmictlCommand | undefined;
+  const program = amictlProgram(
+    (command) => {
+      parsed = command;
+    },
+    (text) => out.push(text),
+  );
+  try {
+    program.parse(argv.length === 0 ? ['--help'] : [...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof HelpShown) return { command: 'help', text: out.join('').trimEnd() };
+    throw error;
+  }
+  if (parsed === undefined) throw new CliUsageError('nothing to do; see amictl --help');
+  return parsed;
+};
 
-const nonEmpty = (flag: string, value: string | undefined): string | undefined => {
-  if (value !== undefined && value.trim() === '') throw new CliUsageError(`${flag} must not be empty`);
+/** Thrown through commander when it printed help (to `out`): not an error, the answer. */
+class HelpShown extends Error {}
+
+/**
+ * The command tree. Actions only record what was asked (`emit`); `write` receives help text. Errors
+ * never reach the terminal from here: each becomes a `CliUsageError` with amictl's own wording.
+ */
+const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: string) => void): Command => {
+  let helpWritten = false;
+  const program = new Command('amictl')
+    .usage('<command> [options]')
+    .description(
+      'The AMI lifecycle controller from the shell: apply the policy, request builds, list and inspect ' +
+        'images, approve or reject them, show and roll back channels.',
+    )
+    .configureOutput({
+      writeOut: (text) => {
+        helpWritten = true;
+        write(text);
+      },
+      writeErr: () => {},
+      outputError: () => {},
+    })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', `\n${EXIT_CODES}\n\n${ENVIRONMENT}`);
+
+  const config = program.command('config').description('check or store the policy file');
+  config
+    .command('validate')
+    .summary('check a policy file')
+    .description('Check a policy file; every problem is named by its path and line. Nothing is stored.')
+    .argument('<file>', 'the policy file (YAML)')
+    .action((file: string, _options: object, cmd: Command) => {
+      emit({ command: 'config-validate', file: operand(cmd, 'file', file) });
+    });
+  config
+    .command('apply')
+    .summary("store each family's config as its next version")
+    .description(
+      "Validate the policy file, then store each family's config as its next version. A bad file stores " +
+        'nothing; an unchanged family keeps its version, so applying twice changes nothing.',
+    )
+    .argument('<file>', 'the policy file (YAML)')
+    .option('--by <name>', 'who applies it (default: $USER)')
+    .action((file: string, options: { by?: string }, cmd: Command) => {
+      emit({ command: 'config-apply', file: operand(cmd, 'file', file), by: text(cmd, '--by', options.by) });
+    });
+
+  program
+    .command('build')
+    .summary('request a build of a family')
+    .description(
+      'Put Build Requested for a family on the bus; the build service takes it from there. The family ' +
+        'needs a stored config (amictl config apply).',
+    )
+    .argument('<family>', 'the family to build')
+    .option('--force', 'build even when nothing changed since the last build')
+    .addOption(new Option('--reason <reason>', 'why it is built').choices(BUILD_REASONS).default('manual'))
+    .option('--by <name>', 'who asks (default: $USER)')
+    .option('--key <key>', 'the idempotency key: the same key never builds twice (default: a new one)')
+    .action(
+      (
+        family: string,
+        options: { force?: boolean; reason: (typeof BUILD_REASONS)[number]; by?: string; key?: string },
+        cmd: Command,
+      ) => {
+        emit({
+          command: 'build',
+          family: operand(cmd, 'family', family),
+          force: options.force === true,
+          reason: options.reason,
+          by: text(cmd, '--by', options.by),
+          key: text(cmd, '--key', options.key),
+        });
+      },
+    );
+
+  const images = program.command('images').description('list images');
+  images
+    .command('list')
+    .summary('list images with their state, verdict, AMIs and channels')
+    .description(
+      'List images, of every family or of one, sorted by family and creation time: state, verdict, ' +
+        'vulnerable, the channels that point at each, and its AMI per region.',
+    )
+    .option('--family <family>', 'only the images of this family')
+    .addOption(new Option('--state <state>', 'only the images in this state').choices(LIFECYCLE_STATES))
+    .option('--json', 'print a JSON array instead of a table')
+    .action((options: { family?: string; state?: LifecycleState; json?: boolean }, cmd: Command) => {
+      emit({
+        command: 'images-list',
+        family: text(cmd, '--family', options.family),
+        state: options.state,
+        json: options.json === true,
+      });
+    });
+
+  const image = program.command('image').description('show one image');
+  image
+    .command('show')
+    .summary('show one image and its audit trail')
+    .description(
+      'Show one image: state, AMIs, parent, verdict, findings, channels, why it was built, and its audit ' +
+        'trail oldest first.',
+    )
+    .argument('<family>', 'the family')
+    .argument('<version>', 'the version')
+    .option('--json', 'print a JSON object instead of lines')
+    .action((family: string, version: string, options: { json?: boolean }, cmd: Command) => {
+      emit({
+        command: 'image-show',
+        family: operand(cmd, 'family', family),
+        version: operand(cmd, 'version', version),
+        json: options.json === true,
+      });
+    });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    program
+      .command(decision)
+      .summary(
+        decision === 'approve'
+          ? 'approve an inspected image for publication'
+          : 'reject an image so that it is never published',
+      )
+      .description(
+        decision === 'approve'
+          ? 'Approve an image whose inspection passed (inspecting -> approved): audited with who and why, ' +
+              'then Image Approved starts its publication. An image without a passing verdict is refused.'
+          : 'Reject an image before it is published (inspecting or approved -> rejected): audited with who ' +
+              'and why, then Image Rejected; a publication under way stops.',
+      )
+      .argument('<family>', 'the family')
+      .argument('<version>', 'the version')
+      .requiredOption('--reason <text>', 'why, for the audit trail (required)')
+      .option('--by <name>', 'who decides (default: $USER)')
+      .action((family: string, version: string, options: { reason: string; by?: string }, cmd: Command) => {
+        emit({
+          command: decision,
+          family: operand(cmd, 'family', family),
+          version: operand(cmd, 'version', version),
+          reason: text(cmd, '--reason', options.reason)!,
+          by: text(cmd, '--by', options.by),
+        });
+      });
+  }
+
+  const channel = program.command('channel').description("show or roll back a family's channels");
+  channel
+    .command('show')
+    .summary("show a family's channels and their history")
+    .description(
+      `Show each channel of a family: the version it points to, that image's AMIs, and its latest ${CHANNEL_HISTORY} revisions, newest first.`,
+    )
+    .argument('<family>', 'the family')
+    .option('--json', 'print a JSON array instead of lines')
+    .action((family: string, options: { json?: boolean }, cmd: Command) => {
+      emit({ command: 'channel-show', family: operand(cmd, 'family', family), json: options.json === true });
+    });
+  channel
+    .command('rollback')
+    .summary('point a channel back at an earlier version')
+    .description(
+      "Point a channel back at an earlier published version (by default the newest earlier one still published): each region's SSM parameter is rewritten and read back first, then the channel moves, audited with who and why, and Image Published names its new target.",
+    )
+    .argument('<family>', 'the family')
+    .argument('<channel>', 'the channel')
+    .option('--to <version>', 'the version to go back to (default: the previous one)')
+    .requiredOption('--reason <text>', 'why, for the audit trail (required)')
+    .option('--by <name>', 'who rolls back (default: $USER)')
+    .action(
+      (
+        family: string,
+        channelName: string,
+        options: { to?: string; reason: string; by?: string },
+        cmd: Command,
+      ) => {
+        emit({
+          command: 'channel-rollback',
+          family: operand(cmd, 'family', family),
+          channel: operand(cmd, 'channel', channelName),
+          to: text(cmd, '--to', options.to),
+          reason: text(cmd, '--reason', options.reason)!,
+          by: text(cmd, '--by', options.by),
+        });
+      },
+    );
+
+  // amictl --help lists the commands one can run (config validate, config apply, ...), not the groups.
+  program.configureHelp({
+    visibleCommands: (cmd) => leaves(new Help().visibleCommands(cmd)),
+    subcommandTerm: (cmd) => {
+      const term = new Help().subcommandTerm(cmd);
+      const group = cmd.parent !== null && cmd.parent !== program ? `${cmd.parent.name()} ` : '';
+      return `${group}${term}`;
+    },
+  });
+
+  // Set last, on every command: each translates its own errors (it knows its name and arguments).
+  for (const cmd of everyCommand(program)) {
+    cmd.exitOverride((error) => {
+      if (error.exitCode === 0 || helpWritten) throw new HelpShown();
+      throw usageError(program, cmd, error);
+    });
+  }
+  return program;
+};
+
+const leaves = (commands: readonly Command[]): Command[] =>
+  commands.flatMap((c) => (c.commands.length === 0 ? [c] : leaves(c.commands)));
+
+const everyCommand = (cmd: Command): Command[] => [cmd, ...cmd.commands.flatMap(everyCommand)];
+
+/** `config apply`: the words that name the command, without `amictl`. */
+const pathOf = (cmd: Command): string => {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+};
+
+const noun = (argument: string) => NOUNS[argument] ?? argument;
+
+const operand = (cmd: Command, argument: string, value: string): string => {
+  if (value.trim() === '') throw new CliUsageError(`${pathOf(cmd)} needs ${noun(argument)}`, pathOf(cmd));
   return value;
+};
+
+const text = (cmd: Command, flag: string, value: string | undefined): string | undefined => {
+  if (value !== undefined && value.trim() === '')
+    throw new CliUsageError(`${flag} must not be empty`, pathOf(cmd));
+  return value;
+};
+
+/** Commander's error, in amictl's words; the message of anything unforeseen is kept as it is. */
+const usageError = (program: Command, cmd: Command, error: CommanderError): CliUsageError => {
+  const path = pathOf(cmd);
+  const fail = (message: string) => new CliUsageError(message, path, { cause: error });
+  const bare = error.message
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace('(Did you mean', '(did you mean');
+  const subcommands = () =>
+    cmd.commands
+      .map((c) => c.name())
+      .join(', ')
+      .replace(/, ([^,]*)$/, ' or $1');
+  switch (error.code) {
+    case 'commander.help':
+    case 'commander.unknownCommand': {
+      // `amictl help nosuch` is the help command's unknown command.
+      const word = cmd === program && cmd.args[0] === 'help' ? cmd.args[1] : cmd.args[0];
+      if (cmd !== program)
+        return fail(`${path} takes ${subcommands()}, got ${word ? `"${word}"` : 'nothing'}`);
+      return fail(`unknown command "${word ?? ''}": use ${subcommands()}`);
+    }
+    case 'commander.unknownOption': {
+      const flag = /unknown option '([^']+)'/.exec(bare)?.[1];
+      const elsewhere =
+        flag !== undefined &&
+        everyCommand(program).some((c) => c.options.some((o) => o.long === flag || o.short === flag));
+      if (!elsewhere) return fail(bare);
+      const at = cmd.args.indexOf(flag);
+      const operands = (at < 0 ? cmd.args : cmd.args.slice(0, at)).filter((a) => !a.startsWith('-'));
+      return fail(`${flag} does not go with "${[path, ...operands].join(' ')}"`);
+    }
+    case 'commander.missingArgument': {
+      const argument = /missing required argument '([^']+)'/.exec(bare)?.[1];
+      return fail(argument === undefined ? bare : `${path} needs ${noun(argument)}`);
+    }
+    case 'commander.excessArguments': {
+      const expected = cmd.registeredArguments.map((a) => a.name());
+      const extra = cmd.args.slice(expected.length);
+      const takes = expected.length === 1 ? `one ${expected[0]}` : expected.join(' and ') || 'no arguments';
+      return fail(`${path} takes ${takes}, got also "${extra.join(' ')}"`);
+    }
+    case 'commander.invalidArgument': {
+      const choice =
+        /^option '(--[\w-]+)[^']*' argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(bare);
+      return fail(choice ? `${choice[1]} must be one of ${choice[3]}, got "${choice[2]}"` : bare);
+    }
+    default:
+      return fail(bare);
+  }
 };

@@ -1,2 +1,4 @@
-export { type AmictlDeps, type ExitCode, runAmictl } from './amictl';
-export { type AmictlCommand, BUILD_REASONS, CliUsageError, parseAmictlArgs, USAGE } from './args';
+export { type AmictlDeps, type AmictlEvents, type ExitCode, runAmictl } from './amictl';
+export { type AmictlCommand, BUILD_REASONS, CliUsageError, EXIT_CODES, parseAmictlArgs } from './args';
+export { type Unreachable, unreachable } from './errors';
+export type { ChannelView, ImageDetailView, ImageView, TimelineEntry } from './read-commands';

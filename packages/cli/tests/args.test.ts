@@ -1,7 +1,13 @@
-import { CliUsageError, parseAmictlArgs } from '../src';
+import { type AmictlCommand, CliUsageError, parseAmictlArgs } from '../src';
+
+const helpOf = (argv: string[]): string => {
+  const parsed = parseAmictlArgs(argv);
+  if (parsed.command !== 'help') throw new Error(`expected help, got ${parsed.command}`);
+  return parsed.text;
+};
 
 describe('amictl arguments', () => {
-  it('reads the three commands with their flags', () => {
+  it('reads the policy and build commands with their flags', () => {
     expect(parseAmictlArgs(['config', 'validate', 'p.yaml'])).toEqual({
       command: 'config-validate',
       file: 'p.yaml',
@@ -19,21 +25,160 @@ describe('amictl arguments', () => {
       by: undefined,
       key: undefined,
     });
-    expect(parseAmictlArgs([])).toEqual({ command: 'help' });
+    expect(parseAmictlArgs(['build', 'golden-al2023', '--key', 'k-1'])).toMatchObject({
+      force: false,
+      reason: 'manual',
+      key: 'k-1',
+    });
+  });
+
+  it.each<[string[], AmictlCommand]>([
+    [
+      ['images', 'list', '--family', 'golden-al2023', '--state', 'published', '--json'],
+      { command: 'images-list', family: 'golden-al2023', state: 'published', json: true },
+    ],
+    [['images', 'list'], { command: 'images-list', family: undefined, state: undefined, json: false }],
+    [
+      ['image', 'show', 'golden-al2023', '1.2.0', '--json'],
+      { command: 'image-show', family: 'golden-al2023', version: '1.2.0', json: true },
+    ],
+    [
+      ['approve', 'golden-al2023', '1.2.0', '--reason', 'looks good', '--by', 'bob'],
+      { command: 'approve', family: 'golden-al2023', version: '1.2.0', reason: 'looks good', by: 'bob' },
+    ],
+    [
+      ['reject', 'golden-al2023', '1.2.0', '--reason', 'no'],
+      { command: 'reject', family: 'golden-al2023', version: '1.2.0', reason: 'no', by: undefined },
+    ],
+    [['channel', 'show', 'golden-al2023'], { command: 'channel-show', family: 'golden-al2023', json: false }],
+    [
+      ['channel', 'rollback', 'golden-al2023', 'stable', '--to', '1.0.0', '--reason', 'bad release'],
+      {
+        command: 'channel-rollback',
+        family: 'golden-al2023',
+        channel: 'stable',
+        to: '1.0.0',
+        reason: 'bad release',
+        by: undefined,
+      },
+    ],
+  ])('reads %j', (argv, expected) => {
+    expect(parseAmictlArgs(argv)).toEqual(expected);
+  });
+
+  it('answers the help for no words, --help and the help command, listing every command and the exit codes', () => {
+    const help = helpOf([]);
+    expect(helpOf(['--help'])).toBe(help);
+    expect(helpOf(['help'])).toBe(help);
+    for (const command of [
+      'config validate <file>',
+      'config apply [options] <file>',
+      'build [options] <family>',
+      'images list [options]',
+      'image show [options] <family> <version>',
+      'approve [options] <family> <version>',
+      'reject [options] <family> <version>',
+      'channel show [options] <family>',
+      'channel rollback [options] <family> <channel>',
+    ])
+      expect(help).toContain(`  ${command}  `);
+    expect(help).toMatch(
+      /Exit codes:\n {2}0 {2}done\n {2}1 {2}refused.*\n {2}2 {2}bad usage.*\n {2}3 {2}could not reach AWS/s,
+    );
   });
 
   it.each([
-    [['deploy'], /unknown command "deploy"/],
-    [['config'], /config takes validate or apply, got nothing/],
-    [['config', 'apply'], /config apply needs a policy file/],
-    [['config', 'validate', 'a.yaml', 'b.yaml'], /takes one file, got also "b.yaml"/],
-    [['config', 'validate', 'a.yaml', '--force'], /--force does not go with "config validate a.yaml"/],
-    [['build'], /build needs a family name/],
-    [['build', 'x', '--reason', 'because'], /--reason must be one of manual, schedule/],
-    [['build', 'x', '--by', ' '], /--by must not be empty/],
-    [['build', 'x', '--colour'], /Unknown option '--colour'/],
-  ])('refuses %j, naming what is wrong', (argv, message) => {
-    expect(() => parseAmictlArgs(argv)).toThrow(CliUsageError);
-    expect(() => parseAmictlArgs(argv)).toThrow(message);
+    [['config', 'validate'], 'config validate [options] <file>', ['the policy file']],
+    [['config', 'apply'], 'config apply [options] <file>', ['--by <name>']],
+    [['build'], 'build [options] <family>', ['--force', '--reason <reason>', 'stale-base', '--key <key>']],
+    [
+      ['images', 'list'],
+      'images list [options]',
+      ['--family <family>', '--state <state>', '"retired"', '--json'],
+    ],
+    [['image', 'show'], 'image show [options] <family> <version>', ['--json']],
+    [['approve'], 'approve [options] <family> <version>', ['--reason <text>', '--by <name>']],
+    [['reject'], 'reject [options] <family> <version>', ['--reason <text>', '--by <name>']],
+    [['channel', 'show'], 'channel show [options] <family>', ['--json']],
+    [
+      ['channel', 'rollback'],
+      'channel rollback [options] <family> <channel>',
+      ['--to <version>', '--reason <text>'],
+    ],
+    [['config'], 'config [options] [command]', ['validate <file>', 'apply [options] <file>']],
+    [['channel'], 'channel [options] [command]', ['show [options] <family>', 'rollback [options]']],
+  ])('gives %j its own --help', (words, usage, mentions) => {
+    const help = helpOf([...words, '--help']);
+    expect(help).toContain(`Usage: amictl ${usage}`);
+    for (const mention of mentions) expect(help).toContain(mention);
+    expect(helpOf(['help', ...words.slice(0, 1)])).toContain(`Usage: amictl ${words[0]}`);
+  });
+
+  it.each([
+    [
+      ['deploy'],
+      /^unknown command "deploy": use config, build, images, image, approve, reject or channel$/,
+      '',
+    ],
+    [['help', 'deploy'], /^unknown command "deploy"/, ''],
+    [['config'], /^config takes validate or apply, got nothing$/, 'config'],
+    [['config', 'remove'], /^config takes validate or apply, got "remove"$/, 'config'],
+    [['config', 'apply'], /^config apply needs a policy file$/, 'config apply'],
+    [['config', 'apply', ' '], /^config apply needs a policy file$/, 'config apply'],
+    [['config', 'validate', 'a.yaml', 'b.yaml'], /takes one file, got also "b.yaml"/, 'config validate'],
+    [
+      ['config', 'validate', 'a.yaml', '--force'],
+      /--force does not go with "config validate a.yaml"/,
+      'config validate',
+    ],
+    [['build'], /^build needs a family name$/, 'build'],
+    [['build', 'x', '--reason', 'because'], /--reason must be one of manual, schedule/, 'build'],
+    [['build', 'x', '--by', ' '], /^--by must not be empty$/, 'build'],
+    [['build', 'x', '--colour'], /unknown option '--colour'/, 'build'],
+    [['build', 'x', '--forc'], /unknown option '--forc' \(did you mean --force\?\)/, 'build'],
+    [['build', 'x', '--key'], /option '--key <key>' argument missing/, 'build'],
+    [['images'], /^images takes list, got nothing$/, 'images'],
+    [
+      ['images', 'list', 'golden-al2023'],
+      /images list takes no arguments, got also "golden-al2023"/,
+      'images list',
+    ],
+    [
+      ['images', 'list', '--state', 'shiny'],
+      /^--state must be one of building, built, inspecting, approved, rejected, published, deprecated, disabled, retired, failed, got "shiny"$/,
+      'images list',
+    ],
+    [['images', 'list', '--family', ''], /^--family must not be empty$/, 'images list'],
+    [['image', 'show', 'golden-al2023'], /^image show needs a version$/, 'image show'],
+    [['image', 'show', 'a', 'b', 'c'], /image show takes family and version, got also "c"/, 'image show'],
+    [['approve', 'golden-al2023', '1.2.0'], /required option '--reason <text>' not specified/, 'approve'],
+    [['reject', 'golden-al2023', '1.2.0', '--reason', ' '], /^--reason must not be empty$/, 'reject'],
+    [['approve', 'golden-al2023', '--reason', 'ok'], /^approve needs a version$/, 'approve'],
+    [['channel', 'show'], /^channel show needs a family name$/, 'channel show'],
+    [
+      ['channel', 'rollback', 'golden-al2023', '--reason', 'r'],
+      /^channel rollback needs a channel name$/,
+      'channel rollback',
+    ],
+    [
+      ['channel', 'rollback', 'golden-al2023', 'stable'],
+      /required option '--reason <text>'/,
+      'channel rollback',
+    ],
+    [
+      ['channel', 'show', 'golden-al2023', '--to', '1'],
+      /--to does not go with "channel show golden-al2023"/,
+      'channel show',
+    ],
+  ])('refuses %j, naming what is wrong', (argv, message, command) => {
+    let error: unknown;
+    try {
+      parseAmictlArgs(argv);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CliUsageError);
+    expect((error as CliUsageError).message).toMatch(message);
+    expect((error as CliUsageError).command).toBe(command);
   });
 });

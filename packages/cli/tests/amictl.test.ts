@@ -1,0 +1,670 @@
+import { readFileSync } from 'node:fs';
+import type { ChannelView, ImageDetailView, ImageView } from '../src';
+import { addImage, amiId, createWorld, EXAMPLE, HOME, type World } from './support/world';
+
+const OTHER = 'eu-central-1';
+
+/**
+ * golden-al2023: 1.0.0 and 1.1.0 published (latest and stable moved to each in turn), 1.2.0 inspecting
+ * with a passing verdict, 1.3.0 building; golden-ubuntu: 24.04.1 inspecting with a failing verdict;
+ * payments-api: 2.0.0 built on golden-al2023@1.1.0.
+ */
+const seeded = async (): Promise<World> => {
+  const world = await createWorld(['golden-al2023', 'golden-ubuntu', 'payments-api']);
+  const al = { family: 'golden-al2023', regions: [HOME, OTHER], verdict: 'pass' as const };
+  await addImage(world, {
+    ...al,
+    version: '1.0.0',
+    n: 1,
+    state: 'published',
+    createdAt: '2026-02-01T08:00:00.000Z',
+    buildReason: 'manual',
+    channels: ['latest', 'stable'],
+  });
+  await addImage(world, {
+    ...al,
+    version: '1.1.0',
+    n: 2,
+    state: 'published',
+    createdAt: '2026-02-10T08:00:00.000Z',
+    buildReason: 'schedule',
+    channels: ['latest', 'stable'],
+  });
+  await addImage(world, {
+    ...al,
+    version: '1.2.0',
+    n: 3,
+    state: 'inspecting',
+    createdAt: '2026-02-20T08:00:00.000Z',
+    buildReason: 'vulnerable',
+  });
+  await addImage(world, {
+    family: 'golden-al2023',
+    version: '1.3.0',
+    n: 4,
+    state: 'building',
+    createdAt: '2026-02-25T08:00:00.000Z',
+  });
+  await addImage(world, {
+    family: 'golden-ubuntu',
+    version: '24.04.1',
+    n: 5,
+    state: 'inspecting',
+    verdict: 'fail',
+    vulnerable: true,
+    createdAt: '2026-02-15T08:00:00.000Z',
+  });
+  await addImage(world, {
+    family: 'payments-api',
+    version: '2.0.0',
+    n: 6,
+    state: 'built',
+    createdAt: '2026-02-12T08:00:00.000Z',
+    buildReason: 'parent-published',
+    parent: { family: 'golden-al2023', version: '1.1.0', amiId: amiId(2) },
+  });
+  return world;
+};
+
+const parsed = <T>(world: World): T => {
+  expect(world.out).toHaveLength(1);
+  return JSON.parse(world.out[0]!) as T;
+};
+
+/** Nothing was written to the catalog and nothing was put on the bus. */
+const expectNothingChanged = (world: World) => {
+  expect(world.writes).toEqual([]);
+  expect(world.events.published()).toEqual([]);
+  for (const parameters of world.parameters.values()) expect(parameters.values.size).toBe(0);
+};
+
+describe('amictl help', () => {
+  it('prints the command list and the exit codes, exit 0', async () => {
+    const world = await createWorld();
+    expect(await world.run('--help')).toBe(0);
+    const help = world.out.join('\n');
+    for (const command of [
+      'config validate',
+      'config apply',
+      'build',
+      'images list',
+      'image show',
+      'approve',
+      'reject',
+      'channel show',
+      'channel rollback',
+    ])
+      expect(help).toMatch(new RegExp(`\\n {2}${command} `));
+    expect(help).toContain('Exit codes:');
+    expect(help).toMatch(/ {2}3 {2}could not reach AWS or the local cloud/);
+    expect(world.err).toEqual([]);
+  });
+
+  it.each([
+    ['config', 'validate'],
+    ['config', 'apply'],
+    ['build'],
+    ['images', 'list'],
+    ['image', 'show'],
+    ['approve'],
+    ['reject'],
+    ['channel', 'show'],
+    ['channel', 'rollback'],
+  ])('gives %s %s its own help, exit 0, touching nothing', async (...words) => {
+    const world = await createWorld();
+    expect(await world.run(...words, '--help')).toBe(0);
+    expect(world.out.join('\n')).toContain(`Usage: amictl ${words.join(' ')} [options]`);
+    expect(world.err).toEqual([]);
+    expectNothingChanged(world);
+  });
+});
+
+describe('amictl bad usage', () => {
+  it.each([
+    [
+      ['deploy'],
+      'amictl: unknown command "deploy": use config, build, images, image, approve, reject or channel',
+      '(see amictl --help)',
+    ],
+    [
+      ['images', 'list', '--state', 'shiny'],
+      'amictl: --state must be one of building, built, inspecting, approved, rejected, published, deprecated, disabled, retired, failed, got "shiny"',
+      '(see amictl images list --help)',
+    ],
+    [['images', 'list', '--colour'], "amictl: unknown option '--colour'", '(see amictl images list --help)'],
+    [
+      ['image', 'show', 'golden-al2023'],
+      'amictl: image show needs a version',
+      '(see amictl image show --help)',
+    ],
+    [
+      ['approve', 'golden-al2023', '1.2.0'],
+      "amictl: required option '--reason <text>' not specified",
+      '(see amictl approve --help)',
+    ],
+    [
+      ['reject', 'golden-al2023', '1.2.0'],
+      "amictl: required option '--reason <text>' not specified",
+      '(see amictl reject --help)',
+    ],
+    [
+      ['approve', 'golden-al2023', '1.2.0', '--reason', 'ok', '--by', ''],
+      'amictl: --by must not be empty',
+      '(see amictl approve --help)',
+    ],
+    [
+      ['channel', 'rollback', 'golden-al2023', 'stable'],
+      "amictl: required option '--reason <text>' not specified",
+      '(see amictl channel rollback --help)',
+    ],
+    [['channel', 'show'], 'amictl: channel show needs a family name', '(see amictl channel show --help)'],
+    [
+      ['build', 'golden-al2023', '--reason', 'because'],
+      'amictl: --reason must be one of manual, schedule, parent-published, vulnerable, stale-base, got "because"',
+      '(see amictl build --help)',
+    ],
+  ])('%j: exit 2, the problem named, nothing written', async (argv, problem, hint) => {
+    const world = await seeded();
+    world.writes.length = 0;
+    expect(await world.run(...argv)).toBe(2);
+    expect(world.err).toEqual([problem, hint]);
+    expect(world.out).toEqual([]);
+    expectNothingChanged(world);
+  });
+});
+
+describe('amictl images list', () => {
+  it('lists every family by state, sorted by family then creation, with the documented fields', async () => {
+    const world = await seeded();
+    expect(await world.run('images', 'list', '--json')).toBe(0);
+    const images = parsed<ImageView[]>(world);
+    expect(images.map((i) => `${i.family}@${i.version}`)).toEqual([
+      'golden-al2023@1.0.0',
+      'golden-al2023@1.1.0',
+      'golden-al2023@1.2.0',
+      'golden-al2023@1.3.0',
+      'golden-ubuntu@24.04.1',
+      'payments-api@2.0.0',
+    ]);
+    expect(images[1]).toEqual({
+      family: 'golden-al2023',
+      version: '1.1.0',
+      state: 'published',
+      amiIds: { [HOME]: amiId(2), [OTHER]: amiId(2, OTHER) },
+      parent: null,
+      verdict: 'pass',
+      vulnerable: false,
+      buildReason: 'schedule',
+      channels: ['latest', 'stable'],
+      createdAt: '2026-02-10T08:00:00.000Z',
+      stateChangedAt: '2026-02-10T08:04:00.000Z',
+    });
+    expect(images[0]).toMatchObject({ version: '1.0.0', channels: [] });
+    expect(images[3]).toMatchObject({
+      version: '1.3.0',
+      state: 'building',
+      verdict: null,
+      buildReason: null,
+    });
+    expect(images[4]).toMatchObject({ verdict: 'fail', vulnerable: true });
+    expect(images[5]).toMatchObject({
+      parent: { family: 'golden-al2023', version: '1.1.0', amiId: amiId(2) },
+      buildReason: 'parent-published',
+    });
+    expect(world.writes).toEqual([]);
+  });
+
+  it('filters by family, by state, and by both', async () => {
+    const world = await seeded();
+    const versions = async (...argv: string[]) => {
+      world.out.length = 0;
+      expect(await world.run('images', 'list', '--json', ...argv)).toBe(0);
+      return parsed<ImageView[]>(world).map((i) => `${i.family}@${i.version}`);
+    };
+    expect(await versions('--family', 'golden-ubuntu')).toEqual(['golden-ubuntu@24.04.1']);
+    expect(await versions('--state', 'inspecting')).toEqual(['golden-al2023@1.2.0', 'golden-ubuntu@24.04.1']);
+    expect(await versions('--family', 'golden-al2023', '--state', 'published')).toEqual([
+      'golden-al2023@1.0.0',
+      'golden-al2023@1.1.0',
+    ]);
+    expect(await versions('--family', 'golden-al2023', '--state', 'retired')).toEqual([]);
+  });
+
+  it('prints a table by default', async () => {
+    const world = await seeded();
+    expect(await world.run('images', 'list', '--family', 'golden-al2023', '--state', 'published')).toBe(0);
+    expect(world.out).toEqual([
+      'FAMILY         VERSION  STATE      VERDICT  VULNERABLE  CHANNELS       CREATED            AMIS',
+      `golden-al2023  1.0.0    published  pass     no          -              2026-02-01T08:00Z  ${OTHER}=${amiId(1, OTHER)},${HOME}=${amiId(1)}`,
+      `golden-al2023  1.1.0    published  pass     no          latest,stable  2026-02-10T08:00Z  ${OTHER}=${amiId(2, OTHER)},${HOME}=${amiId(2)}`,
+    ]);
+    world.out.length = 0;
+    expect(await world.run('images', 'list', '--state', 'retired')).toBe(0);
+    expect(world.out).toEqual(['no images in state retired']);
+  });
+
+  it('refuses a family it knows nothing of, exit 1', async () => {
+    const world = await seeded();
+    expect(await world.run('images', 'list', '--family', 'nosuch-family')).toBe(1);
+    expect(world.err).toEqual([
+      'amictl: family nosuch-family is unknown: it has no stored config and no images',
+    ]);
+    expect(world.out).toEqual([]);
+  });
+
+  it('reads every page of a long listing', async () => {
+    const world = await createWorld(['golden-al2023']);
+    for (let n = 0; n < 230; n++) {
+      await world.catalog.createImage(
+        {
+          family: 'golden-al2023',
+          version: `0.0.${n}`,
+          state: 'building',
+          stateVersion: 0,
+          amiIds: { [HOME]: amiId(100 + n) },
+          snapshotIds: [],
+          vulnerable: false,
+          managed: true,
+          createdAt: new Date(Date.parse('2026-01-01T00:00:00Z') + n * 60_000).toISOString(),
+          stateChangedAt: '2026-01-01T00:00:00.000Z',
+        },
+        { actor: 'test', reason: 'seed', correlationId: `c-${n}` },
+      );
+    }
+    expect(await world.run('images', 'list', '--json')).toBe(0);
+    expect(parsed<ImageView[]>(world)).toHaveLength(230);
+    world.out.length = 0;
+    expect(await world.run('images', 'list', '--json', '--family', 'golden-al2023')).toBe(0);
+    expect(parsed<ImageView[]>(world).map((i) => i.version)).toEqual(
+      Array.from({ length: 230 }, (_, n) => `0.0.${n}`),
+    );
+  });
+});
+
+describe('amictl image show', () => {
+  it('shows the image with its audit trail oldest first, as JSON', async () => {
+    const world = await seeded();
+    expect(await world.run('image', 'show', 'golden-al2023', '1.1.0', '--json')).toBe(0);
+    const image = parsed<ImageDetailView>(world);
+    expect(image).toMatchObject({
+      family: 'golden-al2023',
+      version: '1.1.0',
+      state: 'published',
+      amiIds: { [HOME]: amiId(2), [OTHER]: amiId(2, OTHER) },
+      parent: null,
+      verdict: 'pass',
+      vulnerable: false,
+      buildReason: 'schedule',
+      channels: ['latest', 'stable'],
+      createdAt: '2026-02-10T08:00:00.000Z',
+      stateChangedAt: '2026-02-10T08:04:00.000Z',
+      publishedAt: '2026-02-10T08:04:00.000Z',
+    });
+    expect(image.timeline.map((t) => [t.action, t.from, t.to])).toEqual([
+      ['create', null, 'building'],
+      ['transition', 'building', 'built'],
+      ['transition', 'built', 'inspecting'],
+      ['transition', 'inspecting', 'approved'],
+      ['transition', 'approved', 'published'],
+      ['set-channel:latest', null, null],
+      ['set-channel:stable', null, null],
+    ]);
+    expect(image.timeline[0]).toEqual({
+      at: '2026-02-10T08:00:00.000Z',
+      action: 'create',
+      from: null,
+      to: 'building',
+      actor: 'build-service',
+      reason: 'build requested (schedule)',
+    });
+    const times = image.timeline.map((t) => t.at);
+    expect([...times].sort()).toEqual(times);
+    expect(world.writes).toEqual([]);
+  });
+
+  it('prints lines by default', async () => {
+    const world = await seeded();
+    expect(await world.run('image', 'show', 'payments-api', '2.0.0')).toBe(0);
+    expect(world.out).toEqual([
+      'payments-api@2.0.0: built since 2026-02-12T08:01:00.000Z',
+      '  created      2026-02-12T08:00:00.000Z (build reason: parent-published)',
+      `  amis         ${HOME}=${amiId(6)}`,
+      `  parent       golden-al2023@1.1.0 (${amiId(2)})`,
+      '  verdict      -',
+      '  findings     -',
+      '  vulnerable   no',
+      '  channels     -',
+      'timeline (2):',
+      '  2026-02-12T08:00:00.000Z  create - -> building  by build-service: build requested (parent-published)',
+      '  2026-02-12T08:01:00.000Z  transition building -> built  by built-step: to built',
+    ]);
+  });
+
+  it.each([
+    [
+      'golden-al2023',
+      '9.9.9',
+      'image golden-al2023@9.9.9 does not exist; golden-al2023 has 1.0.0, 1.1.0, 1.2.0, 1.3.0',
+    ],
+    [
+      'orders-worker',
+      '1.0.0',
+      'image orders-worker@1.0.0 does not exist: family orders-worker is unknown (no stored config)',
+    ],
+  ])('refuses %s@%s, exit 1, naming what exists', async (family, version, message) => {
+    const world = await seeded();
+    world.writes.length = 0;
+    expect(await world.run('image', 'show', family, version, '--json')).toBe(1);
+    expect(world.err).toEqual([`amictl: ${message}`]);
+    expect(world.out).toEqual([]);
+    expectNothingChanged(world);
+  });
+
+  it('says where to look when the family has many versions', async () => {
+    const world = await createWorld(['golden-al2023']);
+    for (let n = 0; n < 12; n++)
+      await addImage(world, {
+        family: 'golden-al2023',
+        version: `1.${n}.0`,
+        n,
+        state: 'building',
+        createdAt: '2026-02-01T00:00:00.000Z',
+      });
+    expect(await world.run('image', 'show', 'golden-al2023', '9.9.9')).toBe(1);
+    expect(world.err).toEqual([
+      'amictl: image golden-al2023@9.9.9 does not exist; golden-al2023 has more than 10 versions (amictl images list --family golden-al2023)',
+    ]);
+  });
+});
+
+describe('amictl channel show', () => {
+  it("shows each channel's version, AMIs and history newest first, as JSON", async () => {
+    const world = await seeded();
+    expect(await world.run('channel', 'show', 'golden-al2023', '--json')).toBe(0);
+    const channels = parsed<ChannelView[]>(world);
+    expect(channels.map((c) => c.name)).toEqual(['latest', 'stable']);
+    expect(channels[1]).toEqual({
+      name: 'stable',
+      version: '1.1.0',
+      amiIds: { [HOME]: amiId(2), [OTHER]: amiId(2, OTHER) },
+      updatedAt: '2026-02-10T08:04:00.000Z',
+      updatedBy: 'published-step',
+      revision: 2,
+      history: [
+        { revision: 2, version: '1.1.0', updatedAt: '2026-02-10T08:04:00.000Z', updatedBy: 'published-step' },
+        { revision: 1, version: '1.0.0', updatedAt: '2026-02-01T08:04:00.000Z', updatedBy: 'published-step' },
+      ],
+    });
+    expect(world.writes).toEqual([]);
+  });
+
+  it('prints lines by default, and says when a family has no channels', async () => {
+    const world = await seeded();
+    expect(await world.run('channel', 'show', 'golden-al2023')).toBe(0);
+    expect(world.out).toEqual([
+      `latest -> golden-al2023@1.1.0 (revision 2, 2026-02-10T08:04Z by published-step) ${OTHER}=${amiId(2, OTHER)},${HOME}=${amiId(2)}`,
+      '  revision 1: 1.0.0 (2026-02-01T08:04Z by published-step)',
+      `stable -> golden-al2023@1.1.0 (revision 2, 2026-02-10T08:04Z by published-step) ${OTHER}=${amiId(2, OTHER)},${HOME}=${amiId(2)}`,
+      '  revision 1: 1.0.0 (2026-02-01T08:04Z by published-step)',
+    ]);
+    world.out.length = 0;
+    expect(await world.run('channel', 'show', 'golden-ubuntu')).toBe(0);
+    expect(world.out).toEqual(['golden-ubuntu has no channels yet']);
+  });
+
+  it('keeps the last 10 revisions', async () => {
+    const world = await createWorld(['golden-al2023']);
+    for (let n = 1; n <= 12; n++)
+      await addImage(world, {
+        family: 'golden-al2023',
+        version: `1.${n}.0`,
+        n,
+        state: 'published',
+        createdAt: new Date(Date.parse('2026-02-01T00:00:00Z') + n * 3_600_000).toISOString(),
+        channels: ['latest'],
+      });
+    expect(await world.run('channel', 'show', 'golden-al2023', '--json')).toBe(0);
+    const [latest] = parsed<ChannelView[]>(world);
+    expect(latest!.revision).toBe(12);
+    expect(latest!.history.map((h) => h.revision)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
+  });
+
+  it('refuses a family without a stored config, exit 1', async () => {
+    const world = await seeded();
+    world.writes.length = 0;
+    expect(await world.run('channel', 'show', 'orders-worker')).toBe(1);
+    expect(world.err).toEqual([
+      'amictl: family orders-worker has no stored config; run amictl config apply first',
+    ]);
+    expectNothingChanged(world);
+  });
+});
+
+describe('amictl approve and reject', () => {
+  it('approves an image whose inspection passed: Image Approved, audited with who and why', async () => {
+    const world = await seeded();
+    world.writes.length = 0;
+    expect(await world.run('approve', 'golden-al2023', '1.2.0', '--reason', 'CVE fix verified')).toBe(0);
+    expect(world.out).toEqual(['golden-al2023@1.2.0: approved (Image Approved sent)']);
+    expect(world.err).toEqual([]);
+    const image = await world.catalog.getImage('golden-al2023', '1.2.0');
+    expect(image).toMatchObject({ state: 'approved', approver: 'alice' });
+    const [event] = world.events.published('Image Approved');
+    expect(event?.detail).toMatchObject({
+      family: 'golden-al2023',
+      version: '1.2.0',
+      imageId: amiId(3),
+      approver: { kind: 'person', principal: 'alice' },
+    });
+    const audit = (await world.catalog.listAudit('golden-al2023', '1.2.0', { limit: 100 })).items;
+    expect(audit.at(-1)).toMatchObject({ actor: 'alice', to: 'approved' });
+    expect(audit.at(-1)?.reason).toContain('CVE fix verified');
+  });
+
+  it('rejects with --by naming who', async () => {
+    const world = await seeded();
+    expect(
+      await world.run('reject', 'golden-ubuntu', '24.04.1', '--reason', 'critical findings', '--by', 'bob'),
+    ).toBe(0);
+    expect(world.out).toEqual(['golden-ubuntu@24.04.1: rejected (Image Rejected sent)']);
+    expect(await world.catalog.getImage('golden-ubuntu', '24.04.1')).toMatchObject({
+      state: 'rejected',
+      approver: 'bob',
+    });
+    expect(world.events.published('Image Rejected')).toHaveLength(1);
+  });
+
+  it.each([
+    [['approve', 'golden-ubuntu', '24.04.1'], /^amictl: golden-ubuntu@24\.04\.1 failed its inspection/],
+    [['approve', 'golden-al2023', '1.3.0'], /^amictl: golden-al2023@1\.3\.0 cannot be approved/],
+    [['reject', 'golden-al2023', '1.0.0'], /^amictl: golden-al2023@1\.0\.0 cannot be rejected/],
+    [['approve', 'golden-al2023', '9.9.9'], /^amictl: image golden-al2023@9\.9\.9 does not exist$/],
+    [['reject', 'orders-worker', '1.0.0'], /^amictl: family orders-worker is not configured$/],
+  ])('%j: refused, exit 1, nothing changed', async (argv, message) => {
+    const world = await seeded();
+    world.writes.length = 0;
+    expect(await world.run(...argv, '--reason', 'because')).toBe(1);
+    expect(world.err).toHaveLength(1);
+    expect(world.err[0]).toMatch(message);
+    expect(world.out).toEqual([]);
+    expectNothingChanged(world);
+  });
+});
+
+describe('amictl channel rollback', () => {
+  it("moves the channel back to the previous version, rewriting each region's parameter first", async () => {
+    const world = await seeded();
+    world.writes.length = 0;
+    expect(
+      await world.run('channel', 'rollback', 'golden-al2023', 'stable', '--reason', 'regression in 1.1.0'),
+    ).toBe(0);
+    expect(world.out).toEqual(['golden-al2023 channel stable: 1.1.0 -> 1.0.0 (revision 3)']);
+    expect(world.writes).toEqual(['setChannel']);
+    expect(await world.catalog.getChannel('golden-al2023', 'stable')).toMatchObject({
+      version: '1.0.0',
+      revision: 3,
+      updatedBy: 'alice',
+    });
+    expect([...world.parameters.keys()].sort()).toEqual([OTHER, HOME].sort());
+    expect([...world.parameters.get(HOME)!.values.values()].map((p) => p.value)).toEqual([amiId(1)]);
+    expect([...world.parameters.get(OTHER)!.values.values()].map((p) => p.value)).toEqual([amiId(1, OTHER)]);
+    expect(world.events.published('Image Published')[0]?.detail).toMatchObject({
+      version: '1.0.0',
+      channels: ['stable'],
+    });
+  });
+
+  it('goes to the version --to names', async () => {
+    const world = await seeded();
+    await world.run('channel', 'rollback', 'golden-al2023', 'stable', '--reason', 'r', '--by', 'bob');
+    world.out.length = 0;
+    expect(
+      await world.run(
+        'channel',
+        'rollback',
+        'golden-al2023',
+        'stable',
+        '--to',
+        '1.1.0',
+        '--reason',
+        'fixed after all',
+      ),
+    ).toBe(0);
+    expect(world.out).toEqual(['golden-al2023 channel stable: 1.0.0 -> 1.1.0 (revision 4)']);
+  });
+
+  it.each([
+    [
+      ['golden-al2023', 'stable', '--to', '1.2.0'],
+      /^amictl: golden-al2023@1\.2\.0 is inspecting; a channel only points at a published image$/,
+    ],
+    [['golden-al2023', 'stable', '--to', '1.1.0'], /^amictl: channel stable already points at 1\.1\.0$/],
+    [['golden-al2023', 'nightly'], /^amictl: golden-al2023 has no channel nightly/],
+    [['orders-worker', 'latest'], /^amictl: family orders-worker is not configured$/],
+  ])('%j: refused, exit 1, nothing changed', async (argv, message) => {
+    const world = await seeded();
+    world.writes.length = 0;
+    expect(await world.run('channel', 'rollback', ...argv, '--reason', 'because')).toBe(1);
+    expect(world.err).toHaveLength(1);
+    expect(world.err[0]).toMatch(message);
+    expectNothingChanged(world);
+  });
+});
+
+describe('amictl when AWS cannot be reached', () => {
+  const failing = (error: Error) => async (world: World) => {
+    world.deps.catalog = new Proxy(world.deps.catalog, {
+      get: (target, property, receiver) => {
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? () => Promise.reject(error) : value;
+      },
+    });
+  };
+
+  it.each([
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' }),
+      'amictl: could not reach AWS or the local cloud: connect ECONNREFUSED 127.0.0.1:4566',
+      /AWS_ENDPOINT_URL/,
+    ],
+    [
+      'a connection refused on every address',
+      Object.assign(
+        new AggregateError(
+          [Object.assign(new Error('connect ECONNREFUSED ::1:4566'), { code: 'ECONNREFUSED' })],
+          '',
+        ),
+        { code: 'ECONNREFUSED' },
+      ),
+      'amictl: could not reach AWS or the local cloud: connect ECONNREFUSED ::1:4566',
+      /AWS_ENDPOINT_URL/,
+    ],
+    [
+      'an unknown host, as the cause of an error',
+      new Error('request failed', {
+        cause: Object.assign(new Error('getaddrinfo ENOTFOUND dynamodb.nowhere'), { code: 'ENOTFOUND' }),
+      }),
+      'amictl: could not reach AWS or the local cloud: getaddrinfo ENOTFOUND dynamodb.nowhere',
+      /AWS_ENDPOINT_URL/,
+    ],
+    [
+      'no credentials',
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+      'amictl: AWS did not take the credentials: CredentialsProviderError: Could not load credentials from any providers',
+      /credentials \(AWS_PROFILE/,
+    ],
+    [
+      'a missing table',
+      Object.assign(new Error('Requested resource not found'), {
+        name: 'ResourceNotFoundException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      'amictl: AWS has no such resource: Requested resource not found',
+      /CATALOG_TABLE/,
+    ],
+  ])('%s: exit 3 with a hint', async (_what, error, problem, hint) => {
+    const world = await seeded();
+    await failing(error)(world);
+    expect(await world.run('images', 'list', '--family', 'golden-al2023')).toBe(3);
+    expect(world.err[0]).toBe(problem);
+    expect(world.err[1]).toMatch(hint);
+    expect(world.out).toEqual([]);
+  });
+
+  it('throws what it cannot name', async () => {
+    const world = await seeded();
+    await failing(new TypeError('a bug'))(world);
+    await expect(world.run('image', 'show', 'golden-al2023', '1.0.0')).rejects.toThrow('a bug');
+  });
+});
+
+describe('amictl config and build', () => {
+  it('validates and applies the example policy, then a second apply changes nothing', async () => {
+    const world = await createWorld([]);
+    expect(await world.run('config', 'validate', EXAMPLE)).toBe(0);
+    expect(world.out[0]).toMatch(
+      /: valid, 4 families \(golden-al2023, golden-ubuntu, payments-api, orders-worker\)$/,
+    );
+    world.out.length = 0;
+    expect(await world.run('config', 'apply', EXAMPLE, '--by', 'carol')).toBe(0);
+    expect(world.out).toContain('golden-al2023: stored as version 1');
+    expect((await world.catalog.getFamilyConfig('golden-al2023'))?.storedBy).toBe('carol');
+    world.out.length = 0;
+    world.writes.length = 0;
+    expect(await world.run('config', 'apply', EXAMPLE)).toBe(0);
+    expect(world.out).toContain('golden-al2023: unchanged (version 1)');
+    expect(world.writes).toEqual([]);
+  });
+
+  it('refuses a bad policy with its problems named, exit 1, storing nothing', async () => {
+    const world = await createWorld([]);
+    const broken = readFileSync(EXAMPLE, 'utf8').replace('instanceType: t3.medium', 'instanceType: 42');
+    world.deps.readFile = () => broken;
+    expect(await world.run('config', 'apply', 'broken.yaml')).toBe(1);
+    expect(world.err.join('\n')).toMatch(/broken\.yaml.*families\.golden-al2023\.build\.instanceType/s);
+    expectNothingChanged(world);
+  });
+
+  it('puts Build Requested on the bus for a configured family, and refuses an unknown one', async () => {
+    const world = await createWorld(['golden-al2023']);
+    expect(await world.run('build', 'golden-al2023', '--key', 'k-1', '--reason', 'stale-base')).toBe(0);
+    expect(world.out[0]).toMatch(
+      /^Build Requested for golden-al2023 \(event .+, idempotency key k-1, build id build-/,
+    );
+    expect(world.events.published('Build Requested')[0]?.detail).toMatchObject({
+      family: 'golden-al2023',
+      idempotencyKey: 'k-1',
+      reason: 'stale-base',
+      requestedBy: 'alice',
+      force: false,
+    });
+    expect(await world.run('build', 'golden-ubuntu')).toBe(1);
+    expect(world.err).toEqual([
+      'amictl: family golden-ubuntu has no stored config; run amictl config apply first',
+    ]);
+    expect(world.events.published('Build Requested')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryEventPublisher } from '@ami-lifecycle/aws/memory';
+import { InMemoryCatalog } from '@ami-lifecycle/catalog';
+import {
+  type CatalogPort,
+  fixedClock,
+  type Image,
+  type ImagePort,
+  type LifecycleState,
+  type ParameterPort,
+  parsePolicy,
+} from '@ami-lifecycle/core';
+import { type AmictlDeps, type ExitCode, runAmictl } from '../../src';
+
+export const EXAMPLE = join(__dirname, '../../../../examples/ami-lifecycle.yaml');
+export const HOME = 'eu-west-1';
+export const START = '2026-03-01T10:00:00.000Z';
+
+/** Every CatalogPort method that writes: a test proves "nothing changed" by none being called. */
+const WRITES = new Set<string>([
+  'putFamilyConfig',
+  'createImage',
+  'transitionImage',
+  'updateImage',
+  'setChannel',
+  'putHold',
+  'releaseHold',
+  'savePlan',
+]);
+
+/** SSM parameters of one region, taking every AMI id at once (no asynchronous validation). */
+export class FakeParameters implements ParameterPort {
+  readonly values = new Map<string, { value: string; version: number }>();
+  async putImageParameter(name: string, amiId: string): Promise<{ version: number }> {
+    const version = (this.values.get(name)?.version ?? 0) + 1;
+    this.values.set(name, { value: amiId, version });
+    return { version };
+  }
+  async getParameter(name: string) {
+    return this.values.get(name);
+  }
+}
+
+export interface World {
+  /** The catalog itself, for seeding and reading back; amictl gets a recording view of it. */
+  catalog: InMemoryCatalog;
+  events: MemoryEventPublisher;
+  clock: ReturnType<typeof fixedClock>;
+  parameters: Map<string, FakeParameters>;
+  /** The names of the catalog writes amictl made. */
+  writes: string[];
+  out: string[];
+  err: string[];
+  deps: AmictlDeps;
+  run(...argv: string[]): Promise<ExitCode>;
+}
+
+/** A catalog that records the names of the writes made through it. */
+const recording = (catalog: CatalogPort, writes: string[]): CatalogPort =>
+  new Proxy(catalog, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (typeof property === 'string' && WRITES.has(property)) writes.push(property);
+        return value.apply(target, args);
+      };
+    },
+  });
+
+/** An in-memory catalog holding the example policy's configs of `families`, and amictl wired to it. */
+export const createWorld = async (
+  families: readonly string[] = ['golden-al2023', 'golden-ubuntu'],
+): Promise<World> => {
+  const catalog = new InMemoryCatalog();
+  const policy = parsePolicy(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
+  for (const name of families) {
+    await catalog.putFamilyConfig(name, policy.families[name], {
+      expectedCurrent: null,
+      at: START,
+      by: 'test',
+    });
+  }
+  const clock = fixedClock(START);
+  const events = new MemoryEventPublisher({ clock });
+  const parameters = new Map<string, FakeParameters>();
+  const images = new Proxy({} as ImagePort, {
+    get: (_target, property) => () => {
+      throw new Error(`amictl was not expected to call ImagePort.${String(property)}`);
+    },
+  });
+  const world: Omit<World, 'deps' | 'run'> = {
+    catalog,
+    events,
+    clock,
+    parameters,
+    writes: [],
+    out: [],
+    err: [],
+  };
+  const deps: AmictlDeps = {
+    catalog: recording(catalog, world.writes),
+    events,
+    clock,
+    region: HOME,
+    regions: (region) => {
+      let regional = parameters.get(region);
+      if (regional === undefined) {
+        regional = new FakeParameters();
+        parameters.set(region, regional);
+      }
+      return { images, parameters: regional };
+    },
+    pause: async () => {},
+    readFile: (path) => readFileSync(path, 'utf8'),
+    user: 'alice',
+    out: (line) => world.out.push(line),
+    err: (line) => world.err.push(line),
+  };
+  return { ...world, deps, run: (...argv) => runAmictl(argv, deps) };
+};
+
+/** `ami-` and 17 hex digits, distinct per (version, region). */
+export const amiId = (n: number, region = HOME): string =>
+  `ami-0${region === HOME ? 'a' : 'c'}${n.toString(16).padStart(15, '0')}`;
+
+const PATHS: Record<string, LifecycleState[]> = {
+  building: [],
+  built: ['built'],
+  inspecting: ['built', 'inspecting'],
+  approved: ['built', 'inspecting', 'approved'],
+  published: ['built', 'inspecting', 'approved', 'published'],
+  rejected: ['built', 'inspecting', 'rejected'],
+  failed: ['failed'],
+};
+
+/**
+ * Creates an image at `createdAt` and walks it through the lifecycle to `state`, one minute per step,
+ * as the services would: verdict at inspection, channels moved when it is published.
+ */
+export const addImage = async (
+  world: Pick<World, 'catalog'>,
+  image: {
+    family: string;
+    version: string;
+    state: keyof typeof PATHS;
+    createdAt: string;
+    n: number;
+    regions?: string[];
+    verdict?: 'pass' | 'fail';
+    buildReason?: string;
+    parent?: Image['parent'];
+    vulnerable?: boolean;
+    channels?: string[];
+  },
+): Promise<Image> => {
+  const { catalog } = world;
+  const correlationId = `build-${image.family}-${image.version}`;
+  const regions = image.regions ?? [HOME];
+  await catalog.createImage(
+    {
+      family: image.family,
+      version: image.version,
+      state: 'building',
+      stateVersion: 0,
+      amiIds: { [HOME]: amiId(image.n) },
+      snapshotIds: [],
+      vulnerable: image.vulnerable ?? false,
+      managed: true,
+      createdAt: image.createdAt,
+      stateChangedAt: image.createdAt,
+      ...(image.buildReason === undefined ? {} : { buildReason: image.buildReason }),
+      ...(image.parent === undefined ? {} : { parent: image.parent }),
+    },
+    { actor: 'build-service', reason: `build requested (${image.buildReason ?? 'manual'})`, correlationId },
+  );
+  let current = (await catalog.getImage(image.family, image.version))!;
+  let at = Date.parse(image.createdAt);
+  for (const to of PATHS[image.state] ?? []) {
+    at += 60_000;
+    current = await catalog.transitionImage({
+      family: image.family,
+      version: image.version,
+      from: current.state,
+      to,
+      expectedStateVersion: current.stateVersion,
+      at: new Date(at).toISOString(),
+      audit: { actor: `${to}-step`, reason: `to ${to}`, correlationId },
+      ...(to === 'inspecting' && image.verdict !== undefined ? { patch: { verdict: image.verdict } } : {}),
+      ...(to === 'published'
+        ? {
+            patch: {
+              amiIds: Object.fromEntries(regions.map((r) => [r, amiId(image.n, r)])),
+              publishedAt: new Date(at).toISOString(),
+            },
+            moveChannels: image.channels ?? [],
+          }
+        : {}),
+    });
+  }
+  return current;
+};

@@ -1,0 +1,1 @@
+export { loadFamilyConfig, type StoredConfig as PublishFamilyConfig } from '@ami-lifecycle/core';

@@ -1,0 +1,331 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClients, Ec2Images, EventBridgePublisher, SsmParameters } from '@ami-lifecycle/aws';
+import { type AmictlDeps, runAmictl } from '@ami-lifecycle/cli';
+import { imagePublished } from '@ami-lifecycle/contracts';
+import { type FamilyConfig, type Image, parsePolicy } from '@ami-lifecycle/core';
+import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
+import {
+  DescribeImagesCommand,
+  EC2Client,
+  type Image as Ec2Image,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { isDecided, LocalPipeline } from '../../scripts/local-pipeline';
+import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
+
+const ROOT = join(__dirname, '..', '..');
+// Its own stage: its own table, bus and functions, apart from the other suites sharing DynamoDB Local.
+const STAGE = 'e2e-publish';
+const HOME = 'eu-west-1';
+const OTHER = 'eu-central-1';
+const START = '2026-03-01T09:00:00.000Z';
+const WORKLOADS_ROLE = 'arn:aws:iam::222222222222:role/ami-lifecycle-inventory';
+const OUTSIDER_ROLE = 'arn:aws:iam::333333333333:role/anyone';
+
+const example = (): Record<string, FamilyConfig> =>
+  parsePolicy(readFileSync(join(ROOT, 'examples', 'ami-lifecycle.yaml'), 'utf8'), 'example').families;
+
+/**
+ * The publish service on the local cloud, from nothing but `Build Requested`: the example's golden image
+ * is built, inspected, approved by its gate and published to both of its regions; the manual
+ * payments-api waits for a person.
+ */
+describe('the publish service on the local cloud', () => {
+  let cloud: LocalCloud;
+  let pipeline: LocalPipeline;
+  let firstGolden: Image;
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud({
+      port: 0,
+      region: HOME,
+      start: START,
+      dynamodb: { endpoint: dynamoDbEndpoint() },
+      deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE },
+    });
+    pipeline = new LocalPipeline(cloud, STAGE);
+    const families = example();
+    await pipeline.storeFamilies({
+      'golden-al2023': families['golden-al2023']!,
+      'payments-api': families['payments-api']!,
+    });
+    await pipeline.blockPublicImageSharing([HOME, OTHER]);
+  }, 120_000);
+  afterAll(() => cloud?.stop());
+
+  const ec2 = (region: string, credentials = cloud.clientConfig.credentials) =>
+    new EC2Client({ ...cloud.clientConfig, region, credentials });
+  const describe1 = async (client: EC2Client, imageId: string): Promise<Ec2Image | undefined> => {
+    try {
+      return (await client.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0];
+    } catch (err) {
+      if ((err as { name?: string }).name?.startsWith('InvalidAMIID')) return undefined;
+      throw err;
+    }
+  };
+  const parameter = (region: string, name: string) =>
+    new SsmParameters(createClients({ ...cloud.clientConfig, region }).ssm).getParameter(name);
+  const assumed = async (roleArn: string) => {
+    const out = await new STSClient(cloud.clientConfig).send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'e2e' }),
+    );
+    const c = out.Credentials!;
+    return {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
+  };
+  /** `amictl` as an operator runs it against the local cloud; answers the exit code and what it printed. */
+  const amictl = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const deps: AmictlDeps = {
+      catalog: pipeline.catalog,
+      events: new EventBridgePublisher(pipeline.bus, createClients(cloud.clientConfig).eventBridge),
+      clock: cloud.clock,
+      region: HOME,
+      regions: (region) => {
+        const c = createClients({ ...cloud.clientConfig, region });
+        return { images: new Ec2Images(c.ec2, c.ssm), parameters: new SsmParameters(c.ssm) };
+      },
+      pause: (seconds) => cloud.clock.advance(seconds),
+      readFile: () => {
+        throw new Error('no files here');
+      },
+      user: 'operator',
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    };
+    const code = await runAmictl(argv, deps);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  /** `Build Requested` on the bus, then the clock runs until the image reaches `until` (bounded). */
+  const build = async (family: string, key: string, until: (image: Image | undefined) => boolean) => {
+    const { buildId } = await pipeline.requestBuild(family, key, { force: true });
+    await pipeline.advanceUntil(
+      `${family} ${key}`,
+      async () => until(await pipeline.imageOfBuild(family, buildId)),
+      {
+        maxSeconds: 6 * 3600,
+        stepSeconds: 60,
+        describe: async () => JSON.stringify((await pipeline.imageOfBuild(family, buildId))?.state),
+      },
+    );
+    return (await pipeline.imageOfBuild(family, buildId))!;
+  };
+  const published = (image: Image | undefined) => image?.state === 'published';
+
+  it('builds, inspects, approves and publishes golden-al2023 to both regions, encrypted, tagged, shared with the workloads account only', async () => {
+    const image = await build('golden-al2023', 'publish-golden-1', published);
+    firstGolden = image;
+    await pipeline.settle();
+
+    // Both regions: an available, encrypted AMI carrying our tags.
+    expect(Object.keys(image.amiIds).sort()).toEqual([OTHER, HOME].sort());
+    for (const region of [HOME, OTHER]) {
+      const ami = (await describe1(ec2(region), image.amiIds[region]!))!;
+      expect(ami.State).toBe('available');
+      expect(ami.BlockDeviceMappings?.every((m) => m.Ebs === undefined || m.Ebs.Encrypted)).toBe(true);
+      expect(Object.fromEntries((ami.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({
+        'ami-lifecycle:managed': 'true',
+        'ami-lifecycle:family': 'golden-al2023',
+        'ami-lifecycle:version': image.version,
+      });
+      // Each channel's parameter holds that region's AMI id.
+      for (const channel of ['latest', 'stable']) {
+        expect((await parameter(region, `/ami-lifecycle/golden-al2023/${channel}`))?.value).toBe(
+          image.amiIds[region],
+        );
+      }
+    }
+    expect(
+      (await pipeline.catalog.listChannels('golden-al2023')).map((c) => [c.name, c.version]).sort(),
+    ).toEqual([
+      ['latest', image.version],
+      ['stable', image.version],
+    ]);
+
+    // Shared: the workloads account sees and launches it in both regions; the outsider sees nothing.
+    const workloads = await assumed(WORKLOADS_ROLE);
+    const outsider = await assumed(OUTSIDER_ROLE);
+    for (const region of [HOME, OTHER]) {
+      const imageId = image.amiIds[region]!;
+      expect((await describe1(ec2(region, workloads), imageId))?.ImageId).toBe(imageId);
+      const launched = await ec2(region, workloads).send(
+        new RunInstancesCommand({ ImageId: imageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }),
+      );
+      expect(launched.Instances).toHaveLength(1);
+      expect(await describe1(ec2(region, outsider), imageId)).toBeUndefined();
+      await expect(
+        ec2(region, outsider).send(
+          new RunInstancesCommand({ ImageId: imageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }),
+        ),
+      ).rejects.toThrow();
+    }
+
+    // One Image Published, naming both regions, both channels and the four parameters' names.
+    const events = pipeline
+      .ingested('Image Published', 'golden-al2023')
+      .map((d) => imagePublished.schema.parse(d));
+    expect(events).toEqual([
+      expect.objectContaining({
+        version: image.version,
+        imageId: image.amiIds[HOME],
+        channels: ['latest', 'stable'],
+        regions: image.amiIds,
+        ssmParameters: ['/ami-lifecycle/golden-al2023/latest', '/ami-lifecycle/golden-al2023/stable'],
+      }),
+    ]);
+  }, 300_000);
+
+  it('leaves payments-api (manual) waiting after a passing gate; a person approves it, and it is published with who and why in its timeline', async () => {
+    const waiting = await build('payments-api', 'publish-payments-1', isDecided);
+    expect(waiting).toMatchObject({ state: 'inspecting', verdict: 'pass' });
+
+    const approved = await amictl(
+      'approve',
+      'payments-api',
+      waiting.version,
+      '--reason',
+      'release 1.0 signed off',
+      '--by',
+      'alice@example.com',
+    );
+    expect(approved.code).toBe(0);
+    await pipeline.advanceUntil(
+      'payments-api published',
+      async () => published(await pipeline.catalog.getImage('payments-api', waiting.version)),
+      { maxSeconds: 3 * 3600, stepSeconds: 60 },
+    );
+
+    const shown = await amictl('image', 'show', 'payments-api', waiting.version, '--json');
+    expect(shown.code).toBe(0);
+    const { timeline, state } = JSON.parse(shown.out) as { timeline: object[]; state: string };
+    expect(state).toBe('published');
+    expect(timeline).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          from: 'inspecting',
+          to: 'approved',
+          actor: 'alice@example.com',
+          reason: expect.stringContaining('release 1.0 signed off'),
+        }),
+        expect.objectContaining({ from: 'approved', to: 'published' }),
+      ]),
+    );
+    expect((await pipeline.catalog.getImage('payments-api', waiting.version))?.parent).toMatchObject({
+      family: 'golden-al2023',
+      version: firstGolden.version,
+    });
+  }, 300_000);
+
+  it("rejects another payments-api candidate on a person's word", async () => {
+    const waiting = await build('payments-api', 'publish-payments-2', isDecided);
+
+    const rejected = await amictl(
+      'reject',
+      'payments-api',
+      waiting.version,
+      '--reason',
+      'not this one',
+      '--by',
+      'bob@example.com',
+    );
+
+    expect(rejected.code).toBe(0);
+    expect(await pipeline.catalog.getImage('payments-api', waiting.version)).toMatchObject({
+      state: 'rejected',
+      approver: 'bob@example.com',
+    });
+    expect(pipeline.ingested('Image Rejected', 'payments-api')).toEqual([
+      expect.objectContaining({
+        version: waiting.version,
+        approver: { kind: 'person', principal: 'bob@example.com' },
+      }),
+    ]);
+  }, 300_000);
+
+  it("rolls latest back after a second golden version: the channel and both regions' parameters are on the first again", async () => {
+    const second = await build('golden-al2023', 'publish-golden-2', published);
+    await pipeline.settle();
+    expect((await pipeline.catalog.getChannel('golden-al2023', 'latest'))?.version).toBe(second.version);
+
+    const result = await amictl(
+      'channel',
+      'rollback',
+      'golden-al2023',
+      'latest',
+      '--reason',
+      'second build breaks boot',
+      '--by',
+      'carol@example.com',
+    );
+
+    expect(result.code).toBe(0);
+    expect((await pipeline.catalog.getChannel('golden-al2023', 'latest'))?.version).toBe(firstGolden.version);
+    expect((await pipeline.catalog.getChannel('golden-al2023', 'stable'))?.version).toBe(second.version);
+    for (const region of [HOME, OTHER]) {
+      expect((await parameter(region, '/ami-lifecycle/golden-al2023/latest'))?.value).toBe(
+        firstGolden.amiIds[region],
+      );
+      expect((await parameter(region, '/ami-lifecycle/golden-al2023/stable'))?.value).toBe(
+        second.amiIds[region],
+      );
+    }
+  }, 300_000);
+
+  it('changes nothing and says what is wrong for a bad command line or an unknown version', async () => {
+    const images = () => pipeline.catalog.listImagesByFamily('payments-api', { limit: 100 });
+    const before = await images();
+    const channelsBefore = await pipeline.catalog.listChannels('golden-al2023');
+    const eventsBefore = cloud.services.events.ingested().length;
+
+    const unknown = await amictl('approve', 'payments-api', '9.9.9', '--reason', 'x');
+    const noReason = await amictl('reject', 'payments-api', '1.0.0');
+    const badOption = await amictl(
+      'channel',
+      'rollback',
+      'golden-al2023',
+      'latest',
+      '--reason',
+      'x',
+      '--too',
+    );
+    const notPublished = await amictl(
+      'channel',
+      'rollback',
+      'golden-al2023',
+      'latest',
+      '--to',
+      '2020.01.01.1',
+      '--reason',
+      'x',
+    );
+
+    expect(unknown).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('payments-api@9.9.9 does not exist'),
+    });
+    expect(noReason).toMatchObject({ code: 2, err: expect.stringContaining('--reason') });
+    expect(badOption).toMatchObject({ code: 2, err: expect.stringContaining('--too') });
+    expect(notPublished).toMatchObject({ code: 1, err: expect.stringContaining('2020.01.01.1') });
+    expect(await images()).toEqual(before);
+    expect(await pipeline.catalog.listChannels('golden-al2023')).toEqual(channelsBefore);
+    expect(cloud.services.events.ingested().length).toBe(eventsBefore);
+  });
+
+  it("called no AWS action that the calling function's iamRoleStatements do not allow", async () => {
+    const sfn = new SFNClient(cloud.clientConfig);
+    const stateMachineArn = `arn:aws:states:${HOME}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-publish`;
+    const runs = (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
+    expect(runs.filter((r) => r.status === 'SUCCEEDED').length).toBeGreaterThanOrEqual(3);
+    const callers = [...cloud.lambda!.awsCalls().keys()];
+    expect(callers.some((f) => f.endsWith('-publishShare'))).toBe(true);
+    expect(cloud.lambda!.undeclaredActions()).toEqual([]);
+  });
+});
