@@ -7,6 +7,7 @@ import { type FamilyConfig, type Image, parsePolicy } from '@ami-lifecycle/core'
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
 import {
   DescribeImagesCommand,
+  DescribeSnapshotsCommand,
   EC2Client,
   type Image as Ec2Image,
   RunInstancesCommand,
@@ -278,6 +279,65 @@ describe('the publish service on the local cloud', () => {
       );
     }
   }, 300_000);
+
+  it('publishes once, with one copy per region and no orphaned copy or snapshot, through a crash after CopyImage, a crash after ModifyImageAttribute and Image Approved delivered three times', async () => {
+    const family = 'golden-faults';
+    await pipeline.storeFamilies({ [family]: example()['golden-al2023']! });
+    for (const operation of ['CopyImage', 'ModifyImageAttribute']) {
+      await postFault({ service: 'ec2', operation, crash: 'after', crashTimes: 1 });
+    }
+
+    const approved = await build(family, 'publish-faults-1', (i) => i?.state === 'approved' || published(i));
+    const [approval] = pipeline.ingested('Image Approved', family);
+    await pipeline.put('Image Approved', approval as object);
+    await pipeline.put('Image Approved', approval as object);
+    await pipeline.advanceUntil(
+      `${family} published`,
+      async () => published(await pipeline.catalog.getImage(family, approved.version)),
+      { maxSeconds: 3 * 3600, stepSeconds: 60 },
+    );
+    await pipeline.settle();
+
+    const image = (await pipeline.catalog.getImage(family, approved.version))!;
+    for (const region of [HOME, OTHER]) {
+      const ours = await ec2(region).send(
+        new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [`${family}-*`] }] }),
+      );
+      expect(ours.Images?.map((i) => i.ImageId)).toEqual([image.amiIds[region]]);
+      const snapshots = await ec2(region).send(
+        new DescribeSnapshotsCommand({
+          OwnerIds: ['self'],
+          Filters: [{ Name: 'tag:ami-lifecycle:family', Values: [family] }],
+        }),
+      );
+      const used = new Set(
+        ours.Images?.flatMap((i) => (i.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId)),
+      );
+      expect(snapshots.Snapshots?.map((x) => x.SnapshotId).filter((id) => !used.has(id))).toEqual([]);
+      expect((await parameter(region, `/ami-lifecycle/${family}/stable`))?.value).toBe(image.amiIds[region]);
+    }
+    const sfn = new SFNClient(cloud.clientConfig);
+    const stateMachineArn = `arn:aws:states:${HOME}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-publish`;
+    const runs = ((await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? []).filter(
+      (e) => e.name?.startsWith(family),
+    );
+    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    const events = pipeline.ingested('Image Published', family) as { idempotencyKey: string }[];
+    expect(new Set(events.map((e) => e.idempotencyKey)).size).toBe(1);
+    const transitions = (
+      await pipeline.catalog.listAudit(family, image.version, { limit: 100 })
+    ).items.filter((a) => a.to === 'published');
+    expect(transitions).toHaveLength(1);
+  }, 300_000);
+
+  const postFault = async (body: object) => {
+    const res = await fetch(`${cloud.endpoint}/_local/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+  };
 
   it('changes nothing and says what is wrong for a bad command line or an unknown version', async () => {
     const images = () => pipeline.catalog.listImagesByFamily('payments-api', { limit: 100 });

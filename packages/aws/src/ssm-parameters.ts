@@ -19,6 +19,7 @@ export class SsmParameters implements ParameterPort {
           Value: amiId,
           Type: 'String',
           DataType: 'aws:ec2:image',
+          Overwrite: true,
         }),
       ),
     );

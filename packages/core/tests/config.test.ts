@@ -149,7 +149,7 @@ describe('defaults', () => {
 
   it('counts the home region as enabled and gives each account every enabled region', () => {
     expect(policy.regions).toEqual({ home: 'eu-west-1', enabled: ['eu-west-1'] });
-    expect(policy.accounts.tooling).toEqual({ id: '111111111111', regions: ['eu-west-1'] });
+    expect(policy.accounts.tooling).toEqual({ id: '111122223333', regions: ['eu-west-1'] });
   });
 
   it('defaults component and test timeouts', () => {

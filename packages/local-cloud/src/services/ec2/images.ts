@@ -191,7 +191,6 @@ const copyImage: Handler = (op) => {
       'InvalidAMIID.Unavailable',
       `Image ${sourceImageId} is not available for copying (state ${source.state})`,
     );
-  checkNameFree(store, op.accountId, name);
   const encrypted = bool(p, 'Encrypted') === true;
   const kmsKeyId = str(p, 'KmsKeyId');
   if (kmsKeyId && !encrypted)
@@ -202,6 +201,13 @@ const copyImage: Handler = (op) => {
   const copyTags = bool(p, 'CopyImageTags') === true;
   const specs = tagSpecifications(p, ['image', 'snapshot']);
   checkDryRun(p);
+  // Idempotent retry: the same ClientToken answers the copy it already started (AWS keeps the token
+  // per account and region).
+  const clientToken = str(p, 'ClientToken');
+  const tokenKey = clientToken ? `CopyImage/${op.accountId}/${clientToken}` : undefined;
+  const previous = tokenKey ? store.clientTokens.get(tokenKey) : undefined;
+  if (previous !== undefined && store.images.has(previous)) return { imageId: previous };
+  checkNameFree(store, op.accountId, name);
 
   const imageId = op.state.newId('ami');
   const started = nowIso(op);
@@ -250,6 +256,7 @@ const copyImage: Handler = (op) => {
     tags,
   });
   store.images.set(imageId, image);
+  if (tokenKey) store.clientTokens.set(tokenKey, imageId);
   scheduleImageCompletion(
     op,
     image,
