@@ -298,6 +298,9 @@ describe('the publish service on the local cloud', () => {
     );
     await pipeline.settle();
 
+    // Both crashes happened: a spent crash rule is gone from the cloud's faults.
+    expect(JSON.stringify(cloud.faults.snapshot())).not.toMatch(/CopyImage|ModifyImageAttribute/);
+    expect(pipeline.ingested('Image Approved', family)).toHaveLength(3);
     const image = (await pipeline.catalog.getImage(family, approved.version))!;
     for (const region of [HOME, OTHER]) {
       const ours = await ec2(region).send(
