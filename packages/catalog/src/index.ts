@@ -3,6 +3,7 @@ export { createDocumentClient, defaultDocumentClient } from './document-client';
 export { DynamoDbCatalog, type DynamoDbCatalogOptions } from './dynamodb-catalog';
 export * from './errors';
 export * from './keys';
+export { listAll } from './list-all';
 export { InMemoryCatalog } from './memory-catalog';
 export { compareBytes, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
 export {

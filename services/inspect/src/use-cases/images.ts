@@ -1,4 +1,4 @@
-import { ImageNotFoundError, QueryBoundExceededError } from '@ami-lifecycle/catalog';
+import { ImageNotFoundError, listAll } from '@ami-lifecycle/catalog';
 import type { CatalogPort, Image, Page, PageRequest } from '@ami-lifecycle/core';
 
 /** The catalog image an inspection is about; a missing one is `ImageNotFoundError`. */
@@ -17,22 +17,9 @@ export const correlationOf = async (catalog: CatalogPort, image: Image): Promise
   return first?.correlationId ?? `${image.family}@${image.version}`;
 };
 
-/**
- * Every page of a catalog listing, at most `maxPages` of them: more is a data problem to surface
- * (`QueryBoundExceededError` naming `subject`), not a reason to page forever.
- */
-export const allPages = async <T>(
+/** Every page of a catalog listing, at most `maxPages` of them (the catalog's bounded pager). */
+export const allPages = <T>(
   subject: string,
   maxPages: number,
   list: (page: PageRequest) => Promise<Page<T>>,
-): Promise<T[]> => {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < maxPages; page++) {
-    const result = await list(cursor === undefined ? {} : { cursor });
-    items.push(...result.items);
-    cursor = result.cursor;
-    if (cursor === undefined) return items;
-  }
-  throw new QueryBoundExceededError(subject, maxPages);
-};
+): Promise<T[]> => listAll(subject, list, maxPages);

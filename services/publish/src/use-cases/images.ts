@@ -1,4 +1,4 @@
-import { ImageNotFoundError, QueryBoundExceededError } from '@ami-lifecycle/catalog';
+import { ImageNotFoundError, listAll } from '@ami-lifecycle/catalog';
 import type { AuditContext, CatalogPort, Image, Page, PageRequest } from '@ami-lifecycle/core';
 import { ImageNotPublishableError } from '../errors';
 import { DEFAULT_ACTOR, type PublishDeps } from './deps';
@@ -56,25 +56,12 @@ export const auditOf = (
   ...(policyVersion === undefined ? {} : { policyVersion }),
 });
 
-/**
- * Every page of a catalog listing, at most `maxPages` of them: more is a data problem to surface
- * (`QueryBoundExceededError` naming `subject`), not a reason to page forever.
- */
-export const allPages = async <T>(
+/** Every page of a catalog listing, at most `maxPages` of them (the catalog's bounded pager). */
+export const allPages = <T>(
   subject: string,
   maxPages: number,
   list: (page: PageRequest) => Promise<Page<T>>,
-): Promise<T[]> => {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < maxPages; page++) {
-    const result = await list(cursor === undefined ? {} : { cursor });
-    items.push(...result.items);
-    cursor = result.cursor;
-    if (cursor === undefined) return items;
-  }
-  throw new QueryBoundExceededError(subject, maxPages);
-};
+): Promise<T[]> => listAll(subject, list, maxPages);
 
 /** Audit and event texts are capped at 2048 characters. */
 export const clip = (text: string): string => (text.length <= 2048 ? text : `${text.slice(0, 2045)}...`);
