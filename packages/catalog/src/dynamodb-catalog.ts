@@ -131,7 +131,7 @@ const stamp = (image: Image): ImageStamp => ({ state: image.state, stateVersion:
 const errorName = (error: unknown): string | undefined => (error instanceof Error ? error.name : undefined);
 
 /**
- * The catalog over one DynamoDB table (DESIGN 6). Every multi-item change is one transaction whose
+ * The catalog over one DynamoDB table (design 6). Every multi-item change is one transaction whose
  * failed conditions become the named errors of this package; every item read is parsed with the core
  * schemas. See `keys.ts` for the layout. Reads by key and table queries are strongly consistent; the
  * index queries (by state, region, AMI id, hold target, plan list) are eventually consistent, as

@@ -1,5 +1,5 @@
 /**
- * The single-table keys of DESIGN 6, built and parsed here and nowhere else.
+ * The single-table keys of design 6, built and parsed here and nowhere else.
  *
  * | entity            | PK                          | SK                                   | GSI1 PK / SK                    | GSI2 PK / SK                             |
  * | ----------------- | --------------------------- | ------------------------------------ | ------------------------------- | ---------------------------------------- |
@@ -12,7 +12,7 @@
  * | audit             | `AUDIT#<family>#<version>`  | `<at>#<seq, 10 digits>[#CHANNEL#<name>#<revision>]` |                  |                                          |
  * | plan              | `PLAN#<sweepId>`            | `SUMMARY`, `DECISION#<family>@<version>` | `PLANS` / `<generatedAt>#<sweepId>` (summary) |                      |
  *
- * Decisions, and why they depart from the letter of DESIGN 6:
+ * Decisions, and why they depart from the letter of design 6:
  * - An image has one AMI id per region but an item carries one GSI1 key, so every region's AMI id gets
  *   its own small pointer item, written in the same transaction as the image change. The pointers also
  *   carry the region index (GSI2 `REGION#<region>`), so `listImagesByRegion` is a query too (no Scan).

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /**
- * The catalog table of DESIGN 6, one definition for every place that creates it (tests, the local cloud,
+ * The catalog table of design 6, one definition for every place that creates it (tests, the local cloud,
  * and `serverless.yml` through `catalogTableCloudFormation`). Both indexes project everything: GSI1
  * serves holds and plan summaries whole, GSI2 serves images by state whole; the pointer items they also
  * hold are small.
@@ -49,7 +49,7 @@ export const catalogTableDefinition = (tableName: string): CreateTableCommandInp
 
 /**
  * The same table as CloudFormation `AWS::DynamoDB::Table` properties, adding what CreateTable cannot
- * say: point-in-time recovery (DESIGN 6) and TTL.
+ * say: point-in-time recovery (design 6) and TTL.
  */
 export const catalogTableCloudFormation = (tableName: string): Record<string, unknown> => {
   const { TableName, BillingMode, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } =

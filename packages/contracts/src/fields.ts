@@ -12,7 +12,7 @@ export const familyName = z
   .max(64)
   .regex(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/, 'Expected a kebab-case family name such as golden-al2023');
 
-/** Calendar `YYYY.MM.DD.N` or semver, whichever the family uses (DESIGN 3). */
+/** Calendar `YYYY.MM.DD.N` or semver, whichever the family uses (design 3). */
 export const imageVersion = z
   .string()
   .regex(
@@ -69,7 +69,7 @@ export const severityCounts = z.strictObject({
 export const severity = severityCounts.keyof();
 
 /**
- * Fields every detail carries (DESIGN 4). `correlationId` follows one lifecycle story across
+ * Fields every detail carries (design 4). `correlationId` follows one lifecycle story across
  * services; `idempotencyKey` is what consumers deduplicate on, because EventBridge delivers at
  * least once. `occurredAt` is the producer's (injectable) clock, not the envelope `time`,
  * so replays and simulated-clock runs stay deterministic.

@@ -18,7 +18,7 @@ import {
   UnknownDetailTypeError,
 } from '../src/index';
 
-/** DESIGN 4, copied by hand on purpose: a contract removed from the registry must fail here. */
+/** design 4, copied by hand on purpose: a contract removed from the registry must fail here. */
 const DESIGN_DETAIL_TYPES = [
   'Build Requested',
   'Image Built',
@@ -54,7 +54,7 @@ const thrownBy = (act: () => unknown): unknown => {
 const validImageBuilt = readFixture(imageBuilt.fixtures.valid[0]!) as ImageBuiltDetail;
 
 describe('the contract registry', () => {
-  it('has exactly one contract for every detail-type of DESIGN 4', () => {
+  it('has exactly one contract for every detail-type of design 4', () => {
     expect([...detailTypes].sort()).toEqual([...DESIGN_DETAIL_TYPES].sort());
     expect(new Set(detailTypes).size).toBe(detailTypes.length);
   });

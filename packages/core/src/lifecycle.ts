@@ -1,7 +1,7 @@
 import { IllegalTransitionError } from './errors';
 import { LIFECYCLE_STATES, type LifecycleState } from './model';
 
-/** Every legal transition of DESIGN 3, with what causes it. Nothing else changes an image's state. */
+/** Every legal transition of design 3, with what causes it. Nothing else changes an image's state. */
 export const TRANSITIONS: Readonly<
   Record<LifecycleState, Readonly<Partial<Record<LifecycleState, string>>>>
 > = {

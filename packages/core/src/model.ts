@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Lifecycle states of DESIGN 3, in pipeline order. */
+/** Lifecycle states of design 3, in pipeline order. */
 export const LIFECYCLE_STATES = [
   'building',
   'built',

@@ -80,7 +80,7 @@ export const nextVersion = (
 // EC2 allows 3-128 characters of letters, digits, ( ) [ ] space . / - ' @ _ in an AMI name.
 const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
 
-/** The AMI `Name` of DESIGN 3: `<family>-<version>`, checked against EC2's rules. */
+/** The AMI `Name` of design 3: `<family>-<version>`, checked against EC2's rules. */
 export const amiName = (family: string, version: string): string => {
   const name = `${family}-${version}`;
   if (!AMI_NAME.test(name)) {

@@ -11,7 +11,7 @@ import {
 } from '@ami-lifecycle/core';
 
 /**
- * The legal transitions written out from DESIGN 3, by hand and on purpose: any change to the table in
+ * The legal transitions written out from design 3, by hand and on purpose: any change to the table in
  * `lifecycle.ts` must fail here until this list (and the design, or docs/architecture.md) agrees.
  *
  *   building -> built -> inspecting -> approved | rejected -> published -> deprecated -> disabled -> retired,
@@ -54,7 +54,7 @@ const thrownBy = (act: () => unknown): unknown => {
 };
 
 describe('the lifecycle transition table', () => {
-  it('allows exactly the transitions of DESIGN 3 and no others', () => {
+  it('allows exactly the transitions of design 3 and no others', () => {
     // Arrange
     const expected = [...designLegal].sort();
 

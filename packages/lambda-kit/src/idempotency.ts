@@ -2,7 +2,7 @@ import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-/** Partition key value of every idempotency record in the catalog table (DESIGN 6). */
+/** Partition key value of every idempotency record in the catalog table (design 6). */
 export const IDEMPOTENCY_PK = 'IDEMPOTENCY';
 
 /** Epoch-seconds attribute of idempotency records; the table's TTL attribute should be this one. */

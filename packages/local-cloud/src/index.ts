@@ -1,5 +1,5 @@
 /**
- * The embedded AWS-compatible cloud (DESIGN.md section 7): `startLocalCloud` for tests, `npm start` and
+ * The embedded AWS-compatible cloud (docs/design.md section 7): `startLocalCloud` for tests, `npm start` and
  * `npm run local-cloud`; the parts for code that builds its own (emulators, clock, accounts, faults).
  */
 export {

@@ -12,7 +12,7 @@ export interface BuildKeyInput {
 const BUILD_KEY_SCHEMA = 'ami-lifecycle/build-key/v1';
 
 /**
- * The build key of DESIGN 1 (refresh): a hex SHA-256 over the source AMI, the family config version and
+ * The build key of design 1 (refresh): a hex SHA-256 over the source AMI, the family config version and
  * the components. Equal inputs give equal keys whatever the property order of the input objects, because
  * the hashed text is built from arrays in a fixed order; component order is kept, since it is run order.
  */

@@ -6,7 +6,7 @@ export const source = EVENT_SOURCE;
 export const detailType = 'Image Build Failed';
 export const version = 1;
 
-/** The `build` state machine's steps (DESIGN 5), plus waiting for the AMI to become available. */
+/** The `build` state machine's steps (design 5), plus waiting for the AMI to become available. */
 export const buildStage = z.enum([
   'resolve-source',
   'launch-builder',

@@ -773,7 +773,7 @@ const policyObjectSchema = z.strictObject({
 });
 
 /**
- * The whole policy file (DESIGN 8). Every section's own rules plus the file-wide ones: parents exist,
+ * The whole policy file (design 8). Every section's own rules plus the file-wide ones: parents exist,
  * do not form cycles and publish the channel their children build from; regions and sharing targets
  * are among those listed once at the top; names are unique. Parsed, each family carries its `name`.
  */

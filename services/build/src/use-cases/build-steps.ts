@@ -9,7 +9,7 @@ export interface BuildStep {
 }
 
 /**
- * The commands a build runs, in order: the OS-update components first (DESIGN 1: "apply all OS updates,
+ * The commands a build runs, in order: the OS-update components first (design 1: "apply all OS updates,
  * run the family's components"), then every other component in the order the config lists them. The sort
  * is stable, so two OS-update components keep their own order too.
  */

@@ -23,7 +23,7 @@ export type ImageStateChangeDeps = Pick<
 >;
 
 /**
- * Continues a build once EC2 reports its AMI `available` or `failed` (DESIGN 5: the state machine ends
+ * Continues a build once EC2 reports its AMI `available` or `failed` (design 5: the state machine ends
  * when CreateImage is accepted): marks the image built (with its snapshots) or failed, terminates the
  * builder, and emits `Image Built` or `Image Build Failed`.
  *

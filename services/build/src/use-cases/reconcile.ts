@@ -52,7 +52,7 @@ export type ReconcileDeps = Pick<
 const MAX_PAGES = 20;
 
 /**
- * The build service's scheduled repair (DESIGN 4: AWS service events are best effort). It compares the
+ * The build service's scheduled repair (design 4: AWS service events are best effort). It compares the
  * catalog with EC2 and fixes what a lost or failed delivery left behind:
  * - a `building` image whose AMI is already available or failed is finished as the event would have;
  * - a `building` image with no AMI progress within the build timeout is failed, its builders terminated;
