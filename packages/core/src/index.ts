@@ -1,3 +1,4 @@
+export * from './build-key';
 export * from './clock';
 export * from './config/gate-schema';
 export * from './config/json-schema';

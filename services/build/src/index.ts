@@ -1,4 +1,5 @@
-export { type BuildKeyInput, buildIdFor, buildKey } from './build-key';
+// The build key lives in core: the refresh service computes it too, to say why it skips a rebuild.
+export { type BuildKeyInput, buildIdFor, buildKey } from '@ami-lifecycle/core';
 export {
   AmiNotVisibleYetError,
   BuilderLostError,

@@ -163,6 +163,40 @@ describe('startBuild', () => {
     expect(cloud.compute.instances()).toHaveLength(1);
   });
 
+  it('starts no build when the image with the same inputs is already published (the refresh loop guard)', async () => {
+    // Arrange: the first build went all the way; its image is published under the same build key.
+    const { cloud, catalog, deps } = await createWorld(['golden-al2023']);
+    const first = await startBuild(buildRequest(), deps);
+    let image = first.image;
+    for (const [from, to] of [
+      ['building', 'built'],
+      ['built', 'inspecting'],
+      ['inspecting', 'approved'],
+      ['approved', 'published'],
+    ] as const) {
+      image = await catalog.transitionImage({
+        family: 'golden-al2023',
+        version: image.version,
+        from,
+        to,
+        expectedStateVersion: image.stateVersion,
+        at: '2026-03-01T11:00:00Z',
+        audit: { actor: 'test', reason: `${from} -> ${to}`, correlationId: 'corr-1' },
+      });
+    }
+
+    // Act
+    const second = await startBuild(buildRequest({ idempotencyKey: 'request-2', reason: 'schedule' }), deps);
+
+    // Assert
+    expect(second).toMatchObject({
+      outcome: 'duplicate',
+      image: { version: image.version, state: 'published' },
+    });
+    expect((await catalog.listImagesByFamily('golden-al2023')).items).toHaveLength(1);
+    expect(cloud.compute.instances()).toHaveLength(1);
+  });
+
   it('builds again once the image with the same inputs has failed', async () => {
     // Arrange
     const { catalog, deps } = await createWorld(['golden-al2023']);

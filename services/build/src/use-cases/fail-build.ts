@@ -1,7 +1,7 @@
 import { TransitionConflictError } from '@ami-lifecycle/catalog';
 import type { BuildRequestedDetail, ImageBuildFailedDetail } from '@ami-lifecycle/contracts';
 import type { CatalogPort, Image } from '@ami-lifecycle/core';
-import { buildIdFor } from '../build-key';
+import { buildIdFor } from '@ami-lifecycle/core';
 import { terminateBuilders } from './builders';
 import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';

@@ -1,5 +1,5 @@
 import type { BuildRequestedDetail } from '@ami-lifecycle/contracts';
-import { buildIdFor } from '../build-key';
+import { buildIdFor } from '@ami-lifecycle/core';
 import type { BuildExecutionsPort } from './deps';
 
 export interface RequestBuildResult {

@@ -2,13 +2,14 @@ import { ImageAlreadyExistsError } from '@ami-lifecycle/catalog';
 import type { BuildRequestedDetail } from '@ami-lifecycle/contracts';
 import {
   type AuditContext,
+  buildIdFor,
+  buildKey,
   type Image,
   type LaunchInstanceRequest,
   type LifecycleState,
   managedTags,
   nextVersion,
 } from '@ami-lifecycle/core';
-import { buildIdFor, buildKey } from '../build-key';
 import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
 import { type BuildFamilyConfig, loadFamilyConfig, loadFamilyConfigVersion } from './family-config';

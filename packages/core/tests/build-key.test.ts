@@ -36,6 +36,13 @@ describe('buildKey', () => {
       { ...base, components: [{ ...components[0]!, name: 'os-upgrade' }, components[1]!] },
     ],
     ['the component order', { ...base, components: [components[1]!, components[0]!] }],
+    [
+      'the order of commands inside a component',
+      {
+        ...base,
+        components: [components[0]!, { name: 'hardening', commands: ['aide --init', 'dnf -y install aide'] }],
+      },
+    ],
   ])('changes when %s changes', (_what, changed) => {
     // Act / Assert
     expect(buildKey(changed)).not.toBe(buildKey(base));
