@@ -4,6 +4,7 @@ import {
   auditPk,
   channelHistoryPrefix,
   type EntityName,
+  FAMILIES_GSI1PK,
   familyPk,
   holdTargetGsiPk,
   type IndexName,
@@ -11,6 +12,7 @@ import {
   PLANS_GSI1PK,
   PREFIX,
   planPk,
+  refreshGsiPk,
   regionGsiPk,
   stateGsiPk,
 } from './keys';
@@ -50,16 +52,19 @@ const gsi1 = (pk: string, entity: EntityName, descending = false): AccessPattern
   descending,
 });
 
-const gsi2 = (pk: string, entity: EntityName): AccessPattern => ({
+const gsi2 = (pk: string, entity: EntityName, descending = false): AccessPattern => ({
   index: 'GSI2',
   partition: { attribute: 'GSI2PK', value: pk },
   sortAttribute: 'GSI2SK',
   entities: [entity],
+  descending,
 });
 
 export const patterns = {
   /** Oldest version first. */
   familyConfigVersions: (family: string) => table(familyPk(family), PREFIX.configVersion, 'family-config'),
+  /** The current config of every family, by family name. */
+  familyConfigs: () => gsi1(FAMILIES_GSI1PK, 'family-config'),
   /** By version string (byte order, not semantic order). */
   familyImages: (family: string) => table(familyPk(family), PREFIX.image, 'image'),
   /** By family, then creation time. */
@@ -73,6 +78,8 @@ export const patterns = {
   /** Newest revision first: the rollback candidates come first. */
   channelHistory: (family: string, name: string) =>
     table(familyPk(family), channelHistoryPrefix(name), 'channel-history', true),
+  /** Newest `decidedAt` first; equal times by trigger key, descending. */
+  refreshDecisions: (family: string) => gsi2(refreshGsiPk(family), 'refresh-decision', true),
   holdsForTarget: (target: HoldTarget) => gsi1(holdTargetGsiPk(target), 'hold'),
   planItems: (sweepId: string): AccessPattern => ({
     partition: { attribute: 'PK', value: planPk(sweepId) },

@@ -15,7 +15,10 @@ import {
   lifecycleStateSchema,
   type Page,
   type PageRequest,
+  type RecordedRefreshDecision,
+  type RefreshDecision,
   type RetentionPlan,
+  refreshDecisionSchema,
   type StoredFamilyConfig,
   type TransitionRequest,
 } from '@ami-lifecycle/core';
@@ -87,7 +90,9 @@ import {
   itemToHold,
   itemToImage,
   itemToPlanSummary,
+  itemToRefreshDecision,
   planToItems,
+  refreshDecisionToItem,
 } from './items';
 import {
   channelKey,
@@ -97,6 +102,7 @@ import {
   imageTableKey,
   PLAN_SUMMARY_SK,
   planPk,
+  refreshDecisionTableKey,
   type TableKey,
 } from './keys';
 import { compareBytes, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pageLimit } from './pagination';
@@ -134,8 +140,9 @@ const errorName = (error: unknown): string | undefined => (error instanceof Erro
  * The catalog over one DynamoDB table (design 6). Every multi-item change is one transaction whose
  * failed conditions become the named errors of this package; every item read is parsed with the core
  * schemas. See `keys.ts` for the layout. Reads by key and table queries are strongly consistent; the
- * index queries (by state, region, AMI id, hold target, plan list) are eventually consistent, as
- * DynamoDB indexes are; the images behind region and AMI id pointers are then read consistently.
+ * index queries (by state, region, AMI id, hold target, plan list, family list, refresh decisions) are
+ * eventually consistent, as DynamoDB indexes are; the images behind region and AMI id pointers are then
+ * read consistently.
  */
 export class DynamoDbCatalog implements CatalogPort {
   private readonly client: DynamoDBDocumentClient;
@@ -205,6 +212,11 @@ export class DynamoDbCatalog implements CatalogPort {
 
   listFamilyConfigVersions(family: string, page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
     return this.queryPage(patterns.familyConfigVersions(family), page, itemToConfig);
+  }
+
+  /** From GSI1, so eventually consistent: a config applied a moment ago may still show its former version. */
+  listFamilyConfigs(page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
+    return this.queryPage(patterns.familyConfigs(), page, itemToConfig);
   }
 
   // ---- images -------------------------------------------------------------------------------------------
@@ -453,6 +465,49 @@ export class DynamoDbCatalog implements CatalogPort {
   async listHoldsForTarget(target: HoldTarget): Promise<Hold[]> {
     const parsed = parseInput(holdTargetSchema, target, 'hold target');
     return (await this.queryAll(patterns.holdsForTarget(parsed))).map(itemToHold);
+  }
+
+  // ---- refresh decisions ------------------------------------------------------------------------------------
+
+  /**
+   * One conditional Put, no transaction: the decision is one item. A skip is written only where nothing
+   * is on record; a request also replaces a skip (`#outcome = :skipped`), so of two concurrent requests
+   * exactly one replaces it and the other reads the winner back. A failed condition means a decision is
+   * on record that this one does not replace: it is read back consistently and answered as it is.
+   */
+  async recordRefreshDecision(decision: RefreshDecision): Promise<RecordedRefreshDecision> {
+    const parsed = parseInput(refreshDecisionSchema, decision, 'refresh decision');
+    const item = refreshDecisionToItem(parsed);
+    const condition =
+      parsed.outcome === 'requested'
+        ? {
+            ConditionExpression: 'attribute_not_exists(PK) OR #outcome = :skipped',
+            ExpressionAttributeNames: { '#outcome': 'outcome' },
+            ExpressionAttributeValues: { ':skipped': 'skipped' },
+          }
+        : { ConditionExpression: 'attribute_not_exists(PK)' };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...condition }));
+        return { decision: itemToRefreshDecision(item), written: true };
+      } catch (error) {
+        if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+        const kept = await this.getRefreshDecision(parsed.family, parsed.triggerKey);
+        if (kept !== undefined) return { decision: kept, written: false };
+        // Gone between the Put and the read: only a delete outside the catalog does that. Try again.
+        if (attempt >= this.maxAttempts) throw error;
+      }
+    }
+  }
+
+  async getRefreshDecision(family: string, triggerKey: string): Promise<RefreshDecision | undefined> {
+    const item = await this.get(refreshDecisionTableKey(family, triggerKey));
+    return item && itemToRefreshDecision(item);
+  }
+
+  /** From GSI2, so eventually consistent: a decision recorded a moment ago may not be listed yet. */
+  listRefreshDecisions(family: string, page?: PageRequest): Promise<Page<RefreshDecision>> {
+    return this.queryPage(patterns.refreshDecisions(family), page, itemToRefreshDecision);
   }
 
   // ---- plans ------------------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ import {
   imageDecisionSchema,
   imageSchema,
   isoTimestampSchema,
+  type RefreshDecision,
   type RetentionPlan,
+  refreshDecisionSchema,
   retentionPlanSchema,
   type StoredFamilyConfig,
 } from '@ami-lifecycle/core';
@@ -21,12 +23,13 @@ import {
   channelHistoryKey,
   channelKey,
   configKey,
-  currentConfigKey,
+  currentConfigKeys,
   holdKeys,
   imageKeys,
   KEY_ATTRIBUTES,
   planDecisionKey,
   planSummaryKeys,
+  refreshDecisionKeys,
   type TableKey,
 } from './keys';
 
@@ -137,7 +140,7 @@ export const configToItems = (stored: StoredFamilyConfig): { version: Item; curr
   };
   return {
     version: { ...body, ...configKey(stored.family, stored.version) },
-    current: { ...body, ...currentConfigKey(stored.family) },
+    current: { ...body, ...currentConfigKeys(stored.family) },
   };
 };
 
@@ -164,6 +167,20 @@ export const channelToItems = (channel: Channel): { current: Item; history: Item
 });
 
 export const itemToChannel = (item: Item): Channel => parseItem(channelSchema, item);
+
+// ---- refresh decisions ---------------------------------------------------------------------------------
+
+export const refreshDecisionToItem = (decision: RefreshDecision): Item => ({
+  ...withoutUndefined(decision),
+  ...refreshDecisionKeys(decision),
+  entity: 'refresh-decision',
+});
+
+export const itemToRefreshDecision = (item: Item): RefreshDecision => {
+  const decision = parseItem(refreshDecisionSchema, item);
+  assertKeys(item, { ...refreshDecisionKeys(decision) });
+  return decision;
+};
 
 // ---- holds ---------------------------------------------------------------------------------------------
 

@@ -3,11 +3,13 @@
  *
  * | entity            | PK                          | SK                                   | GSI1 PK / SK                    | GSI2 PK / SK                             |
  * | ----------------- | --------------------------- | ------------------------------------ | ------------------------------- | ---------------------------------------- |
- * | family config     | `FAMILY#<family>`           | `CONFIG#v<n, 10 digits>`, `CONFIG#current` |                           |                                          |
+ * | family config     | `FAMILY#<family>`           | `CONFIG#v<n, 10 digits>`             |                                 |                                          |
+ * | current config    | `FAMILY#<family>`           | `CONFIG#current`                     | `FAMILIES` / `<family>`         |                                          |
  * | image             | `FAMILY#<family>`           | `IMAGE#<version>`                    |                                 | `STATE#<state>` / `<family>#<createdAt>#<version>`  |
  * | AMI pointer       | `FAMILY#<family>`           | `AMIREF#<version>#<region>`          | `AMI#<amiId>` / `REGION#<region>` | `REGION#<region>` / `<family>#<createdAt>#<version>` |
  * | channel           | `FAMILY#<family>`           | `CHANNEL#<name>`                     |                                 |                                          |
  * | channel history   | `FAMILY#<family>`           | `CHANHIST#<name>#<revision, 10 digits>` |                              |                                          |
+ * | refresh decision  | `FAMILY#<family>`           | `REFRESH#<triggerKey>`               |                                 | `REFRESH#<family>` / `<decidedAt>#<triggerKey>` |
  * | hold              | `HOLD#<id>`                 | `HOLD`                               | `TARGET#<family or family@version>` / `HOLD#<id>` (unreleased only) |  |
  * | audit             | `AUDIT#<family>#<version>`  | `<at>#<seq, 10 digits>[#CHANNEL#<name>#<revision>]` |                  |                                          |
  * | plan              | `PLAN#<sweepId>`            | `SUMMARY`, `DECISION#<family>@<version>` | `PLANS` / `<generatedAt>#<sweepId>` (summary) |                      |
@@ -26,6 +28,14 @@
  *   whatever offset the caller used; the items keep the caller's text.
  * - Released holds drop their GSI1 key (a sparse index): listing a target's holds returns the holds
  *   still in force, while `getHold` keeps the released record.
+ * - Only the `CONFIG#current` item of a family is in the `FAMILIES` partition of GSI1 (the versions are
+ *   not), so `listFamilyConfigs` reads one item per family, in family-name order, without a Scan. One
+ *   partition holds every family: fine for the hundreds of families a fleet has, and its sort key is the
+ *   family name, unique, so the order is total.
+ * - A refresh decision is one item per family and trigger key (a later request replaces a skip in place).
+ *   Its GSI2 partition `REFRESH#<family>` lists a family's decisions by `decidedAt`; the prefix cannot be
+ *   mistaken for the `STATE#` and `REGION#` partitions of that index. Replacing a decision rewrites its
+ *   sort key, so the list follows the decision on record.
  * - No key part may contain `#` (the separator), so every key parses back without ambiguity.
  */
 import { InvalidKeyError } from './errors';
@@ -62,11 +72,13 @@ export const PREFIX = {
   state: 'STATE#',
   region: 'REGION#',
   ami: 'AMI#',
+  refresh: 'REFRESH#',
 } as const;
 export const CONFIG_CURRENT_SK = 'CONFIG#current';
 export const HOLD_SK = 'HOLD';
 export const PLAN_SUMMARY_SK = 'SUMMARY';
 export const PLANS_GSI1PK = 'PLANS';
+export const FAMILIES_GSI1PK = 'FAMILIES';
 
 /** Widths of zero-padded numbers: 10 digits sort correctly up to 9,999,999,999. */
 const NUMBER_WIDTH = 10;
@@ -112,6 +124,13 @@ export const configKey = (family: string, version: number): TableKey => ({
 export const currentConfigKey = (family: string): TableKey => ({
   PK: familyPk(family),
   SK: CONFIG_CURRENT_SK,
+});
+
+/** The current config item also lists its family in the `FAMILIES` partition of GSI1. */
+export const currentConfigKeys = (family: string): TableKey & Gsi1Key => ({
+  ...currentConfigKey(family),
+  GSI1PK: FAMILIES_GSI1PK,
+  GSI1SK: part(family, 'family'),
 });
 
 export const imageTableKey = (family: string, version: string): TableKey => ({
@@ -163,6 +182,24 @@ export const channelHistoryPrefix = (name: string): string =>
 export const channelHistoryKey = (family: string, name: string, revision: number): TableKey => ({
   PK: familyPk(family),
   SK: `${channelHistoryPrefix(name)}${padNumber(revision, 'channel revision')}`,
+});
+
+export const refreshDecisionTableKey = (family: string, triggerKey: string): TableKey => ({
+  PK: familyPk(family),
+  SK: `${PREFIX.refresh}${part(triggerKey, 'trigger key')}`,
+});
+
+export const refreshGsiPk = (family: string): string => `${PREFIX.refresh}${part(family, 'family')}`;
+
+/** The keys of a refresh decision: its table key and its place, by decision time, in its family's list. */
+export const refreshDecisionKeys = (decision: {
+  family: string;
+  triggerKey: string;
+  decidedAt: string;
+}): TableKey & Gsi2Key => ({
+  ...refreshDecisionTableKey(decision.family, decision.triggerKey),
+  GSI2PK: refreshGsiPk(decision.family),
+  GSI2SK: `${sortableTimestamp(decision.decidedAt)}#${part(decision.triggerKey, 'trigger key')}`,
 });
 
 export const holdTableKey = (id: string): TableKey => ({
@@ -229,6 +266,7 @@ export type ParsedKey =
   | { entity: 'ami-pointer'; family: string; version: string; region: string }
   | { entity: 'channel'; family: string; name: string }
   | { entity: 'channel-history'; family: string; name: string; revision: number }
+  | { entity: 'refresh-decision'; family: string; triggerKey: string }
   | { entity: 'hold'; id: string }
   | {
       entity: 'audit';
@@ -272,6 +310,10 @@ const parseFamilyItem = (family: string, sk: string): ParsedKey | undefined => {
     return name && revision
       ? { entity: 'channel-history', family, name, revision: parseNumber(revision, 'channel revision') }
       : undefined;
+  }
+  const triggerKey = rest(sk, PREFIX.refresh);
+  if (triggerKey !== undefined) {
+    return split(triggerKey, 1) && { entity: 'refresh-decision', family, triggerKey };
   }
   return undefined;
 };

@@ -14,7 +14,10 @@ import {
   lifecycleStateSchema,
   type Page,
   type PageRequest,
+  type RecordedRefreshDecision,
+  type RefreshDecision,
   type RetentionPlan,
+  refreshDecisionSchema,
   type StoredFamilyConfig,
   type TransitionRequest,
 } from '@ami-lifecycle/core';
@@ -71,7 +74,9 @@ import {
   itemToHold,
   itemToImage,
   itemToPlanSummary,
+  itemToRefreshDecision,
   planToItems,
+  refreshDecisionToItem,
 } from './items';
 import {
   auditKey,
@@ -83,6 +88,7 @@ import {
   KEY_ATTRIBUTES,
   PLAN_SUMMARY_SK,
   planPk,
+  refreshDecisionTableKey,
   type TableKey,
 } from './keys';
 import { compareBytes, pageInMemory, sortEntries } from './pagination';
@@ -133,6 +139,10 @@ export class InMemoryCatalog implements CatalogPort {
 
   async listFamilyConfigVersions(family: string, page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
     return this.page(patterns.familyConfigVersions(family), page, itemToConfig);
+  }
+
+  async listFamilyConfigs(page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
+    return this.page(patterns.familyConfigs(), page, itemToConfig);
   }
 
   // ---- images -------------------------------------------------------------------------------------------
@@ -292,6 +302,32 @@ export class InMemoryCatalog implements CatalogPort {
   async listHoldsForTarget(target: HoldTarget): Promise<Hold[]> {
     const parsed = parseInput(holdTargetSchema, target, 'hold target');
     return this.query(patterns.holdsForTarget(parsed)).map(itemToHold);
+  }
+
+  // ---- refresh decisions ------------------------------------------------------------------------------------
+
+  /** Same rules as the DynamoDB adapter: a request replaces a skip; anything else on record is kept. */
+  async recordRefreshDecision(decision: RefreshDecision): Promise<RecordedRefreshDecision> {
+    const parsed = parseInput(refreshDecisionSchema, decision, 'refresh decision');
+    const item = refreshDecisionToItem(parsed);
+    const stored = this.read(refreshDecisionTableKey(parsed.family, parsed.triggerKey));
+    if (stored !== undefined) {
+      const kept = itemToRefreshDecision(stored);
+      if (kept.outcome === 'requested' || parsed.outcome === 'skipped') {
+        return { decision: kept, written: false };
+      }
+    }
+    this.write(item);
+    return { decision: itemToRefreshDecision(item), written: true };
+  }
+
+  async getRefreshDecision(family: string, triggerKey: string): Promise<RefreshDecision | undefined> {
+    const item = this.read(refreshDecisionTableKey(family, triggerKey));
+    return item && itemToRefreshDecision(item);
+  }
+
+  async listRefreshDecisions(family: string, page?: PageRequest): Promise<Page<RefreshDecision>> {
+    return this.page(patterns.refreshDecisions(family), page, itemToRefreshDecision);
   }
 
   // ---- plans ------------------------------------------------------------------------------------------------

@@ -17,7 +17,19 @@ import {
   type LifecycleState,
   ValidationError,
 } from '@ami-lifecycle/core';
-import { aHold, allPages, amiId, anImage, aPlan, at, auditBy, publishImage, T0 } from './fixtures';
+import {
+  aHold,
+  allPages,
+  amiId,
+  anImage,
+  aPlan,
+  aRequest,
+  aSkip,
+  at,
+  auditBy,
+  publishImage,
+  T0,
+} from './fixtures';
 
 const F = 'golden-al2023';
 const versionOf = (i: number) => `2025.03.${String(i).padStart(2, '0')}.1`;
@@ -114,6 +126,57 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
 
         expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
         expect(pages.flat().map((c) => c.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      });
+
+      it('lists every family once with its current config, in family-name order', async () => {
+        const apply = async (family: string, versions: number) => {
+          for (let v = 1; v <= versions; v += 1) {
+            await catalog.putFamilyConfig(
+              family,
+              { family, v },
+              { expectedCurrent: v === 1 ? null : v - 1, at: at(v), by: 'alice' },
+            );
+          }
+        };
+        await apply('payments-api', 1);
+        await apply(F, 3);
+        await apply('base-os', 2);
+
+        const { items, cursor } = await catalog.listFamilyConfigs();
+
+        expect(items.map((c) => [c.family, c.version])).toEqual([
+          ['base-os', 2],
+          [F, 3],
+          ['payments-api', 1],
+        ]);
+        expect(items[1]).toEqual(await catalog.getFamilyConfig(F));
+        expect(items[1]?.config).toEqual({ family: F, v: 3 });
+        expect(cursor).toBeUndefined();
+      });
+
+      it('pages through the family list with a cursor only it accepts', async () => {
+        for (const family of ['payments-api', F, 'base-os']) {
+          await catalog.putFamilyConfig(
+            family,
+            { family },
+            { expectedCurrent: null, at: at(0), by: 'alice' },
+          );
+        }
+        await catalog.putFamilyConfig(F, { v: 2 }, { expectedCurrent: 1, at: at(1), by: 'alice' });
+
+        const pages = await allPages((page) => catalog.listFamilyConfigs(page), 1);
+        const { cursor } = await catalog.listFamilyConfigs({ limit: 1 });
+        if (cursor === undefined) throw new Error('expected a cursor');
+
+        expect(pages.map((p) => p.map((c) => c.family))).toEqual([['base-os'], [F], ['payments-api']]);
+        expect(pages[1]?.[0]?.version).toBe(2);
+        await expect(catalog.listFamilyConfigVersions(F, { cursor })).rejects.toBeInstanceOf(
+          InvalidCursorError,
+        );
+      });
+
+      it('lists no family in an empty catalog', async () => {
+        expect(await catalog.listFamilyConfigs()).toEqual({ items: [] });
       });
     });
 
@@ -707,6 +770,141 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
         await expect(catalog.releaseHold('h-unknown', at(1), 'x')).rejects.toBeInstanceOf(HoldNotFoundError);
         expect(await catalog.getHold('h-unknown')).toBeUndefined();
         expect((await catalog.getHold('h-1'))?.target).toEqual({ kind: 'family', family: F });
+      });
+    });
+
+    describe('refresh decisions', () => {
+      const TRIGGER = 'parent-published:base-os@2025.03.01.1';
+
+      it('writes the first decision for a family and trigger, and reads it back by key', async () => {
+        const skip = aSkip(TRIGGER);
+
+        const recorded = await catalog.recordRefreshDecision(skip);
+
+        expect(recorded).toEqual({ decision: skip, written: true });
+        expect(await catalog.getRefreshDecision(F, TRIGGER)).toEqual(skip);
+        expect(await catalog.getRefreshDecision(F, 'vulnerable:base-os@2025.03.01.1')).toBeUndefined();
+        expect(await catalog.getRefreshDecision('payments-api', TRIGGER)).toBeUndefined();
+      });
+
+      it('keeps the first skip when the same trigger is skipped again', async () => {
+        const first = aSkip(TRIGGER, { skip: 'fan-out-cap', reason: 'first', decidedAt: at(1) });
+        await catalog.recordRefreshDecision(first);
+
+        const again = await catalog.recordRefreshDecision(
+          aSkip(TRIGGER, { skip: 'policy-off', reason: 'second', decidedAt: at(2) }),
+        );
+
+        expect(again).toEqual({ decision: first, written: false });
+        expect(await catalog.getRefreshDecision(F, TRIGGER)).toEqual(first);
+        expect((await catalog.listRefreshDecisions(F)).items).toEqual([first]);
+      });
+
+      it('replaces a skip with a request, which then lists at its own time', async () => {
+        await catalog.recordRefreshDecision(aSkip(TRIGGER, { decidedAt: at(1) }));
+        const other = aSkip('stale-base:2025-03-01', { trigger: 'stale-base', decidedAt: at(2) });
+        await catalog.recordRefreshDecision(other);
+        const request = aRequest(TRIGGER, { decidedAt: at(3) });
+
+        const recorded = await catalog.recordRefreshDecision(request);
+
+        expect(recorded).toEqual({ decision: request, written: true });
+        expect(await catalog.getRefreshDecision(F, TRIGGER)).toEqual(request);
+        expect((await catalog.listRefreshDecisions(F)).items).toEqual([request, other]);
+      });
+
+      it('keeps a request when the same trigger is later skipped', async () => {
+        const request = aRequest(TRIGGER, { decidedAt: at(1) });
+        await catalog.recordRefreshDecision(request);
+
+        const skipped = await catalog.recordRefreshDecision(
+          aSkip(TRIGGER, { skip: 'already-rebuilding', decidedAt: at(2) }),
+        );
+
+        expect(skipped).toEqual({ decision: request, written: false });
+        expect(await catalog.getRefreshDecision(F, TRIGGER)).toEqual(request);
+      });
+
+      it('keeps the first request against a different request for the same trigger', async () => {
+        const first = aRequest(TRIGGER, { decidedAt: at(1) }, 'rebuild-1');
+        await catalog.recordRefreshDecision(first);
+
+        const second = await catalog.recordRefreshDecision(
+          aRequest(TRIGGER, { decidedAt: at(2) }, 'rebuild-2'),
+        );
+
+        expect(second).toEqual({ decision: first, written: false });
+        expect((await catalog.getRefreshDecision(F, TRIGGER))?.request?.idempotencyKey).toBe('rebuild-1');
+      });
+
+      it('lets exactly one of two concurrent requests replace a skip', async () => {
+        await catalog.recordRefreshDecision(aSkip(TRIGGER, { decidedAt: at(1) }));
+
+        const results = await Promise.all([
+          catalog.recordRefreshDecision(aRequest(TRIGGER, { decidedAt: at(2) }, 'rebuild-a')),
+          catalog.recordRefreshDecision(aRequest(TRIGGER, { decidedAt: at(2) }, 'rebuild-b')),
+        ]);
+
+        expect(results.map((r) => r.written).sort()).toEqual([false, true]);
+        const stored = await catalog.getRefreshDecision(F, TRIGGER);
+        expect(results.map((r) => r.decision)).toEqual([stored, stored]);
+        expect(stored?.outcome).toBe('requested');
+      });
+
+      it("lists a family's decisions newest first, page by page, and no other family's", async () => {
+        const decided = [
+          aSkip('parent-published:base-os@1', { decidedAt: at(10) }),
+          aRequest('parent-published:base-os@3', { decidedAt: at(30) }),
+          aSkip('vulnerable:golden-al2023@2025.03.01.1', { trigger: 'vulnerable', decidedAt: at(20) }),
+          // 12:45Z written with an offset: it sorts by time, between at(30) and at(60).
+          aSkip('stale-base:2025-03-01', { trigger: 'stale-base', decidedAt: '2025-03-01T14:45:00+02:00' }),
+          aSkip('parent-published:base-os@4', { decidedAt: at(60) }),
+        ];
+        for (const decision of decided) await catalog.recordRefreshDecision(decision);
+        await catalog.recordRefreshDecision(aSkip('parent-published:base-os@9', { family: 'payments-api' }));
+
+        const pages = await allPages((page) => catalog.listRefreshDecisions(F, page), 2);
+        const { cursor } = await catalog.listRefreshDecisions(F, { limit: 2 });
+        if (cursor === undefined) throw new Error('expected a cursor');
+
+        expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+        expect(pages.flat().map((d) => d.triggerKey)).toEqual([
+          'parent-published:base-os@4',
+          'stale-base:2025-03-01',
+          'parent-published:base-os@3',
+          'vulnerable:golden-al2023@2025.03.01.1',
+          'parent-published:base-os@1',
+        ]);
+        expect(pages.flat()).toContainEqual(decided[1]);
+        expect((await catalog.listRefreshDecisions('payments-api')).items).toHaveLength(1);
+        expect(await catalog.listRefreshDecisions('base-os')).toEqual({ items: [] });
+        await expect(catalog.listRefreshDecisions('payments-api', { cursor })).rejects.toBeInstanceOf(
+          InvalidCursorError,
+        );
+      });
+
+      it('refuses a malformed decision and stores nothing', async () => {
+        const { request: _request, ...withoutRequest } = aRequest(TRIGGER);
+        const malformed = [
+          withoutRequest,
+          { ...aSkip(TRIGGER), request: { idempotencyKey: 'k', force: false } },
+          aSkip('parent-published:base-os#1'),
+          aSkip(TRIGGER, { decidedAt: 'yesterday' }),
+        ];
+
+        const errors = await Promise.all(
+          malformed.map((d) => catalog.recordRefreshDecision(d).catch((e: unknown) => e)),
+        );
+
+        for (const error of errors) expect(error).toBeInstanceOf(ValidationError);
+        expect((errors[0] as ValidationError).issues).toContainEqual(
+          expect.objectContaining({ path: 'request' }),
+        );
+        expect((errors[2] as ValidationError).issues).toContainEqual(
+          expect.objectContaining({ path: 'triggerKey' }),
+        );
+        expect(await catalog.getRefreshDecision(F, TRIGGER)).toBeUndefined();
+        expect(await catalog.listRefreshDecisions(F)).toEqual({ items: [] });
       });
     });
 

@@ -6,6 +6,7 @@ import type {
   ImageDecision,
   Page,
   PageRequest,
+  RefreshDecision,
   RetentionPlan,
 } from '@ami-lifecycle/core';
 
@@ -75,6 +76,37 @@ export const aHold = (id: string, target: Hold['target'], overrides: Partial<Hol
   createdAt: T0,
   ...overrides,
 });
+
+/** A family's refresh decision on a parent's publication: skipped by default, see `requested`. */
+export const aSkip = (triggerKey: string, overrides: Partial<RefreshDecision> = {}): RefreshDecision => ({
+  family: 'golden-al2023',
+  triggerKey,
+  trigger: 'parent-published',
+  triggerImage: { family: 'base-os', version: '2025.03.01.1' },
+  outcome: 'skipped',
+  skip: 'fan-out-cap',
+  reason: 'the trigger already started 10 builds',
+  correlationId: `corr-${triggerKey}`,
+  decidedAt: T0,
+  decidedBy: 'refresh',
+  ...overrides,
+});
+
+/** The requested rebuild for the same trigger; `idempotencyKey` tells two requests apart. */
+export const aRequest = (
+  triggerKey: string,
+  overrides: Partial<RefreshDecision> = {},
+  idempotencyKey = `rebuild-${triggerKey}`,
+): RefreshDecision => {
+  const { skip: _skip, ...decision } = aSkip(triggerKey);
+  return {
+    ...decision,
+    outcome: 'requested',
+    reason: 'base-os published 2025.03.01.1; rebuilding on it',
+    request: { idempotencyKey, parent: { family: 'base-os', version: '2025.03.01.1' }, force: false },
+    ...overrides,
+  };
+};
 
 /**
  * A plan of `n` decisions whose order differs from key order (versions count down), with the actions in

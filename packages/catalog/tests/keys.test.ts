@@ -6,12 +6,15 @@ import {
   compareBytes,
   configKey,
   currentConfigKey,
+  currentConfigKeys,
   holdKeys,
   InvalidKeyError,
   imageKeys,
   parseKey,
   planDecisionKey,
   planSummaryKeys,
+  refreshDecisionKeys,
+  refreshDecisionTableKey,
   sortableTimestamp,
 } from '@ami-lifecycle/catalog';
 import fc from 'fast-check';
@@ -25,6 +28,8 @@ const timestamp = fc
   .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
   .map((d) => d.toISOString());
 const counter = fc.integer({ min: 0, max: 9_999_999_999 });
+/** What core's trigger key schema allows: `<trigger>:<what>`, never `#`. */
+const triggerKey = fc.stringMatching(/^[a-z-]{1,12}:[A-Za-z0-9@._:/+-]{1,30}$/);
 
 describe('catalog keys', () => {
   it('parses every key it builds back into what it names', () => {
@@ -81,6 +86,11 @@ describe('catalog keys', () => {
           entity: 'plan-summary',
           sweepId: v,
         });
+        expect(parseKey(currentConfigKeys(f))).toEqual({
+          entity: 'family-config',
+          family: f,
+          version: 'current',
+        });
         expect(parseKey(planDecisionKey(n, { family: f, version: v }))).toEqual({
           entity: 'plan-decision',
           sweepId: n,
@@ -89,6 +99,41 @@ describe('catalog keys', () => {
         });
       }),
     );
+  });
+
+  it('parses refresh decision keys back, and keeps them apart from the other family items', () => {
+    fc.assert(
+      fc.property(family, triggerKey, timestamp, (f, k, t) => {
+        const keys = refreshDecisionKeys({ family: f, triggerKey: k, decidedAt: t });
+
+        expect(parseKey(keys)).toEqual({ entity: 'refresh-decision', family: f, triggerKey: k });
+        expect(keys).toEqual({
+          ...refreshDecisionTableKey(f, k),
+          GSI2PK: `REFRESH#${f}`,
+          GSI2SK: `${t}#${k}`,
+        });
+        for (const prefix of ['STATE#', 'REGION#']) expect(keys.GSI2PK.startsWith(prefix)).toBe(false);
+        for (const prefix of ['CONFIG#', 'IMAGE#', 'CHANNEL#', 'CHANHIST#', 'AMIREF#']) {
+          expect(keys.SK.startsWith(prefix)).toBe(false);
+        }
+      }),
+    );
+  });
+
+  it('lists the current config of a family under FAMILIES, by family name', () => {
+    expect(currentConfigKeys('golden-al2023')).toEqual({
+      ...currentConfigKey('golden-al2023'),
+      GSI1PK: 'FAMILIES',
+      GSI1SK: 'golden-al2023',
+    });
+  });
+
+  it('orders refresh decisions by decision time, whatever offset the caller wrote', () => {
+    const sk = (decidedAt: string, k = 'stale-base:2025-03-01') =>
+      refreshDecisionKeys({ family: 'golden-al2023', triggerKey: k, decidedAt }).GSI2SK;
+
+    expect(sk('2025-03-01T12:30:00+02:00')).toBe('2025-03-01T10:30:00.000Z#stale-base:2025-03-01');
+    expect(compareBytes(sk('2025-03-01T12:00:00Z'), sk('2025-03-01T13:00:00+02:00'))).toBeGreaterThan(0);
   });
 
   it('orders zero-padded numbers as numbers', () => {
@@ -115,6 +160,10 @@ describe('catalog keys', () => {
     expect(() => channelKey('golden-al2023', '')).toThrow(InvalidKeyError);
     expect(() => configKey('golden-al2023', -1)).toThrow(InvalidKeyError);
     expect(() => configKey('golden-al2023', 10_000_000_000)).toThrow(InvalidKeyError);
+    expect(() => refreshDecisionTableKey('golden-al2023', 'stale-base:a#b')).toThrow(InvalidKeyError);
+    expect(() =>
+      refreshDecisionKeys({ family: 'golden-al2023', triggerKey: '', decidedAt: '2025-01-01T00:00:00Z' }),
+    ).toThrow(InvalidKeyError);
   });
 
   it('refuses to parse what is not one of its keys', () => {
@@ -126,6 +175,8 @@ describe('catalog keys', () => {
       { PK: 'AUDIT#f', SK: '2025-01-01T00:00:00.000Z#0000000001' },
       { PK: 'AUDIT#f#v', SK: 'yesterday#0000000001' },
       { PK: 'PLAN#s', SK: 'DECISION#no-at-sign' },
+      { PK: 'FAMILY#f', SK: 'REFRESH#' },
+      { PK: 'FAMILY#f', SK: 'REFRESH#a#b' },
     ]) {
       expect(() => parseKey(key)).toThrow(InvalidKeyError);
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { LifecycleState } from './model';
 
 export interface BuildKeyInput {
   /** The AMI the builder starts from: the golden source, or the parent's published AMI. */
@@ -35,3 +36,15 @@ export const buildKey = (input: BuildKeyInput): string =>
  */
 export const buildIdFor = (family: string, idempotencyKey: string): string =>
   `build-${createHash('sha256').update(`${family}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
+
+/**
+ * States in which an image with the same build key makes a new build of it pointless (the refresh loop
+ * guard): it is on its way or published. A rejected, failed or retired image does not count.
+ */
+export const SAME_INPUTS_STATES: ReadonlySet<LifecycleState> = new Set([
+  'building',
+  'built',
+  'inspecting',
+  'approved',
+  'published',
+]);

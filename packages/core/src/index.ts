@@ -18,5 +18,6 @@ export * from './ports/compute';
 export * from './ports/events';
 export * from './ports/findings';
 export * from './ports/images';
+export * from './refresh';
 export * from './retention/plan-types';
 export * from './retention/planner';

@@ -1,4 +1,5 @@
 import type { AuditRecord, Channel, Hold, HoldTarget, Image, LifecycleState } from '../model';
+import type { RecordedRefreshDecision, RefreshDecision } from '../refresh';
 import type { RetentionPlan } from '../retention/plan-types';
 
 /** A page of results; pass `cursor` back to get the next one. No cursor means the end. */
@@ -55,6 +56,8 @@ export interface CatalogPort {
   ): Promise<StoredFamilyConfig>;
   getFamilyConfig(family: string, version?: number): Promise<StoredFamilyConfig | undefined>;
   listFamilyConfigVersions(family: string, page?: PageRequest): Promise<Page<StoredFamilyConfig>>;
+  /** The current config of every family, by family name. */
+  listFamilyConfigs(page?: PageRequest): Promise<Page<StoredFamilyConfig>>;
 
   /** Registers a new image (normally in `building`); an existing family+version is a conflict. */
   createImage(image: Image, audit: AuditContext): Promise<void>;
@@ -90,6 +93,16 @@ export interface CatalogPort {
   releaseHold(id: string, at: string, by: string): Promise<Hold>;
   getHold(id: string): Promise<Hold | undefined>;
   listHoldsForTarget(target: HoldTarget): Promise<Hold[]>;
+
+  /**
+   * Keeps at most one refresh decision per family and trigger key. Nothing on record: this one is written.
+   * A `requested` decision on record is final and is answered as it is (`written: false`). A `skipped` one
+   * is replaced by a `requested` one, and kept when this one is skipped too.
+   */
+  recordRefreshDecision(decision: RefreshDecision): Promise<RecordedRefreshDecision>;
+  getRefreshDecision(family: string, triggerKey: string): Promise<RefreshDecision | undefined>;
+  /** A family's refresh decisions, newest `decidedAt` first. */
+  listRefreshDecisions(family: string, page?: PageRequest): Promise<Page<RefreshDecision>>;
 
   savePlan(plan: RetentionPlan): Promise<void>;
   getPlan(sweepId: string): Promise<RetentionPlan | undefined>;

@@ -6,9 +6,9 @@ import {
   buildKey,
   type Image,
   type LaunchInstanceRequest,
-  type LifecycleState,
   managedTags,
   nextVersion,
+  SAME_INPUTS_STATES,
 } from '@ami-lifecycle/core';
 import { listAll } from './catalog-pages';
 import { type BuildDeps, DEFAULT_ACTOR } from './deps';
@@ -21,15 +21,6 @@ export type StartBuildResult =
   | { outcome: 'duplicate'; image: Image };
 
 export type StartBuildDeps = Pick<BuildDeps, 'catalog' | 'compute' | 'images' | 'clock' | 'region' | 'actor'>;
-
-/** States in which an image with the same build key makes a new build pointless (the loop guard). */
-const SAME_INPUTS_STATES: ReadonlySet<LifecycleState> = new Set([
-  'building',
-  'built',
-  'inspecting',
-  'approved',
-  'published',
-]);
 
 // A family with more images than this is a data problem, not something to page through forever.
 const MAX_IMAGE_PAGES = 100;
