@@ -1,0 +1,17 @@
+import { imagePublished } from '@ami-lifecycle/contracts';
+import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
+import { z } from 'zod';
+import { onImagePublished } from '../use-cases/refresh';
+import { deps } from '../wiring';
+
+/** `Image Published` on our bus: rebuild the families that build on the channels it was published on. */
+export const handler = createHandler({
+  name: 'refresh-on-published',
+  event: EventBridgeSchema.extend({
+    source: z.literal(imagePublished.source),
+    'detail-type': z.literal(imagePublished.detailType),
+    detail: imagePublished.schema,
+  }),
+  useCase: (event) => onImagePublished(event.detail, deps),
+});
