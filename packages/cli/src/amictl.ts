@@ -31,6 +31,7 @@ import {
 import { type AmictlCommand, CliUsageError, parseAmictlArgs } from './args';
 import { RefusedError, unreachable } from './errors';
 import { listImages, showChannels, showImage } from './read-commands';
+import { showRefreshHistory, showRefreshPlan } from './refresh-commands';
 
 /** The events amictl puts on the bus itself or through the publish service. */
 export type AmictlEvents = {
@@ -129,6 +130,12 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
       return 0;
     case 'channel-show':
       await showChannels(command, deps);
+      return 0;
+    case 'refresh-plan':
+      await showRefreshPlan(command, deps);
+      return 0;
+    case 'refresh-history':
+      await showRefreshHistory(command, deps);
       return 0;
     case 'approve':
     case 'reject': {

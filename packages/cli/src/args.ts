@@ -1,6 +1,7 @@
 import { LIFECYCLE_STATES, type LifecycleState } from '@ami-lifecycle/core';
 import { Command, type CommanderError, Help, Option } from 'commander';
 import { CHANNEL_HISTORY } from './read-commands';
+import { REFRESH_HISTORY_LIMIT } from './refresh-commands';
 
 /** A command line that does not say what to do; the message names what is wrong. */
 export class CliUsageError extends Error {
@@ -51,7 +52,9 @@ export type AmictlCommand =
       to: string | undefined;
       reason: string;
       by: string | undefined;
-    };
+    }
+  | { command: 'refresh-plan'; json: boolean }
+  | { command: 'refresh-history'; family: string; json: boolean; limit: number };
 
 /** What each exit code means; the end of `amictl --help`. */
 export const EXIT_CODES = `Exit codes:
@@ -118,7 +121,8 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
     .usage('<command> [options]')
     .description(
       'The AMI lifecycle controller from the shell: apply the policy, request builds, list and inspect ' +
-        'images, approve or reject them, show and roll back channels.',
+        'images, approve or reject them, show and roll back channels, see what the refresh service would ' +
+        'rebuild and what it decided.',
     )
     .configureOutput({
       writeOut: (text) => {
@@ -293,6 +297,41 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
       },
     );
 
+  const refresh = program
+    .command('refresh')
+    .description('see what the refresh service would rebuild now, and what it decided');
+  refresh
+    .command('plan')
+    .summary('what the daily refresh would rebuild now, and why (a dry run)')
+    .description(
+      "A dry run of the refresh service's daily run as of now: which families it would rebuild (vulnerable, " +
+        'parent published, stale base) and which it would skip, each with its reason; the families with ' +
+        'nothing to do and their current version; the families whose stored config no longer parses. ' +
+        'Nothing is written and nothing is put on the bus.',
+    )
+    .option('--json', 'print a JSON object instead of a table')
+    .action((options: { json?: boolean }) => {
+      emit({ command: 'refresh-plan', json: options.json === true });
+    });
+  refresh
+    .command('history')
+    .summary("a family's recorded refresh decisions, newest first")
+    .description(
+      'The refresh decisions recorded for a family, newest first: when, the trigger, requested or skipped ' +
+        '(and why), and the idempotency key of the requested build.',
+    )
+    .argument('<family>', 'the family')
+    .option('--json', 'print a JSON array instead of a table')
+    .option('--limit <n>', `at most this many decisions, the newest (default: ${REFRESH_HISTORY_LIMIT})`)
+    .action((family: string, options: { json?: boolean; limit?: string }, cmd: Command) => {
+      emit({
+        command: 'refresh-history',
+        family: operand(cmd, 'family', family),
+        json: options.json === true,
+        limit: positiveInteger(cmd, '--limit', options.limit) ?? REFRESH_HISTORY_LIMIT,
+      });
+    });
+
   // amictl --help lists the commands one can run (config validate, config apply, ...), not the groups.
   program.configureHelp({
     visibleCommands: (cmd) => leaves(new Help().visibleCommands(cmd)),
@@ -336,6 +375,14 @@ const text = (cmd: Command, flag: string, value: string | undefined): string | u
   if (value !== undefined && value.trim() === '')
     throw new CliUsageError(`${flag} must not be empty`, pathOf(cmd));
   return value;
+};
+
+const positiveInteger = (cmd: Command, flag: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value.trim());
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new CliUsageError(`${flag} must be a positive integer, got "${value}"`, pathOf(cmd));
+  return n;
 };
 
 /** Commander's error, in amictl's words; the message of anything unforeseen is kept as it is. */

@@ -2,3 +2,4 @@ export { type AmictlDeps, type AmictlEvents, type ExitCode, runAmictl } from './
 export { type AmictlCommand, BUILD_REASONS, CliUsageError, EXIT_CODES, parseAmictlArgs } from './args';
 export { type Unreachable, unreachable } from './errors';
 export type { ChannelView, ImageDetailView, ImageView, TimelineEntry } from './read-commands';
+export type { RefreshPlanView } from './refresh-commands';

@@ -93,6 +93,8 @@ describe('amictl help', () => {
       'reject',
       'channel show',
       'channel rollback',
+      'refresh plan',
+      'refresh history',
     ])
       expect(help).toMatch(new RegExp(`\\n {2}${command} `));
     expect(help).toContain('Exit codes:');
@@ -110,6 +112,8 @@ describe('amictl help', () => {
     ['reject'],
     ['channel', 'show'],
     ['channel', 'rollback'],
+    ['refresh', 'plan'],
+    ['refresh', 'history'],
   ])('gives %s %s its own help, exit 0, touching nothing', async (...words) => {
     const world = await createWorld();
     expect(await world.run(...words, '--help')).toBe(0);
@@ -123,7 +127,7 @@ describe('amictl bad usage', () => {
   it.each([
     [
       ['deploy'],
-      'amictl: unknown command "deploy": use config, build, images, image, approve, reject or channel',
+      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel or refresh',
       '(see amictl --help)',
     ],
     [

@@ -62,6 +62,16 @@ describe('amictl arguments', () => {
         by: undefined,
       },
     ],
+    [['refresh', 'plan'], { command: 'refresh-plan', json: false }],
+    [['refresh', 'plan', '--json'], { command: 'refresh-plan', json: true }],
+    [
+      ['refresh', 'history', 'golden-al2023'],
+      { command: 'refresh-history', family: 'golden-al2023', json: false, limit: 20 },
+    ],
+    [
+      ['refresh', 'history', 'golden-al2023', '--limit', '5', '--json'],
+      { command: 'refresh-history', family: 'golden-al2023', json: true, limit: 5 },
+    ],
   ])('reads %j', (argv, expected) => {
     expect(parseAmictlArgs(argv)).toEqual(expected);
   });
@@ -80,6 +90,8 @@ describe('amictl arguments', () => {
       'reject [options] <family> <version>',
       'channel show [options] <family>',
       'channel rollback [options] <family> <channel>',
+      'refresh plan [options]',
+      'refresh history [options] <family>',
     ])
       expect(help).toContain(`  ${command}  `);
     expect(help).toMatch(
@@ -105,7 +117,14 @@ describe('amictl arguments', () => {
       'channel rollback [options] <family> <channel>',
       ['--to <version>', '--reason <text>'],
     ],
+    [['refresh', 'plan'], 'refresh plan [options]', ['--json', 'dry run', 'Nothing is written']],
+    [
+      ['refresh', 'history'],
+      'refresh history [options] <family>',
+      ['--json', '--limit <n>', '(default: 20)'],
+    ],
     [['config'], 'config [options] [command]', ['validate <file>', 'apply [options] <file>']],
+    [['refresh'], 'refresh [options] [command]', ['plan [options]', 'history [options] <family>']],
     [['channel'], 'channel [options] [command]', ['show [options] <family>', 'rollback [options]']],
   ])('gives %j its own --help', (words, usage, mentions) => {
     const help = helpOf([...words, '--help']);
@@ -117,7 +136,7 @@ describe('amictl arguments', () => {
   it.each([
     [
       ['deploy'],
-      /^unknown command "deploy": use config, build, images, image, approve, reject or channel$/,
+      /^unknown command "deploy": use config, build, images, image, approve, reject, channel or refresh$/,
       '',
     ],
     [['help', 'deploy'], /^unknown command "deploy"/, ''],
@@ -169,6 +188,23 @@ describe('amictl arguments', () => {
       ['channel', 'show', 'golden-al2023', '--to', '1'],
       /--to does not go with "channel show golden-al2023"/,
       'channel show',
+    ],
+    [['refresh'], /^refresh takes plan or history, got nothing$/, 'refresh'],
+    [
+      ['refresh', 'plan', 'golden-al2023'],
+      /refresh plan takes no arguments, got also "golden-al2023"/,
+      'refresh plan',
+    ],
+    [['refresh', 'history'], /^refresh history needs a family name$/, 'refresh history'],
+    [
+      ['refresh', 'history', 'golden-al2023', '--limit', '0'],
+      /^--limit must be a positive integer, got "0"$/,
+      'refresh history',
+    ],
+    [
+      ['refresh', 'history', 'golden-al2023', '--limit'],
+      /option '--limit <n>' argument missing/,
+      'refresh history',
     ],
   ])('refuses %j, naming what is wrong', (argv, message, command) => {
     let error: unknown;

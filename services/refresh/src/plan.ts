@@ -397,8 +397,9 @@ const staleBase = (
       ? byName.get(current.parent.family)?.images.find((i) => i.version === current.parent?.version)
       : current;
   if (baseImage === undefined) return undefined;
+  // Compared in milliseconds, not whole days: a base of 30 days and an hour is over a limit of 30 days.
+  if (ctx.now.getTime() - Date.parse(baseImage.createdAt) <= limit * DAY_MS) return undefined;
   const age = ageDays(ctx.now, baseImage.createdAt);
-  if (age <= limit) return undefined;
   const triggerKey = staleBaseKey(ctx.now);
   const base: DecisionBase = {
     family: view.name,

@@ -27,6 +27,7 @@ const WRITES = new Set<string>([
   'putHold',
   'releaseHold',
   'savePlan',
+  'recordRefreshDecision',
 ]);
 
 /** SSM parameters of one region, taking every AMI id at once (no asynchronous validation). */
