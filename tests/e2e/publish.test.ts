@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClients, Ec2Images, EventBridgePublisher, SsmParameters } from '@ami-lifecycle/aws';
-import { type AmictlDeps, runAmictl } from '@ami-lifecycle/cli';
+import { createClients, SsmParameters } from '@ami-lifecycle/aws';
 import { imagePublished } from '@ami-lifecycle/contracts';
 import { type FamilyConfig, type Image, parsePolicy } from '@ami-lifecycle/core';
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
@@ -16,6 +15,7 @@ import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { isDecided, LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
+import { amictlOn } from './support/amictl';
 
 const ROOT = join(__dirname, '..', '..');
 // Its own stage: its own table, bus and functions, apart from the other suites sharing DynamoDB Local.
@@ -80,30 +80,7 @@ describe('the publish service on the local cloud', () => {
       sessionToken: c.SessionToken!,
     };
   };
-  /** `amictl` as an operator runs it against the local cloud; answers the exit code and what it printed. */
-  const amictl = async (...argv: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const deps: AmictlDeps = {
-      catalog: pipeline.catalog,
-      events: new EventBridgePublisher(pipeline.bus, createClients(cloud.clientConfig).eventBridge),
-      clock: cloud.clock,
-      region: HOME,
-      regions: (region) => {
-        const c = createClients({ ...cloud.clientConfig, region });
-        return { images: new Ec2Images(c.ec2, c.ssm), parameters: new SsmParameters(c.ssm) };
-      },
-      pause: (seconds) => cloud.clock.advance(seconds),
-      readFile: () => {
-        throw new Error('no files here');
-      },
-      user: 'operator',
-      out: (l) => out.push(l),
-      err: (l) => err.push(l),
-    };
-    const code = await runAmictl(argv, deps);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const amictl = (...argv: string[]) => amictlOn(pipeline, HOME)(...argv);
 
   /** `Build Requested` on the bus, then the clock runs until the image reaches `until` (bounded). */
   const build = async (family: string, key: string, until: (image: Image | undefined) => boolean) => {

@@ -1,0 +1,40 @@
+import { createClients, Ec2Images, EventBridgePublisher, SsmParameters } from '@ami-lifecycle/aws';
+import { type AmictlDeps, runAmictl } from '@ami-lifecycle/cli';
+import type { LocalPipeline } from '../../../scripts/local-pipeline';
+
+export interface AmictlRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * `amictl` as an operator runs it against a stage deployed on the local cloud: its catalog and bus, the
+ * home region's clients and every other region's; SSM waits spend simulated time.
+ */
+export const amictlOn =
+  (pipeline: LocalPipeline, home: string) =>
+  async (...argv: string[]): Promise<AmictlRun> => {
+    const { cloud } = pipeline;
+    const out: string[] = [];
+    const err: string[] = [];
+    const deps: AmictlDeps = {
+      catalog: pipeline.catalog,
+      events: new EventBridgePublisher(pipeline.bus, createClients(cloud.clientConfig).eventBridge),
+      clock: cloud.clock,
+      region: home,
+      regions: (region) => {
+        const c = createClients({ ...cloud.clientConfig, region });
+        return { images: new Ec2Images(c.ec2, c.ssm), parameters: new SsmParameters(c.ssm) };
+      },
+      pause: (seconds) => cloud.clock.advance(seconds),
+      readFile: () => {
+        throw new Error('no files here');
+      },
+      user: 'operator',
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    };
+    const code = await runAmictl(argv, deps);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
