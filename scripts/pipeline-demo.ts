@@ -1,7 +1,8 @@
 // The first half of `npm start`: the deployed services at work on the local cloud. A golden image is
 // built from AWS's public SSM parameter, inspected, approved by its gate and published to its regions;
-// then an application image is built on the golden image's channel, inspected, approved by a person and
-// published. Each build is started by nothing but a `Build Requested` event on the bus.
+// its publication alone makes the refresh service rebuild the application families on it, and a person
+// approves payments-api. Then a second golden version is published and payments-api is rebuilt on it,
+// again without any command. Only the golden builds are asked for (a `Build Requested` on the bus).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClients, EventBridgePublisher } from '@ami-lifecycle/aws';
@@ -26,6 +27,9 @@ export interface PipelineDemoOptions {
 export interface PipelineDemoResult {
   golden: Image;
   application: Image;
+  /** The second golden version, and payments-api rebuilt on it by the refresh service. */
+  golden2: Image;
+  refreshed: Image;
   /** Instances of either build or inspection still running at the end (none, when all is well). */
   leftRunning: string[];
 }
@@ -61,7 +65,8 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   }
   const golden = await untilPublished(pipeline, log, inspected);
 
-  const candidate = await buildAndInspect(pipeline, log, 'payments-api', 'demo-payments');
+  log('Refresh: golden-al2023 was published on latest and stable; the families built on them follow.');
+  const candidate = await followRefresh(pipeline, log, 'payments-api', golden);
   if (candidate.verdict !== 'pass' || candidate.state !== 'inspecting') {
     throw new PipelineDemoError(
       `payments-api ${candidate.version} ended ${candidate.state}: ${candidate.reason ?? 'no verdict'}`,
@@ -83,6 +88,21 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   log(`payments-api ${candidate.version} approved by ${approver} (amictl approve).`);
   const application = await untilPublished(pipeline, log, candidate);
 
+  log('\nA second golden version, as a scheduled patch run would ask for it:');
+  const second = await buildAndInspect(pipeline, log, 'golden-al2023', 'demo-golden-2', true);
+  if (second.state !== 'approved') {
+    throw new PipelineDemoError(
+      `golden-al2023 ${second.version} ended ${second.state}: ${second.reason ?? ''}`,
+    );
+  }
+  const golden2 = await untilPublished(pipeline, log, second);
+  const refreshed = await followRefresh(pipeline, log, 'payments-api', golden2);
+  const decisions = (await pipeline.catalog.listRefreshDecisions('payments-api', { limit: 10 })).items;
+  log('Refresh decisions of payments-api (amictl refresh history payments-api), newest first:');
+  for (const d of decisions) {
+    log(`  ${d.decidedAt}  ${d.triggerKey}  ${d.outcome}${d.skip ? ` (${d.skip})` : ''}: ${d.reason}`);
+  }
+
   await pipeline.settle();
   const leftRunning = (await pipeline.runningInstances({ 'ami-lifecycle:managed': 'true' })).map((i) => {
     const name = i.Tags?.find((t) => t.Key === 'Name')?.Value;
@@ -93,7 +113,7 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
       ? 'No builder or test instance left running.'
       : `Still running: ${leftRunning.join(', ')}`,
   );
-  return { golden, application, leftRunning };
+  return { golden, application, golden2, refreshed, leftRunning };
 };
 
 /** What an operator's `amictl approve` acts with: the catalog and the bus of the deployed stage. */
@@ -150,20 +170,50 @@ const buildAndInspect = async (
   log: (line: string) => void,
   family: string,
   key: string,
+  force = false,
 ): Promise<Image> => {
   const { cloud } = pipeline;
-  const { buildId } = await pipeline.requestBuild(family, key, { requestedBy: 'npm-start' });
-  const startedAt = cloud.clock.nowMillis();
+  // Forced for a second golden version: the same source and config would otherwise be a duplicate.
+  const { buildId } = await pipeline.requestBuild(family, key, { requestedBy: 'npm-start', force });
   log(`Build Requested for ${family} put on the bus at ${cloud.clock.now().toISOString()} (simulated).`);
+  return followImage(pipeline, log, family, `${family} decided`, () =>
+    pipeline.imageOfBuild(family, buildId),
+  );
+};
+
+/** Runs the clock until the refresh service's build of `family` on `parent` is decided (bounded). */
+const followRefresh = (
+  pipeline: LocalPipeline,
+  log: (line: string) => void,
+  family: string,
+  parent: Image,
+): Promise<Image> =>
+  followImage(pipeline, log, family, `${family} rebuilt on ${parent.family} ${parent.version}`, async () =>
+    (await pipeline.catalog.listImagesByFamily(family, { limit: 100 })).items.find(
+      (i) => i.parent?.family === parent.family && i.parent.version === parent.version,
+    ),
+  );
+
+/** Logs each state `find`'s image reaches until it is decided; answers it. */
+const followImage = async (
+  pipeline: LocalPipeline,
+  log: (line: string) => void,
+  family: string,
+  what: string,
+  find: () => Promise<Image | undefined>,
+): Promise<Image> => {
+  const { cloud } = pipeline;
+  const startedAt = cloud.clock.nowMillis();
 
   let image: Image | undefined;
   let seen = '';
   await pipeline.advanceUntil(
-    `${family} decided`,
+    what,
     async () => {
-      image = await pipeline.imageOfBuild(family, buildId);
+      image = await find();
       if (image === undefined) return false;
-      const status = `${image.state}${image.verdict ? ` (verdict ${image.verdict})` : ''}`;
+      const reason = image.buildReason ? `, built for ${image.buildReason}` : '';
+      const status = `${image.state}${image.verdict ? ` (verdict ${image.verdict})` : ''}${reason}`;
       if (status !== seen) {
         seen = status;
         const minutes = ((cloud.clock.nowMillis() - startedAt) / 60_000).toFixed(1);

@@ -18,7 +18,7 @@ describe('npm start: build, inspect and publish on the local cloud', () => {
   }, 120_000);
   afterAll(() => cloud?.stop());
 
-  it('builds, inspects and publishes the golden image, then the application image on it after a person approved it, and leaves no instance running', async () => {
+  it('builds, inspects and publishes the golden image; its publication alone gets the application image built, a person approves it; a second golden version gets it rebuilt; no instance left running', async () => {
     const lines: string[] = [];
 
     const result = await runPipelineDemo({ cloud, stage: STAGE, log: (l) => lines.push(l) });
@@ -43,6 +43,17 @@ describe('npm start: build, inspect and publish on the local cloud', () => {
       },
     });
     expect(result.application.amiIds[cloud.region]).toMatch(/^ami-[0-9a-f]+$/);
+    // Nobody asked for either payments-api build: the golden publications did, through the refresh service.
+    expect(result.application.buildReason).toBe('parent-published');
+    expect(result.golden2).toMatchObject({ family: 'golden-al2023', state: 'published' });
+    expect(result.golden2.version).not.toBe(result.golden.version);
+    expect(result.refreshed).toMatchObject({
+      family: 'payments-api',
+      buildReason: 'parent-published',
+      verdict: 'pass',
+      parent: { family: 'golden-al2023', version: result.golden2.version },
+    });
+    expect(lines.some((l) => l.includes('Refresh decisions of payments-api'))).toBe(true);
     expect(result.leftRunning).toEqual([]);
     expect(lines).toContain('No builder or test instance left running.');
   }, 180_000);
