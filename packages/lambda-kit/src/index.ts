@@ -20,4 +20,5 @@ export {
   type IdempotencyOptions,
   idempotencyConfig,
 } from './idempotency';
+export { scheduledEventSchema } from './scheduled-event';
 export { asStep, StepInputRejectedError } from './step-handler';

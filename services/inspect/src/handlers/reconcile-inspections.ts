@@ -1,14 +1,7 @@
-import { createHandler } from '@ami-lifecycle/lambda-kit';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
-import { z } from 'zod';
+import { createHandler, scheduledEventSchema } from '@ami-lifecycle/lambda-kit';
 import { failStuckInspections } from '../use-cases/fail-stuck-inspections';
 import { inspectionLimits, reapTestInstances } from '../use-cases/reap-test-instances';
 import { deps } from '../wiring';
-
-const scheduledEvent = EventBridgeSchema.extend({
-  source: z.literal('aws.events'),
-  'detail-type': z.literal('Scheduled Event'),
-});
 
 /**
  * Hourly repair of what an inspection that ended badly leaves: candidates stuck `inspecting` without a
@@ -16,7 +9,7 @@ const scheduledEvent = EventBridgeSchema.extend({
  */
 export const handler = createHandler({
   name: 'inspect-reconcile',
-  event: scheduledEvent,
+  event: scheduledEventSchema,
   correlationIdPath: 'id',
   useCase: async () => {
     // Both repairs bound by the same per-family limits: each family's config is read once per run.
