@@ -28,11 +28,14 @@ const protectedBy = (input: PlanInput, key: string): string | undefined => {
   if (input.channels.some((c) => imageKey(c) === key)) return 'channel';
   const grace = (input.families.find((f) => f.name === img.family)?.retention.inUseGraceDays ?? 30) * DAY_MS;
   for (const amiId of Object.values(img.amiIds)) {
-    const fact = input.usage.find((u) => u.amiId === amiId);
-    if (!fact) return 'usage unknown';
-    if (fact.inUse) return 'in use';
-    if (fact.lastSeenInUseAt && Date.parse(fact.lastSeenInUseAt) > nowMs - grace) return 'seen in use';
-    if (fact.lastLaunchedAt && Date.parse(fact.lastLaunchedAt) > nowMs - grace) return 'launched';
+    // Every fact counts: the inventory may report one AMI once per account that looked.
+    const facts = input.usage.filter((u) => u.amiId === amiId);
+    if (facts.length === 0) return 'usage unknown';
+    for (const fact of facts) {
+      if (fact.inUse) return 'in use';
+      if (fact.lastSeenInUseAt && Date.parse(fact.lastSeenInUseAt) > nowMs - grace) return 'seen in use';
+      if (fact.lastLaunchedAt && Date.parse(fact.lastLaunchedAt) > nowMs - grace) return 'launched';
+    }
   }
   return undefined;
 };

@@ -1,4 +1,4 @@
-import { planRetention, type RetentionPlan } from '@ami-lifecycle/core';
+import { mergeUsageFacts, planRetention, type RetentionPlan, type UsageFact } from '@ami-lifecycle/core';
 import { daysAgo, hold, image, NOW, planInput, policy } from './support/builders';
 
 const decisionOf = (plan: RetentionPlan, version: string, family = 'web') => {
@@ -142,6 +142,60 @@ describe('planRetention', () => {
       expect(decisionOf(plan, '1.0.0').reasons[0]).toEqual({
         code: 'in-use',
         message: `${ami} in use by instance:i-0abc`,
+      });
+    });
+
+    it.each([
+      ['after', (own: UsageFact, other: UsageFact) => [own, other]],
+      ['before', (own: UsageFact, other: UsageFact) => [other, own]],
+    ])('keeps an image another account uses, its fact coming %s the owner’s unused one', (_, order) => {
+      // Arrange: the owner account sees nothing; the workloads account runs an instance of it.
+      const images = expiredWeb();
+      const ami = Object.values(images[1]!.amiIds)[0]!;
+      const input = planInput({ images, families: [{ name: 'web', retention: oneKept }] });
+      const own = input.usage.find((u) => u.amiId === ami)!;
+      const other: UsageFact = { amiId: ami, inUse: true, references: ['222222222222:instance:i-0abc'] };
+
+      // Act
+      const plan = planRetention({
+        ...input,
+        usage: [...input.usage.filter((u) => u.amiId !== ami), ...order(own, other)],
+      });
+
+      // Assert
+      expect(decisionOf(plan, '1.0.0').decision).toBe('keep');
+      expect(decisionOf(plan, '1.0.0').reasons[0]).toEqual({
+        code: 'in-use',
+        message: `${ami} in use by 222222222222:instance:i-0abc`,
+      });
+    });
+
+    it('merges the facts of one AMI: in use if any says so, every reference, the latest times', () => {
+      // Act
+      const merged = mergeUsageFacts([
+        { amiId: 'ami-0000000a', inUse: false, references: [], lastLaunchedAt: '2026-03-01T00:00:00Z' },
+        {
+          amiId: 'ami-0000000a',
+          inUse: true,
+          references: ['lt-1:v3', 'i-1'],
+          lastSeenInUseAt: '2026-02-01T00:00:00Z',
+          lastLaunchedAt: '2026-01-01T00:00:00Z',
+        },
+        {
+          amiId: 'ami-0000000a',
+          inUse: false,
+          references: ['i-1'],
+          lastSeenInUseAt: '2026-02-02T00:00:00+01:00',
+        },
+      ]);
+
+      // Assert: 2026-02-02T00:00+01:00 is later than 2026-02-01T00:00Z.
+      expect(merged.get('ami-0000000a')).toEqual({
+        amiId: 'ami-0000000a',
+        inUse: true,
+        references: ['i-1', 'lt-1:v3'],
+        lastSeenInUseAt: '2026-02-02T00:00:00+01:00',
+        lastLaunchedAt: '2026-03-01T00:00:00Z',
       });
     });
 

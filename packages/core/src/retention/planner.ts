@@ -13,7 +13,10 @@ export interface PlanInput {
   sweepId: string;
   /** Every image of the catalog; retired ones are skipped. */
   images: readonly Image[];
-  /** One fact per AMI id the inventory looked at. An AMI without a fact has unknown usage and is kept. */
+  /**
+   * What the inventory knows of each AMI's use, one fact or several (one per account that looked); they are
+   * merged, any in-use wins. An AMI without a fact has unknown usage and is kept.
+   */
   usage: readonly UsageFact[];
   holds: readonly Hold[];
   channels: readonly { family: string; name: string; version: string }[];
@@ -132,6 +135,36 @@ interface Protections {
   channelTargets: ByImage<string>;
 }
 
+const later = (a: string | undefined, b: string | undefined): string | undefined =>
+  a === undefined ? b : b === undefined ? a : Date.parse(b) > Date.parse(a) ? b : a;
+
+/**
+ * One fact per AMI from however many the inventory gathered for it (the owner account's references and
+ * each account it is shared with): in use if any says so, every reference, the latest times. The result
+ * does not depend on the order of the facts, so neither does the plan.
+ */
+export const mergeUsageFacts = (facts: readonly UsageFact[]): Map<string, UsageFact> => {
+  const merged = new Map<string, UsageFact>();
+  for (const f of facts) {
+    const seen = merged.get(f.amiId);
+    if (seen === undefined) {
+      // Most AMIs have one fact: taken as it is, with no copy (the planner runs over a million).
+      merged.set(f.amiId, f);
+      continue;
+    }
+    const lastSeenInUseAt = later(seen.lastSeenInUseAt, f.lastSeenInUseAt);
+    const lastLaunchedAt = later(seen.lastLaunchedAt, f.lastLaunchedAt);
+    merged.set(f.amiId, {
+      amiId: f.amiId,
+      inUse: seen.inUse || f.inUse,
+      references: [...new Set([...seen.references, ...f.references])].sort(),
+      ...(lastSeenInUseAt === undefined ? {} : { lastSeenInUseAt }),
+      ...(lastLaunchedAt === undefined ? {} : { lastLaunchedAt }),
+    });
+  }
+  return merged;
+};
+
 /**
  * The retention planner: one pure function from inventory, policy and `now` to a plan with a decision
  * and reasons for every image not yet retired, the guards' verdict, and a diff to the previous plan.
@@ -154,8 +187,7 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
   for (const f of input.families)
     rules.set(f.name, { policy: f.retention, reasons: familyReasons(f.retention) });
 
-  const usage = new Map<string, UsageFact>();
-  for (const u of input.usage) usage.set(u.amiId, u);
+  const usage = mergeUsageFacts(input.usage);
 
   const heldFamilies = new Map<string, Hold>();
   const heldImages: ByImage<Hold> = new Map();

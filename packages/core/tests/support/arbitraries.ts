@@ -65,6 +65,28 @@ const usageSeedArb = fc.record({
   inUse: chance(0.1),
   lastSeenDaysAgo: sometimesDaysAgo,
   lastLaunchedDaysAgo: sometimesDaysAgo,
+  // A second fact for the same AMI, as another account's inventory reports it, before or after the first.
+  other: fc.option(
+    fc.record({
+      inUse: chance(0.3),
+      lastSeenDaysAgo: sometimesDaysAgo,
+      lastLaunchedDaysAgo: sometimesDaysAgo,
+      first: fc.boolean(),
+    }),
+    { freq: 4 },
+  ),
+});
+
+const usageFact = (
+  amiId: string,
+  seed: { inUse: boolean; lastSeenDaysAgo: number | undefined; lastLaunchedDaysAgo: number | undefined },
+  reference: string,
+): UsageFact => ({
+  amiId,
+  inUse: seed.inUse,
+  references: seed.inUse ? [reference] : [],
+  ...(seed.lastSeenDaysAgo !== undefined ? { lastSeenInUseAt: iso(seed.lastSeenDaysAgo) } : {}),
+  ...(seed.lastLaunchedDaysAgo !== undefined ? { lastLaunchedAt: iso(seed.lastLaunchedDaysAgo) } : {}),
 });
 
 const REGIONS = ['eu-west-1', 'us-east-1'];
@@ -121,15 +143,13 @@ export const planInputArb: fc.Arbitrary<PlanInput> = fc
         for (const amiId of Object.values(img.amiIds)) {
           const seed = usageSeeds[u++ % usageSeeds.length]!;
           if (!seed.present) continue;
-          usage.push({
-            amiId,
-            inUse: seed.inUse,
-            references: seed.inUse ? ['instance:i-0123456789abcdef0'] : [],
-            ...(seed.lastSeenDaysAgo !== undefined ? { lastSeenInUseAt: iso(seed.lastSeenDaysAgo) } : {}),
-            ...(seed.lastLaunchedDaysAgo !== undefined
-              ? { lastLaunchedAt: iso(seed.lastLaunchedDaysAgo) }
-              : {}),
-          });
+          const own = usageFact(amiId, seed, 'instance:i-0123456789abcdef0');
+          if (seed.other === null) {
+            usage.push(own);
+            continue;
+          }
+          const other = usageFact(amiId, seed.other, 'account:222222222222:instance:i-0fedcba9876543210');
+          usage.push(...(seed.other.first ? [other, own] : [own, other]));
         }
       }
       const holds: Hold[] =
