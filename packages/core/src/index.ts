@@ -18,6 +18,7 @@ export * from './ports/compute';
 export * from './ports/events';
 export * from './ports/findings';
 export * from './ports/images';
+export * from './ports/inventory';
 export * from './refresh';
 export * from './retention/plan-types';
 export * from './retention/planner';
