@@ -1,0 +1,1 @@
+// The decommission service's public surface.
