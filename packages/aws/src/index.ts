@@ -9,6 +9,13 @@ export {
 export { Ec2Compute } from './ec2-compute';
 export { type Ec2ClientInRegion, Ec2Images, ec2ClientsByRegion } from './ec2-images';
 export {
+  Ec2Inventory,
+  IMAGE_REFERENCES_BATCH,
+  type InventoryPaging,
+  UnreadableImageReferenceError,
+} from './ec2-inventory';
+export { Ec2SharedUsage } from './ec2-shared-usage';
+export {
   AssumeRoleFailedError,
   awsErrorCode,
   callAws,
@@ -24,3 +31,4 @@ export { checkLaunchPermissionChange, type LaunchPermissionChange } from './laun
 export { collectPages, DEFAULT_MAX_PAGES } from './paginate';
 export { SsmCommands } from './ssm-commands';
 export { SsmParameters } from './ssm-parameters';
+export { startNamedExecution } from './step-functions';

@@ -27,6 +27,17 @@ export {
   type MemoryImagesOptions,
   type MemorySnapshot,
 } from './memory-images';
+export {
+  MEMORY_SHARED_ACCOUNT_ID,
+  MemoryInventory,
+  type MemoryInventoryImage,
+  type MemoryInventoryOptions,
+  type MemoryInventorySnapshot,
+  MemorySharedUsage,
+  type MemorySharedUsageOptions,
+  type NewInventoryImage,
+  type NewLaunchTemplate,
+} from './memory-inventory';
 export { MemoryParameters, type MemoryParametersOptions, type PendingPut } from './memory-parameters';
 export { createMemoryRegions, type MemoryRegion, type MemoryRegionsOptions } from './memory-regions';
 export { SimulatedAwsError } from './simulated-aws-error';
