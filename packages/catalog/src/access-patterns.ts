@@ -6,6 +6,7 @@ import {
   type EntityName,
   FAMILIES_GSI1PK,
   familyPk,
+  HOLDS_GSI2PK,
   holdTargetGsiPk,
   type IndexName,
   type KeyAttribute,
@@ -81,6 +82,8 @@ export const patterns = {
   /** Newest `decidedAt` first; equal times by trigger key, descending. */
   refreshDecisions: (family: string) => gsi2(refreshGsiPk(family), 'refresh-decision', true),
   holdsForTarget: (target: HoldTarget) => gsi1(holdTargetGsiPk(target), 'hold'),
+  /** Every hold in force, across families: oldest `createdAt` first, equal times by id. */
+  activeHolds: () => gsi2(HOLDS_GSI2PK, 'hold'),
   planItems: (sweepId: string): AccessPattern => ({
     partition: { attribute: 'PK', value: planPk(sweepId) },
     sortAttribute: 'SK',

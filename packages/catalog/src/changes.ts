@@ -12,6 +12,8 @@ import {
   imageSchema,
   isoTimestampSchema,
   type LifecycleState,
+  type OrganizationConfig,
+  organizationConfigSchema,
   type RetentionPlan,
   retentionPlanSchema,
   type TransitionRequest,
@@ -105,6 +107,19 @@ export const parseConfigInput = (
     throw new ValidationError('family config', [{ path: '', message: 'must be JSON-serialisable' }]);
   }
   return { family, configJson, opts: parsedOpts };
+};
+
+/**
+ * Checks an organisation config apply: the config must be one the readers can parse again (unlike a
+ * family's, which `config apply` checks against the whole file), and survive JSON.
+ */
+export const parseOrganizationConfigInput = (
+  config: OrganizationConfig,
+  opts: { expectedCurrent: number | null; at: string; by: string },
+): { configJson: string; opts: z.infer<typeof configOptsSchema> } => {
+  const parsedOpts = parseInput(configOptsSchema, opts, 'config apply options');
+  const parsed = parseInput(organizationConfigSchema, config, 'organization config');
+  return { configJson: JSON.stringify(parsed), opts: parsedOpts };
 };
 
 const IMMUTABLE = ['family', 'version', 'state', 'stateVersion', 'stateChangedAt', 'createdAt'] as const;

@@ -13,6 +13,7 @@ import {
   imageSchema,
   type LifecycleState,
   lifecycleStateSchema,
+  type OrganizationConfig,
   type Page,
   type PageRequest,
   type RecordedRefreshDecision,
@@ -20,6 +21,7 @@ import {
   type RetentionPlan,
   refreshDecisionSchema,
   type StoredFamilyConfig,
+  type StoredOrganizationConfig,
   type TransitionRequest,
 } from '@ami-lifecycle/core';
 import {
@@ -49,6 +51,7 @@ import {
   parseConfigInput,
   parseFamily,
   parseInput,
+  parseOrganizationConfigInput,
   parseStateVersion,
   parseTimestamp,
   parseUpdateAudit,
@@ -67,6 +70,7 @@ import {
   ImageAlreadyExistsError,
   ImageNotFoundError,
   type ImageStamp,
+  organizationConfigConflict,
   PlanAlreadyExistsError,
   QueryBoundExceededError,
   StaleImageError,
@@ -89,8 +93,10 @@ import {
   itemToConfig,
   itemToHold,
   itemToImage,
+  itemToOrganizationConfig,
   itemToPlanSummary,
   itemToRefreshDecision,
+  organizationConfigToItems,
   planToItems,
   refreshDecisionToItem,
 } from './items';
@@ -98,8 +104,10 @@ import {
   channelKey,
   configKey,
   currentConfigKey,
+  currentOrganizationConfigKey,
   holdTableKey,
   imageTableKey,
+  organizationConfigKey,
   PLAN_SUMMARY_SK,
   planPk,
   refreshDecisionTableKey,
@@ -140,9 +148,9 @@ const errorName = (error: unknown): string | undefined => (error instanceof Erro
  * The catalog over one DynamoDB table (design 6). Every multi-item change is one transaction whose
  * failed conditions become the named errors of this package; every item read is parsed with the core
  * schemas. See `keys.ts` for the layout. Reads by key and table queries are strongly consistent; the
- * index queries (by state, region, AMI id, hold target, plan list, family list, refresh decisions) are
- * eventually consistent, as DynamoDB indexes are; the images behind region and AMI id pointers are then
- * read consistently.
+ * index queries (by state, region, AMI id, hold target, active holds, plan list, family list, refresh
+ * decisions) are eventually consistent, as DynamoDB indexes are; the images behind region and AMI id
+ * pointers are then read consistently.
  */
 export class DynamoDbCatalog implements CatalogPort {
   private readonly client: DynamoDBDocumentClient;
@@ -181,22 +189,7 @@ export class DynamoDbCatalog implements CatalogPort {
     await this.transact(
       [
         { item: { Put: this.putNew(items.version) }, onConditionFailed: conflict },
-        {
-          item: {
-            Put: {
-              TableName: this.tableName,
-              Item: items.current,
-              ...(expectedCurrent === null
-                ? { ConditionExpression: 'attribute_not_exists(PK)' }
-                : {
-                    ConditionExpression: '#version = :expected',
-                    ExpressionAttributeNames: { '#version': 'version' },
-                    ExpressionAttributeValues: { ':expected': expectedCurrent },
-                  }),
-            },
-          },
-          onConditionFailed: conflict,
-        },
+        { item: { Put: this.putCurrent(items.current, expectedCurrent) }, onConditionFailed: conflict },
       ],
       conflict,
     );
@@ -217,6 +210,41 @@ export class DynamoDbCatalog implements CatalogPort {
   /** From GSI1, so eventually consistent: a config applied a moment ago may still show its former version. */
   listFamilyConfigs(page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
     return this.queryPage(patterns.familyConfigs(), page, itemToConfig);
+  }
+
+  // ---- organisation config -------------------------------------------------------------------------------
+
+  /** Versioned as a family's config is, in one transaction with the same conflict rule. */
+  async putOrganizationConfig(
+    config: OrganizationConfig,
+    opts: { expectedCurrent: number | null; at: string; by: string },
+  ): Promise<StoredOrganizationConfig> {
+    const input = parseOrganizationConfigInput(config, opts);
+    const { expectedCurrent } = input.opts;
+    const stored: StoredOrganizationConfig = {
+      version: (expectedCurrent ?? 0) + 1,
+      config: JSON.parse(input.configJson) as unknown,
+      storedAt: input.opts.at,
+      storedBy: input.opts.by,
+    };
+    const items = organizationConfigToItems(stored);
+    const conflict = async (cause: unknown) =>
+      organizationConfigConflict(expectedCurrent, await this.currentOrganizationConfigVersion(), { cause });
+    await this.transact(
+      [
+        { item: { Put: this.putNew(items.version) }, onConditionFailed: conflict },
+        { item: { Put: this.putCurrent(items.current, expectedCurrent) }, onConditionFailed: conflict },
+      ],
+      conflict,
+    );
+    return stored;
+  }
+
+  async getOrganizationConfig(version?: number): Promise<StoredOrganizationConfig | undefined> {
+    const item = await this.get(
+      version === undefined ? currentOrganizationConfigKey() : organizationConfigKey(version),
+    );
+    return item && itemToOrganizationConfig(item);
   }
 
   // ---- images -------------------------------------------------------------------------------------------
@@ -437,7 +465,7 @@ export class DynamoDbCatalog implements CatalogPort {
         new UpdateCommand({
           TableName: this.tableName,
           Key: holdTableKey(id),
-          UpdateExpression: 'SET #releasedAt = :at, #releasedBy = :by REMOVE GSI1PK, GSI1SK',
+          UpdateExpression: 'SET #releasedAt = :at, #releasedBy = :by REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK',
           ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#releasedAt)',
           ExpressionAttributeNames: { '#releasedAt': 'releasedAt', '#releasedBy': 'releasedBy' },
           ExpressionAttributeValues: { ':at': input.at, ':by': input.by },
@@ -465,6 +493,11 @@ export class DynamoDbCatalog implements CatalogPort {
   async listHoldsForTarget(target: HoldTarget): Promise<Hold[]> {
     const parsed = parseInput(holdTargetSchema, target, 'hold target');
     return (await this.queryAll(patterns.holdsForTarget(parsed))).map(itemToHold);
+  }
+
+  /** From GSI2, so eventually consistent: a hold placed or released a moment ago may not show yet. */
+  listActiveHolds(page?: PageRequest): Promise<Page<Hold>> {
+    return this.queryPage(patterns.activeHolds(), page, itemToHold);
   }
 
   // ---- refresh decisions ------------------------------------------------------------------------------------
@@ -553,12 +586,31 @@ export class DynamoDbCatalog implements CatalogPort {
     return (await this.getFamilyConfig(family))?.version ?? null;
   }
 
+  private async currentOrganizationConfigVersion(): Promise<number | null> {
+    return (await this.getOrganizationConfig())?.version ?? null;
+  }
+
   private async channelRevision(family: string, name: string): Promise<number | null> {
     return (await this.getChannel(family, name))?.revision ?? null;
   }
 
   private putNew(item: Item) {
     return { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' };
+  }
+
+  /** The `CONFIG#current` item of a config, written only over the version the caller read (or none). */
+  private putCurrent(item: Item, expectedCurrent: number | null) {
+    return {
+      TableName: this.tableName,
+      Item: item,
+      ...(expectedCurrent === null
+        ? { ConditionExpression: 'attribute_not_exists(PK)' }
+        : {
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedCurrent },
+          }),
+    };
   }
 
   private async get(key: TableKey): Promise<Item | undefined> {

@@ -67,20 +67,37 @@ export class TransitionConflictError extends StaleImageError {
   }
 }
 
+/**
+ * A config apply lost to another one: the current version is not the one the caller read. `family` is
+ * the family's name, or `organization` for the organisation config (`subject` then says so).
+ */
 export class ConfigVersionConflictError extends DomainError {
   constructor(
     readonly family: string,
     readonly expectedCurrent: number | null,
     readonly actualCurrent: number | null,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; subject?: string },
   ) {
     super(
-      `config of family ${family} changed: expected current version ${expectedCurrent ?? 'none'}, ` +
-        `found ${actualCurrent ?? 'none'}`,
+      `config of ${options?.subject ?? `family ${family}`} changed: expected current version ` +
+        `${expectedCurrent ?? 'none'}, found ${actualCurrent ?? 'none'}`,
       options,
     );
   }
 }
+
+/** The `family` of a `ConfigVersionConflictError` about the organisation config. */
+export const ORGANIZATION_CONFIG = 'organization';
+
+export const organizationConfigConflict = (
+  expectedCurrent: number | null,
+  actualCurrent: number | null,
+  options?: { cause?: unknown },
+): ConfigVersionConflictError =>
+  new ConfigVersionConflictError(ORGANIZATION_CONFIG, expectedCurrent, actualCurrent, {
+    ...options,
+    subject: 'the organization',
+  });
 
 export class ChannelConflictError extends DomainError {
   constructor(

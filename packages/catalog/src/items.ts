@@ -14,6 +14,7 @@ import {
   refreshDecisionSchema,
   retentionPlanSchema,
   type StoredFamilyConfig,
+  type StoredOrganizationConfig,
 } from '@ami-lifecycle/core';
 import { z } from 'zod';
 import { CorruptItemError } from './errors';
@@ -24,9 +25,11 @@ import {
   channelKey,
   configKey,
   currentConfigKeys,
+  currentOrganizationConfigKey,
   holdKeys,
   imageKeys,
   KEY_ATTRIBUTES,
+  organizationConfigKey,
   planDecisionKey,
   planSummaryKeys,
   refreshDecisionKeys,
@@ -146,6 +149,38 @@ export const configToItems = (stored: StoredFamilyConfig): { version: Item; curr
 
 export const itemToConfig = (item: Item): StoredFamilyConfig => {
   const { configJson, ...rest } = parseItem(configItemSchema, item);
+  try {
+    return { ...rest, config: JSON.parse(configJson) as unknown };
+  } catch (error) {
+    throw new CorruptItemError(keyOf(item), [{ path: 'configJson', message: 'is not JSON' }], {
+      cause: error,
+    });
+  }
+};
+
+// ---- organisation config -----------------------------------------------------------------------------
+
+const organizationConfigItemSchema = configItemSchema.omit({ family: true });
+
+/** Stored like a family's config: JSON text, one item per version plus the current one. */
+export const organizationConfigToItems = (
+  stored: StoredOrganizationConfig,
+): { version: Item; current: Item } => {
+  const body = {
+    entity: 'organization-config',
+    version: stored.version,
+    configJson: JSON.stringify(stored.config),
+    storedAt: stored.storedAt,
+    storedBy: stored.storedBy,
+  };
+  return {
+    version: { ...body, ...organizationConfigKey(stored.version) },
+    current: { ...body, ...currentOrganizationConfigKey() },
+  };
+};
+
+export const itemToOrganizationConfig = (item: Item): StoredOrganizationConfig => {
+  const { configJson, ...rest } = parseItem(organizationConfigItemSchema, item);
   try {
     return { ...rest, config: JSON.parse(configJson) as unknown };
   } catch (error) {

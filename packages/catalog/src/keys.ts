@@ -5,12 +5,13 @@
  * | ----------------- | --------------------------- | ------------------------------------ | ------------------------------- | ---------------------------------------- |
  * | family config     | `FAMILY#<family>`           | `CONFIG#v<n, 10 digits>`             |                                 |                                          |
  * | current config    | `FAMILY#<family>`           | `CONFIG#current`                     | `FAMILIES` / `<family>`         |                                          |
+ * | org config        | `ORG`                       | `CONFIG#v<n, 10 digits>`, `CONFIG#current` |                           |                                          |
  * | image             | `FAMILY#<family>`           | `IMAGE#<version>`                    |                                 | `STATE#<state>` / `<family>#<createdAt>#<version>`  |
  * | AMI pointer       | `FAMILY#<family>`           | `AMIREF#<version>#<region>`          | `AMI#<amiId>` / `REGION#<region>` | `REGION#<region>` / `<family>#<createdAt>#<version>` |
  * | channel           | `FAMILY#<family>`           | `CHANNEL#<name>`                     |                                 |                                          |
  * | channel history   | `FAMILY#<family>`           | `CHANHIST#<name>#<revision, 10 digits>` |                              |                                          |
  * | refresh decision  | `FAMILY#<family>`           | `REFRESH#<triggerKey>`               |                                 | `REFRESH#<family>` / `<decidedAt>#<triggerKey>` |
- * | hold              | `HOLD#<id>`                 | `HOLD`                               | `TARGET#<family or family@version>` / `HOLD#<id>` (unreleased only) |  |
+ * | hold              | `HOLD#<id>`                 | `HOLD`                               | `TARGET#<family or family@version>` / `HOLD#<id>` (unreleased only) | `HOLDS` / `<createdAt>#<id>` (unreleased only) |
  * | audit             | `AUDIT#<family>#<version>`  | `<at>#<seq, 10 digits>[#CHANNEL#<name>#<revision>]` |                  |                                          |
  * | plan              | `PLAN#<sweepId>`            | `SUMMARY`, `DECISION#<family>@<version>` | `PLANS` / `<generatedAt>#<sweepId>` (summary) |                      |
  *
@@ -26,8 +27,13 @@
  *   one deterministic order, and the in-memory twin can reproduce it exactly.
  * - Timestamps in keys are normalised to UTC `toISOString()` so that string order is time order
  *   whatever offset the caller used; the items keep the caller's text.
- * - Released holds drop their GSI1 key (a sparse index): listing a target's holds returns the holds
- *   still in force, while `getHold` keeps the released record.
+ * - Released holds drop their GSI1 and GSI2 keys (sparse indexes): listing a target's holds, or every
+ *   active hold, returns the holds still in force, while `getHold` keeps the released record. GSI1 of a
+ *   hold is its target, so the list of every hold in force is the `HOLDS` partition of GSI2, by creation
+ *   time: one partition for the whole fleet, fine for the tens of holds legal keeps at a time. An expired
+ *   hold keeps its keys until it is released: expiry is judged by the reader's clock.
+ * - The organisation config (accounts, regions, organization, sweep guards) is versioned as a family's
+ *   config is, under the partition `ORG`; it is in no index (it is read by key).
  * - Only the `CONFIG#current` item of a family is in the `FAMILIES` partition of GSI1 (the versions are
  *   not), so `listFamilyConfigs` reads one item per family, in family-name order, without a Scan. One
  *   partition holds every family: fine for the hundreds of families a fleet has, and its sort key is the
@@ -79,6 +85,8 @@ export const HOLD_SK = 'HOLD';
 export const PLAN_SUMMARY_SK = 'SUMMARY';
 export const PLANS_GSI1PK = 'PLANS';
 export const FAMILIES_GSI1PK = 'FAMILIES';
+export const HOLDS_GSI2PK = 'HOLDS';
+export const ORG_PK = 'ORG';
 
 /** Widths of zero-padded numbers: 10 digits sort correctly up to 9,999,999,999. */
 const NUMBER_WIDTH = 10;
@@ -132,6 +140,13 @@ export const currentConfigKeys = (family: string): TableKey & Gsi1Key => ({
   GSI1PK: FAMILIES_GSI1PK,
   GSI1SK: part(family, 'family'),
 });
+
+export const organizationConfigKey = (version: number): TableKey => ({
+  PK: ORG_PK,
+  SK: `${PREFIX.configVersion}${padNumber(version, 'config version')}`,
+});
+
+export const currentOrganizationConfigKey = (): TableKey => ({ PK: ORG_PK, SK: CONFIG_CURRENT_SK });
 
 export const imageTableKey = (family: string, version: string): TableKey => ({
   PK: familyPk(family),
@@ -214,14 +229,24 @@ export const holdTargetGsiPk = (
     ? `${PREFIX.holdTarget}${part(target.family, 'family')}`
     : `${PREFIX.holdTarget}${part(target.family, 'family')}@${part(target.version, 'version')}`;
 
-/** A hold in force is listed under its target; a released one keeps only its table key. */
+/**
+ * A hold in force is listed under its target (GSI1) and among every active hold by creation time
+ * (GSI2); a released one keeps only its table key.
+ */
 export const holdKeys = (hold: {
   id: string;
   target: Parameters<typeof holdTargetGsiPk>[0];
+  createdAt: string;
   releasedAt?: string | undefined;
-}): TableKey & Partial<Gsi1Key> =>
+}): TableKey & Partial<Gsi1Key & Gsi2Key> =>
   hold.releasedAt === undefined
-    ? { ...holdTableKey(hold.id), GSI1PK: holdTargetGsiPk(hold.target), GSI1SK: `${PREFIX.hold}${hold.id}` }
+    ? {
+        ...holdTableKey(hold.id),
+        GSI1PK: holdTargetGsiPk(hold.target),
+        GSI1SK: `${PREFIX.hold}${hold.id}`,
+        GSI2PK: HOLDS_GSI2PK,
+        GSI2SK: `${sortableTimestamp(hold.createdAt)}#${part(hold.id, 'hold id')}`,
+      }
     : holdTableKey(hold.id);
 
 export const auditPk = (family: string, version: string): string =>
@@ -262,6 +287,7 @@ export const planDecisionKey = (sweepId: string, image: { family: string; versio
 
 export type ParsedKey =
   | { entity: 'family-config'; family: string; version: number | 'current' }
+  | { entity: 'organization-config'; version: number | 'current' }
   | { entity: 'image'; family: string; version: string }
   | { entity: 'ami-pointer'; family: string; version: string; region: string }
   | { entity: 'channel'; family: string; name: string }
@@ -343,6 +369,14 @@ export const parseKey = (key: TableKey): ParsedKey => {
   const plan = rest(PK, PREFIX.plan);
   if (family !== undefined) {
     parsed = split(family, 1) && parseFamilyItem(family, SK);
+  } else if (PK === ORG_PK) {
+    const version = rest(SK, PREFIX.configVersion);
+    parsed =
+      SK === CONFIG_CURRENT_SK
+        ? { entity: 'organization-config', version: 'current' }
+        : version === undefined
+          ? undefined
+          : { entity: 'organization-config', version: parseNumber(version, 'config version') };
   } else if (hold !== undefined) {
     parsed = split(hold, 1) && SK === HOLD_SK ? { entity: 'hold', id: hold } : undefined;
   } else if (audit !== undefined) {

@@ -12,6 +12,7 @@ import {
   imageSchema,
   type LifecycleState,
   lifecycleStateSchema,
+  type OrganizationConfig,
   type Page,
   type PageRequest,
   type RecordedRefreshDecision,
@@ -19,6 +20,7 @@ import {
   type RetentionPlan,
   refreshDecisionSchema,
   type StoredFamilyConfig,
+  type StoredOrganizationConfig,
   type TransitionRequest,
 } from '@ami-lifecycle/core';
 import { type AccessPattern, patterns } from './access-patterns';
@@ -37,6 +39,7 @@ import {
   parseConfigInput,
   parseFamily,
   parseInput,
+  parseOrganizationConfigInput,
   parseStateVersion,
   parseTimestamp,
   parseUpdateAudit,
@@ -54,6 +57,7 @@ import {
   ImageAlreadyExistsError,
   ImageNotFoundError,
   type ImageStamp,
+  organizationConfigConflict,
   PlanAlreadyExistsError,
   StaleImageError,
   TransitionConflictError,
@@ -73,8 +77,10 @@ import {
   itemToConfig,
   itemToHold,
   itemToImage,
+  itemToOrganizationConfig,
   itemToPlanSummary,
   itemToRefreshDecision,
+  organizationConfigToItems,
   planToItems,
   refreshDecisionToItem,
 } from './items';
@@ -83,9 +89,11 @@ import {
   channelKey,
   configKey,
   currentConfigKey,
+  currentOrganizationConfigKey,
   holdTableKey,
   imageTableKey,
   KEY_ATTRIBUTES,
+  organizationConfigKey,
   PLAN_SUMMARY_SK,
   planPk,
   refreshDecisionTableKey,
@@ -143,6 +151,38 @@ export class InMemoryCatalog implements CatalogPort {
 
   async listFamilyConfigs(page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
     return this.page(patterns.familyConfigs(), page, itemToConfig);
+  }
+
+  // ---- organisation config -------------------------------------------------------------------------------
+
+  async putOrganizationConfig(
+    config: OrganizationConfig,
+    opts: { expectedCurrent: number | null; at: string; by: string },
+  ): Promise<StoredOrganizationConfig> {
+    const input = parseOrganizationConfigInput(config, opts);
+    const { expectedCurrent } = input.opts;
+    const version = (expectedCurrent ?? 0) + 1;
+    const actual = this.read(currentOrganizationConfigKey());
+    const actualVersion = actual === undefined ? null : itemToOrganizationConfig(actual).version;
+    if (actualVersion !== expectedCurrent || this.read(organizationConfigKey(version)) !== undefined) {
+      throw organizationConfigConflict(expectedCurrent, actualVersion);
+    }
+    const stored: StoredOrganizationConfig = {
+      version,
+      config: JSON.parse(input.configJson) as unknown,
+      storedAt: input.opts.at,
+      storedBy: input.opts.by,
+    };
+    const items = organizationConfigToItems(stored);
+    this.write(items.version, items.current);
+    return structuredClone(stored);
+  }
+
+  async getOrganizationConfig(version?: number): Promise<StoredOrganizationConfig | undefined> {
+    const item = this.read(
+      version === undefined ? currentOrganizationConfigKey() : organizationConfigKey(version),
+    );
+    return item && itemToOrganizationConfig(item);
   }
 
   // ---- images -------------------------------------------------------------------------------------------
@@ -302,6 +342,10 @@ export class InMemoryCatalog implements CatalogPort {
   async listHoldsForTarget(target: HoldTarget): Promise<Hold[]> {
     const parsed = parseInput(holdTargetSchema, target, 'hold target');
     return this.query(patterns.holdsForTarget(parsed)).map(itemToHold);
+  }
+
+  async listActiveHolds(page?: PageRequest): Promise<Page<Hold>> {
+    return this.page(patterns.activeHolds(), page, itemToHold);
   }
 
   // ---- refresh decisions ------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import {
 /**
  * The catalog table of design 6, one definition for every place that creates it (tests, the local cloud,
  * and `serverless.yml` through `catalogTableCloudFormation`). Both indexes project everything: GSI1
- * serves holds, plan summaries and current family configs whole, GSI2 serves images by state and refresh
- * decisions whole; the pointer items they also hold are small.
+ * serves holds, plan summaries and current family configs whole, GSI2 serves images by state, refresh
+ * decisions and active holds whole; the pointer items they also hold are small.
  */
 export const catalogTableDefinition = (tableName: string): CreateTableCommandInput => ({
   TableName: tableName,

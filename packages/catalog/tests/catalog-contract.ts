@@ -22,6 +22,7 @@ import {
   allPages,
   amiId,
   anImage,
+  anOrgConfig,
   aPlan,
   aRequest,
   aSkip,
@@ -177,6 +178,91 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
 
       it('lists no family in an empty catalog', async () => {
         expect(await catalog.listFamilyConfigs()).toEqual({ items: [] });
+      });
+    });
+
+    describe('organization config', () => {
+      it('stores versions and serves the current one, apart from the families', async () => {
+        const v1 = await catalog.putOrganizationConfig(anOrgConfig(), {
+          expectedCurrent: null,
+          at: at(0),
+          by: 'alice',
+        });
+        const changed = anOrgConfig({ sweep: { maxRetirementsPerRun: 10, maxInventoryAgeMinutes: 30 } });
+        const v2 = await catalog.putOrganizationConfig(changed, { expectedCurrent: 1, at: at(1), by: 'bob' });
+
+        expect(v1).toEqual({ version: 1, config: anOrgConfig(), storedAt: at(0), storedBy: 'alice' });
+        expect(v2).toEqual({ version: 2, config: changed, storedAt: at(1), storedBy: 'bob' });
+        expect(await catalog.getOrganizationConfig()).toEqual(v2);
+        expect(await catalog.getOrganizationConfig(1)).toEqual(v1);
+        expect(await catalog.getOrganizationConfig(3)).toBeUndefined();
+        expect(await catalog.listFamilyConfigs()).toEqual({ items: [] });
+      });
+
+      it('has no current version in an empty catalog', async () => {
+        expect(await catalog.getOrganizationConfig()).toBeUndefined();
+      });
+
+      it('refuses an apply on a stale current version, naming the organization, and stores nothing', async () => {
+        await catalog.putOrganizationConfig(anOrgConfig(), { expectedCurrent: null, at: at(0), by: 'alice' });
+        const { organization: _, ...withoutOrganization } = anOrgConfig();
+        await catalog.putOrganizationConfig(withoutOrganization, {
+          expectedCurrent: 1,
+          at: at(1),
+          by: 'alice',
+        });
+
+        const stale = catalog.putOrganizationConfig(anOrgConfig(), {
+          expectedCurrent: 1,
+          at: at(2),
+          by: 'bob',
+        });
+        const fresh = catalog.putOrganizationConfig(anOrgConfig(), {
+          expectedCurrent: null,
+          at: at(2),
+          by: 'bob',
+        });
+
+        await expect(stale).rejects.toMatchObject({
+          name: 'ConfigVersionConflictError',
+          family: 'organization',
+          expectedCurrent: 1,
+          actualCurrent: 2,
+          message: expect.stringContaining('config of the organization changed'),
+        });
+        await expect(fresh).rejects.toBeInstanceOf(ConfigVersionConflictError);
+        expect((await catalog.getOrganizationConfig())?.version).toBe(2);
+        expect((await catalog.getOrganizationConfig())?.config).not.toHaveProperty('organization');
+        expect(await catalog.getOrganizationConfig(3)).toBeUndefined();
+      });
+
+      it('lets exactly one of two concurrent applies on the same version win', async () => {
+        await catalog.putOrganizationConfig(anOrgConfig(), { expectedCurrent: null, at: at(0), by: 'alice' });
+
+        const results = await Promise.allSettled(
+          [10, 20].map((n) =>
+            catalog.putOrganizationConfig(
+              anOrgConfig({ sweep: { maxRetirementsPerRun: n, maxInventoryAgeMinutes: 30 } }),
+              { expectedCurrent: 1, at: at(1), by: `by-${n}` },
+            ),
+          ),
+        );
+
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r) => r.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect(lost[0]?.reason).toBeInstanceOf(ConfigVersionConflictError);
+        expect(await catalog.getOrganizationConfig()).toEqual(won[0]?.value);
+      });
+
+      it('refuses a config the readers could not parse and stores nothing', async () => {
+        const broken = { ...anOrgConfig(), regions: { home: 'eu-west-1', enabled: ['us-east-1'] } };
+
+        await expect(
+          catalog.putOrganizationConfig(broken, { expectedCurrent: null, at: at(0), by: 'alice' }),
+        ).rejects.toBeInstanceOf(ValidationError);
+        expect(await catalog.getOrganizationConfig()).toBeUndefined();
       });
     });
 
@@ -770,6 +856,49 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
         await expect(catalog.releaseHold('h-unknown', at(1), 'x')).rejects.toBeInstanceOf(HoldNotFoundError);
         expect(await catalog.getHold('h-unknown')).toBeUndefined();
         expect((await catalog.getHold('h-1'))?.target).toEqual({ kind: 'family', family: F });
+      });
+
+      it('lists every hold in force across families, oldest first, expired ones included, released ones not', async () => {
+        const holds = [
+          aHold('h-b', { kind: 'family', family: 'payments-api' }, { createdAt: at(2) }),
+          aHold('h-a', { kind: 'image', family: F, version: versionOf(1) }, { createdAt: at(2) }),
+          // Written with an offset: ordered by the time it names, not by its text.
+          aHold('h-early', { kind: 'family', family: F }, { createdAt: '2025-03-01T13:59:00+02:00' }),
+          aHold('h-expired', { kind: 'family', family: 'base-os' }, { createdAt: at(3), expiresAt: at(4) }),
+          aHold('h-released', { kind: 'family', family: F }, { createdAt: at(0) }),
+        ];
+        for (const hold of holds) await catalog.putHold(hold);
+        await catalog.releaseHold('h-released', at(5), 'legal@example.com');
+
+        const { items, cursor } = await catalog.listActiveHolds();
+
+        expect(items.map((h) => h.id)).toEqual(['h-early', 'h-a', 'h-b', 'h-expired']);
+        expect(items[3]).toEqual(holds[3]);
+        expect(cursor).toBeUndefined();
+      });
+
+      it('pages through the active holds with a cursor only it accepts', async () => {
+        for (let i = 1; i <= 5; i += 1) {
+          await catalog.putHold(aHold(`h-${i}`, { kind: 'family', family: F }, { createdAt: at(i) }));
+        }
+        await catalog.releaseHold('h-2', at(10), 'legal@example.com');
+
+        const pages = await allPages((page) => catalog.listActiveHolds(page), 2);
+        const { cursor } = await catalog.listActiveHolds({ limit: 1 });
+        if (cursor === undefined) throw new Error('expected a cursor');
+
+        expect(pages.map((p) => p.map((h) => h.id))).toEqual([
+          ['h-1', 'h-3'],
+          ['h-4', 'h-5'],
+        ]);
+        await expect(catalog.listFamilyConfigs({ cursor })).rejects.toBeInstanceOf(InvalidCursorError);
+        expect(await catalog.listActiveHolds({ cursor })).toEqual({
+          items: (await catalog.listActiveHolds()).items.slice(1),
+        });
+      });
+
+      it('lists no active hold in an empty catalog', async () => {
+        expect(await catalog.listActiveHolds()).toEqual({ items: [] });
       });
     });
 

@@ -4,6 +4,7 @@ import type {
   Hold,
   Image,
   ImageDecision,
+  OrganizationConfig,
   Page,
   PageRequest,
   RefreshDecision,
@@ -162,3 +163,19 @@ export const allPages = async <T>(
   }
   throw new Error(`more than ${maxPages} pages`);
 };
+
+/** An organisation config as `organizationConfigOf` derives it from a policy. */
+export const anOrgConfig = (overrides: Partial<OrganizationConfig> = {}): OrganizationConfig => ({
+  organization: { id: 'o-testorg123', managementAccountId: '111111111111' },
+  accounts: {
+    tooling: { id: '111111111111', regions: ['eu-west-1'] },
+    workloads: {
+      id: '222222222222',
+      roleArn: 'arn:aws:iam::222222222222:role/ami-lifecycle-inventory',
+      regions: ['eu-west-1', 'eu-central-1'],
+    },
+  },
+  regions: { home: 'eu-west-1', enabled: ['eu-west-1', 'eu-central-1'] },
+  sweep: { maxRetirementsPerRun: 40, maxInventoryAgeMinutes: 30 },
+  ...overrides,
+});

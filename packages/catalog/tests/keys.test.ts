@@ -7,9 +7,11 @@ import {
   configKey,
   currentConfigKey,
   currentConfigKeys,
+  currentOrganizationConfigKey,
   holdKeys,
   InvalidKeyError,
   imageKeys,
+  organizationConfigKey,
   parseKey,
   planDecisionKey,
   planSummaryKeys,
@@ -61,10 +63,11 @@ describe('catalog keys', () => {
           name: n,
           revision: k,
         });
-        expect(parseKey(holdKeys({ id: v, target: { kind: 'family', family: f } }))).toEqual({
+        expect(parseKey(holdKeys({ id: v, target: { kind: 'family', family: f }, createdAt: t }))).toEqual({
           entity: 'hold',
           id: v,
         });
+        expect(parseKey(organizationConfigKey(k))).toEqual({ entity: 'organization-config', version: k });
         expect(parseKey(auditKey({ family: f, version: v, at: t, seq: k }))).toEqual({
           entity: 'audit',
           family: f,
@@ -85,6 +88,10 @@ describe('catalog keys', () => {
         expect(parseKey(planSummaryKeys({ sweepId: v, generatedAt: t }))).toEqual({
           entity: 'plan-summary',
           sweepId: v,
+        });
+        expect(parseKey(currentOrganizationConfigKey())).toEqual({
+          entity: 'organization-config',
+          version: 'current',
         });
         expect(parseKey(currentConfigKeys(f))).toEqual({
           entity: 'family-config',
@@ -136,6 +143,28 @@ describe('catalog keys', () => {
     expect(compareBytes(sk('2025-03-01T12:00:00Z'), sk('2025-03-01T13:00:00+02:00'))).toBeGreaterThan(0);
   });
 
+  it('lists a hold in force under its target and among the active holds by creation time, a released one nowhere', () => {
+    const hold = {
+      id: 'hold-1',
+      target: { kind: 'image' as const, family: 'golden-al2023', version: '1.0.0' },
+      createdAt: '2025-03-01T12:30:00+02:00',
+    };
+
+    expect(holdKeys(hold)).toEqual({
+      PK: 'HOLD#hold-1',
+      SK: 'HOLD',
+      GSI1PK: 'TARGET#golden-al2023@1.0.0',
+      GSI1SK: 'HOLD#hold-1',
+      GSI2PK: 'HOLDS',
+      GSI2SK: '2025-03-01T10:30:00.000Z#hold-1',
+    });
+    expect(holdKeys({ ...hold, releasedAt: '2025-03-02T00:00:00Z' })).toEqual({
+      PK: 'HOLD#hold-1',
+      SK: 'HOLD',
+    });
+    expect(() => holdKeys({ ...hold, id: 'a#b' })).toThrow(InvalidKeyError);
+  });
+
   it('orders zero-padded numbers as numbers', () => {
     fc.assert(
       fc.property(counter, counter, (a, b) => {
@@ -177,6 +206,9 @@ describe('catalog keys', () => {
       { PK: 'PLAN#s', SK: 'DECISION#no-at-sign' },
       { PK: 'FAMILY#f', SK: 'REFRESH#' },
       { PK: 'FAMILY#f', SK: 'REFRESH#a#b' },
+      { PK: 'ORG', SK: 'CONFIG#v1' },
+      { PK: 'ORG', SK: 'IMAGE#1' },
+      { PK: 'ORG#x', SK: 'CONFIG#current' },
     ]) {
       expect(() => parseKey(key)).toThrow(InvalidKeyError);
     }

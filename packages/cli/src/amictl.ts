@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { buildIdFor } from '@ami-lifecycle/build-service';
 import {
   ChannelConflictError,
   ChannelTargetNotPublishedError,
   ConfigVersionConflictError,
+  HoldNotFoundError,
   ImageNotFoundError,
   StaleImageError,
 } from '@ami-lifecycle/catalog';
@@ -17,9 +19,12 @@ import {
   IllegalTransitionError,
   InvalidVersionError,
   imageKey,
+  organizationConfigOf,
+  type Policy,
   parsePolicy,
   ValidationError,
 } from '@ami-lifecycle/core';
+import { HoldRefusedError } from '@ami-lifecycle/decommission-service';
 import {
   approveImage,
   ImageNotPublishableError,
@@ -30,6 +35,7 @@ import {
 } from '@ami-lifecycle/publish-service';
 import { type AmictlCommand, CliUsageError, parseAmictlArgs } from './args';
 import { RefusedError, unreachable } from './errors';
+import { addHold, listHolds, removeHold } from './hold-commands';
 import { listImages, showChannels, showImage } from './read-commands';
 import { showRefreshHistory, showRefreshPlan } from './refresh-commands';
 
@@ -45,7 +51,10 @@ export interface AmictlDeps {
   clock: Clock;
   /** The home region: where images are built, whose AMI the approval events name. */
   region: string;
-  /** EC2 images and SSM parameters per region, for a channel rollback's parameters. */
+  /**
+   * EC2 images and SSM parameters per region: a channel rollback's parameters, and the deregistration
+   * protection that holds turn on and off.
+   */
   regions: RegionalPorts;
   /** Waits while SSM validates a rolled-back parameter; real time unless a test says otherwise. */
   pause?: (seconds: number) => Promise<void>;
@@ -77,6 +86,8 @@ const REFUSALS = [
   ChannelConflictError,
   ChannelTargetNotPublishedError,
   ConfigVersionConflictError,
+  HoldRefusedError,
+  HoldNotFoundError,
 ] as const;
 
 export const runAmictl = async (argv: readonly string[], deps: AmictlDeps): Promise<ExitCode> => {
@@ -137,6 +148,15 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
     case 'refresh-history':
       await showRefreshHistory(command, deps);
       return 0;
+    case 'hold-add':
+      await addHold(command, deps);
+      return 0;
+    case 'hold-list':
+      await listHolds(command, deps);
+      return 0;
+    case 'hold-remove':
+      await removeHold(command, deps);
+      return 0;
     case 'approve':
     case 'reject': {
       const decide = command.command === 'approve' ? approveImage : rejectImage;
@@ -188,12 +208,14 @@ const readPolicy = (file: string, deps: Pick<AmictlDeps, 'readFile'>) => {
 };
 
 /**
- * Validates the whole file first (a bad file stores nothing), then stores each family whose config
- * changed as its next version; an unchanged family keeps its version, so applying twice is a no-op.
+ * Validates the whole file first (a bad file stores nothing), then stores the organisation config and
+ * each family whose config changed as its next version; an unchanged config keeps its version, so
+ * applying twice is a no-op. The organisation goes first: the sweep reads it to judge the families.
  */
 const applyPolicy = async (file: string, by: string, deps: AmictlDeps): Promise<ExitCode> => {
   const policy = readPolicy(file, deps);
   const at = deps.clock.now().toISOString();
+  await applyOrganization(policy, { at, by }, deps);
   for (const config of Object.values(policy.families) as FamilyConfig[]) {
     const current = await deps.catalog.getFamilyConfig(config.name);
     if (current !== undefined && JSON.stringify(current.config) === JSON.stringify(config)) {
@@ -208,6 +230,24 @@ const applyPolicy = async (file: string, by: string, deps: AmictlDeps): Promise<
     deps.out(`${config.name}: stored as version ${stored.version}`);
   }
   return 0;
+};
+
+const applyOrganization = async (
+  policy: Policy,
+  opts: { at: string; by: string },
+  deps: AmictlDeps,
+): Promise<void> => {
+  const config = organizationConfigOf(policy);
+  const current = await deps.catalog.getOrganizationConfig();
+  if (current !== undefined && isDeepStrictEqual(current.config, config)) {
+    deps.out(`organization config: unchanged (version ${current.version})`);
+    return;
+  }
+  const stored = await deps.catalog.putOrganizationConfig(config, {
+    expectedCurrent: current?.version ?? null,
+    ...opts,
+  });
+  deps.out(`organization config: stored as version ${stored.version}`);
 };
 
 const requestBuild = async (

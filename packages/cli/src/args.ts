@@ -1,4 +1,4 @@
-import { LIFECYCLE_STATES, type LifecycleState } from '@ami-lifecycle/core';
+import { type HoldTarget, LIFECYCLE_STATES, type LifecycleState } from '@ami-lifecycle/core';
 import { Command, type CommanderError, Help, Option } from 'commander';
 import { CHANNEL_HISTORY } from './read-commands';
 import { REFRESH_HISTORY_LIMIT } from './refresh-commands';
@@ -54,13 +54,24 @@ export type AmictlCommand =
       by: string | undefined;
     }
   | { command: 'refresh-plan'; json: boolean }
-  | { command: 'refresh-history'; family: string; json: boolean; limit: number };
+  | { command: 'refresh-history'; family: string; json: boolean; limit: number }
+  | {
+      command: 'hold-add';
+      target: HoldTarget;
+      reason: string;
+      owner: string;
+      ticket: string | undefined;
+      expires: string | undefined;
+    }
+  | { command: 'hold-list'; json: boolean }
+  | { command: 'hold-remove'; id: string; reason: string; by: string | undefined };
 
 /** What each exit code means; the end of `amictl --help`. */
 export const EXIT_CODES = `Exit codes:
   0  done
   1  refused: an unknown family or version, an illegal transition, a policy file or a request that
-     the publish service refused; the message names it, and nothing was changed
+     the publish service refused, a hold on nothing known, an expiry not in the future, an unknown
+     hold id; the message names it, and nothing was changed
   2  bad usage: an unknown command or option, a missing argument or option, a bad option value;
      nothing was read or changed
   3  could not reach AWS or the local cloud (network, endpoint, credentials, missing table or bus):
@@ -83,6 +94,7 @@ const NOUNS: Record<string, string> = {
   family: 'a family name',
   version: 'a version',
   channel: 'a channel name',
+  id: 'a hold id',
 };
 
 /**
@@ -122,7 +134,7 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
     .description(
       'The AMI lifecycle controller from the shell: apply the policy, request builds, list and inspect ' +
         'images, approve or reject them, show and roll back channels, see what the refresh service would ' +
-        'rebuild and what it decided.',
+        'rebuild and what it decided, place and release legal holds.',
     )
     .configureOutput({
       writeOut: (text) => {
@@ -146,10 +158,11 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
     });
   config
     .command('apply')
-    .summary("store each family's config as its next version")
+    .summary("store the organisation's and each family's config as their next version")
     .description(
-      "Validate the policy file, then store each family's config as its next version. A bad file stores " +
-        'nothing; an unchanged family keeps its version, so applying twice changes nothing.',
+      'Validate the policy file, then store the organisation config (accounts, regions, organization, ' +
+        "sweep guards) and each family's config as their next version. A bad file stores nothing; an " +
+        'unchanged config keeps its version, so applying twice changes nothing.',
     )
     .argument('<file>', 'the policy file (YAML)')
     .option('--by <name>', 'who applies it (default: $USER)')
@@ -332,6 +345,77 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
       });
     });
 
+  const hold = program.command('hold').description('place, list and release legal holds');
+  hold
+    .command('add')
+    .summary('place a legal hold on an image or a family')
+    .description(
+      'Place a legal hold on one image (--image FAMILY@VERSION) or on a whole family (--family FAMILY): ' +
+        'nothing it covers is deprecated, disabled or retired while it is in force, whatever the policy ' +
+        'says. It is stored first, then EC2 deregistration protection is turned on for every AMI it covers ' +
+        "in every region (the image's, or those of every image of the family not yet retired). The image " +
+        'or family must be in the catalog; --expires must be in the future. Prints the hold id.',
+    )
+    .option('--image <family@version>', 'hold this image')
+    .option('--family <family>', 'hold every image of this family, the future ones too')
+    .requiredOption('--reason <text>', 'why, e.g. the matter it is held for (required)')
+    .requiredOption('--owner <who>', 'who answers for the hold: a person or a team address (required)')
+    .option('--ticket <id>', 'the ticket that asked for it')
+    .option('--expires <time>', 'when it ends by itself, ISO-8601 with a zone (default: when released)')
+    .action(
+      (
+        options: {
+          image?: string;
+          family?: string;
+          reason: string;
+          owner: string;
+          ticket?: string;
+          expires?: string;
+        },
+        cmd: Command,
+      ) => {
+        emit({
+          command: 'hold-add',
+          target: holdTarget(cmd, options.image, options.family),
+          reason: text(cmd, '--reason', options.reason)!,
+          owner: text(cmd, '--owner', options.owner)!,
+          ticket: text(cmd, '--ticket', options.ticket),
+          expires: text(cmd, '--expires', options.expires),
+        });
+      },
+    );
+  hold
+    .command('list')
+    .summary('list the holds in force, expired ones marked')
+    .description(
+      'List every hold not released, oldest first: id, target, reason, owner, ticket, when placed and ' +
+        'when it expires. A hold past its expiry no longer protects anything and is marked expired until ' +
+        'the daily sweep lifts and releases it.',
+    )
+    .option('--json', 'print a JSON array instead of a table')
+    .action((options: { json?: boolean }) => {
+      emit({ command: 'hold-list', json: options.json === true });
+    });
+  hold
+    .command('remove')
+    .summary('release a hold and lift the protection it put on')
+    .description(
+      'Release a hold (its record is kept, with who and when), then lift the EC2 deregistration protection ' +
+        'of the AMIs it covered, except those another hold in force still covers. Releasing again is ' +
+        'harmless, and retries a lift that failed.',
+    )
+    .argument('<id>', 'the hold id (amictl hold list)')
+    .requiredOption('--reason <text>', 'why it is released (required)')
+    .option('--by <name>', 'who releases it (default: $USER)')
+    .action((id: string, options: { reason: string; by?: string }, cmd: Command) => {
+      emit({
+        command: 'hold-remove',
+        id: operand(cmd, 'id', id),
+        reason: text(cmd, '--reason', options.reason)!,
+        by: text(cmd, '--by', options.by),
+      });
+    });
+
   // amictl --help lists the commands one can run (config validate, config apply, ...), not the groups.
   program.configureHelp({
     visibleCommands: (cmd) => leaves(new Help().visibleCommands(cmd)),
@@ -375,6 +459,20 @@ const text = (cmd: Command, flag: string, value: string | undefined): string | u
   if (value !== undefined && value.trim() === '')
     throw new CliUsageError(`${flag} must not be empty`, pathOf(cmd));
   return value;
+};
+
+/** Exactly one of `--image FAMILY@VERSION` and `--family FAMILY`. */
+const holdTarget = (cmd: Command, image: string | undefined, family: string | undefined): HoldTarget => {
+  if ((image === undefined) === (family === undefined))
+    throw new CliUsageError(
+      `${pathOf(cmd)} needs exactly one of --image FAMILY@VERSION and --family FAMILY`,
+      pathOf(cmd),
+    );
+  if (family !== undefined) return { kind: 'family', family: text(cmd, '--family', family)! };
+  const at = image!.indexOf('@');
+  if (at <= 0 || at === image!.length - 1)
+    throw new CliUsageError(`--image must be FAMILY@VERSION, got "${image}"`, pathOf(cmd));
+  return { kind: 'image', family: image!.slice(0, at), version: image!.slice(at + 1) };
 };
 
 const positiveInteger = (cmd: Command, flag: string, value: string | undefined): number | undefined => {

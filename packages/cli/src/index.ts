@@ -1,5 +1,6 @@
 export { type AmictlDeps, type AmictlEvents, type ExitCode, runAmictl } from './amictl';
 export { type AmictlCommand, BUILD_REASONS, CliUsageError, EXIT_CODES, parseAmictlArgs } from './args';
 export { type Unreachable, unreachable } from './errors';
+export type { HoldView } from './hold-commands';
 export type { ChannelView, ImageDetailView, ImageView, TimelineEntry } from './read-commands';
 export type { RefreshPlanView } from './refresh-commands';

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
-import type { ChannelView, ImageDetailView, ImageView } from '../src';
-import { addImage, amiId, createWorld, EXAMPLE, HOME, type World } from './support/world';
+import type { ChannelView, HoldView, ImageDetailView, ImageView } from '../src';
+import {
+  addImage,
+  amiId,
+  createWorld,
+  EXAMPLE,
+  HOME,
+  isProtected,
+  seedAmis,
+  type World,
+} from './support/world';
 
 const OTHER = 'eu-central-1';
 
@@ -95,6 +104,9 @@ describe('amictl help', () => {
       'channel rollback',
       'refresh plan',
       'refresh history',
+      'hold add',
+      'hold list',
+      'hold remove',
     ])
       expect(help).toMatch(new RegExp(`\\n {2}${command} `));
     expect(help).toContain('Exit codes:');
@@ -114,6 +126,9 @@ describe('amictl help', () => {
     ['channel', 'rollback'],
     ['refresh', 'plan'],
     ['refresh', 'history'],
+    ['hold', 'add'],
+    ['hold', 'list'],
+    ['hold', 'remove'],
   ])('gives %s %s its own help, exit 0, touching nothing', async (...words) => {
     const world = await createWorld();
     expect(await world.run(...words, '--help')).toBe(0);
@@ -127,7 +142,7 @@ describe('amictl bad usage', () => {
   it.each([
     [
       ['deploy'],
-      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel or refresh',
+      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh or hold',
       '(see amictl --help)',
     ],
     [
@@ -670,5 +685,259 @@ describe('amictl config and build', () => {
       'amictl: family golden-ubuntu has no stored config; run amictl config apply first',
     ]);
     expect(world.events.published('Build Requested')).toHaveLength(1);
+  });
+});
+
+describe('amictl config apply: the organisation config', () => {
+  it('stores the organisation sections first, then again only when they changed', async () => {
+    const world = await createWorld([]);
+    expect(await world.run('config', 'apply', EXAMPLE, '--by', 'carol')).toBe(0);
+    expect(world.out[0]).toBe('organization config: stored as version 1');
+    expect(world.writes[0]).toBe('putOrganizationConfig');
+    const stored = await world.catalog.getOrganizationConfig();
+    expect(stored).toMatchObject({ version: 1, storedBy: 'carol', storedAt: '2026-03-01T10:00:00.000Z' });
+    expect(stored?.config).toEqual({
+      organization: { id: 'o-testorg123', managementAccountId: '111111111111' },
+      accounts: {
+        tooling: { id: '111111111111', regions: [HOME] },
+        workloads: {
+          id: '222222222222',
+          roleArn: 'arn:aws:iam::222222222222:role/ami-lifecycle-inventory',
+          regions: [HOME, OTHER],
+        },
+      },
+      regions: { home: HOME, enabled: [HOME, OTHER] },
+      sweep: { maxRetirementsPerRun: 40, maxInventoryAgeMinutes: 30 },
+    });
+
+    world.out.length = 0;
+    world.writes.length = 0;
+    world.deps.readFile = () =>
+      readFileSync(EXAMPLE, 'utf8').replace('maxRetirementsPerRun: 40', 'maxRetirementsPerRun: 5');
+    expect(await world.run('config', 'apply', 'changed.yaml')).toBe(0);
+    expect(world.out[0]).toBe('organization config: stored as version 2');
+    expect(world.out).toContain('golden-al2023: unchanged (version 1)');
+    expect(world.writes).toEqual(['putOrganizationConfig']);
+    expect((await world.catalog.getOrganizationConfig())?.config).toMatchObject({
+      sweep: { maxRetirementsPerRun: 5 },
+    });
+
+    world.out.length = 0;
+    world.writes.length = 0;
+    expect(await world.run('config', 'apply', 'changed.yaml')).toBe(0);
+    expect(world.out[0]).toBe('organization config: unchanged (version 2)');
+    expect(world.writes).toEqual([]);
+  });
+
+  it('validates without storing anything', async () => {
+    const world = await createWorld([]);
+    expect(await world.run('config', 'validate', EXAMPLE)).toBe(0);
+    expect(await world.catalog.getOrganizationConfig()).toBeUndefined();
+    expect(world.writes).toEqual([]);
+  });
+});
+
+describe('amictl hold', () => {
+  /** The seeded world, every AMI of golden-al2023 existing in EC2, unprotected. */
+  const held = async (): Promise<World> => {
+    const world = await seeded();
+    for (const version of ['1.0.0', '1.1.0', '1.2.0', '1.3.0']) {
+      seedAmis(world, (await world.catalog.getImage('golden-al2023', version))!);
+    }
+    seedAmis(world, (await world.catalog.getImage('payments-api', '2.0.0'))!);
+    world.writes.length = 0;
+    return world;
+  };
+  const idOf = (line: string | undefined): string => {
+    const id = /^(hold-[0-9a-f]{16}) /.exec(line ?? '')?.[1];
+    if (id === undefined) throw new Error(`no hold id in "${line}"`);
+    return id;
+  };
+  const add = async (world: World, ...argv: string[]): Promise<string> => {
+    world.out.length = 0;
+    expect(await world.run('hold', 'add', '--reason', 'litigation LIT-42', '--owner', 'legal', ...argv)).toBe(
+      0,
+    );
+    return idOf(world.out[0]);
+  };
+
+  it('add --image holds the image, protects its AMIs in every region, and prints the hold id', async () => {
+    const world = await held();
+    expect(
+      await world.run(
+        'hold',
+        'add',
+        '--image',
+        'golden-al2023@1.1.0',
+        '--reason',
+        'litigation LIT-42',
+        '--owner',
+        'legal@example.com',
+        '--ticket',
+        'LEGAL-7',
+        '--expires',
+        '2026-06-01T00:00:00Z',
+      ),
+    ).toBe(0);
+    expect(world.out).toHaveLength(1);
+    expect(world.out[0]).toMatch(
+      /^hold-[0-9a-f]{16} placed on image golden-al2023@1\.1\.0 until 2026-06-01T00:00:00Z \(deregistration protection on for 2 AMIs\)$/,
+    );
+    expect(world.err).toEqual([]);
+    expect(await world.catalog.getHold(idOf(world.out[0]))).toEqual({
+      id: idOf(world.out[0]),
+      target: { kind: 'image', family: 'golden-al2023', version: '1.1.0' },
+      reason: 'litigation LIT-42',
+      owner: 'legal@example.com',
+      ticket: 'LEGAL-7',
+      createdAt: '2026-03-01T10:00:00.000Z',
+      expiresAt: '2026-06-01T00:00:00Z',
+    });
+    expect(world.writes).toEqual(['putHold']);
+    expect(isProtected(world, HOME, amiId(2))).toBe(true);
+    expect(isProtected(world, OTHER, amiId(2, OTHER))).toBe(true);
+    expect(isProtected(world, HOME, amiId(1))).toBe(false);
+  });
+
+  it('add --family protects every AMI of the family, and nothing of the others', async () => {
+    const world = await held();
+    await add(world, '--family', 'golden-al2023');
+    expect(world.out[0]).toMatch(
+      /placed on family golden-al2023 \(deregistration protection on for 6 AMIs\)$/,
+    );
+    for (const n of [1, 2]) {
+      expect(isProtected(world, HOME, amiId(n))).toBe(true);
+      expect(isProtected(world, OTHER, amiId(n, OTHER))).toBe(true);
+    }
+    for (const n of [3, 4]) expect(isProtected(world, HOME, amiId(n))).toBe(true);
+    expect(isProtected(world, HOME, amiId(6))).toBe(false);
+  });
+
+  it('list shows the holds in force, oldest first, marking the expired ones', async () => {
+    const world = await held();
+    const first = await add(world, '--image', 'golden-al2023@1.0.0', '--expires', '2026-03-02T10:00:00Z');
+    world.clock.advance(60_000);
+    const second = await add(world, '--family', 'payments-api', '--ticket', 'LEGAL-9');
+    world.clock.set('2026-03-05T00:00:00Z');
+
+    world.out.length = 0;
+    expect(await world.run('hold', 'list')).toBe(0);
+    expect(world.out).toEqual([
+      'ID                     TARGET                     OWNER  TICKET   CREATED            EXPIRES                      REASON',
+      `${first}  image golden-al2023@1.0.0  legal  -        2026-03-01T10:00Z  2026-03-02T10:00Z (expired)  litigation LIT-42`,
+      `${second}  family payments-api        legal  LEGAL-9  2026-03-01T10:01Z  -                            litigation LIT-42`,
+    ]);
+
+    world.out.length = 0;
+    expect(await world.run('hold', 'list', '--json')).toBe(0);
+    expect(parsed<HoldView[]>(world)).toEqual([
+      {
+        id: first,
+        target: { kind: 'image', family: 'golden-al2023', version: '1.0.0' },
+        reason: 'litigation LIT-42',
+        owner: 'legal',
+        ticket: null,
+        createdAt: '2026-03-01T10:00:00.000Z',
+        expiresAt: '2026-03-02T10:00:00Z',
+        expired: true,
+      },
+      {
+        id: second,
+        target: { kind: 'family', family: 'payments-api' },
+        reason: 'litigation LIT-42',
+        owner: 'legal',
+        ticket: 'LEGAL-9',
+        createdAt: '2026-03-01T10:01:00.000Z',
+        expiresAt: null,
+        expired: false,
+      },
+    ]);
+  });
+
+  it('list says so when no hold is in force', async () => {
+    const world = await held();
+    expect(await world.run('hold', 'list')).toBe(0);
+    expect(world.out).toEqual(['no holds in force']);
+    expect(world.writes).toEqual([]);
+  });
+
+  it('remove releases the hold and lifts the protection, except where another hold still covers', async () => {
+    const world = await held();
+    const onImage = await add(world, '--image', 'golden-al2023@1.1.0');
+    const onFamily = await add(world, '--family', 'golden-al2023');
+    world.clock.advance(3_600_000);
+
+    world.out.length = 0;
+    expect(await world.run('hold', 'remove', onImage, '--reason', 'settled', '--by', 'bob')).toBe(0);
+    expect(world.out).toEqual([
+      `${onImage} on image golden-al2023@1.1.0 released at 2026-03-01T11:00:00.000Z (deregistration protection lifted from 0 AMIs)`,
+      `  ${amiId(2, OTHER)} in ${OTHER} (golden-al2023@1.1.0) stays protected: held by ${onFamily}`,
+      `  ${amiId(2)} in ${HOME} (golden-al2023@1.1.0) stays protected: held by ${onFamily}`,
+    ]);
+    expect(isProtected(world, HOME, amiId(2))).toBe(true);
+
+    world.out.length = 0;
+    expect(await world.run('hold', 'remove', onFamily, '--reason', 'settled')).toBe(0);
+    expect(world.out).toEqual([
+      `${onFamily} on family golden-al2023 released at 2026-03-01T11:00:00.000Z (deregistration protection lifted from 6 AMIs)`,
+    ]);
+    expect(isProtected(world, HOME, amiId(2))).toBe(false);
+    expect(isProtected(world, OTHER, amiId(1, OTHER))).toBe(false);
+    expect((await world.catalog.getHold(onFamily))?.releasedAt).toBe('2026-03-01T11:00:00.000Z');
+    expect((await world.catalog.listActiveHolds()).items).toEqual([]);
+  });
+
+  it.each([
+    [
+      'an unknown image',
+      ['add', '--image', 'golden-al2023@9.9.9', '--reason', 'r', '--owner', 'o'],
+      'amictl: image golden-al2023@9.9.9 is not in the catalog; nothing was held',
+    ],
+    [
+      'an unknown family',
+      ['add', '--family', 'orders-worker', '--reason', 'r', '--owner', 'o'],
+      'amictl: family orders-worker is not in the catalog; nothing was held',
+    ],
+    [
+      'an expiry in the past',
+      [
+        'add',
+        '--family',
+        'golden-al2023',
+        '--reason',
+        'r',
+        '--owner',
+        'o',
+        '--expires',
+        '2026-01-01T00:00:00Z',
+      ],
+      'amictl: expiry 2026-01-01T00:00:00Z is not in the future (now 2026-03-01T10:00:00.000Z)',
+    ],
+    [
+      'an expiry that is no time',
+      ['add', '--family', 'golden-al2023', '--reason', 'r', '--owner', 'o', '--expires', 'soon'],
+      'amictl: expiry "soon" is not an ISO-8601 time with a zone, like 2026-12-31T00:00:00Z',
+    ],
+    ['an unknown hold id', ['remove', 'hold-404', '--reason', 'r'], 'amictl: hold hold-404 does not exist'],
+  ])('refuses %s: exit 1, the problem named, nothing changed', async (_what, argv, problem) => {
+    const world = await held();
+    expect(await world.run('hold', ...argv)).toBe(1);
+    expect(world.err).toEqual([problem]);
+    expect(world.out).toEqual([]);
+    expectNothingChanged(world);
+    expect(isProtected(world, HOME, amiId(1))).toBe(false);
+  });
+
+  it.each([
+    [['add', '--reason', 'r', '--owner', 'o']],
+    [['add', '--image', 'golden-al2023@1.0.0', '--family', 'golden-al2023', '--reason', 'r', '--owner', 'o']],
+  ])('%j: exit 2 without exactly one of --image and --family', async (argv) => {
+    const world = await held();
+    expect(await world.run('hold', ...argv)).toBe(2);
+    expect(world.err).toEqual([
+      'amictl: hold add needs exactly one of --image FAMILY@VERSION and --family FAMILY',
+      '(see amictl hold add --help)',
+    ]);
+    expectNothingChanged(world);
   });
 });

@@ -72,6 +72,58 @@ describe('amictl arguments', () => {
       ['refresh', 'history', 'golden-al2023', '--limit', '5', '--json'],
       { command: 'refresh-history', family: 'golden-al2023', json: true, limit: 5 },
     ],
+    [
+      ['hold', 'add', '--image', 'golden-al2023@1.2.0', '--reason', 'litigation', '--owner', 'legal'],
+      {
+        command: 'hold-add',
+        target: { kind: 'image', family: 'golden-al2023', version: '1.2.0' },
+        reason: 'litigation',
+        owner: 'legal',
+        ticket: undefined,
+        expires: undefined,
+      },
+    ],
+    [
+      [
+        'hold',
+        'add',
+        '--family',
+        'golden-al2023',
+        '--reason',
+        'audit',
+        '--owner',
+        'legal',
+        '--ticket',
+        'LEGAL-7',
+        '--expires',
+        '2026-12-31T00:00:00Z',
+      ],
+      {
+        command: 'hold-add',
+        target: { kind: 'family', family: 'golden-al2023' },
+        reason: 'audit',
+        owner: 'legal',
+        ticket: 'LEGAL-7',
+        expires: '2026-12-31T00:00:00Z',
+      },
+    ],
+    [
+      ['hold', 'add', '--image', 'golden-al2023@1.2.0@rc', '--reason', 'r', '--owner', 'o'],
+      {
+        command: 'hold-add',
+        target: { kind: 'image', family: 'golden-al2023', version: '1.2.0@rc' },
+        reason: 'r',
+        owner: 'o',
+        ticket: undefined,
+        expires: undefined,
+      },
+    ],
+    [['hold', 'list'], { command: 'hold-list', json: false }],
+    [['hold', 'list', '--json'], { command: 'hold-list', json: true }],
+    [
+      ['hold', 'remove', 'hold-1', '--reason', 'settled', '--by', 'bob'],
+      { command: 'hold-remove', id: 'hold-1', reason: 'settled', by: 'bob' },
+    ],
   ])('reads %j', (argv, expected) => {
     expect(parseAmictlArgs(argv)).toEqual(expected);
   });
@@ -92,6 +144,9 @@ describe('amictl arguments', () => {
       'channel rollback [options] <family> <channel>',
       'refresh plan [options]',
       'refresh history [options] <family>',
+      'hold add [options]',
+      'hold list [options]',
+      'hold remove [options] <id>',
     ])
       expect(help).toContain(`  ${command}  `);
     expect(help).toMatch(
@@ -123,6 +178,21 @@ describe('amictl arguments', () => {
       'refresh history [options] <family>',
       ['--json', '--limit <n>', '(default: 20)'],
     ],
+    [
+      ['hold', 'add'],
+      'hold add [options]',
+      [
+        '--image <family@version>',
+        '--family <family>',
+        '--reason <text>',
+        '--owner <who>',
+        '--ticket <id>',
+        '--expires <time>',
+      ],
+    ],
+    [['hold', 'list'], 'hold list [options]', ['--json', 'expired']],
+    [['hold', 'remove'], 'hold remove [options] <id>', ['--reason <text>', '--by <name>']],
+    [['hold'], 'hold [options] [command]', ['add [options]', 'list [options]', 'remove [options] <id>']],
     [['config'], 'config [options] [command]', ['validate <file>', 'apply [options] <file>']],
     [['refresh'], 'refresh [options] [command]', ['plan [options]', 'history [options] <family>']],
     [['channel'], 'channel [options] [command]', ['show [options] <family>', 'rollback [options]']],
@@ -136,7 +206,7 @@ describe('amictl arguments', () => {
   it.each([
     [
       ['deploy'],
-      /^unknown command "deploy": use config, build, images, image, approve, reject, channel or refresh$/,
+      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh or hold$/,
       '',
     ],
     [['help', 'deploy'], /^unknown command "deploy"/, ''],
@@ -206,6 +276,55 @@ describe('amictl arguments', () => {
       /option '--limit <n>' argument missing/,
       'refresh history',
     ],
+    [['hold'], /^hold takes add, list or remove, got nothing$/, 'hold'],
+    [
+      ['hold', 'add', '--reason', 'r', '--owner', 'o'],
+      /^hold add needs exactly one of --image FAMILY@VERSION and --family FAMILY$/,
+      'hold add',
+    ],
+    [
+      ['hold', 'add', '--image', 'a@1', '--family', 'a', '--reason', 'r', '--owner', 'o'],
+      /^hold add needs exactly one of --image FAMILY@VERSION and --family FAMILY$/,
+      'hold add',
+    ],
+    [
+      ['hold', 'add', '--image', 'golden-al2023', '--reason', 'r', '--owner', 'o'],
+      /^--image must be FAMILY@VERSION, got "golden-al2023"$/,
+      'hold add',
+    ],
+    [
+      ['hold', 'add', '--image', '@1', '--reason', 'r', '--owner', 'o'],
+      /^--image must be FAMILY@VERSION/,
+      'hold add',
+    ],
+    [
+      ['hold', 'add', '--image', 'a@', '--reason', 'r', '--owner', 'o'],
+      /^--image must be FAMILY@VERSION/,
+      'hold add',
+    ],
+    [
+      ['hold', 'add', '--family', ' ', '--reason', 'r', '--owner', 'o'],
+      /^--family must not be empty$/,
+      'hold add',
+    ],
+    [
+      ['hold', 'add', '--family', 'a', '--owner', 'o'],
+      /required option '--reason <text>' not specified/,
+      'hold add',
+    ],
+    [
+      ['hold', 'add', '--family', 'a', '--reason', 'r'],
+      /required option '--owner <who>' not specified/,
+      'hold add',
+    ],
+    [
+      ['hold', 'add', '--family', 'a', '--reason', 'r', '--owner', ' '],
+      /^--owner must not be empty$/,
+      'hold add',
+    ],
+    [['hold', 'list', 'x'], /hold list takes no arguments, got also "x"/, 'hold list'],
+    [['hold', 'remove', '--reason', 'r'], /^hold remove needs a hold id$/, 'hold remove'],
+    [['hold', 'remove', 'hold-1'], /required option '--reason <text>' not specified/, 'hold remove'],
   ])('refuses %j, naming what is wrong', (argv, message, command) => {
     let error: unknown;
     try {

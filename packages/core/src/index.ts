@@ -2,6 +2,7 @@ export * from './build-key';
 export * from './clock';
 export * from './config/gate-schema';
 export * from './config/json-schema';
+export * from './config/organization-config';
 export * from './config/parse-policy';
 export * from './config/policy-schema';
 export * from './config/retention-schema';

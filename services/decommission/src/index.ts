@@ -1,1 +1,2 @@
 // The decommission service's public surface.
+export * from './use-cases/holds';

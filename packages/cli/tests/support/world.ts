@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryEventPublisher } from '@ami-lifecycle/aws/memory';
+import { MemoryEventPublisher, MemoryImages } from '@ami-lifecycle/aws/memory';
 import { InMemoryCatalog } from '@ami-lifecycle/catalog';
 import {
   type CatalogPort,
@@ -8,6 +8,7 @@ import {
   type Image,
   type ImagePort,
   type LifecycleState,
+  managedTags,
   type ParameterPort,
   parsePolicy,
 } from '@ami-lifecycle/core';
@@ -20,6 +21,7 @@ export const START = '2026-03-01T10:00:00.000Z';
 /** Every CatalogPort method that writes: a test proves "nothing changed" by none being called. */
 const WRITES = new Set<string>([
   'putFamilyConfig',
+  'putOrganizationConfig',
   'createImage',
   'transitionImage',
   'updateImage',
@@ -49,6 +51,8 @@ export interface World {
   events: MemoryEventPublisher;
   clock: ReturnType<typeof fixedClock>;
   parameters: Map<string, FakeParameters>;
+  /** EC2 images per region; amictl may only change their deregistration protection (holds). */
+  ec2: Map<string, MemoryImages>;
   /** The names of the catalog writes amictl made. */
   writes: string[];
   out: string[];
@@ -86,16 +90,25 @@ export const createWorld = async (
   const clock = fixedClock(START);
   const events = new MemoryEventPublisher({ clock });
   const parameters = new Map<string, FakeParameters>();
-  const images = new Proxy({} as ImagePort, {
-    get: (_target, property) => () => {
-      throw new Error(`amictl was not expected to call ImagePort.${String(property)}`);
-    },
-  });
+  const ec2 = new Map<string, MemoryImages>();
+  const images = (region: string) =>
+    new Proxy({} as ImagePort, {
+      get: (_target, property) => {
+        if (property === 'setDeregistrationProtection') {
+          const regional = regionImages({ ec2, clock }, region);
+          return regional.setDeregistrationProtection.bind(regional);
+        }
+        return () => {
+          throw new Error(`amictl was not expected to call ImagePort.${String(property)}`);
+        };
+      },
+    });
   const world: Omit<World, 'deps' | 'run'> = {
     catalog,
     events,
     clock,
     parameters,
+    ec2,
     writes: [],
     out: [],
     err: [],
@@ -111,7 +124,7 @@ export const createWorld = async (
         regional = new FakeParameters();
         parameters.set(region, regional);
       }
-      return { images, parameters: regional };
+      return { images: images(region), parameters: regional };
     },
     pause: async () => {},
     readFile: (path) => readFileSync(path, 'utf8'),
@@ -121,6 +134,34 @@ export const createWorld = async (
   };
   return { ...world, deps, run: (...argv) => runAmictl(argv, deps) };
 };
+
+/** The EC2 images of a region of the world, made when first needed. */
+const regionImages = (world: Pick<World, 'ec2' | 'clock'>, region: string): MemoryImages => {
+  let regional = world.ec2.get(region);
+  if (regional === undefined) {
+    regional = new MemoryImages({ clock: world.clock, region });
+    world.ec2.set(region, regional);
+  }
+  return regional;
+};
+
+/** Makes the AMIs of a catalog image exist in EC2 (the fake), tagged managed, unprotected. */
+export const seedAmis = (world: Pick<World, 'ec2' | 'clock'>, image: Image): void => {
+  for (const [region, imageId] of Object.entries(image.amiIds)) {
+    regionImages(world, region).addImage({
+      imageId,
+      name: `${image.family}-${image.version}`,
+      tags: managedTags({ family: image.family, version: image.version, buildId: `build-${image.version}` }),
+    });
+  }
+};
+
+/** Whether EC2 (the fake) protects the AMI from deregistration; undefined for an unknown AMI. */
+export const isProtected = (
+  world: Pick<World, 'ec2'>,
+  region: string,
+  imageId: string,
+): boolean | undefined => world.ec2.get(region)?.image(imageId)?.deregistrationProtection;
 
 /** `ami-` and 17 hex digits, distinct per (version, region). */
 export const amiId = (n: number, region = HOME): string =>

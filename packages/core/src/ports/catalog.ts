@@ -1,3 +1,4 @@
+import type { OrganizationConfig, StoredOrganizationConfig } from '../config/organization-config';
 import type { AuditRecord, Channel, Hold, HoldTarget, Image, LifecycleState } from '../model';
 import type { RecordedRefreshDecision, RefreshDecision } from '../refresh';
 import type { RetentionPlan } from '../retention/plan-types';
@@ -93,6 +94,22 @@ export interface CatalogPort {
   releaseHold(id: string, at: string, by: string): Promise<Hold>;
   getHold(id: string): Promise<Hold | undefined>;
   listHoldsForTarget(target: HoldTarget): Promise<Hold[]>;
+  /**
+   * Every hold in force (not released), across families, oldest `createdAt` first. Expired holds that
+   * were not released are listed too: expiry is judged by the caller's clock against `expiresAt`.
+   */
+  listActiveHolds(page?: PageRequest): Promise<Page<Hold>>;
+
+  /**
+   * Stores a new version of the organisation config (accounts, regions, organization, sweep guards),
+   * versioned as family configs are; `expectedCurrent` guards against a concurrent apply.
+   */
+  putOrganizationConfig(
+    config: OrganizationConfig,
+    opts: { expectedCurrent: number | null; at: string; by: string },
+  ): Promise<StoredOrganizationConfig>;
+  /** The current version, or the one asked for; parse `config` with `parseStoredOrganizationConfig`. */
+  getOrganizationConfig(version?: number): Promise<StoredOrganizationConfig | undefined>;
 
   /**
    * Keeps at most one refresh decision per family and trigger key. Nothing on record: this one is written.
