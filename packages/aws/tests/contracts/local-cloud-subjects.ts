@@ -1,14 +1,28 @@
 import {
+  CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
+  DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
   DisableImageBlockPublicAccessCommand,
+  DisableImageCommand,
   EnableImageBlockPublicAccessCommand,
+  EnableImageDeprecationCommand,
+  EnableImageDeregistrationProtectionCommand,
   ModifyImageAttributeCommand,
+  ModifyLaunchTemplateCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import {
+  assumeRoleClients,
+  awsErrorCode,
   Ec2Compute,
   Ec2Images,
+  Ec2Inventory,
+  Ec2SharedUsage,
   EventBridgePublisher,
   InspectorFindings,
   SsmCommands,
@@ -21,6 +35,7 @@ import type { ComputeSubject } from './compute-contract';
 import type { EventsSubject } from './events-contract';
 import type { FindingsSubject } from './findings-contract';
 import type { ImagesSubject } from './images-contract';
+import type { InventorySubject } from './inventory-contract';
 import type { ParametersSubject } from './parameters-contract';
 
 /** The real adapters, each suite on its own local cloud; `advance` moves the cloud's simulated clock. */
@@ -159,6 +174,131 @@ export const localEvents = async (): Promise<EventsSubject> => {
       );
       return { publisher: new EventBridgePublisher(TEST_BUS, client), errorCode: 'MalformedDetail' };
     },
+    close: () => t.cloud.stop(),
+  };
+};
+
+/** The account images are shared with, whose role the inventory assumes. */
+export const WORKLOADS_ACCOUNT_ID = '222222222222';
+
+export const localInventory = async (): Promise<InventorySubject> => {
+  const t = await startTestCloud();
+  const { credentials: _owner, ...config } = t.cloud.clientConfig;
+  const other = assumeRoleClients(`arn:aws:iam::${WORKLOADS_ACCOUNT_ID}:role/ami-lifecycle-inventory`, {
+    ...config,
+    maxAttempts: 1,
+    sts: t.clients.sts,
+  });
+  const ec2 = { owner: t.clients.ec2, other: other.ec2 };
+  const compute = { owner: new Ec2Compute(ec2.owner), other: new Ec2Compute(ec2.other) };
+  const images = new Ec2Images(t.clients.ec2, t.clients.ssm);
+  const advance = (seconds: number) => t.cloud.clock.advance(seconds);
+  // Pages of 5 (the least DescribeInstances, DescribeSnapshots and DescribeImageReferences take), so
+  // that the tests' few resources span several pages.
+  const paging = { pageSize: 5 };
+  return {
+    inventory: new Ec2Inventory(ec2.owner, paging),
+    shared: new Ec2SharedUsage(ec2.other, WORKLOADS_ACCOUNT_ID, paging),
+    ownerAccountId: t.cloud.accounts.defaultAccountId,
+    otherAccountId: WORKLOADS_ACCOUNT_ID,
+    region: t.cloud.region,
+    images: async (names, tags) => {
+      // One builder for all of them: the images are made at once and are available together.
+      const { instanceId } = await launchRunning(t);
+      const ids: string[] = [];
+      for (const name of names)
+        ids.push((await images.createImage({ instanceId, name, description: name, tags })).imageId);
+      await advance(600);
+      return ids;
+    },
+    deprecate: async (ImageId, DeprecateAt) => {
+      await ec2.owner.send(new EnableImageDeprecationCommand({ ImageId, DeprecateAt }));
+    },
+    disable: async (ImageId) => {
+      await ec2.owner.send(new DisableImageCommand({ ImageId }));
+    },
+    protect: async (ImageId) => {
+      await ec2.owner.send(new EnableImageDeregistrationProtectionCommand({ ImageId }));
+    },
+    deregister: async (ImageId) => {
+      await ec2.owner.send(new DeregisterImageCommand({ ImageId, DeleteAssociatedSnapshots: false }));
+    },
+    share: async (ImageId) => {
+      await ec2.owner.send(
+        new ModifyImageAttributeCommand({
+          ImageId,
+          LaunchPermission: { Add: [{ UserId: WORKLOADS_ACCOUNT_ID }] },
+        }),
+      );
+    },
+    launch: async (imageId, account) => {
+      const { instanceId } = await compute[account].launchInstance({
+        imageId,
+        instanceType: 't3.micro',
+        instanceProfile: 'ami-lifecycle-builder',
+        tags: { Name: 'inventory' },
+        rootVolume: { sizeGiB: 16, encrypted: false },
+      });
+      await advance(60);
+      return instanceId;
+    },
+    settleInstance: async (instanceId, account, state) => {
+      const InstanceIds = [instanceId];
+      if (state === 'stopped') await ec2[account].send(new StopInstancesCommand({ InstanceIds }));
+      else await ec2[account].send(new TerminateInstancesCommand({ InstanceIds }));
+      await advance(60);
+    },
+    launchTemplate: async (account, name, versions, defaultVersion) => {
+      const client = ec2[account];
+      const [first, ...rest] = versions;
+      const created = await client.send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: name,
+          LaunchTemplateData: { ImageId: first, InstanceType: 't3.micro' },
+        }),
+      );
+      const LaunchTemplateId = created.LaunchTemplate?.LaunchTemplateId;
+      if (!LaunchTemplateId) throw new Error(`CreateLaunchTemplate ${name} answered no id`);
+      for (const ImageId of rest)
+        await client.send(
+          new CreateLaunchTemplateVersionCommand({
+            LaunchTemplateId,
+            SourceVersion: '1',
+            LaunchTemplateData: { ImageId },
+          }),
+        );
+      await client.send(
+        new ModifyLaunchTemplateCommand({ LaunchTemplateId, DefaultVersion: String(defaultVersion) }),
+      );
+      return LaunchTemplateId;
+    },
+    putImageParameter: async (Name, Value) => {
+      await t.clients.ssm.send(
+        new PutParameterCommand({ Name, Value, Type: 'String', DataType: 'aws:ec2:image', Overwrite: true }),
+      );
+      // aws:ec2:image values are validated in the background.
+      await advance(10);
+    },
+    snapshotsOf: async (imageId) => {
+      const { Images } = await ec2.owner.send(
+        new DescribeImagesCommand({ ImageIds: [imageId], IncludeDisabled: true }),
+      );
+      return (Images?.[0]?.BlockDeviceMappings ?? []).flatMap((m) =>
+        m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
+      );
+    },
+    snapshotExists: async (snapshotId) => {
+      try {
+        const { Snapshots } = await ec2.owner.send(
+          new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }),
+        );
+        return (Snapshots ?? []).some((x) => x.SnapshotId === snapshotId);
+      } catch (err) {
+        if (awsErrorCode(err) === 'InvalidSnapshot.NotFound') return false;
+        throw err;
+      }
+    },
+    advance,
     close: () => t.cloud.stop(),
   };
 };

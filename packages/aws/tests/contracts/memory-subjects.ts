@@ -1,14 +1,18 @@
+import { fixedClock } from '@ami-lifecycle/core';
 import {
   AL2023_PARAMETER,
   createMemoryCloud,
   type MemoryCloud,
   MemoryEventPublisher,
+  MemoryInventory,
+  MemorySharedUsage,
 } from '../../src/memory';
 import type { CommandsSubject } from './commands-contract';
 import type { ComputeSubject } from './compute-contract';
 import type { EventsSubject } from './events-contract';
 import type { FindingsSubject } from './findings-contract';
 import type { ImagesSubject } from './images-contract';
+import type { InventorySubject } from './inventory-contract';
 import type { ParametersSubject } from './parameters-contract';
 
 /** The fakes, each suite on its own memory cloud; `advance` moves the fakes' shared clock. */
@@ -119,5 +123,37 @@ export const memoryEvents = async (): Promise<EventsSubject> => {
       publisher: new MemoryEventPublisher({ refuse: { errorCode: 'MalformedDetail' } }),
       errorCode: 'MalformedDetail',
     }),
+  };
+};
+
+export const memoryInventory = async (): Promise<InventorySubject> => {
+  const clock = fixedClock('2026-03-01T00:00:00Z');
+  const inventory = new MemoryInventory({ clock });
+  const shared = new MemorySharedUsage({ region: inventory.region });
+  const fakes = { owner: inventory, other: shared };
+  return {
+    inventory,
+    shared,
+    ownerAccountId: inventory.accountId,
+    otherAccountId: shared.accountId,
+    region: inventory.region,
+    images: async (names, tags) =>
+      names.map((name) => inventory.addImage({ name, tags, snapshots: [{ sizeGiB: 16 }] })),
+    deprecate: async (imageId, at) => inventory.deprecateImage(imageId, at),
+    disable: async (imageId) => inventory.setImageState(imageId, 'disabled'),
+    protect: async (imageId) => inventory.setDeregistrationProtection(imageId, true),
+    deregister: async (imageId) => inventory.deregisterImage(imageId),
+    // The fakes do not model launch permissions: the other account may launch any image.
+    share: async () => {},
+    launch: async (imageId, account) => fakes[account].launchInstance(imageId),
+    settleInstance: async (instanceId, account, state) => fakes[account].setInstanceState(instanceId, state),
+    launchTemplate: async (account, _name, versions, defaultVersion) =>
+      fakes[account].addLaunchTemplate({ versions: [...versions], defaultVersion }),
+    putImageParameter: async (name, imageId) => {
+      inventory.putImageParameter(name, imageId);
+    },
+    snapshotsOf: async (imageId) => inventory.image(imageId)?.snapshotIds ?? [],
+    snapshotExists: async (snapshotId) => inventory.snapshot(snapshotId) !== undefined,
+    advance: async (seconds) => clock.advance(seconds * 1000),
   };
 };

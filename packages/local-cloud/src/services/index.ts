@@ -32,7 +32,8 @@ export interface CloudServices {
 /**
  * Builds STS, EC2 and SSM on one context. EC2 and SSM need each other (SSM checks `aws:ec2:image` values
  * against EC2's images; EC2 resolves `resolve:ssm:` image ids of launch templates through SSM), so each
- * gets a closure over the other rather than the other itself.
+ * gets a closure over the other rather than the other itself. SSM answers EC2's DescribeImageReferences
+ * for `ssm:Parameter`.
  */
 export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): CloudServices => {
   const sts = new StsService(ctx);
@@ -46,6 +47,10 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
   ssm = new SsmService(ctx, ec2.instances, {
     imageExists: (accountId, region, imageId) => ec2.getImage(accountId, region, imageId) !== undefined,
   });
+  const parameters = ssm.parameters;
+  ec2.addImageReferenceProvider('ssm:Parameter', (accountId, region, imageIds) =>
+    parameters.imageReferences(accountId, region, imageIds),
+  );
   const invokeLambda: LambdaInvoker = (arn, payload) => {
     const invoker = opts.lambda?.();
     if (!invoker)

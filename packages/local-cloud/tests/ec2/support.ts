@@ -4,9 +4,12 @@ import {
   RunInstancesCommand,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { createServices } from '../../src/services';
 import { Ec2Service, type Ec2ServiceOptions } from '../../src/services/ec2';
 import { PUBLIC_IMAGES, publicImageId } from '../../src/services/ec2/public-images';
 import { startTestEdge } from '../../src/testing/edge-harness';
+import type { CloudContext, EmulatedService } from '../../src/types';
 
 export const TOOLING = '111111111111';
 export const WORKLOADS = '222222222222';
@@ -23,11 +26,45 @@ export const ubuntu = (region = REGION) => publicImageId(region, PUBLIC_IMAGES[2
  * An edge with only EC2 on it, an SDK client for the default account (111…), and a way to get clients
  * acting as the other modelled accounts through role credentials, as the multi-account code does.
  */
-export const startEc2 = async (options?: Ec2ServiceOptions) => {
+export const startEc2 = (options?: Ec2ServiceOptions) =>
+  startHarness((ctx) => {
+    const ec2 = new Ec2Service(ctx, options);
+    return { ec2, all: [ec2] };
+  });
+
+/**
+ * EC2 wired to SSM as a full cloud wires them (`createServices`), with SSM clients for any account and
+ * region: for what one service answers about the other's resources.
+ */
+export const startEc2WithSsm = async () => {
+  const h = await startHarness((ctx) => createServices(ctx));
+  const ssmClients: SSMClient[] = [];
+  const ssmFor = (accountId = TOOLING, region = REGION) => {
+    const c = new SSMClient({
+      ...h.edge.clientConfig,
+      region,
+      maxAttempts: 1,
+      ...(accountId === TOOLING ? {} : { credentials: h.credentialsFor(accountId) }),
+    });
+    ssmClients.push(c);
+    return c;
+  };
+  return {
+    ...h,
+    ssmFor,
+    close: async () => {
+      for (const c of ssmClients) c.destroy();
+      await h.close();
+    },
+  };
+};
+
+const startHarness = async (build: (ctx: CloudContext) => { ec2: Ec2Service; all: EmulatedService[] }) => {
   let ec2: Ec2Service | undefined;
   const edge = await startTestEdge((ctx) => {
-    ec2 = new Ec2Service(ctx, options);
-    return [ec2];
+    const built = build(ctx);
+    ec2 = built.ec2;
+    return built.all;
   });
   const clients: EC2Client[] = [];
   // One attempt: a retry would wait on real time, and tests never do.
@@ -37,8 +74,7 @@ export const startEc2 = async (options?: Ec2ServiceOptions) => {
     return c;
   };
   const client = make(edge.clientConfig);
-  const clientFor = (accountId: string, region = REGION) => {
-    if (accountId === TOOLING && region === REGION) return client;
+  const credentialsFor = (accountId: string) => {
     const creds = edge.accounts.issueRoleCredentials(
       `arn:aws:iam::${accountId}:role/test`,
       'ec2-test',
@@ -46,21 +82,22 @@ export const startEc2 = async (options?: Ec2ServiceOptions) => {
       // Long enough that advancing the simulated clock by days never expires them.
       365 * 24 * 3600,
     );
-    return make({
-      ...edge.clientConfig,
-      region,
-      credentials: {
-        accessKeyId: creds.accessKeyId,
-        secretAccessKey: creds.secretAccessKey,
-        sessionToken: creds.sessionToken,
-      },
-    });
+    return {
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      sessionToken: creds.sessionToken,
+    };
+  };
+  const clientFor = (accountId: string, region = REGION) => {
+    if (accountId === TOOLING && region === REGION) return client;
+    return make({ ...edge.clientConfig, region, credentials: credentialsFor(accountId) });
   };
   return {
     edge,
     ec2: ec2!,
     client,
     clientFor,
+    credentialsFor,
     clock: edge.clock,
     close: async () => {
       for (const c of clients) c.destroy();

@@ -21,6 +21,8 @@ const ALL_STATES: InstanceState[] = [
 ];
 /** The defaults EC2 documents for IncludeAllResourceTypes: every instance state, the 10 latest template versions. */
 const DEFAULT_VERSION_DEPTH = 10;
+/** `ImageId.N`: "Minimum number of 1 item. Maximum number of 10 items." (EC2 API Reference). */
+const MAX_IMAGE_IDS = 10;
 
 interface Scope {
   states: Set<string>;
@@ -71,6 +73,11 @@ const parseResourceTypes = (op: OpContext): Map<string, Scope> => {
 const describeImageReferences: Handler = (op) => {
   const ids = strings(op.params, 'ImageId');
   if (ids.length === 0) throw ec2Error('MissingParameter', 'The request must contain the parameter ImageId');
+  // The EC2 API Reference allows 1 to 10 ImageId.N; the error code for more is not documented.
+  if (ids.length > MAX_IMAGE_IDS)
+    throw invalidValue(
+      `The request can contain at most ${MAX_IMAGE_IDS} ImageId values, but it contains ${ids.length}.`,
+    );
   ids.forEach(checkImageId);
   const wanted = new Set(ids);
   const scopes = parseResourceTypes(op);

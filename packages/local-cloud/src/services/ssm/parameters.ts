@@ -3,6 +3,7 @@ import { AwsError } from '../../errors';
 import type { TimerHandle } from '../../sim-clock';
 import type { CloudContext } from '../../types';
 import { PUBLIC_IMAGES, publicImageId } from '../ec2/public-images';
+import type { ImageReference } from '../ec2/state';
 import {
   type Body,
   constraintViolation,
@@ -376,6 +377,24 @@ export class ParameterStore {
   listTagsForResource(caller: Caller, body: Body) {
     const stored = this.taggable(caller, body);
     return { TagList: [...stored.tags].map(([Key, Value]) => ({ Key, Value })) };
+  }
+
+  /**
+   * EC2's DescribeImageReferences for `ssm:Parameter`: the parameters of `accountId` in `region` of data
+   * type `aws:ec2:image` whose value is one of `imageIds`, by name. The value is the latest version that
+   * has landed: one still being validated, or refused by its validation, is not the parameter's value
+   * (yet). Public parameters belong to AWS, not to the account, and are never reported.
+   */
+  imageReferences(accountId: string, region: string, imageIds: ReadonlySet<string>): ImageReference[] {
+    const store = this.owned.get(`${accountId}/${region}`);
+    if (!store) return [];
+    return [...store.values()]
+      .filter((p) => {
+        const current = p.versions.at(-1)!;
+        return current.dataType === 'aws:ec2:image' && imageIds.has(current.value);
+      })
+      .sort((a, b) => byString(a.name, b.name))
+      .map((p) => ({ imageId: p.versions.at(-1)!.value, resourceType: 'ssm:Parameter', arn: p.arn }));
   }
 
   /**
