@@ -4,7 +4,7 @@
 import { buildIdFor } from '@ami-lifecycle/build-service';
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
 import { type BuildRequestedDetail, buildRequested } from '@ami-lifecycle/contracts';
-import type { FamilyConfig, Image } from '@ami-lifecycle/core';
+import { type FamilyConfig, type Image, organizationConfigOf, type Policy } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
 import {
   DescribeInstancesCommand,
@@ -57,6 +57,16 @@ export class LocalPipeline {
         },
       );
     }
+  }
+
+  /** Stores the policy's organisation sections (accounts, roles, regions, sweep guards) as their next version. */
+  async storeOrganization(policy: Policy): Promise<void> {
+    const current = await this.catalog.getOrganizationConfig();
+    await this.catalog.putOrganizationConfig(organizationConfigOf(policy), {
+      expectedCurrent: current?.version ?? null,
+      at: this.cloud.clock.now().toISOString(),
+      by: 'local-pipeline',
+    });
   }
 
   /** Puts a contract-checked `Build Requested` on the bus; answers the detail and the build id it gets. */

@@ -1,0 +1,29 @@
+import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
+import { z } from 'zod';
+import { applyActions } from '../use-cases/apply-actions';
+import { deps } from '../wiring';
+
+/** The most problems one batch reports back into the execution (its history is bounded). */
+const MAX_PROBLEMS = 10;
+
+/** Decommission machine, one Map item: one batch of the plan's actions. Answers counts, not every result. */
+export const handler = asStep(
+  'ApplyBatch',
+  createHandler({
+    name: 'decommission-apply',
+    event: z.strictObject({ sweepId: z.string().min(1).max(80), batch: z.number().int().nonnegative() }),
+    correlationIdPath: 'sweepId',
+    useCase: async (input) => {
+      const { results } = await applyActions(input, deps);
+      const problems = results.filter((r) => r.outcome !== 'done');
+      return {
+        done: results.length - problems.length,
+        skipped: problems.filter((r) => r.outcome === 'skipped').length,
+        failed: problems.filter((r) => r.outcome === 'failed').length,
+        problems: problems
+          .slice(0, MAX_PROBLEMS)
+          .map((r) => `${r.family}@${r.version} ${r.decision} ${r.outcome}: ${r.reason ?? ''}`),
+      };
+    },
+  }),
+);

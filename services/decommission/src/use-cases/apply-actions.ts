@@ -1,0 +1,197 @@
+import {
+  DECISION_TARGET,
+  type Hold,
+  type Image,
+  type ImageDecision,
+  imageKey,
+  type RetentionPlan,
+} from '@ami-lifecycle/core';
+import { PlanNotFoundError } from '../errors';
+import { DEFAULT_ACTOR, type DecommissionDeps } from './deps';
+import { ACTIONS_PER_BATCH } from './plan-sweep';
+
+/** What one action of a sweep came to. */
+export interface ActionResult {
+  family: string;
+  version: string;
+  decision: ImageDecision['decision'];
+  /** `done` also when a rerun finds it done by an earlier attempt (its event is sent again). */
+  outcome: 'done' | 'skipped' | 'failed';
+  /** Why it was skipped or failed. */
+  reason?: string;
+  /** Snapshots deleted (retire). */
+  deletedSnapshotIds?: string[];
+}
+
+type Action = ImageDecision & { decision: Exclude<ImageDecision['decision'], 'keep'> };
+
+const EVENT: Record<Action['decision'], 'Image Deprecated' | 'Image Disabled' | 'Image Retired'> = {
+  deprecate: 'Image Deprecated',
+  disable: 'Image Disabled',
+  retire: 'Image Retired',
+};
+
+const activeHold = (holds: readonly Hold[], now: number): Hold | undefined =>
+  holds.find(
+    (h) => h.releasedAt === undefined && (h.expiresAt === undefined || Date.parse(h.expiresAt) > now),
+  );
+
+/**
+ * One batch of a sweep's actions, each on its own: a failed one is reported and the next goes on. Before
+ * acting, each is checked again against the present, since the plan was made minutes ago: the image must
+ * still be in the state the plan saw, not held, not a channel target, and (before it is disabled or
+ * retired) not referenced in any region. Every region's copy is acted on, then the state moves (audited
+ * with the plan's reasons) and the event is sent. A rerun converges: an image the plan's target state
+ * already holds is `done` and its event is sent again under the same key; EC2 work already done is
+ * recognised (a deregistered AMI, a deleted snapshot) rather than repeated.
+ */
+export const applyActions = async (
+  input: { sweepId: string; batch: number },
+  deps: DecommissionDeps,
+): Promise<{ results: ActionResult[] }> => {
+  const plan = await deps.catalog.getPlan(input.sweepId);
+  if (plan === undefined) throw new PlanNotFoundError(input.sweepId);
+  const actions = plan.actions.slice(
+    input.batch * ACTIONS_PER_BATCH,
+    (input.batch + 1) * ACTIONS_PER_BATCH,
+  ) as Action[];
+  const results: ActionResult[] = [];
+  for (const action of actions) {
+    try {
+      results.push(await applyOne(action, plan, deps));
+    } catch (err) {
+      results.push({ ...ref(action), outcome: 'failed', reason: (err as Error).message });
+    }
+  }
+  return { results };
+};
+
+const ref = (a: Action) => ({ family: a.family, version: a.version, decision: a.decision });
+
+const applyOne = async (
+  action: Action,
+  plan: RetentionPlan,
+  deps: DecommissionDeps,
+): Promise<ActionResult> => {
+  const target = DECISION_TARGET[action.decision];
+  const image = await deps.catalog.getImage(action.family, action.version);
+  if (image === undefined)
+    return { ...ref(action), outcome: 'skipped', reason: 'the image is no longer in the catalog' };
+  if (image.state === target) {
+    await announce(action, image, plan, [], deps);
+    return { ...ref(action), outcome: 'done' };
+  }
+  if (image.state !== action.state) {
+    return {
+      ...ref(action),
+      outcome: 'skipped',
+      reason: `it is ${image.state} now, not ${action.state} as planned`,
+    };
+  }
+  const refusal = await stillSafe(action, image, deps);
+  if (refusal !== undefined) return { ...ref(action), outcome: 'skipped', reason: refusal };
+
+  const deleted: string[] = [];
+  for (const [region, amiId] of Object.entries(image.amiIds)) {
+    const ec2 = deps.images(region);
+    const now = deps.clock.now();
+    if (action.decision === 'deprecate') await ec2.deprecateImage(amiId, now);
+    else if (action.decision === 'disable') await ec2.disableImage(amiId);
+    else deleted.push(...(await retireAmi(region, amiId, image, deps)));
+  }
+  const updated = await deps.catalog.transitionImage({
+    family: image.family,
+    version: image.version,
+    from: image.state,
+    to: target,
+    expectedStateVersion: image.stateVersion,
+    at: deps.clock.now().toISOString(),
+    audit: {
+      actor: deps.actor ?? DEFAULT_ACTOR,
+      reason: `sweep ${plan.sweepId}: ${action.reasons.map((r) => r.message).join('; ')}`.slice(0, 2000),
+      correlationId: plan.sweepId,
+    },
+  });
+  await announce(action, updated, plan, deleted, deps);
+  return {
+    ...ref(action),
+    outcome: 'done',
+    ...(action.decision === 'retire' ? { deletedSnapshotIds: deleted } : {}),
+  };
+};
+
+/** The never-rules, read again now. Answers why not, or undefined when the action may go ahead. */
+const stillSafe = async (
+  action: Action,
+  image: Image,
+  deps: DecommissionDeps,
+): Promise<string | undefined> => {
+  const now = deps.clock.now().getTime();
+  const held =
+    activeHold(
+      await deps.catalog.listHoldsForTarget({ kind: 'image', family: image.family, version: image.version }),
+      now,
+    ) ?? activeHold(await deps.catalog.listHoldsForTarget({ kind: 'family', family: image.family }), now);
+  if (held !== undefined) return `held since the plan was made (${held.id}: ${held.reason})`;
+  const channel = (await deps.catalog.listChannels(image.family)).find((c) => c.version === image.version);
+  if (channel !== undefined) return `channel ${channel.name} points to it now`;
+  if (action.decision === 'deprecate') return undefined;
+  // Disabling or deregistering stops launches: look at its references once more, in every region.
+  for (const [region, amiId] of Object.entries(image.amiIds)) {
+    const uses = await deps.inventory(region).findImageReferences([amiId]);
+    if (uses.length > 0) return `${amiId} is in use now by ${uses.map((u) => u.resource).join(', ')}`;
+  }
+  return undefined;
+};
+
+/**
+ * Deregisters one region's AMI with its snapshots, then deletes whatever snapshot of it is left (a
+ * crashed earlier attempt may have deregistered it before its snapshots went). Answers the snapshots
+ * deleted.
+ */
+const retireAmi = async (
+  region: string,
+  amiId: string,
+  image: Image,
+  deps: DecommissionDeps,
+): Promise<string[]> => {
+  const ec2 = deps.images(region);
+  const described = await ec2.describeImage(amiId);
+  if (described !== undefined) {
+    await ec2.deregisterImage(amiId, { deleteSnapshots: true });
+  }
+  const inventory = deps.inventory(region);
+  const left = (await inventory.listManagedSnapshots()).filter(
+    (s) => s.family === image.family && s.version === image.version,
+  );
+  for (const s of left) await inventory.deleteManagedSnapshot(s.snapshotId);
+  return [...(described?.snapshotIds ?? []), ...left.map((s) => s.snapshotId)];
+};
+
+/** The stage's event, under a key of the image and stage: a rerun's copy is the same event. */
+const announce = async (
+  action: Action,
+  image: Image,
+  plan: RetentionPlan,
+  deletedSnapshotIds: string[],
+  deps: DecommissionDeps,
+): Promise<void> => {
+  const home = image.amiIds[deps.region] ?? Object.values(image.amiIds)[0];
+  if (home === undefined) return;
+  const base = {
+    schemaVersion: 1 as const,
+    family: image.family,
+    version: image.version,
+    correlationId: plan.sweepId,
+    idempotencyKey: `${EVENT[action.decision].toLowerCase().replace(' ', '-')}:${imageKey(image)}`,
+    occurredAt: deps.clock.now().toISOString(),
+    imageId: home,
+    sweepId: plan.sweepId,
+    reasons: action.reasons.map((r) => r.message),
+  };
+  if (action.decision === 'retire') {
+    await deps.events.publish('Image Retired', { ...base, deletedSnapshotIds });
+  } else {
+    await deps.events.publish(EVENT[action.decision], base);
+  }
+};

@@ -1,0 +1,70 @@
+import type { RetentionPlan } from '@ami-lifecycle/core';
+import { PlanNotFoundError } from '../errors';
+import type { DecommissionDeps } from './deps';
+
+export interface SweepOutcome {
+  sweepId: string;
+  dryRun: boolean;
+  guard: RetentionPlan['guard'];
+  /** Per decision: how many were planned, and what became of the actions. */
+  planned: RetentionPlan['summary'];
+  done: number;
+  skipped: number;
+  failed: number;
+  /** The first few actions that were skipped or failed, with why. */
+  problems: string[];
+}
+
+/** What one batch of actions came to (the apply step's answer). */
+export interface BatchOutcome {
+  done: number;
+  skipped: number;
+  failed: number;
+  problems: string[];
+}
+
+/**
+ * The end of a sweep: one `Retention Sweep Completed` per family of the plan (retention and its guards
+ * are per family; consumers filter on it), with the plan's counts, whether it was a dry run, and the
+ * guard's verdict. Sent under a key of the sweep and family, so a retried step sends the same events.
+ */
+export const completeSweep = async (
+  input: { sweepId: string; dryRun: boolean; applied: readonly BatchOutcome[] },
+  deps: Pick<DecommissionDeps, 'catalog' | 'events' | 'clock'>,
+): Promise<SweepOutcome> => {
+  const plan = await deps.catalog.getPlan(input.sweepId);
+  if (plan === undefined) throw new PlanNotFoundError(input.sweepId);
+  const families = [...new Set(plan.decisions.map((d) => d.family))].sort();
+  for (const family of families) {
+    const counts = { keep: 0, deprecate: 0, disable: 0, retire: 0 };
+    for (const d of plan.decisions) if (d.family === family) counts[d.decision] += 1;
+    await deps.events.publish('Retention Sweep Completed', {
+      schemaVersion: 1,
+      family,
+      correlationId: plan.sweepId,
+      idempotencyKey: `retention-sweep-completed:${plan.sweepId}:${family}`,
+      occurredAt: deps.clock.now().toISOString(),
+      sweepId: plan.sweepId,
+      dryRun: input.dryRun,
+      inventoryAt: plan.inventoryAt,
+      counts,
+      guard:
+        plan.guard.status === 'ok'
+          ? { verdict: 'ok' }
+          : { verdict: 'tripped', reason: plan.guard.reasons.join('; ') || 'a guard tripped' },
+    });
+  }
+  return {
+    sweepId: plan.sweepId,
+    dryRun: input.dryRun,
+    guard: plan.guard,
+    planned: plan.summary,
+    done: sum(input.applied, 'done'),
+    skipped: sum(input.applied, 'skipped'),
+    failed: sum(input.applied, 'failed'),
+    problems: input.applied.flatMap((b) => b.problems).slice(0, 50),
+  };
+};
+
+const sum = (batches: readonly BatchOutcome[], field: 'done' | 'skipped' | 'failed'): number =>
+  batches.reduce((n, b) => n + b[field], 0);

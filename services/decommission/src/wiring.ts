@@ -1,0 +1,89 @@
+/**
+ * The one place the decommission handlers' adapters are built: once per container, at module scope, from
+ * the typed environment (a missing variable fails the cold start, naming it). Regional clients are built
+ * on first use of a region; another account's clients assume its role, refreshed before they expire.
+ */
+import {
+  assumeRoleClients,
+  createClients,
+  Ec2Images,
+  Ec2Inventory,
+  Ec2SharedUsage,
+  EventBridgePublisher,
+  startNamedExecution,
+} from '@ami-lifecycle/aws';
+import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
+import { lambdaClock, loadEnv } from '@ami-lifecycle/lambda-kit';
+import { z } from 'zod';
+import type { DecommissionDeps } from './use-cases/deps';
+import type { SweepStarter } from './use-cases/start-sweep';
+
+const env = loadEnv(
+  z.object({
+    CATALOG_TABLE: z.string().min(1),
+    EVENT_BUS_NAME: z.string().min(1),
+    AWS_REGION: z.string().min(1),
+  }),
+);
+
+const home = createClients({ region: env.AWS_REGION });
+
+const perKey = <T>(make: (key: string) => T): ((key: string) => T) => {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = make(key);
+      cache.set(key, value);
+    }
+    return value;
+  };
+};
+
+const clientsIn = perKey((region) => (region === env.AWS_REGION ? home : createClients({ region })));
+const inventoryIn = perKey((region) => new Ec2Inventory(clientsIn(region).ec2));
+const imagesIn = perKey((region) => new Ec2Images(clientsIn(region).ec2, clientsIn(region).ssm));
+const sharedIn = perKey((key) => {
+  const [accountId, region, roleArn] = key.split('|') as [string, string, string];
+  return new Ec2SharedUsage(assumeRoleClients(roleArn, { region, sts: home.sts }).ec2, accountId);
+});
+
+export const deps: DecommissionDeps = {
+  catalog: new DynamoDbCatalog({
+    tableName: env.CATALOG_TABLE,
+    client: createDocumentClient({ region: env.AWS_REGION }),
+  }),
+  events: new EventBridgePublisher(env.EVENT_BUS_NAME, home.eventBridge),
+  // The host's clock when there is one (the local cloud's simulated time), the system clock on Lambda.
+  clock: lambdaClock,
+  region: env.AWS_REGION,
+  images: imagesIn,
+  inventory: inventoryIn,
+  sharedUsage: (account, region) => sharedIn(`${account.id}|${region}|${account.roleArn}`),
+};
+
+/** The regional EC2 images the hold use cases mirror protection through. */
+export const holdRegions = (region: string) => ({ images: imagesIn(region) });
+
+/**
+ * The starter of the decommission state machine, for the function that starts it; only it is given
+ * `DECOMMISSION_STATE_MACHINE_ARN`, so it is read when that function's module loads, not here.
+ */
+export const sweepStarter = (): SweepStarter => {
+  const { DECOMMISSION_STATE_MACHINE_ARN: arn } = loadEnv(
+    z.object({
+      DECOMMISSION_STATE_MACHINE_ARN: z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
+          'must be a state machine ARN',
+        ),
+    }),
+  );
+  return {
+    start: async (input) => ({
+      outcome: await startNamedExecution(home.sfn, arn, input.sweepId, input),
+      executionName: input.sweepId,
+    }),
+  };
+};
