@@ -1,2 +1,22 @@
 // The decommission service's public surface.
+
+export { OrganizationNotConfiguredError, PlanNotFoundError } from './errors';
+export { type ActionResult, applyActions } from './use-cases/apply-actions';
+export { type BatchOutcome, completeSweep, type SweepOutcome } from './use-cases/complete-sweep';
+export {
+  DEFAULT_ACTOR,
+  type DecommissionDeps,
+  type DecommissionEvents,
+  type SweepSettings,
+} from './use-cases/deps';
 export * from './use-cases/holds';
+export { ACTIONS_PER_BATCH, type PlannedSweep, planSweep } from './use-cases/plan-sweep';
+export { loadSweepSettings } from './use-cases/settings';
+export { type SweepStarter, startSweep } from './use-cases/start-sweep';
+export {
+  gatherInventory,
+  type Inventory,
+  type InventoryDrift,
+  type UsageAccount,
+  type UsageSources,
+} from './use-cases/usage';

@@ -71,11 +71,16 @@ const loadHolds = (catalog: CatalogPort): Promise<Hold[]> =>
  * nothing. Planning the same sweep id twice answers the stored plan (a retried step plans once).
  */
 export const planSweep = async (
-  input: { sweepId: string; dryRun: boolean },
+  input: {
+    sweepId: string;
+    dryRun: boolean;
+    /** False for a preview (`amictl retention plan`): nothing is stored, so the next sweep's diff is unchanged. */
+    store?: boolean;
+  },
   settings: SweepSettings,
   deps: DecommissionDeps,
 ): Promise<PlannedSweep> => {
-  const stored = await deps.catalog.getPlan(input.sweepId);
+  const stored = input.store === false ? undefined : await deps.catalog.getPlan(input.sweepId);
   if (stored !== undefined) {
     return {
       plan: stored,
@@ -110,7 +115,7 @@ export const planSweep = async (
     previousPlan,
     now: deps.clock.now(),
   });
-  await deps.catalog.savePlan(plan);
+  if (input.store !== false) await deps.catalog.savePlan(plan);
   return { plan, inventory, batches: batchesOf(plan, input.dryRun) };
 };
 
