@@ -349,6 +349,15 @@ describe('the decommission service on the local cloud', () => {
       expect(await ami(region, v7.amiIds[region]!)).toBeUndefined();
       expect(await snapshots(region, v7)).toEqual([]);
     }
+    // The day-8 sweep says what v7's retirement freed: its 8 GiB root snapshot in each region, priced per region.
+    const day8 = pipeline
+      .ingested('Retention Sweep Completed', GOLDEN)
+      .find((d) => (d as { sweepId: string }).sweepId === sweepIdAt(Date.parse(START) + 8 * DAY * 1000));
+    expect(day8).toMatchObject({
+      counts: expect.objectContaining({ retire: 1 }),
+      snapshotGiBFreed: 16,
+      monthlyStorageCostSaved: { amount: 0.83, currency: 'USD' },
+    });
     const timeline = (await pipeline.catalog.listAudit(GOLDEN, v7.version, { limit: 100 })).items
       .filter((r) => r.to !== undefined)
       .map((r) => r.to);

@@ -190,7 +190,16 @@ export class Ec2Inventory implements InventoryPort {
     return uses;
   }
 
-  async listManagedSnapshots(): Promise<ManagedSnapshot[]> {
+  async listManagedSnapshots(of?: { family: string; version: string }): Promise<ManagedSnapshot[]> {
+    const filters = [
+      MANAGED_FILTER,
+      ...(of === undefined
+        ? []
+        : [
+            { Name: `tag:${TAG_PREFIX}family`, Values: [of.family] },
+            { Name: `tag:${TAG_PREFIX}version`, Values: [of.version] },
+          ]),
+    ];
     const snapshots = await collectPages(
       'ec2:DescribeSnapshots',
       async (NextToken) => {
@@ -198,7 +207,7 @@ export class Ec2Inventory implements InventoryPort {
           this.ec2.send(
             new DescribeSnapshotsCommand({
               OwnerIds: ['self'],
-              Filters: [MANAGED_FILTER],
+              Filters: filters,
               MaxResults: Math.min(this.pageSize, 1000),
               NextToken,
             }),

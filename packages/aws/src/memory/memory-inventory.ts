@@ -225,9 +225,10 @@ export class MemoryInventory implements InventoryPort {
     return uses;
   }
 
-  async listManagedSnapshots(): Promise<ManagedSnapshot[]> {
+  async listManagedSnapshots(of?: { family: string; version: string }): Promise<ManagedSnapshot[]> {
     return [...this.snapshots.values()]
       .filter((s) => isManaged(s.tags))
+      .filter((s) => of === undefined || (s.tags[FAMILY_TAG] === of.family && s.tags[VERSION_TAG] === of.version))
       .map((s) => ({
         snapshotId: s.snapshotId,
         sizeGiB: s.sizeGiB,

@@ -305,6 +305,17 @@ export const describeInventoryContract = (
         expect(snapshots.map((x) => x.snapshotId)).not.toContain(unmanagedSnapshot);
       });
 
+      it("lists only one image's snapshots when asked for that image", async () => {
+        const mine = await image('inv-snaps-of', inventoryTags('inv-snaps-of', '2026.03.01.1'));
+        const other = await image('inv-snaps-of-other', inventoryTags('inv-snaps-of', '2026.03.01.2'));
+        const [mineSnapshot] = await s.snapshotsOf(mine);
+        await s.snapshotsOf(other);
+
+        const snapshots = await s.inventory.listManagedSnapshots({ family: 'inv-snaps-of', version: '2026.03.01.1' });
+
+        expect(snapshots.map((x) => x.snapshotId)).toEqual([mineSnapshot]);
+      });
+
       it('refuses to delete a snapshot not tagged managed, and leaves it', async () => {
         const imageId = await image('inv-snap-refused', {});
         const snapshotId = await onlySnapshot(imageId);

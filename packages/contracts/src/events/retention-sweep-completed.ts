@@ -25,6 +25,13 @@ export const schema = z
     inventoryAt: isoTimestamp,
     /** Images per decision in the plan (applied only when not a dry run and the guard is ok). */
     counts: z.strictObject({ keep: count, deprecate: count, disable: count, retire: count }),
+    /** Snapshot storage the sweep's retirements deleted, in every region. */
+    snapshotGiBFreed: z.number().nonnegative(),
+    /** What that storage cost a month, at the policy's per-region price (USD per GiB-month). */
+    monthlyStorageCostSaved: z.strictObject({
+      amount: z.number().nonnegative(),
+      currency: z.literal('USD'),
+    }),
     guard: z.discriminatedUnion('verdict', [
       z.strictObject({ verdict: z.literal('ok') }),
       z.strictObject({ verdict: z.literal('tripped'), reason: nonEmptyText }),
@@ -43,5 +50,6 @@ export const fixtures = eventFixtures('retention-sweep-completed', {
     'invalid-tripped-without-reason.json',
     'invalid-fractional-count.json',
     'invalid-dry-run-string.json',
+    'invalid-negative-gib.json',
   ],
 });

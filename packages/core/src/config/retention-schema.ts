@@ -36,10 +36,26 @@ export const retentionPolicySchema = z
 export type RetentionPolicy = z.infer<typeof retentionPolicySchema>;
 export type RetentionPolicyInput = z.input<typeof retentionPolicySchema>;
 
+/**
+ * What a GiB-month of EBS snapshot storage costs when the policy names no price for a region: AWS's list
+ * price of the standard tier in us-east-1 (USD 0.05). Prices differ per region; the policy may set each.
+ */
+export const DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH = 0.05;
+
 /** Organisation-wide guards on a sweep. A tripped guard turns the plan into "no action". */
 export const sweepGuardsSchema = z.strictObject({
   maxRetirementsPerRun: z.number().int().min(0).default(50),
   /** Older inventory than this may miss a new use of an image, so the sweep refuses to act on it. */
   maxInventoryAgeMinutes: z.number().positive().default(60),
+  /**
+   * USD per GiB-month of snapshot storage, per region, for the savings a sweep reports; a region not
+   * listed costs DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH.
+   */
+  snapshotPricePerGiBMonth: z
+    .record(
+      z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region like eu-west-1'),
+      z.number().positive().max(10),
+    )
+    .default({}),
 });
 export type SweepGuards = z.infer<typeof sweepGuardsSchema>;

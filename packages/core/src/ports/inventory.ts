@@ -66,8 +66,11 @@ export interface InventoryPort {
    * version of every launch template, SSM parameters and Image Builder recipes that name one of them.
    */
   findImageReferences(imageIds: readonly string[]): Promise<ImageUse[]>;
-  /** Every snapshot of the account tagged `ami-lifecycle:managed=true`. */
-  listManagedSnapshots(): Promise<ManagedSnapshot[]>;
+  /**
+   * Every snapshot of the account tagged `ami-lifecycle:managed=true`; with `of`, only those our tags say
+   * belong to that image (EC2 filters by tag, so a retirement does not list the whole account).
+   */
+  listManagedSnapshots(of?: { family: string; version: string }): Promise<ManagedSnapshot[]>;
   /** Deletes a snapshot, after checking our tag on it (`UnmanagedSnapshotError` otherwise). */
   deleteManagedSnapshot(snapshotId: string): Promise<void>;
 }

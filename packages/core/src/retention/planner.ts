@@ -21,7 +21,7 @@ export interface PlanInput {
   holds: readonly Hold[];
   channels: readonly { family: string; name: string; version: string }[];
   families: readonly PlannerFamily[];
-  guards: SweepGuards;
+  guards: Pick<SweepGuards, 'maxRetirementsPerRun' | 'maxInventoryAgeMinutes'>;
   /** When the images and usage were read; older than the guard allows and the plan takes no action. */
   inventoryAt: Date;
   previousPlan?: Pick<RetentionPlan, 'sweepId' | 'decisions'> | undefined;

@@ -16,7 +16,17 @@ export const handler = asStep(
     useCase: async (input) => {
       const { results } = await applyActions(input, deps);
       const problems = results.filter((r) => r.outcome !== 'done');
+      const freed = new Map<string, { family: string; region: string; gib: number }>();
+      for (const r of results) {
+        for (const [region, gib] of Object.entries(r.freedGiB ?? {})) {
+          const key = `${r.family}|${region}`;
+          const sum = freed.get(key) ?? { family: r.family, region, gib: 0 };
+          sum.gib += gib;
+          freed.set(key, sum);
+        }
+      }
       return {
+        freed: [...freed.values()],
         done: results.length - problems.length,
         skipped: problems.filter((r) => r.outcome === 'skipped').length,
         failed: problems.filter((r) => r.outcome === 'failed').length,

@@ -1,6 +1,7 @@
 import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import { completeSweep } from '../use-cases/complete-sweep';
+import { loadSweepSettings } from '../use-cases/settings';
 import { deps } from '../wiring';
 
 const batchResult = z.object({
@@ -8,6 +9,9 @@ const batchResult = z.object({
   skipped: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   problems: z.array(z.string()),
+  freed: z
+    .array(z.object({ family: z.string(), region: z.string(), gib: z.number().nonnegative() }))
+    .optional(),
 });
 
 /** Decommission machine, last step: Retention Sweep Completed per family, with what the batches did. */
@@ -21,6 +25,9 @@ export const handler = asStep(
       applied: z.array(batchResult),
     }),
     correlationIdPath: 'sweepId',
-    useCase: (input) => completeSweep(input, deps),
+    useCase: async (input) => {
+      const { prices } = await loadSweepSettings(deps.catalog);
+      return completeSweep({ ...input, prices }, deps);
+    },
   }),
 );

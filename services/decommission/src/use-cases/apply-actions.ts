@@ -21,6 +21,8 @@ export interface ActionResult {
   reason?: string;
   /** Snapshots deleted (retire). */
   deletedSnapshotIds?: string[];
+  /** GiB of snapshot storage deleted, per region (retire). */
+  freedGiB?: Record<string, number>;
 }
 
 type Action = ImageDecision & { decision: Exclude<ImageDecision['decision'], 'keep'> };
@@ -92,12 +94,17 @@ const applyOne = async (
   if (refusal !== undefined) return { ...ref(action), outcome: 'skipped', reason: refusal };
 
   const deleted: string[] = [];
+  const freedGiB: Record<string, number> = {};
   for (const [region, amiId] of Object.entries(image.amiIds)) {
     const ec2 = deps.images(region);
     const now = deps.clock.now();
     if (action.decision === 'deprecate') await ec2.deprecateImage(amiId, now);
     else if (action.decision === 'disable') await ec2.disableImage(amiId);
-    else deleted.push(...(await retireAmi(region, amiId, image, deps)));
+    else {
+      const retired = await retireAmi(region, amiId, image, deps);
+      deleted.push(...retired.snapshotIds);
+      freedGiB[region] = retired.gib;
+    }
   }
   const updated = await deps.catalog.transitionImage({
     family: image.family,
@@ -116,7 +123,7 @@ const applyOne = async (
   return {
     ...ref(action),
     outcome: 'done',
-    ...(action.decision === 'retire' ? { deletedSnapshotIds: deleted } : {}),
+    ...(action.decision === 'retire' ? { deletedSnapshotIds: deleted, freedGiB } : {}),
   };
 };
 
@@ -146,26 +153,28 @@ const stillSafe = async (
 
 /**
  * Deregisters one region's AMI with its snapshots, then deletes whatever snapshot of it is left (a
- * crashed earlier attempt may have deregistered it before its snapshots went). Answers the snapshots
- * deleted.
+ * crashed earlier attempt may have deregistered it before its snapshots went). The image's snapshots are
+ * found by our tags before anything is deleted, which also gives their sizes. Answers the snapshots
+ * deleted and their GiB.
  */
 const retireAmi = async (
   region: string,
   amiId: string,
   image: Image,
   deps: DecommissionDeps,
-): Promise<string[]> => {
+): Promise<{ snapshotIds: string[]; gib: number }> => {
   const ec2 = deps.images(region);
-  const described = await ec2.describeImage(amiId);
-  if (described !== undefined) {
-    await ec2.deregisterImage(amiId, { deleteSnapshots: true });
-  }
   const inventory = deps.inventory(region);
-  const left = (await inventory.listManagedSnapshots()).filter(
-    (s) => s.family === image.family && s.version === image.version,
-  );
-  for (const s of left) await inventory.deleteManagedSnapshot(s.snapshotId);
-  return [...(described?.snapshotIds ?? []), ...left.map((s) => s.snapshotId)];
+  const of = { family: image.family, version: image.version };
+  const before = await inventory.listManagedSnapshots(of);
+  if ((await ec2.describeImage(amiId)) !== undefined)
+    await ec2.deregisterImage(amiId, { deleteSnapshots: true });
+  for (const s of await inventory.listManagedSnapshots(of))
+    await inventory.deleteManagedSnapshot(s.snapshotId);
+  return {
+    snapshotIds: before.map((s) => s.snapshotId),
+    gib: before.reduce((sum, s) => sum + s.sizeGiB, 0),
+  };
 };
 
 /** The stage's event, under a key of the image and stage: a rerun's copy is the same event. */

@@ -1,4 +1,4 @@
-import type { RetentionPlan } from '@ami-lifecycle/core';
+import { DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH, type RetentionPlan } from '@ami-lifecycle/core';
 import { PlanNotFoundError } from '../errors';
 import type { DecommissionDeps } from './deps';
 
@@ -21,6 +21,8 @@ export interface BatchOutcome {
   skipped: number;
   failed: number;
   problems: string[];
+  /** Snapshot GiB the batch's retirements deleted, per family and region. */
+  freed?: { family: string; region: string; gib: number }[];
 }
 
 /**
@@ -29,7 +31,13 @@ export interface BatchOutcome {
  * guard's verdict. Sent under a key of the sweep and family, so a retried step sends the same events.
  */
 export const completeSweep = async (
-  input: { sweepId: string; dryRun: boolean; applied: readonly BatchOutcome[] },
+  input: {
+    sweepId: string;
+    dryRun: boolean;
+    applied: readonly BatchOutcome[];
+    /** USD per GiB-month per region (the policy's); other regions cost the default. */
+    prices?: Readonly<Record<string, number>>;
+  },
   deps: Pick<DecommissionDeps, 'catalog' | 'events' | 'clock'>,
 ): Promise<SweepOutcome> => {
   const plan = await deps.catalog.getPlan(input.sweepId);
@@ -38,6 +46,12 @@ export const completeSweep = async (
   for (const family of families) {
     const counts = { keep: 0, deprecate: 0, disable: 0, retire: 0 };
     for (const d of plan.decisions) if (d.family === family) counts[d.decision] += 1;
+    const freed = input.applied.flatMap((b) => b.freed ?? []).filter((f) => f.family === family);
+    const gib = freed.reduce((sum, f) => sum + f.gib, 0);
+    const cost = freed.reduce(
+      (sum, f) => sum + f.gib * (input.prices?.[f.region] ?? DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
+      0,
+    );
     await deps.events.publish('Retention Sweep Completed', {
       schemaVersion: 1,
       family,
@@ -48,6 +62,9 @@ export const completeSweep = async (
       dryRun: input.dryRun,
       inventoryAt: plan.inventoryAt,
       counts,
+      snapshotGiBFreed: gib,
+      // Cents: a sum of float products would print as 0.30000000000000004.
+      monthlyStorageCostSaved: { amount: Math.round(cost * 100) / 100, currency: 'USD' },
       guard:
         plan.guard.status === 'ok'
           ? { verdict: 'ok' }

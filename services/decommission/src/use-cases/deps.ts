@@ -17,6 +17,8 @@ export interface SweepSettings {
   regions: readonly string[];
   accounts: readonly UsageAccount[];
   guards: SweepGuards;
+  /** USD per GiB-month of snapshot storage, per region. */
+  prices: Readonly<Record<string, number>>;
 }
 
 export interface DecommissionDeps extends UsageSources {

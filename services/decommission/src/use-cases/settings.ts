@@ -17,5 +17,6 @@ export const loadSweepSettings = async (
       regions: a.regions,
     })),
     guards: config.sweep,
+    prices: config.sweep.snapshotPricePerGiBMonth,
   };
 };
