@@ -375,4 +375,76 @@ describe('the decommission service on the local cloud', () => {
     for (const image of [golden[0]!, golden[1]!, golden[2]!, golden[3]!, golden[7]!])
       expect(await state(image)).toBe('published');
   }, 900_000);
+
+  it('changes nothing and says why when a policy change would retire more than the cap; a retirement a crash cut short is finished by the next sweep, once', async () => {
+    const v6 = golden[5]!;
+    const postFault = async (body: object) => {
+      const res = await fetch(`${cloud.endpoint}/_local/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    };
+    const withCap = async (maxRetirementsPerRun: number) => {
+      const policy = parsePolicy(policyText(), 'example');
+      await pipeline.storeOrganization({ ...policy, sweep: { ...policy.sweep, maxRetirementsPerRun } });
+    };
+    await runSweep(10);
+    expect(await state(v6)).toBe('disabled');
+
+    // A policy change: no retirement allowed. Day 11 would retire v6; the guard trips, and nothing changes.
+    await withCap(0);
+    const tripped = await runSweep(11);
+    expect(tripped.guard.status).toBe('tripped');
+    expect(tripped.actions).toEqual([]);
+    expect(await state(v6)).toBe('disabled');
+    const said = pipeline
+      .ingested('Retention Sweep Completed', GOLDEN)
+      .find((d) => (d as { sweepId: string }).sweepId === tripped.sweepId);
+    expect(said).toMatchObject({ guard: { verdict: 'tripped', reason: expect.stringContaining('0') } });
+
+    // The cap back; the first DeregisterImage deregisters but its answer is lost.
+    await withCap(40);
+    await postFault({ service: 'ec2', operation: 'DeregisterImage', crash: 'after', crashTimes: 1 });
+    const crashed = await runSweep(12);
+    expect(crashed.actions.map((a) => `${a.version} ${a.decision}`)).toEqual([`${v6.version} retire`]);
+    // The crash came after EC2 deregistered the first copy: the catalog still says disabled.
+    const left12 = await Promise.all(
+      [HOME, OTHER].map(async (r) => (await ami(r, v6.amiIds[r]!))?.State ?? 'gone'),
+    );
+    expect(left12.sort()).toEqual(['disabled', 'gone']);
+    expect(await state(v6)).toBe('disabled');
+    expect(
+      pipeline
+        .ingested('Image Retired', GOLDEN)
+        .filter((d) => (d as { version: string }).version === v6.version),
+    ).toEqual([]);
+
+    // The next sweep finishes it: both regions gone, no snapshot left, one Image Retired, one transition.
+    await runSweep(13);
+    expect(await state(v6)).toBe('retired');
+    for (const region of [HOME, OTHER]) expect(await ami(region, v6.amiIds[region]!)).toBeUndefined();
+    for (const region of [HOME, OTHER]) {
+      const left = await ec2(region).send(
+        new DescribeSnapshotsCommand({
+          OwnerIds: ['self'],
+          Filters: [
+            { Name: 'tag:ami-lifecycle:family', Values: [GOLDEN] },
+            { Name: 'tag:ami-lifecycle:version', Values: [v6.version] },
+          ],
+        }),
+      );
+      expect(left.Snapshots ?? []).toEqual([]);
+    }
+    expect(
+      pipeline
+        .ingested('Image Retired', GOLDEN)
+        .filter((d) => (d as { version: string }).version === v6.version),
+    ).toHaveLength(1);
+    const retirements = (await pipeline.catalog.listAudit(GOLDEN, v6.version, { limit: 100 })).items.filter(
+      (r) => r.to === 'retired',
+    );
+    expect(retirements).toHaveLength(1);
+  }, 900_000);
 });

@@ -54,6 +54,21 @@ const world = () => {
           asked.push(account.id);
           return shared;
         },
+        images: () => ({
+          describeImage: async (id: string) => {
+            const found = owner.image(id);
+            return (
+              found && {
+                imageId: id,
+                name: found.name,
+                state: found.state,
+                snapshotIds: [],
+                tags: found.tags,
+                creationDate: found.creationDate,
+              }
+            );
+          },
+        }),
       },
     );
   return { owner, shared, image, gather, asked };
@@ -143,7 +158,7 @@ describe('gatherInventory', () => {
     expect(factOf(facts, golden)).toEqual({ amiId: golden.amiIds[HOME], inUse: false, references: [] });
   });
 
-  it('reports managed AMIs the catalog does not know and catalog AMIs EC2 no longer has, and makes no fact for the latter', async () => {
+  it('reports managed AMIs the catalog does not know and catalog AMIs EC2 no longer has; one EC2 says is gone is used by nothing', async () => {
     // Arrange
     const w = world();
     const known = w.image('golden-al2023', '2026.01.01.1');
@@ -158,6 +173,24 @@ describe('gatherInventory', () => {
     expect(inventory.drift.missing).toEqual([
       { family: 'golden-al2023', version: '2025.12.01.1', region: HOME, imageId: 'ami-0deadbeef0000000' },
     ]);
-    expect(factOf(inventory.facts, gone)).toBeUndefined();
+    expect(factOf(inventory.facts, gone)).toEqual({
+      amiId: 'ami-0deadbeef0000000',
+      inUse: false,
+      references: [],
+    });
+  });
+
+  it('makes no fact for an AMI the listing missed but EC2 still has', async () => {
+    // Arrange: deprecated by hand and left out of a listing (as a partial answer would), yet EC2 knows it.
+    const w = world();
+    const image = w.image('golden-al2023', '2026.01.01.1');
+    const listed = w.owner.listManagedImages.bind(w.owner);
+    w.owner.listManagedImages = async () => (await listed()).filter((a) => a.imageId !== image.amiIds[HOME]);
+
+    // Act
+    const inventory = await w.gather([image]);
+
+    // Assert
+    expect(factOf(inventory.facts, image)).toBeUndefined();
   });
 });

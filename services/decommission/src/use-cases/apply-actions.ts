@@ -98,6 +98,10 @@ const applyOne = async (
   for (const [region, amiId] of Object.entries(image.amiIds)) {
     const ec2 = deps.images(region);
     const now = deps.clock.now();
+    if (action.decision !== 'retire' && (await ec2.describeImage(amiId)) === undefined) {
+      // Gone already (by hand, or a crashed retirement): nothing of it is left to deprecate or disable.
+      continue;
+    }
     if (action.decision === 'deprecate') await ec2.deprecateImage(amiId, now);
     else if (action.decision === 'disable') await ec2.disableImage(amiId);
     else {

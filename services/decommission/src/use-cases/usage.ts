@@ -1,5 +1,6 @@
 import type {
   Image,
+  ImagePort,
   ImageUse,
   InventoryPort,
   ManagedImage,
@@ -20,6 +21,8 @@ export interface UsageSources {
   inventory: (region: string) => InventoryPort;
   /** Another account's usage through its role, in one region. */
   sharedUsage: (account: UsageAccount & { roleArn: string }, region: string) => SharedUsagePort;
+  /** The owner account's images in each region, asked by id: whether an AMI the listing misses is gone. */
+  images: (region: string) => Pick<ImagePort, 'describeImage'>;
 }
 
 /** A managed AMI the catalog does not know, or a catalog AMI that EC2 no longer has. */
@@ -124,6 +127,7 @@ export const gatherInventory = async (
   const sharedBy = new Map<string, UsageAccount[]>();
   const unknown: Inventory['unknown'] = [];
   const knowable = new Set<string>();
+  const gone = new Set<string>();
   for (const image of live) {
     const shared = sharedWith(input.configs.get(image.family), accounts);
     if (shared.why !== undefined && image.state !== 'rejected' && image.state !== 'failed') {
@@ -132,7 +136,13 @@ export const gatherInventory = async (
       continue;
     }
     for (const [region, amiId] of Object.entries(image.amiIds)) {
-      if (!amis.has(amiId)) continue;
+      if (!amis.has(amiId)) {
+        // Gone from the listing. Only EC2's own "no such image", asked by id, makes it a fact: an AMI that
+        // no longer exists is used by nothing (so a retirement a crash cut short can finish), whereas a
+        // listing that merely missed it must not read as "unused".
+        if ((await sources.images(region).describeImage(amiId)) === undefined) gone.add(amiId);
+        continue;
+      }
       knowable.add(amiId);
       byRegion.set(region, [...(byRegion.get(region) ?? []), amiId]);
       if (image.state !== 'rejected' && image.state !== 'failed') sharedBy.set(amiId, shared.accounts);
@@ -177,5 +187,6 @@ export const gatherInventory = async (
       ...(launched === undefined ? {} : { lastLaunchedAt: launched }),
     };
   });
+  for (const amiId of gone) facts.push({ amiId, inUse: false, references: [] });
   return { facts, amis, drift, unknown };
 };
