@@ -48,6 +48,7 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   const pipeline = new LocalPipeline(cloud, opts.stage);
   const path = opts.policyPath ?? EXAMPLE_POLICY;
   const policy = parsePolicy(readFileSync(path, 'utf8'), path);
+  await pipeline.storeOrganization(policy);
   await pipeline.storeFamilies(policy.families);
   const d = cloud.deployment;
   log(
