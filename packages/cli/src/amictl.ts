@@ -24,7 +24,11 @@ import {
   parsePolicy,
   ValidationError,
 } from '@ami-lifecycle/core';
-import { HoldRefusedError } from '@ami-lifecycle/decommission-service';
+import {
+  HoldRefusedError,
+  OrganizationNotConfiguredError,
+  PlanNotFoundError,
+} from '@ami-lifecycle/decommission-service';
 import {
   approveImage,
   ImageNotPublishableError,
@@ -38,6 +42,7 @@ import { RefusedError, unreachable } from './errors';
 import { addHold, listHolds, removeHold } from './hold-commands';
 import { listImages, showChannels, showImage } from './read-commands';
 import { showRefreshHistory, showRefreshPlan } from './refresh-commands';
+import { applyRetention, type RetentionPorts, showRetention, showRetentionPlan } from './retention-commands';
 
 /** The events amictl puts on the bus itself or through the publish service. */
 export type AmictlEvents = {
@@ -56,6 +61,18 @@ export interface AmictlDeps {
    * protection that holds turn on and off.
    */
   regions: RegionalPorts;
+  /**
+   * What `retention plan` and `retention apply` need: EC2's managed AMIs per region (`inventory`), the
+   * usage in each account images are shared with, through its role (`sharedUsage`), and the starter of
+   * the decommission state machine (`sweeps`). `main.ts` always wires it; a library caller without it
+   * gets a thrown error from those two commands (exit 4 from `main.ts`).
+   */
+  decommission?: RetentionPorts;
+  /**
+   * Asks a yes/no question on the terminal (`retention apply` without `--yes`); absent when there is no
+   * terminal, and then `retention apply` needs `--yes` (exit 2 otherwise).
+   */
+  confirm?: (question: string) => Promise<boolean>;
   /** Waits while SSM validates a rolled-back parameter; real time unless a test says otherwise. */
   pause?: (seconds: number) => Promise<void>;
   readFile: (path: string) => string;
@@ -66,9 +83,9 @@ export interface AmictlDeps {
 }
 
 /**
- * 0: done; 1: refused (a bad policy, an unknown family or version, an illegal transition), nothing
- * changed; 2: bad usage; 3: AWS or the local cloud could not be reached, or did not take the
- * credentials. Anything else is thrown: a bug, or an AWS failure amictl cannot name.
+ * 0: done; 1: refused (a bad policy, an unknown family, version or sweep, an illegal transition, a sweep
+ * not confirmed), nothing changed; 2: bad usage; 3: AWS or the local cloud could not be reached, or did
+ * not take the credentials. Anything else is thrown: a bug, or an AWS failure amictl cannot name.
  */
 export type ExitCode = 0 | 1 | 2 | 3;
 
@@ -88,21 +105,28 @@ const REFUSALS = [
   ConfigVersionConflictError,
   HoldRefusedError,
   HoldNotFoundError,
+  OrganizationNotConfiguredError,
+  PlanNotFoundError,
 ] as const;
 
 export const runAmictl = async (argv: readonly string[], deps: AmictlDeps): Promise<ExitCode> => {
+  const badUsage = (error: CliUsageError): ExitCode => {
+    deps.err(`amictl: ${error.message}`);
+    deps.err(`(see amictl ${error.command ? `${error.command} ` : ''}--help)`);
+    return 2;
+  };
   let command: AmictlCommand;
   try {
     command = parseAmictlArgs(argv);
   } catch (error) {
     if (!(error instanceof CliUsageError)) throw error;
-    deps.err(`amictl: ${error.message}`);
-    deps.err(`(see amictl ${error.command ? `${error.command} ` : ''}--help)`);
-    return 2;
+    return badUsage(error);
   }
   try {
     return await run(command, deps);
   } catch (error) {
+    // A command may find it was asked in a way it cannot do (retention apply without --yes or a terminal).
+    if (error instanceof CliUsageError) return badUsage(error);
     if (REFUSALS.some((refusal) => error instanceof refusal)) {
       deps.err(`amictl: ${(error as Error).message}`);
       return 1;
@@ -156,6 +180,15 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
       return 0;
     case 'hold-remove':
       await removeHold(command, deps);
+      return 0;
+    case 'retention-plan':
+      await showRetentionPlan(command, deps);
+      return 0;
+    case 'retention-apply':
+      await applyRetention(command, deps);
+      return 0;
+    case 'retention-show':
+      await showRetention(command, deps);
       return 0;
     case 'approve':
     case 'reject': {

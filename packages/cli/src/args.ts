@@ -64,23 +64,31 @@ export type AmictlCommand =
       expires: string | undefined;
     }
   | { command: 'hold-list'; json: boolean }
-  | { command: 'hold-remove'; id: string; reason: string; by: string | undefined };
+  | { command: 'hold-remove'; id: string; reason: string; by: string | undefined }
+  | { command: 'retention-plan'; family: string | undefined; json: boolean }
+  | { command: 'retention-apply'; yes: boolean; dryRun: boolean }
+  | { command: 'retention-show'; sweepId: string | undefined; json: boolean };
 
 /** What each exit code means; the end of `amictl --help`. */
 export const EXIT_CODES = `Exit codes:
   0  done
   1  refused: an unknown family or version, an illegal transition, a policy file or a request that
      the publish service refused, a hold on nothing known, an expiry not in the future, an unknown
-     hold id; the message names it, and nothing was changed
-  2  bad usage: an unknown command or option, a missing argument or option, a bad option value;
-     nothing was read or changed
-  3  could not reach AWS or the local cloud (network, endpoint, credentials, missing table or bus):
-     check AWS_ENDPOINT_URL, AWS_REGION and your credentials
+     hold id, an unknown sweep id, no stored organisation config, a retention apply not confirmed;
+     the message names it, and nothing was changed
+  2  bad usage: an unknown command or option, a missing argument or option, a bad option value, a
+     retention apply without --yes and without a terminal to ask on; nothing was read or changed
+  3  could not reach AWS or the local cloud (network, endpoint, credentials, missing table, bus or
+     state machine): check AWS_ENDPOINT_URL, AWS_REGION and your credentials
   4  failed otherwise (a bug, an AWS error amictl does not know): the error is printed; a write may
      have been partly done, so look with images list, image show or channel show`;
 
 const ENVIRONMENT = `Environment:
   CATALOG_TABLE, EVENT_BUS_NAME  the catalog table and the bus (default ami-lifecycle-local)
+  DECOMMISSION_STATE_MACHINE_ARN
+                                 the state machine retention apply starts (default: the stage's
+                                 ami-lifecycle-<stage>-decommission in AWS_REGION and the caller's
+                                 account, <stage> read from CATALOG_TABLE ami-lifecycle-<stage>)
   AWS_REGION, AWS_ENDPOINT_URL   as for any AWS client: the same commands work against the local cloud
                                  (npm run local-cloud prints the variables) and against AWS
   USER                           who acts when --by does not say
@@ -95,6 +103,7 @@ const NOUNS: Record<string, string> = {
   version: 'a version',
   channel: 'a channel name',
   id: 'a hold id',
+  'sweep-id': 'a sweep id',
 };
 
 /**
@@ -134,7 +143,8 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
     .description(
       'The AMI lifecycle controller from the shell: apply the policy, request builds, list and inspect ' +
         'images, approve or reject them, show and roll back channels, see what the refresh service would ' +
-        'rebuild and what it decided, place and release legal holds.',
+        'rebuild and what it decided, place and release legal holds, preview and start retention sweeps ' +
+        'and see what they did.',
     )
     .configureOutput({
       writeOut: (text) => {
@@ -413,6 +423,65 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
         id: operand(cmd, 'id', id),
         reason: text(cmd, '--reason', options.reason)!,
         by: text(cmd, '--by', options.by),
+      });
+    });
+
+  const retention = program
+    .command('retention')
+    .description('preview, start and inspect retention sweeps (deprecate, disable, retire)');
+  retention
+    .command('plan')
+    .summary('what a retention sweep would decide now, and why (a dry run)')
+    .description(
+      'A retention plan made now from live inventory, as the daily sweep makes it: EC2 in every enabled ' +
+        "region and the usage in every account images are shared with, the organisation's guards, holds, " +
+        'channels and lineage. Each image not yet retired with its decision (keep, deprecate, disable, ' +
+        'retire) and every reason, then the guard verdict, the counts and the diff to the newest stored ' +
+        'plan. Nothing is stored, nothing is changed and nothing is put on the bus.',
+    )
+    .option(
+      '--family <family>',
+      'print only the decisions of this family (the plan is made for all: the guards are organisation-wide)',
+    )
+    .option('--json', 'print the plan object (the core retention plan schema) instead of a table')
+    .action((options: { family?: string; json?: boolean }, cmd: Command) => {
+      emit({
+        command: 'retention-plan',
+        family: text(cmd, '--family', options.family),
+        json: options.json === true,
+      });
+    });
+  retention
+    .command('apply')
+    .summary('start a retention sweep now, after asking for confirmation')
+    .description(
+      'Start a run of the decommission state machine now, as the daily schedule does: it plans from live ' +
+        'inventory, stores the plan and carries out its actions a batch at a time, each checked again ' +
+        'first. Asks for confirmation on the terminal unless --yes; without a terminal, --yes is required. ' +
+        'A "no" starts nothing (exit 1). Prints the sweep id (sweep-manual-<minute>, or ' +
+        'sweep-manual-dry-run-<minute>) and how to follow it. Run "amictl retention plan" first to see ' +
+        'what it would do.',
+    )
+    .option('--yes', 'do not ask: start it')
+    .option('--dry-run', 'a sweep that only plans and stores its plan, and acts on nothing')
+    .action((options: { yes?: boolean; dryRun?: boolean }) => {
+      emit({ command: 'retention-apply', yes: options.yes === true, dryRun: options.dryRun === true });
+    });
+  retention
+    .command('show')
+    .summary('a stored retention plan and what became of its actions')
+    .description(
+      'A stored retention plan, the newest when no sweep id is given: each decision with its reasons ' +
+        '(actions marked), the guard verdict, the counts and the diff to the plan before it, then each ' +
+        "action with the image's state in the catalog now: done, or still in the state it was planned from.",
+    )
+    .argument('[sweep-id]', 'the sweep (default: the newest plan)')
+    .option('--json', 'print a JSON object instead of lines')
+    .action((sweepId: string | undefined, options: { json?: boolean }, cmd: Command) => {
+      emit({
+        command: 'retention-show',
+        sweepId: sweepId === undefined ? undefined : operand(cmd, 'sweep-id', sweepId),
+        json: options.json === true,
       });
     });
 

@@ -89,6 +89,11 @@ export const unreachable = (error: unknown): Unreachable | undefined => {
         problem: `AWS refused the call: ${name}: ${words}`,
         hint: 'the credentials work but may not do this: check the role or profile in use (AWS_PROFILE) and its permissions',
       };
+    if (fromAws && name === 'StateMachineDoesNotExist')
+      return {
+        problem: `AWS has no such state machine: ${words}`,
+        hint: 'check DECOMMISSION_STATE_MACHINE_ARN, or CATALOG_TABLE whose stage names the machine, and AWS_REGION and AWS_ENDPOINT_URL',
+      };
     if (fromAws && name === 'ResourceNotFoundException')
       return {
         problem: `AWS has no such resource: ${words}`,

@@ -1,6 +1,18 @@
 export { type AmictlDeps, type AmictlEvents, type ExitCode, runAmictl } from './amictl';
 export { type AmictlCommand, BUILD_REASONS, CliUsageError, EXIT_CODES, parseAmictlArgs } from './args';
+export {
+  type AwsRetentionOptions,
+  awsRetentionPorts,
+  decommissionStateMachineName,
+  stateMachineFromEnv,
+} from './aws-retention';
 export { type Unreachable, unreachable } from './errors';
 export type { HoldView } from './hold-commands';
 export type { ChannelView, ImageDetailView, ImageView, TimelineEntry } from './read-commands';
 export type { RefreshPlanView } from './refresh-commands';
+export {
+  manualSweepId,
+  type RetentionActionView,
+  type RetentionPorts,
+  type RetentionShowView,
+} from './retention-commands';

@@ -1,11 +1,13 @@
 // `npm run amictl -- ...`: the CLI against AWS, or the local cloud when AWS_ENDPOINT_URL points at it.
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
 import { createClients, Ec2Images, EventBridgePublisher, SsmParameters } from '@ami-lifecycle/aws';
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
 import { systemClock } from '@ami-lifecycle/core';
 import type { RegionalPorts } from '@ami-lifecycle/publish-service';
 import { runAmictl } from './amictl';
+import { awsRetentionPorts, stateMachineFromEnv } from './aws-retention';
 
 /** EC2 and SSM of each region, with one set of clients per region, made when first needed. */
 const regionalPorts = (): RegionalPorts => {
@@ -24,12 +26,36 @@ const regionalPorts = (): RegionalPorts => {
   };
 };
 
+/**
+ * A yes/no question on the terminal (on stderr, so that stdout stays the answer). Only "y" or "yes" is
+ * yes; Ctrl-C and Ctrl-D are no.
+ */
+const askOnTerminal = async (question: string): Promise<boolean> => {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  const asked = new AbortController();
+  terminal.on('SIGINT', () => asked.abort());
+  terminal.on('close', () => asked.abort());
+  try {
+    const answer = await terminal.question(`${question} [y/N] `, { signal: asked.signal });
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } catch (error) {
+    if (asked.signal.aborted) {
+      process.stderr.write('\n');
+      return false;
+    }
+    throw error;
+  } finally {
+    terminal.close();
+  }
+};
+
 const main = async () => {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'eu-west-1';
+  const catalogTable = process.env.CATALOG_TABLE ?? 'ami-lifecycle-local';
   const clients = createClients({ region });
   const code = await runAmictl(process.argv.slice(2), {
     catalog: new DynamoDbCatalog({
-      tableName: process.env.CATALOG_TABLE ?? 'ami-lifecycle-local',
+      tableName: catalogTable,
       client: createDocumentClient({ region }),
     }),
     events: new EventBridgePublisher(
@@ -39,6 +65,12 @@ const main = async () => {
     clock: systemClock,
     region,
     regions: regionalPorts(),
+    decommission: awsRetentionPorts({
+      home: region,
+      stateMachine: stateMachineFromEnv(process.env, catalogTable),
+    }),
+    // Only a terminal can be asked; without one, retention apply needs --yes.
+    ...(process.stdin.isTTY ? { confirm: askOnTerminal } : {}),
     readFile: (path) => readFileSync(path, 'utf8'),
     user: process.env.USER ?? userInfo().username,
     out: (line) => console.log(line),

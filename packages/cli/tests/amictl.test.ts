@@ -107,6 +107,9 @@ describe('amictl help', () => {
       'hold add',
       'hold list',
       'hold remove',
+      'retention plan',
+      'retention apply',
+      'retention show',
     ])
       expect(help).toMatch(new RegExp(`\\n {2}${command} `));
     expect(help).toContain('Exit codes:');
@@ -129,6 +132,9 @@ describe('amictl help', () => {
     ['hold', 'add'],
     ['hold', 'list'],
     ['hold', 'remove'],
+    ['retention', 'plan'],
+    ['retention', 'apply'],
+    ['retention', 'show'],
   ])('gives %s %s its own help, exit 0, touching nothing', async (...words) => {
     const world = await createWorld();
     expect(await world.run(...words, '--help')).toBe(0);
@@ -142,7 +148,7 @@ describe('amictl bad usage', () => {
   it.each([
     [
       ['deploy'],
-      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh or hold',
+      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold or retention',
       '(see amictl --help)',
     ],
     [
@@ -707,7 +713,11 @@ describe('amictl config apply: the organisation config', () => {
         },
       },
       regions: { home: HOME, enabled: [HOME, OTHER] },
-      sweep: { maxRetirementsPerRun: 40, maxInventoryAgeMinutes: 30 },
+      sweep: {
+        maxRetirementsPerRun: 40,
+        maxInventoryAgeMinutes: 30,
+        snapshotPricePerGiBMonth: { [HOME]: 0.05, [OTHER]: 0.054 },
+      },
     });
 
     world.out.length = 0;

@@ -62,6 +62,18 @@ describe('amictl arguments', () => {
         by: undefined,
       },
     ],
+    [['retention', 'plan'], { command: 'retention-plan', family: undefined, json: false }],
+    [
+      ['retention', 'plan', '--family', 'golden-al2023', '--json'],
+      { command: 'retention-plan', family: 'golden-al2023', json: true },
+    ],
+    [['retention', 'apply'], { command: 'retention-apply', yes: false, dryRun: false }],
+    [['retention', 'apply', '--yes', '--dry-run'], { command: 'retention-apply', yes: true, dryRun: true }],
+    [['retention', 'show'], { command: 'retention-show', sweepId: undefined, json: false }],
+    [
+      ['retention', 'show', 'sweep-2026-03-01', '--json'],
+      { command: 'retention-show', sweepId: 'sweep-2026-03-01', json: true },
+    ],
     [['refresh', 'plan'], { command: 'refresh-plan', json: false }],
     [['refresh', 'plan', '--json'], { command: 'refresh-plan', json: true }],
     [
@@ -206,7 +218,7 @@ describe('amictl arguments', () => {
   it.each([
     [
       ['deploy'],
-      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh or hold$/,
+      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold or retention$/,
       '',
     ],
     [['help', 'deploy'], /^unknown command "deploy"/, ''],
@@ -323,6 +335,15 @@ describe('amictl arguments', () => {
       'hold add',
     ],
     [['hold', 'list', 'x'], /hold list takes no arguments, got also "x"/, 'hold list'],
+    [['retention', 'plan', '--family', ''], /^--family must not be empty$/, 'retention plan'],
+    [
+      ['retention', 'apply', 'now'],
+      /^retention apply takes no arguments, got also "now"$/,
+      'retention apply',
+    ],
+    [['retention', 'show', ' '], /^retention show needs a sweep id$/, 'retention show'],
+    [['retention', 'show', 'a', 'b'], /^retention show takes one sweep-id, got also "b"$/, 'retention show'],
+    [['retention'], /^retention takes plan, apply or show, got nothing$/, 'retention'],
     [['hold', 'remove', '--reason', 'r'], /^hold remove needs a hold id$/, 'hold remove'],
     [['hold', 'remove', 'hold-1'], /required option '--reason <text>' not specified/, 'hold remove'],
   ])('refuses %j, naming what is wrong', (argv, message, command) => {

@@ -1,5 +1,10 @@
 import { createClients, Ec2Images, EventBridgePublisher, SsmParameters } from '@ami-lifecycle/aws';
-import { type AmictlDeps, runAmictl } from '@ami-lifecycle/cli';
+import {
+  type AmictlDeps,
+  awsRetentionPorts,
+  decommissionStateMachineName,
+  runAmictl,
+} from '@ami-lifecycle/cli';
 import type { LocalPipeline } from '../../../scripts/local-pipeline';
 
 export interface AmictlRun {
@@ -10,7 +15,9 @@ export interface AmictlRun {
 
 /**
  * `amictl` as an operator runs it against a stage deployed on the local cloud: its catalog and bus, the
- * home region's clients and every other region's; SSM waits spend simulated time.
+ * home region's clients and every other region's, the live inventory of every account (other accounts'
+ * through their roles) and the stage's decommission state machine; SSM waits spend simulated time. Nobody
+ * answers: `retention apply` without `--yes` is answered no (exit 1, nothing started).
  */
 export const amictlOn =
   (pipeline: LocalPipeline, home: string) =>
@@ -27,6 +34,12 @@ export const amictlOn =
         const c = createClients({ ...cloud.clientConfig, region });
         return { images: new Ec2Images(c.ec2, c.ssm), parameters: new SsmParameters(c.ssm) };
       },
+      decommission: awsRetentionPorts({
+        home,
+        clientOptions: cloud.clientConfig,
+        stateMachine: { name: decommissionStateMachineName(pipeline.stage) },
+      }),
+      confirm: async () => false,
       pause: (seconds) => cloud.clock.advance(seconds),
       readFile: () => {
         throw new Error('no files here');

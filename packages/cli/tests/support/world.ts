@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryEventPublisher, MemoryImages } from '@ami-lifecycle/aws/memory';
+import {
+  MemoryEventPublisher,
+  MemoryImages,
+  MemoryInventory,
+  MemorySharedUsage,
+} from '@ami-lifecycle/aws/memory';
 import { InMemoryCatalog } from '@ami-lifecycle/catalog';
 import {
   type CatalogPort,
@@ -9,6 +14,7 @@ import {
   type ImagePort,
   type LifecycleState,
   managedTags,
+  organizationConfigOf,
   type ParameterPort,
   parsePolicy,
 } from '@ami-lifecycle/core';
@@ -51,8 +57,17 @@ export interface World {
   events: MemoryEventPublisher;
   clock: ReturnType<typeof fixedClock>;
   parameters: Map<string, FakeParameters>;
-  /** EC2 images per region; amictl may only change their deregistration protection (holds). */
+  /** EC2 images per region; amictl may only describe them and change their deregistration protection (holds). */
   ec2: Map<string, MemoryImages>;
+  /** The owner account's live inventory per region (retention plan); made when first needed. */
+  inventory: Map<string, MemoryInventory>;
+  /** Other accounts' usage, by `<account id>|<region>`; made when first needed. */
+  sharedUsage: Map<string, MemorySharedUsage>;
+  /** The sweeps amictl started, in order; a second start of one sweep id is a duplicate. */
+  starts: { sweepId: string; dryRun: boolean }[];
+  /** The questions amictl asked on the "terminal", and the answers it gets, in order (none left: a failure). */
+  questions: string[];
+  answers: boolean[];
   /** The names of the catalog writes amictl made. */
   writes: string[];
   out: string[];
@@ -94,9 +109,10 @@ export const createWorld = async (
   const images = (region: string) =>
     new Proxy({} as ImagePort, {
       get: (_target, property) => {
-        if (property === 'setDeregistrationProtection') {
+        // Holds turn protection on and off; a retention preview asks about an AMI its listing missed.
+        if (property === 'setDeregistrationProtection' || property === 'describeImage') {
           const regional = regionImages({ ec2, clock }, region);
-          return regional.setDeregistrationProtection.bind(regional);
+          return regional[property].bind(regional);
         }
         return () => {
           throw new Error(`amictl was not expected to call ImagePort.${String(property)}`);
@@ -109,6 +125,11 @@ export const createWorld = async (
     clock,
     parameters,
     ec2,
+    inventory: new Map(),
+    sharedUsage: new Map(),
+    starts: [],
+    questions: [],
+    answers: [],
     writes: [],
     out: [],
     err: [],
@@ -125,6 +146,31 @@ export const createWorld = async (
         parameters.set(region, regional);
       }
       return { images: images(region), parameters: regional };
+    },
+    decommission: {
+      inventory: (region) => regionInventory(world, region),
+      sharedUsage: (account, region) => {
+        const key = `${account.id}|${region}`;
+        let usage = world.sharedUsage.get(key);
+        if (usage === undefined) {
+          usage = new MemorySharedUsage({ accountId: account.id, region });
+          world.sharedUsage.set(key, usage);
+        }
+        return usage;
+      },
+      sweeps: {
+        start: async (input) => {
+          const duplicate = world.starts.some((s) => s.sweepId === input.sweepId);
+          world.starts.push({ ...input });
+          return { outcome: duplicate ? 'duplicate' : 'started', executionName: input.sweepId };
+        },
+      },
+    },
+    confirm: async (question) => {
+      world.questions.push(question);
+      const answer = world.answers.shift();
+      if (answer === undefined) throw new Error(`amictl asked "${question}", and no answer was expected`);
+      return answer;
     },
     pause: async () => {},
     readFile: (path) => readFileSync(path, 'utf8'),
@@ -143,6 +189,59 @@ const regionImages = (world: Pick<World, 'ec2' | 'clock'>, region: string): Memo
     world.ec2.set(region, regional);
   }
   return regional;
+};
+
+/** The owner account's inventory of a region, made when first needed; each region has its own ids. */
+export const regionInventory = (
+  world: Pick<World, 'inventory' | 'clock'>,
+  region: string,
+): MemoryInventory => {
+  let regional = world.inventory.get(region);
+  if (regional === undefined) {
+    regional = new MemoryInventory({
+      clock: world.clock,
+      region,
+      idSeed: (world.inventory.size + 1) * 2 ** 36,
+    });
+    world.inventory.set(region, regional);
+  }
+  return regional;
+};
+
+/** Stores the example policy's organisation config (accounts, roles, regions, sweep guards). */
+export const storeOrganization = async (world: Pick<World, 'catalog'>): Promise<void> => {
+  const policy = parsePolicy(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
+  await world.catalog.putOrganizationConfig(organizationConfigOf(policy), {
+    expectedCurrent: null,
+    at: START,
+    by: 'test',
+  });
+};
+
+/**
+ * A published image whose AMI in each of its regions is in the live inventory (managed, with a snapshot),
+ * as a sweep finds it; answers the catalog image, whose AMI ids are the inventory's.
+ */
+export const addLiveImage = async (
+  world: Pick<World, 'catalog' | 'inventory' | 'clock'>,
+  image: Omit<Parameters<typeof addImage>[1], 'state' | 'amiIds'>,
+): Promise<Image> => {
+  const regions = image.regions ?? [HOME];
+  const amiIds = Object.fromEntries(
+    regions.map((region) => [
+      region,
+      regionInventory(world, region).addImage({
+        name: `${image.family}-${image.version}`,
+        creationDate: image.createdAt,
+        tags: managedTags({
+          family: image.family,
+          version: image.version,
+          buildId: `build-${image.version}`,
+        }),
+      }),
+    ]),
+  );
+  return addImage(world, { ...image, state: 'published', amiIds });
 };
 
 /** Makes the AMIs of a catalog image exist in EC2 (the fake), tagged managed, unprotected. */
@@ -195,6 +294,8 @@ export const addImage = async (
     parent?: Image['parent'];
     vulnerable?: boolean;
     channels?: string[];
+    /** The AMI ids per region (default `amiId(n, region)` of each region). */
+    amiIds?: Record<string, string>;
   },
 ): Promise<Image> => {
   const { catalog } = world;
@@ -206,7 +307,7 @@ export const addImage = async (
       version: image.version,
       state: 'building',
       stateVersion: 0,
-      amiIds: { [HOME]: amiId(image.n) },
+      amiIds: { [HOME]: image.amiIds?.[HOME] ?? amiId(image.n) },
       snapshotIds: [],
       vulnerable: image.vulnerable ?? false,
       managed: true,
@@ -233,7 +334,7 @@ export const addImage = async (
       ...(to === 'published'
         ? {
             patch: {
-              amiIds: Object.fromEntries(regions.map((r) => [r, amiId(image.n, r)])),
+              amiIds: image.amiIds ?? Object.fromEntries(regions.map((r) => [r, amiId(image.n, r)])),
               publishedAt: new Date(at).toISOString(),
             },
             moveChannels: image.channels ?? [],
