@@ -446,5 +446,18 @@ describe('the decommission service on the local cloud', () => {
       (r) => r.to === 'retired',
     );
     expect(retirements).toHaveLength(1);
+
+    // What an operator sees: the stored sweep with each action's outcome, and a fresh plan from live inventory.
+    const shown = await amictl('retention', 'show', sweepIdAt(Date.parse(START) + 13 * DAY * 1000), '--json');
+    expect(shown.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(shown.out))).toContain(v6.version);
+    const preview = await amictl('retention', 'plan', '--family', GOLDEN, '--json');
+    expect(preview.code).toBe(0);
+    const previewPlan = JSON.parse(preview.out) as RetentionPlan;
+    expect(previewPlan.decisions.find((d) => d.version === golden[0]!.version)).toMatchObject({
+      decision: 'keep',
+      reasons: expect.arrayContaining([expect.objectContaining({ code: 'in-use' })]),
+    });
+    expect(previewPlan.decisions.some((d) => d.version === v6.version)).toBe(false);
   }, 900_000);
 });

@@ -1,6 +1,7 @@
 import {
   type CopyImageRequest,
   type CreateImageRequest,
+  deprecationMinute,
   type ImageDescription,
   type ImagePort,
   type ImageState,
@@ -167,8 +168,9 @@ export class Ec2Images implements ImagePort {
 
   async deprecateImage(imageId: string, at: Date): Promise<void> {
     await this.requireManaged(imageId, 'deprecate');
+    const deprecateAt = deprecationMinute(at);
     await callAws('ec2', 'EnableImageDeprecation', () =>
-      this.ec2.send(new EnableImageDeprecationCommand({ ImageId: imageId, DeprecateAt: at })),
+      this.ec2.send(new EnableImageDeprecationCommand({ ImageId: imageId, DeprecateAt: deprecateAt })),
     );
   }
 

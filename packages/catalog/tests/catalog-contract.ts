@@ -188,7 +188,9 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
           at: at(0),
           by: 'alice',
         });
-        const changed = anOrgConfig({ sweep: { maxRetirementsPerRun: 10, maxInventoryAgeMinutes: 30, snapshotPricePerGiBMonth: {} } });
+        const changed = anOrgConfig({
+          sweep: { maxRetirementsPerRun: 10, maxInventoryAgeMinutes: 30, snapshotPricePerGiBMonth: {} },
+        });
         const v2 = await catalog.putOrganizationConfig(changed, { expectedCurrent: 1, at: at(1), by: 'bob' });
 
         expect(v1).toEqual({ version: 1, config: anOrgConfig(), storedAt: at(0), storedBy: 'alice' });
@@ -242,7 +244,9 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
         const results = await Promise.allSettled(
           [10, 20].map((n) =>
             catalog.putOrganizationConfig(
-              anOrgConfig({ sweep: { maxRetirementsPerRun: n, maxInventoryAgeMinutes: 30, snapshotPricePerGiBMonth: {} } }),
+              anOrgConfig({
+                sweep: { maxRetirementsPerRun: n, maxInventoryAgeMinutes: 30, snapshotPricePerGiBMonth: {} },
+              }),
               { expectedCurrent: 1, at: at(1), by: `by-${n}` },
             ),
           ),

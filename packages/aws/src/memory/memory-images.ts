@@ -2,6 +2,7 @@ import {
   type Clock,
   type CopyImageRequest,
   type CreateImageRequest,
+  deprecationMinute,
   type ImageDescription,
   type ImagePort,
   type ImageState,
@@ -220,7 +221,7 @@ export class MemoryImages implements ImagePort {
   }
 
   async deprecateImage(imageId: string, at: Date): Promise<void> {
-    this.requireManaged(imageId, 'deprecate').deprecationTime = at.toISOString();
+    this.requireManaged(imageId, 'deprecate').deprecationTime = deprecationMinute(at).toISOString();
   }
 
   async disableImage(imageId: string): Promise<void> {

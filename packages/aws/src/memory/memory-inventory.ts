@@ -228,7 +228,9 @@ export class MemoryInventory implements InventoryPort {
   async listManagedSnapshots(of?: { family: string; version: string }): Promise<ManagedSnapshot[]> {
     return [...this.snapshots.values()]
       .filter((s) => isManaged(s.tags))
-      .filter((s) => of === undefined || (s.tags[FAMILY_TAG] === of.family && s.tags[VERSION_TAG] === of.version))
+      .filter(
+        (s) => of === undefined || (s.tags[FAMILY_TAG] === of.family && s.tags[VERSION_TAG] === of.version),
+      )
       .map((s) => ({
         snapshotId: s.snapshotId,
         sizeGiB: s.sizeGiB,

@@ -149,12 +149,13 @@ export const describeImagesContract = (name: string, makeSubject: () => Promise<
     it('deprecates and disables a managed image', async () => {
       const imageId = await availableImage('retire-me', managedTags);
 
-      await images.deprecateImage(imageId, new Date('2026-04-01T00:00:00Z'));
+      // Seconds past a minute: EC2 would round them to the minute, and into the past had it been now.
+      await images.deprecateImage(imageId, new Date('2026-04-01T00:00:10Z'));
       await images.disableImage(imageId);
 
       expect(await images.describeImage(imageId)).toMatchObject({
         state: 'disabled',
-        deprecationTime: expect.stringMatching(/^2026-04-01T00:00/),
+        deprecationTime: '2026-04-01T00:01:00.000Z',
       });
     });
 

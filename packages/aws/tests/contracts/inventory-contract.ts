@@ -311,7 +311,10 @@ export const describeInventoryContract = (
         const [mineSnapshot] = await s.snapshotsOf(mine);
         await s.snapshotsOf(other);
 
-        const snapshots = await s.inventory.listManagedSnapshots({ family: 'inv-snaps-of', version: '2026.03.01.1' });
+        const snapshots = await s.inventory.listManagedSnapshots({
+          family: 'inv-snaps-of',
+          version: '2026.03.01.1',
+        });
 
         expect(snapshots.map((x) => x.snapshotId)).toEqual([mineSnapshot]);
       });

@@ -22,6 +22,14 @@ export interface ImageDescription {
   deprecationTime?: string;
 }
 
+/**
+ * The `DeprecateAt` EC2 accepts for "from `at`": the next whole minute after it. EC2 rounds the time to the
+ * nearest minute and refuses one in the past, so `at` itself (now, by the time the request arrives) could
+ * round into the past and be refused.
+ */
+export const deprecationMinute = (at: Date): Date =>
+  new Date(Math.floor(at.getTime() / 60_000) * 60_000 + 60_000);
+
 export interface CreateImageRequest {
   instanceId: string;
   name: string;
@@ -93,6 +101,7 @@ export interface ImagePort {
   findImagesByName(nameFilter: string, owners: readonly string[]): Promise<ImageDescription[]>;
   /** The AMI id a public or own SSM parameter (`/aws/service/...`) points to. */
   resolveSsmImageParameter(name: string): Promise<string>;
+  /** Deprecates the image from `at`, taken to the next whole minute (see `deprecationMinute`). */
   deprecateImage(imageId: string, at: Date): Promise<void>;
   disableImage(imageId: string): Promise<void>;
   deregisterImage(imageId: string, options: { deleteSnapshots: boolean }): Promise<void>;

@@ -4,11 +4,14 @@ import {
   type Image,
   type ImageDecision,
   imageKey,
+  loadFamilyConfig,
   type RetentionPlan,
 } from '@ami-lifecycle/core';
 import { PlanNotFoundError } from '../errors';
 import { DEFAULT_ACTOR, type DecommissionDeps } from './deps';
 import { ACTIONS_PER_BATCH } from './plan-sweep';
+import { loadSweepSettings } from './settings';
+import type { UsageAccount } from './usage';
 
 /** What one action of a sweep came to. */
 export interface ActionResult {
@@ -57,10 +60,12 @@ export const applyActions = async (
     input.batch * ACTIONS_PER_BATCH,
     (input.batch + 1) * ACTIONS_PER_BATCH,
   ) as Action[];
+  const { accounts } = await loadSweepSettings(deps.catalog);
+  const sharedWith = sharingOf(deps, accounts);
   const results: ActionResult[] = [];
   for (const action of actions) {
     try {
-      results.push(await applyOne(action, plan, deps));
+      results.push(await applyOne(action, plan, deps, sharedWith));
     } catch (err) {
       results.push({ ...ref(action), outcome: 'failed', reason: (err as Error).message });
     }
@@ -70,10 +75,30 @@ export const applyActions = async (
 
 const ref = (a: Action) => ({ family: a.family, version: a.version, decision: a.decision });
 
+/** The accounts (with a role) a family's images are shared with; every such account when its config is gone. */
+type SharedWith = (family: string) => Promise<(UsageAccount & { roleArn: string })[]>;
+
+const sharingOf = (deps: DecommissionDeps, accounts: readonly UsageAccount[]): SharedWith => {
+  const withRole = accounts.filter((a): a is UsageAccount & { roleArn: string } => a.roleArn !== undefined);
+  const cache = new Map<string, Promise<(UsageAccount & { roleArn: string })[]>>();
+  return (family) => {
+    let found = cache.get(family);
+    if (found === undefined) {
+      found = loadFamilyConfig(deps.catalog, family).then(
+        ({ config }) => withRole.filter((a) => config.publish.sharing.accounts.includes(a.id)),
+        () => withRole,
+      );
+      cache.set(family, found);
+    }
+    return found;
+  };
+};
+
 const applyOne = async (
   action: Action,
   plan: RetentionPlan,
   deps: DecommissionDeps,
+  sharedWith: SharedWith,
 ): Promise<ActionResult> => {
   const target = DECISION_TARGET[action.decision];
   const image = await deps.catalog.getImage(action.family, action.version);
@@ -90,7 +115,7 @@ const applyOne = async (
       reason: `it is ${image.state} now, not ${action.state} as planned`,
     };
   }
-  const refusal = await stillSafe(action, image, deps);
+  const refusal = await stillSafe(action, image, deps, sharedWith);
   if (refusal !== undefined) return { ...ref(action), outcome: 'skipped', reason: refusal };
 
   const deleted: string[] = [];
@@ -136,6 +161,7 @@ const stillSafe = async (
   action: Action,
   image: Image,
   deps: DecommissionDeps,
+  sharedWith: SharedWith,
 ): Promise<string | undefined> => {
   const now = deps.clock.now().getTime();
   const held =
@@ -148,8 +174,18 @@ const stillSafe = async (
   if (channel !== undefined) return `channel ${channel.name} points to it now`;
   if (action.decision === 'deprecate') return undefined;
   // Disabling or deregistering stops launches: look at its references once more, in every region.
+  // In the owner account, and in every account it is shared with (its references cannot be seen from here).
+  const accounts = await sharedWith(image.family);
   for (const [region, amiId] of Object.entries(image.amiIds)) {
     const uses = await deps.inventory(region).findImageReferences([amiId]);
+    for (const account of accounts) {
+      if (!account.regions.includes(region)) continue;
+      const shared = deps.sharedUsage(account, region);
+      uses.push(
+        ...(await shared.findInstances([amiId])),
+        ...(await shared.findLaunchTemplateVersions([amiId])),
+      );
+    }
     if (uses.length > 0) return `${amiId} is in use now by ${uses.map((u) => u.resource).join(', ')}`;
   }
   return undefined;
