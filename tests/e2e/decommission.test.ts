@@ -376,7 +376,7 @@ describe('the decommission service on the local cloud', () => {
       expect(await state(image)).toBe('published');
   }, 900_000);
 
-  it('changes nothing and says why when a policy change would retire more than the cap; a retirement a crash cut short is finished by the next sweep, once', async () => {
+  it('changes nothing and says why when a policy change would retire more than the cap; a changed policy’s first sweep only plans; a retirement a crash cut short is finished by the next sweep, once', async () => {
     const v6 = golden[5]!;
     const postFault = async (body: object) => {
       const res = await fetch(`${cloud.endpoint}/_local/faults`, {
@@ -404,10 +404,22 @@ describe('the decommission service on the local cloud', () => {
       .find((d) => (d as { sweepId: string }).sweepId === tripped.sweepId);
     expect(said).toMatchObject({ guard: { verdict: 'tripped', reason: expect.stringContaining('0') } });
 
-    // The cap back; the first DeregisterImage deregisters but its answer is lost.
+    // The cap back: a changed policy's first sweep only plans, and says so.
     await withCap(40);
+    const planned = await runSweep(12);
+    expect(planned.actions).toEqual([]);
+    expect(planned.withheld).toEqual([
+      { family: APP, reason: expect.stringContaining("the organisation's policy changed") },
+      { family: GOLDEN, reason: expect.stringContaining("the organisation's policy changed") },
+    ]);
+    expect(planned.decisions.find((d) => d.version === v6.version && d.family === GOLDEN)?.decision).toBe(
+      'retire',
+    );
+    expect(await state(v6)).toBe('disabled');
+
+    // The first DeregisterImage deregisters, but its answer is lost.
     await postFault({ service: 'ec2', operation: 'DeregisterImage', crash: 'after', crashTimes: 1 });
-    const crashed = await runSweep(12);
+    const crashed = await runSweep(13);
     expect(crashed.actions.map((a) => `${a.version} ${a.decision}`)).toEqual([`${v6.version} retire`]);
     // The crash came after EC2 deregistered the first copy: the catalog still says disabled.
     const left12 = await Promise.all(
@@ -422,7 +434,7 @@ describe('the decommission service on the local cloud', () => {
     ).toEqual([]);
 
     // The next sweep finishes it: both regions gone, no snapshot left, one Image Retired, one transition.
-    await runSweep(13);
+    await runSweep(14);
     expect(await state(v6)).toBe('retired');
     for (const region of [HOME, OTHER]) expect(await ami(region, v6.amiIds[region]!)).toBeUndefined();
     for (const region of [HOME, OTHER]) {
@@ -448,7 +460,7 @@ describe('the decommission service on the local cloud', () => {
     expect(retirements).toHaveLength(1);
 
     // What an operator sees: the stored sweep with each action's outcome, and a fresh plan from live inventory.
-    const shown = await amictl('retention', 'show', sweepIdAt(Date.parse(START) + 13 * DAY * 1000), '--json');
+    const shown = await amictl('retention', 'show', sweepIdAt(Date.parse(START) + 14 * DAY * 1000), '--json');
     expect(shown.code).toBe(0);
     expect(JSON.stringify(JSON.parse(shown.out))).toContain(v6.version);
     const preview = await amictl('retention', 'plan', '--family', GOLDEN, '--json');

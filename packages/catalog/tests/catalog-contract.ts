@@ -189,7 +189,12 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
           by: 'alice',
         });
         const changed = anOrgConfig({
-          sweep: { maxRetirementsPerRun: 10, maxInventoryAgeMinutes: 30, snapshotPricePerGiBMonth: {} },
+          sweep: {
+            maxRetirementsPerRun: 10,
+            maxInventoryAgeMinutes: 30,
+            afterPolicyChange: 'dry-run',
+            snapshotPricePerGiBMonth: {},
+          },
         });
         const v2 = await catalog.putOrganizationConfig(changed, { expectedCurrent: 1, at: at(1), by: 'bob' });
 
@@ -245,7 +250,12 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
           [10, 20].map((n) =>
             catalog.putOrganizationConfig(
               anOrgConfig({
-                sweep: { maxRetirementsPerRun: n, maxInventoryAgeMinutes: 30, snapshotPricePerGiBMonth: {} },
+                sweep: {
+                  maxRetirementsPerRun: n,
+                  maxInventoryAgeMinutes: 30,
+                  afterPolicyChange: 'dry-run',
+                  snapshotPricePerGiBMonth: {},
+                },
               }),
               { expectedCurrent: 1, at: at(1), by: `by-${n}` },
             ),

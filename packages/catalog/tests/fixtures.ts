@@ -176,6 +176,11 @@ export const anOrgConfig = (overrides: Partial<OrganizationConfig> = {}): Organi
     },
   },
   regions: { home: 'eu-west-1', enabled: ['eu-west-1', 'eu-central-1'] },
-  sweep: { maxRetirementsPerRun: 40, maxInventoryAgeMinutes: 30, snapshotPricePerGiBMonth: {} },
+  sweep: {
+    maxRetirementsPerRun: 40,
+    maxInventoryAgeMinutes: 30,
+    afterPolicyChange: 'dry-run',
+    snapshotPricePerGiBMonth: {},
+  },
   ...overrides,
 });

@@ -154,6 +154,7 @@ const printPlan = (plan: RetentionPlan, deps: Pick<RetentionDeps, 'out'>, opts: 
     `decisions: ${s.deprecate} deprecate, ${s.disable} disable, ${s.retire} retire, ${s.keep} keep` +
       ` (${plural(plan.actions.length, 'action')})`,
   );
+  for (const w of plan.withheld ?? []) deps.out(`withheld: ${w.family}: ${w.reason}`);
   const { diff } = plan;
   if (plan.previousSweepId === undefined) {
     deps.out('diff: no earlier plan to compare with');

@@ -716,6 +716,7 @@ describe('amictl config apply: the organisation config', () => {
       sweep: {
         maxRetirementsPerRun: 40,
         maxInventoryAgeMinutes: 30,
+        afterPolicyChange: 'dry-run',
         snapshotPricePerGiBMonth: { [HOME]: 0.05, [OTHER]: 0.054 },
       },
     });

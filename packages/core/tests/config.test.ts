@@ -144,7 +144,12 @@ describe('defaults', () => {
   });
 
   it('applies the organisation-wide sweep guards', () => {
-    expect(policy.sweep).toEqual({ maxRetirementsPerRun: 50, maxInventoryAgeMinutes: 60 });
+    expect(policy.sweep).toEqual({
+      maxRetirementsPerRun: 50,
+      maxInventoryAgeMinutes: 60,
+      afterPolicyChange: 'dry-run',
+      snapshotPricePerGiBMonth: {},
+    });
   });
 
   it('counts the home region as enabled and gives each account every enabled region', () => {

@@ -211,11 +211,16 @@ export const regionInventory = (
 /** Stores the example policy's organisation config (accounts, roles, regions, sweep guards). */
 export const storeOrganization = async (world: Pick<World, 'catalog'>): Promise<void> => {
   const policy = parsePolicy(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
-  await world.catalog.putOrganizationConfig(organizationConfigOf(policy), {
-    expectedCurrent: null,
-    at: START,
-    by: 'test',
-  });
+  const organization = organizationConfigOf(policy);
+  // Acting on the first sweep, so that a plan shows its actions; the dry-run rule has its own test.
+  await world.catalog.putOrganizationConfig(
+    { ...organization, sweep: { ...organization.sweep, afterPolicyChange: 'apply' } },
+    {
+      expectedCurrent: null,
+      at: START,
+      by: 'test',
+    },
+  );
 };
 
 /**

@@ -94,6 +94,7 @@ export const organizationConfigOf = (policy: Policy): OrganizationConfig => ({
   sweep: {
     maxRetirementsPerRun: policy.sweep.maxRetirementsPerRun,
     maxInventoryAgeMinutes: policy.sweep.maxInventoryAgeMinutes,
+    afterPolicyChange: policy.sweep.afterPolicyChange,
     snapshotPricePerGiBMonth: { ...policy.sweep.snapshotPricePerGiBMonth },
   },
 });

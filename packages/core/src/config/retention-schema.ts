@@ -51,6 +51,11 @@ export const sweepGuardsSchema = z.strictObject({
    * USD per GiB-month of snapshot storage, per region, for the savings a sweep reports; a region not
    * listed costs DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH.
    */
+  /**
+   * The first sweep under a new or changed policy (the organisation's or a family's): `dry-run` only plans
+   * for the families concerned, so a person can read the plan before anything is retired; `apply` acts at once.
+   */
+  afterPolicyChange: z.enum(['dry-run', 'apply']).default('dry-run'),
   snapshotPricePerGiBMonth: z
     .record(
       z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region like eu-west-1'),

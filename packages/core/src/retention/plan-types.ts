@@ -82,5 +82,17 @@ export const retentionPlanSchema = z.strictObject({
     removed: z.array(planDiffEntrySchema),
     unchanged: z.number().int().nonnegative(),
   }),
+  /** The policy the plan was made under: the organisation's config version and each family's. */
+  policyVersions: z
+    .strictObject({
+      organization: z.number().int().positive(),
+      families: z.record(familyNameSchema, z.number().int().positive()),
+    })
+    .optional(),
+  /**
+   * Families whose actions this sweep does not carry out, and why: the first sweep under a new or changed
+   * policy only plans (unless the policy says to apply at once). Their decisions stay in the plan.
+   */
+  withheld: z.array(z.strictObject({ family: familyNameSchema, reason: z.string().min(1) })).optional(),
 });
 export type RetentionPlan = z.infer<typeof retentionPlanSchema>;

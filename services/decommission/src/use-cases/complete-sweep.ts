@@ -59,7 +59,8 @@ export const completeSweep = async (
       idempotencyKey: `retention-sweep-completed:${plan.sweepId}:${family}`,
       occurredAt: deps.clock.now().toISOString(),
       sweepId: plan.sweepId,
-      dryRun: input.dryRun,
+      // Withheld (a new or changed policy's first sweep) is a dry run for that family.
+      dryRun: input.dryRun || (plan.withheld ?? []).some((w) => w.family === family),
       inventoryAt: plan.inventoryAt,
       counts,
       snapshotGiBFreed: gib,

@@ -13,6 +13,10 @@ export type DecommissionEvents = { [T in DecommissionDetailType]: DetailOf<T> };
 
 /** What a sweep needs of the organisation's policy: where to look, whom to ask, and its guards. */
 export interface SweepSettings {
+  /** The stored organisation config's version: a sweep records it, and a change makes the next sweep a dry run. */
+  version: number;
+  /** What the first sweep under a new or changed policy does. */
+  afterPolicyChange: 'dry-run' | 'apply';
   /** The organisation's enabled regions, the home region included. */
   regions: readonly string[];
   accounts: readonly UsageAccount[];

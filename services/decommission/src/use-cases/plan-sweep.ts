@@ -33,15 +33,17 @@ export interface PlannedSweep {
 const loadConfigs = async (catalog: CatalogPort) => {
   const stored = await listAll('family configs', (page) => catalog.listFamilyConfigs(page), MAX_FAMILY_PAGES);
   const configs = new Map<string, StoredConfig>();
+  const versions = new Map<string, number>();
   const unreadable: { family: string; error: string }[] = [];
   for (const s of stored) {
     try {
       configs.set(s.family, parseStoredConfig(s.family, s).config);
+      versions.set(s.family, s.version);
     } catch (err) {
       unreadable.push({ family: s.family, error: (err as Error).message });
     }
   }
-  return { configs, unreadable };
+  return { configs, versions, unreadable };
 };
 
 /** Every image of the catalog that is not retired, by state (one index query per state). */
@@ -88,7 +90,7 @@ export const planSweep = async (
       batches: batchesOf(stored, input.dryRun),
     };
   }
-  const { configs } = await loadConfigs(deps.catalog);
+  const { configs, versions } = await loadConfigs(deps.catalog);
   const images = await loadImages(deps.catalog);
   const holds = await loadHolds(deps.catalog);
   const channels: Channel[] = [];
@@ -101,7 +103,7 @@ export const planSweep = async (
   );
   const previous = (await deps.catalog.listPlans({ limit: MAX_PLAN_PAGES })).items[0];
   const previousPlan = previous && (await deps.catalog.getPlan(previous.sweepId));
-  const plan = planRetention({
+  const planned = planRetention({
     sweepId: input.sweepId,
     images,
     usage: inventory.facts,
@@ -115,9 +117,54 @@ export const planSweep = async (
     previousPlan,
     now: deps.clock.now(),
   });
+  const plan = withholdChangedPolicies(planned, previousPlan, settings, versions);
   if (input.store !== false) await deps.catalog.savePlan(plan);
   return { plan, inventory, batches: batchesOf(plan, input.dryRun) };
 };
 
 const batchesOf = (plan: RetentionPlan, dryRun: boolean): number[] =>
   dryRun ? [] : Array.from({ length: Math.ceil(plan.actions.length / ACTIONS_PER_BATCH) }, (_, i) => i);
+
+/**
+ * Records the policy versions the plan was made under and, unless the policy says to apply at once, holds
+ * back the actions of every family whose policy is new or changed since the previous plan (all of them
+ * when the organisation's changed, or on the first sweep): a person reads that plan before anything moves,
+ * and the next sweep, under the same policy, acts.
+ */
+const withholdChangedPolicies = (
+  plan: RetentionPlan,
+  previous: RetentionPlan | undefined,
+  settings: SweepSettings,
+  versions: ReadonlyMap<string, number>,
+): RetentionPlan => {
+  const policyVersions = { organization: settings.version, families: Object.fromEntries(versions) };
+  const before = previous?.policyVersions;
+  const why = (family: string): string | undefined => {
+    if (before === undefined) return 'the first sweep under this policy only plans';
+    if (before.organization !== settings.version) {
+      return `the organisation's policy changed (version ${before.organization} -> ${settings.version}); this sweep only plans`;
+    }
+    const was = before.families[family];
+    const now = versions.get(family);
+    if (was !== now) {
+      return was === undefined
+        ? `its policy is new (version ${now}); this sweep only plans`
+        : `its policy changed (version ${was} -> ${now}); this sweep only plans`;
+    }
+    return undefined;
+  };
+  const withheld =
+    settings.afterPolicyChange === 'apply'
+      ? []
+      : [...versions.keys()].sort().flatMap((family) => {
+          const reason = why(family);
+          return reason === undefined ? [] : [{ family, reason }];
+        });
+  const held = new Set(withheld.map((w) => w.family));
+  return {
+    ...plan,
+    actions: plan.actions.filter((a) => !held.has(a.family)),
+    policyVersions,
+    ...(withheld.length > 0 ? { withheld } : {}),
+  };
+};

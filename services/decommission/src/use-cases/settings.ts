@@ -8,8 +8,10 @@ export const loadSweepSettings = async (
 ): Promise<SweepSettings> => {
   const stored = await catalog.getOrganizationConfig();
   if (stored === undefined) throw new OrganizationNotConfiguredError();
-  const { config } = parseStoredOrganizationConfig(stored);
+  const { config, version } = parseStoredOrganizationConfig(stored);
   return {
+    version,
+    afterPolicyChange: config.sweep.afterPolicyChange,
     regions: config.regions.enabled,
     accounts: Object.values(config.accounts).map((a) => ({
       id: a.id,

@@ -90,6 +90,8 @@ export interface WorldOptions {
   families?: Record<string, Partial<RetentionPolicyInput>>;
   /** Overrides of the organisation's sweep guards (the example's: 40 retirements, 30 minutes). */
   guards?: Partial<SweepSettings['guards']>;
+  /** What the first sweep under a new or changed policy does; `apply` unless a test says otherwise. */
+  afterPolicyChange?: SweepSettings['afterPolicyChange'];
 }
 
 /** The example organisation in two regions, in memory, with the families' configs and its own config stored. */
@@ -98,7 +100,15 @@ export const createWorld = async (options: WorldOptions = {}): Promise<World> =>
   const catalog = new InMemoryCatalog();
   const policy = parsePolicy(readFileSync(EXAMPLE, 'utf8'), 'examples/ami-lifecycle.yaml');
   const stored = { expectedCurrent: null, at: NOW, by: 'test' };
-  await catalog.putOrganizationConfig(organizationConfigOf(policy), stored);
+  // Most tests act on their first sweep; the rule that a new policy's first sweep only plans has its own.
+  const organization = organizationConfigOf(policy);
+  await catalog.putOrganizationConfig(
+    {
+      ...organization,
+      sweep: { ...organization.sweep, afterPolicyChange: options.afterPolicyChange ?? 'apply' },
+    },
+    stored,
+  );
   for (const [family, retention] of Object.entries(options.families ?? { [GOLDEN]: {} })) {
     const config = policy.families[family];
     if (config === undefined) throw new RangeError(`no family ${family} in the example policy`);
