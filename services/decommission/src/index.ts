@@ -10,6 +10,12 @@ export {
   type SweepSettings,
 } from './use-cases/deps';
 export * from './use-cases/holds';
+export {
+  deleteOrphanSnapshots,
+  MAX_ORPHANS_PER_SWEEP,
+  ORPHAN_MIN_AGE_MS,
+  type OrphanSnapshot,
+} from './use-cases/orphans';
 export { ACTIONS_PER_BATCH, type PlannedSweep, planSweep } from './use-cases/plan-sweep';
 export { loadSweepSettings } from './use-cases/settings';
 export { type SweepStarter, startSweep } from './use-cases/start-sweep';

@@ -1,0 +1,61 @@
+import { DAY_MS, type Image, imageKey } from '@ami-lifecycle/core';
+import type { DecommissionDeps } from './deps';
+
+/** A snapshot younger than this may belong to an image being made or copied right now: never an orphan yet. */
+export const ORPHAN_MIN_AGE_MS = DAY_MS;
+/** Deleted per sweep at most; the rest wait for the next one. */
+export const MAX_ORPHANS_PER_SWEEP = 200;
+
+export interface OrphanSnapshot {
+  family: string;
+  version: string;
+  region: string;
+  snapshotId: string;
+  gib: number;
+}
+
+/**
+ * Snapshots our builds made whose image this controller has retired, left behind (a deregistration that
+ * kept its snapshots, a copy's snapshot a crash orphaned). Only snapshots tagged `ami-lifecycle:managed`
+ * with the family and version of a catalog image in `retired`, used by no AMI of the region, and a day
+ * old are orphans; anything that cannot be tied to a retired image is left alone. Deleted unless
+ * `dryRun`; answers what was (or would be) deleted.
+ */
+export const deleteOrphanSnapshots = async (
+  input: { regions: readonly string[]; dryRun: boolean },
+  deps: Pick<DecommissionDeps, 'catalog' | 'inventory' | 'clock'>,
+): Promise<OrphanSnapshot[]> => {
+  const now = deps.clock.now().getTime();
+  const images = new Map<string, Promise<Image | undefined>>();
+  const imageOf = (family: string, version: string) => {
+    const key = imageKey({ family, version });
+    let found = images.get(key);
+    if (found === undefined) {
+      found = deps.catalog.getImage(family, version);
+      images.set(key, found);
+    }
+    return found;
+  };
+  const orphans: OrphanSnapshot[] = [];
+  for (const region of input.regions) {
+    const inventory = deps.inventory(region);
+    const used = new Set(
+      (await inventory.listManagedImages()).flatMap((a) => a.snapshots.map((s) => s.snapshotId)),
+    );
+    for (const s of await inventory.listManagedSnapshots()) {
+      if (orphans.length >= MAX_ORPHANS_PER_SWEEP) return orphans;
+      if (s.family === undefined || s.version === undefined || used.has(s.snapshotId)) continue;
+      if (now - Date.parse(s.startTime) < ORPHAN_MIN_AGE_MS) continue;
+      if ((await imageOf(s.family, s.version))?.state !== 'retired') continue;
+      if (!input.dryRun) await inventory.deleteManagedSnapshot(s.snapshotId);
+      orphans.push({
+        family: s.family,
+        version: s.version,
+        region,
+        snapshotId: s.snapshotId,
+        gib: s.sizeGiB,
+      });
+    }
+  }
+  return orphans;
+};
