@@ -29,9 +29,9 @@ const PREVIOUS = 'sweep-2026-02-28';
  * so 24.04.1 is past its newest 3 and unused; golden-al2023 (shared with the workloads account) with
  * 1.0.0 on latest and stable, which an instance of the workloads account runs.
  */
-const retentionWorld = async (): Promise<World> => {
+const retentionWorld = async (afterPolicyChange: 'dry-run' | 'apply' = 'apply'): Promise<World> => {
   const world = await createWorld();
-  await storeOrganization(world);
+  await storeOrganization(world, afterPolicyChange);
   for (const [i, version] of ['24.04.1', '24.04.2', '24.04.3', '24.04.4'].entries()) {
     await addLiveImage(world, {
       family: 'golden-ubuntu',
@@ -82,6 +82,15 @@ const storePrevious = async (world: World, edit: (plan: RetentionPlan) => Retent
 };
 
 describe('amictl retention plan', () => {
+  it('says which families a new policy’s first sweep would only plan for, and why', async () => {
+    const world = await retentionWorld('dry-run');
+
+    expect(await world.run('retention', 'plan')).toBe(0);
+
+    expect(world.out).toContain('decisions: 1 deprecate, 0 disable, 0 retire, 4 keep (0 actions)');
+    expect(world.out).toContain('withheld: golden-ubuntu: the first sweep under this policy only plans');
+  });
+
   it('prints each decision with its reason codes and messages, the guard, the counts, and writes nothing', async () => {
     const world = await retentionWorld();
 

@@ -209,12 +209,15 @@ export const regionInventory = (
 };
 
 /** Stores the example policy's organisation config (accounts, roles, regions, sweep guards). */
-export const storeOrganization = async (world: Pick<World, 'catalog'>): Promise<void> => {
+export const storeOrganization = async (
+  world: Pick<World, 'catalog'>,
+  afterPolicyChange: 'dry-run' | 'apply' = 'apply',
+): Promise<void> => {
   const policy = parsePolicy(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
   const organization = organizationConfigOf(policy);
   // Acting on the first sweep, so that a plan shows its actions; the dry-run rule has its own test.
   await world.catalog.putOrganizationConfig(
-    { ...organization, sweep: { ...organization.sweep, afterPolicyChange: 'apply' } },
+    { ...organization, sweep: { ...organization.sweep, afterPolicyChange } },
     {
       expectedCurrent: null,
       at: START,
