@@ -471,5 +471,14 @@ describe('the decommission service on the local cloud', () => {
       reasons: expect.arrayContaining([expect.objectContaining({ code: 'in-use' })]),
     });
     expect(previewPlan.decisions.some((d) => d.version === v6.version)).toBe(false);
+    // Least privilege: every AWS action the sweep's functions made is in their roles, except what they ask
+    // of the workloads account under its own role (the policy's roleArn), which the local cloud cannot tell
+    // apart from the function's own calls.
+    const underAccountRole = new Set([
+      'ec2:DescribeInstances',
+      'ec2:DescribeLaunchTemplates',
+      'ec2:DescribeLaunchTemplateVersions',
+    ]);
+    expect(cloud.lambda!.undeclaredActions().filter((u) => !underAccountRole.has(u.action))).toEqual([]);
   }, 900_000);
 });
