@@ -163,4 +163,36 @@ describe('planSweep', () => {
     });
     expect(plan.diff.changed).toHaveLength(2);
   });
+
+  it('does not count the re-inspection’s own test instance as a use of the image', async () => {
+    // Arrange: v1 was launched only by its weekly re-inspection, a day ago, whose verdict was recorded
+    // twenty minutes later; the in-use grace is three days.
+    const world = await createWorld();
+    const { v1, v3 } = await threePublished(world);
+    world.clock.advance(-DAY_MS);
+    const instance = world.region(HOME).inventory.launchInstance(v1.amiIds[HOME]!);
+    world.region(HOME).inventory.setInstanceState(instance, 'terminated');
+    world.clock.advance(20 * 60_000);
+    await world.catalog.updateImage(
+      v1.family,
+      v1.version,
+      v1.stateVersion,
+      {},
+      {
+        actor: 'inspect-service',
+        reason: 're-inspected: pass',
+        correlationId: 'reinspection',
+        at: world.clock.now().toISOString(),
+        action: 'reinspected',
+      },
+    );
+    world.clock.advance(DAY_MS - 20 * 60_000);
+
+    // Act
+    const { plan } = await world.plan();
+
+    // Assert
+    expect(decisionOf(plan, v1)?.decision).toBe('deprecate');
+    expect(decisionOf(plan, v3)?.decision).toBe('keep');
+  });
 });

@@ -11,6 +11,7 @@ import {
   type StoredConfig,
 } from '@ami-lifecycle/core';
 import type { DecommissionDeps, SweepSettings } from './deps';
+import { discountOwnInspections } from './own-launches';
 import { gatherInventory, type Inventory } from './usage';
 
 // Bounds on what one sweep reads; more is a data problem to surface, not to page through forever.
@@ -101,12 +102,16 @@ export const planSweep = async (
     { images, configs, accounts: settings.accounts, regions: settings.regions, now: inventoryAt },
     deps,
   );
+  const usage = await discountOwnInspections(
+    { facts: inventory.facts, images, configs, region: deps.region, now: inventoryAt },
+    deps.catalog,
+  );
   const previous = (await deps.catalog.listPlans({ limit: MAX_PLAN_PAGES })).items[0];
   const previousPlan = previous && (await deps.catalog.getPlan(previous.sweepId));
   const planned = planRetention({
     sweepId: input.sweepId,
     images,
-    usage: inventory.facts,
+    usage,
     holds,
     channels,
     families: [...configs.values()].flatMap((c) =>
