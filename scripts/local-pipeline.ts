@@ -110,6 +110,17 @@ export class LocalPipeline {
     }
   }
 
+  /** Injects a fault into the local cloud (`POST /_local/faults`); a refused rule is an error naming why. */
+  async injectFault(rule: object): Promise<void> {
+    const res = await fetch(`${this.cloud.endpoint}/_local/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(rule),
+    });
+    if (res.status !== 200)
+      throw new Error(`the local cloud refused the fault ${JSON.stringify(rule)}: ${await res.text()}`);
+  }
+
   /**
    * Turns image block public access on in each region, as an organisation's account baseline does:
    * the publish service refuses to share in a region where it is off.

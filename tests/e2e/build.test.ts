@@ -297,7 +297,7 @@ describe('the build service on the local cloud', () => {
 
   it('fails the build when EC2 refuses CreateImage', async () => {
     // Arrange
-    await postFault({
+    await pipeline.injectFault({
       service: 'ec2',
       operation: 'CreateImage',
       errorRate: 1,
@@ -310,7 +310,7 @@ describe('the build service on the local cloud', () => {
     try {
       execution = await build(detail);
     } finally {
-      await postFault({ clear: true });
+      await pipeline.injectFault({ clear: true });
     }
 
     // Assert
@@ -326,7 +326,7 @@ describe('the build service on the local cloud', () => {
 
   it('fails the build when the image EC2 accepted ends up failed', async () => {
     // Arrange
-    await postFault({ service: 'ec2', operation: 'CreateImage', asyncFailureRate: 1 });
+    await pipeline.injectFault({ service: 'ec2', operation: 'CreateImage', asyncFailureRate: 1 });
     const detail = request('golden-al2023', 'image-fails');
 
     // Act
@@ -334,7 +334,7 @@ describe('the build service on the local cloud', () => {
     try {
       execution = await build(detail);
     } finally {
-      await postFault({ clear: true });
+      await pipeline.injectFault({ clear: true });
     }
     const image = await imageOf(detail);
     const failed = await advanceUntil(
@@ -386,13 +386,4 @@ describe('the build service on the local cloud', () => {
     expect(images.items.filter((i) => i.buildId === buildId)).toHaveLength(1);
     expect(await builders(buildId)).toHaveLength(1);
   }, 120_000);
-
-  const postFault = async (body: object) => {
-    const res = await fetch(`${cloud.endpoint}/_local/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(200);
-  };
 });

@@ -378,14 +378,6 @@ describe('the decommission service on the local cloud', () => {
 
   it('changes nothing and says why when a policy change would retire more than the cap; a changed policy’s first sweep only plans; a retirement a crash cut short is finished by the next sweep, once', async () => {
     const v6 = golden[5]!;
-    const postFault = async (body: object) => {
-      const res = await fetch(`${cloud.endpoint}/_local/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(200);
-    };
     const withCap = async (maxRetirementsPerRun: number) => {
       const policy = parsePolicy(policyText(), 'example');
       await pipeline.storeOrganization({ ...policy, sweep: { ...policy.sweep, maxRetirementsPerRun } });
@@ -418,7 +410,12 @@ describe('the decommission service on the local cloud', () => {
     expect(await state(v6)).toBe('disabled');
 
     // The first DeregisterImage deregisters, but its answer is lost.
-    await postFault({ service: 'ec2', operation: 'DeregisterImage', crash: 'after', crashTimes: 1 });
+    await pipeline.injectFault({
+      service: 'ec2',
+      operation: 'DeregisterImage',
+      crash: 'after',
+      crashTimes: 1,
+    });
     const crashed = await runSweep(13);
     expect(crashed.actions.map((a) => `${a.version} ${a.decision}`)).toEqual([`${v6.version} retire`]);
     // The crash came after EC2 deregistered the first copy: the catalog still says disabled.

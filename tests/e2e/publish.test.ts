@@ -261,7 +261,7 @@ describe('the publish service on the local cloud', () => {
     const family = 'golden-faults';
     await pipeline.storeFamilies({ [family]: example()['golden-al2023']! });
     for (const operation of ['CopyImage', 'ModifyImageAttribute']) {
-      await postFault({ service: 'ec2', operation, crash: 'after', crashTimes: 1 });
+      await pipeline.injectFault({ service: 'ec2', operation, crash: 'after', crashTimes: 1 });
     }
 
     const approved = await build(family, 'publish-faults-1', (i) => i?.state === 'approved' || published(i));
@@ -309,15 +309,6 @@ describe('the publish service on the local cloud', () => {
     ).items.filter((a) => a.to === 'published');
     expect(transitions).toHaveLength(1);
   }, 300_000);
-
-  const postFault = async (body: object) => {
-    const res = await fetch(`${cloud.endpoint}/_local/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(200);
-  };
 
   it('changes nothing and says what is wrong for a bad command line or an unknown version', async () => {
     const images = () => pipeline.catalog.listImagesByFamily('payments-api', { limit: 100 });
