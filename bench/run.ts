@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark, prints the results and rewrites bench/RESULTS.md with the
 // machine and the date. Targets are checked as ratios and limits measured in this one run.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,6 +34,25 @@ const runPlanner = (images: number): PlannerResult => {
 };
 
 const nlogn = (n: number) => n * Math.log2(n);
+
+const DECOMMISSION_HEADING = '## Decommission sweep pacing';
+
+/**
+ * `npm run bench -- decommission` alone: its section of RESULTS.md is replaced (or appended), the other
+ * sections keep their previous text.
+ */
+const mergeSection = (file: string, heading: string, section: string[]) => {
+  const previous = existsSync(file) ? readFileSync(file, 'utf8').replace(/\n+$/, '') : '# Benchmark results';
+  const body = section.join('\n').replace(/\n+$/, '');
+  const start = previous.indexOf(`\n${heading}\n`);
+  let merged: string;
+  if (start < 0) merged = `${previous}\n\n${body}`;
+  else {
+    const next = previous.indexOf('\n## ', start + 1);
+    merged = `${previous.slice(0, start)}\n${body}${next < 0 ? '' : `\n${previous.slice(next)}`}`;
+  }
+  writeFileSync(file, `${merged}\n`);
+};
 
 const main = async () => {
   const only = process.argv[2];
@@ -136,7 +155,51 @@ const main = async () => {
     );
   }
 
+  if (!only || only === 'decommission') {
+    const { benchDecommissionSweep } = await import('./decommission-sweep');
+    const r = await benchDecommissionSweep();
+    const { paced, unpaced, bound, workload: w } = r;
+    const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+    const ratio = (run: typeof paced) => run.simulatedSeconds / bound.seconds;
+    console.log(
+      `decommission sweep: paced ${paced.simulatedSeconds.toFixed(1)} s (×${ratio(paced).toFixed(3)} the bound), ${pct(paced.throttledShare)} throttled; unpaced ${unpaced.simulatedSeconds.toFixed(1)} s, ${pct(unpaced.throttledShare)} throttled, ${unpaced.failedRequests} failed`,
+    );
+    const row = (label: string, run: typeof paced) =>
+      `| ${label} | ${run.simulatedSeconds.toFixed(1)} s | ${ratio(run).toFixed(3)} | ${run.ec2Calls.toLocaleString('en')} | ${run.throttledCalls.toLocaleString('en')} (${pct(run.throttledShare)}) | ${run.callsPerImage.toFixed(3)} | ${run.failedRequests} | ${run.imagesRetired.toLocaleString('en')} |`;
+    const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+    const section = [
+      DECOMMISSION_HEADING,
+      '',
+      ...(only
+        ? [
+            `Recorded by \`npm run bench -- decommission\` on ${new Date().toISOString().slice(0, 10)}, machine: ${machine} (simulated time: the numbers do not depend on the machine).`,
+            '',
+          ]
+        : []),
+      `One sweep over ${w.managedImages.toLocaleString('en')} managed images, ${w.toRetire.toLocaleString('en')} of them to retire, against EC2's published request token buckets on a simulated clock (\`bench/decommission-sweep.ts\`: a simulation, not the local cloud; requests take no simulated time, so only the buckets and the waits count). One worker, in order: the inventory (DescribeImages in pages of ${w.describeImagesPage}, DescribeImageReferences in batches of ${w.imageReferencesBatch}), then per retirement ${w.perRetirement.join(', ')}. The server refills each action's bucket continuously and refuses a request finding less than one token with RequestLimitExceeded. *Paced* runs the product's \`Ec2Pacer\` before every attempt, with the SDK's retries behind it; *unpaced* is the SDK's standard retries alone (3 attempts, full-jitter backoff from 1 s for throttling capped at 20 s, 500-token retry quota, jitter seeded). A request still throttled after its retries is a failure: the image is left for the next sweep.`,
+      '',
+      `Token-bucket lower bound: ${bound.seconds.toFixed(1)} s, the sum of each phase's slowest action (inventory ${bound.perPhase[0]?.seconds.toFixed(1)} s for ${bound.perPhase[0]?.action}, retirements ${bound.perPhase[1]?.seconds.toFixed(1)} s for ${bound.perPhase[1]?.action}), where an action's n calls take at least max(0, n − capacity) / refill: the retirements wait for the inventory, and a bucket never holds more than its capacity (each action's bound over the whole sweep, the other lower bound, is no larger here).`,
+      '',
+      '| mode | simulated duration | duration / bound | EC2 calls | throttled | calls per managed image | failed after retries | images retired |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      row('paced (Ec2Pacer + SDK retries)', paced),
+      row('plain SDK retries', unpaced),
+      '',
+      `Throttled unpaced, by action: ${
+        Object.entries(unpaced.throttledByAction)
+          .map(([a, n]) => `${a} ${n}`)
+          .join(', ') || 'none'
+      }.`,
+      '',
+      `Targets (paced): duration at most 1.05 × the bound (${verdict(ratio(paced) <= 1.05)}: ×${ratio(paced).toFixed(3)}); throttled calls under 1% of EC2 calls (${verdict(paced.throttledShare < 0.01)}: ${pct(paced.throttledShare)}).`,
+      '',
+    ];
+    if (only) mergeSection(join(__dirname, 'RESULTS.md'), DECOMMISSION_HEADING, section);
+    else lines.push(...section);
+  }
+
   if (!only) writeFileSync(join(__dirname, 'RESULTS.md'), `${lines.join('\n')}\n`);
+  else if (only === 'decommission') console.log(`bench/RESULTS.md: ${DECOMMISSION_HEADING.slice(3)} updated`);
   else console.log(lines.join('\n'));
 };
 

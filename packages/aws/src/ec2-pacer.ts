@@ -46,7 +46,10 @@ export const EC2_REQUEST_BUCKETS: Readonly<Record<string, TokenBucketSpec>> = {
  * Actions whose requests with neither a filter nor pagination are counted against the smaller
  * "unfiltered and unpaginated" bucket (of those above).
  */
-export const EC2_UNFILTERED_SMALL_BUCKET: ReadonlySet<string> = new Set(['DescribeInstances', 'DescribeSnapshots']);
+export const EC2_UNFILTERED_SMALL_BUCKET: ReadonlySet<string> = new Set([
+  'DescribeInstances',
+  'DescribeSnapshots',
+]);
 export const EC2_UNFILTERED_BUCKET: TokenBucketSpec = UNFILTERED_NON_MUTATING;
 
 /** Time for the pacer: real on Lambda, simulated in tests and the bench. */
@@ -149,6 +152,11 @@ const filteredOrPaginated = (input: unknown): boolean => {
 
 const MIDDLEWARE_NAME = 'ec2PacerMiddleware';
 
+/** A finalize-step middleware, in the few terms it uses (the SDK's own types are a union of all steps). */
+type Ec2Middleware = Parameters<EC2Client['middlewareStack']['addRelativeTo']>[0];
+type Handler = (args: { input: unknown }) => Promise<unknown>;
+type PacingMiddleware = (next: Handler, context: { commandName?: string }) => Handler;
+
 /**
  * Makes `client` wait for `pacer`'s token before every attempt of a request the pacer knows: placed
  * after the SDK's retry middleware, so that each retry spends a token too, and before signing, so that
@@ -156,17 +164,21 @@ const MIDDLEWARE_NAME = 'ec2PacerMiddleware';
  */
 export const pace = (client: EC2Client, pacer: Ec2Pacer): EC2Client => {
   client.middlewareStack.remove(MIDDLEWARE_NAME);
-  client.middlewareStack.addRelativeTo(
-    (next, context) => async (args) => {
-      const action = context.commandName?.replace(/Command$/, '');
-      if (action !== undefined && pacer.knows(action))
-        await pacer.take(
-          action,
-          EC2_UNFILTERED_SMALL_BUCKET.has(action) && !filteredOrPaginated(args.input) ? { unfiltered: true } : {},
-        );
-      return next(args);
-    },
-    { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: MIDDLEWARE_NAME },
-  );
+  const middleware: PacingMiddleware = (next, context) => async (args) => {
+    const action = context.commandName?.replace(/Command$/, '');
+    if (action !== undefined && pacer.knows(action))
+      await pacer.take(
+        action,
+        EC2_UNFILTERED_SMALL_BUCKET.has(action) && !filteredOrPaginated(args.input)
+          ? { unfiltered: true }
+          : {},
+      );
+    return next(args);
+  };
+  client.middlewareStack.addRelativeTo(middleware as unknown as Ec2Middleware, {
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+    name: MIDDLEWARE_NAME,
+  });
   return client;
 };

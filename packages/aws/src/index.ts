@@ -14,7 +14,14 @@ export {
   type InventoryPaging,
   UnreadableImageReferenceError,
 } from './ec2-inventory';
-export { EC2_REQUEST_BUCKETS, Ec2Pacer, type PacerClock, pace, systemPacerClock, type TokenBucketSpec } from './ec2-pacer';
+export {
+  EC2_REQUEST_BUCKETS,
+  Ec2Pacer,
+  type PacerClock,
+  pace,
+  systemPacerClock,
+  type TokenBucketSpec,
+} from './ec2-pacer';
 export { Ec2SharedUsage } from './ec2-shared-usage';
 export {
   AssumeRoleFailedError,

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { ec2RequestBucket } from '@ami-lifecycle/local-cloud';
 import {
   DeregisterImageCommand,
   DescribeInstancesCommand,
@@ -6,7 +7,6 @@ import {
   EC2Client,
   ModifyImageAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import { ec2RequestBucket } from '@ami-lifecycle/local-cloud';
 import { EC2_REQUEST_BUCKETS, Ec2Pacer, type PacerClock, pace } from '../src';
 
 /** Simulated time: sleeps are timers on a queue, run in deadline order (then call order) by `run`. */
@@ -54,8 +54,6 @@ const cannedClient = (options: { throttled?: number; maxAttempts?: number } = {}
     region: 'eu-west-1',
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
     maxAttempts: options.maxAttempts ?? 3,
-    // No backoff: the test counts attempts, it does not wait for them.
-    retryStrategy: undefined,
     requestHandler: {
       handle: async (request: { body?: unknown }) => {
         const action = /Action=(\w+)/.exec(String(request.body))?.[1] ?? 'Unknown';
@@ -98,7 +96,9 @@ describe('Ec2Pacer', () => {
     const pacer = new Ec2Pacer({ clock: t.clock });
     const at: number[] = [];
     await t.run(
-      Promise.all(Array.from({ length: 103 }, () => pacer.take('DeregisterImage').then(() => at.push(t.now())))),
+      Promise.all(
+        Array.from({ length: 103 }, () => pacer.take('DeregisterImage').then(() => at.push(t.now()))),
+      ),
     );
     expect(at.filter((ms) => ms === 0)).toHaveLength(100);
     expect(at.slice(100)).toEqual([200, 400, 600]);
@@ -106,15 +106,25 @@ describe('Ec2Pacer', () => {
 
   it('serves the callers of one action in the order they called', async () => {
     const t = simulatedClock();
-    const pacer = new Ec2Pacer({ clock: t.clock, buckets: { DeregisterImage: { capacity: 2, refillPerSecond: 5 } } });
+    const pacer = new Ec2Pacer({
+      clock: t.clock,
+      buckets: { DeregisterImage: { capacity: 2, refillPerSecond: 5 } },
+    });
     const order: number[] = [];
-    await t.run(Promise.all(Array.from({ length: 12 }, (_, i) => pacer.take('DeregisterImage').then(() => order.push(i)))));
+    await t.run(
+      Promise.all(
+        Array.from({ length: 12 }, (_, i) => pacer.take('DeregisterImage').then(() => order.push(i))),
+      ),
+    );
     expect(order).toEqual([...Array(12).keys()]);
   });
 
   it('refills while idle, never above the bucket, and keeps actions apart', async () => {
     const t = simulatedClock();
-    const pacer = new Ec2Pacer({ clock: t.clock, buckets: { DisableImage: { capacity: 2, refillPerSecond: 1 } } });
+    const pacer = new Ec2Pacer({
+      clock: t.clock,
+      buckets: { DisableImage: { capacity: 2, refillPerSecond: 1 } },
+    });
     const at: number[] = [];
     const take = () => pacer.take('DisableImage').then(() => at.push(t.now()));
     await t.run(Promise.all([take(), take(), take()]));
@@ -154,8 +164,14 @@ describe('Ec2Pacer', () => {
     for (const [action, spec] of Object.entries(EC2_REQUEST_BUCKETS)) {
       expect({ action, ...ec2RequestBucket(action, filtered).spec }).toEqual({ action, ...spec });
     }
-    expect(ec2RequestBucket('DescribeSnapshots', new Map()).spec).toEqual({ capacity: 50, refillPerSecond: 10 });
-    expect(ec2RequestBucket('DescribeInstances', new Map()).spec).toEqual({ capacity: 50, refillPerSecond: 10 });
+    expect(ec2RequestBucket('DescribeSnapshots', new Map()).spec).toEqual({
+      capacity: 50,
+      refillPerSecond: 10,
+    });
+    expect(ec2RequestBucket('DescribeInstances', new Map()).spec).toEqual({
+      capacity: 50,
+      refillPerSecond: 10,
+    });
     expect(Object.keys(EC2_REQUEST_BUCKETS).sort()).toEqual(
       [
         'DescribeImages',
@@ -202,15 +218,16 @@ describe('pace', () => {
   it('takes a token for every attempt, retries of throttled requests included', async () => {
     const { client, sent } = cannedClient({ throttled: 2, maxAttempts: 3 });
     // No real waiting between attempts.
-    client.config.retryStrategy = async () => ({
-      mode: 'standard',
-      acquireInitialRetryToken: async () => ({ getRetryCount: () => 0, getRetryDelay: () => 0 }),
-      refreshRetryTokenForRetry: async (token: { getRetryCount: () => number }) => ({
-        getRetryCount: () => token.getRetryCount() + 1,
-        getRetryDelay: () => 0,
-      }),
-      recordSuccess: () => {},
-    }) as never;
+    client.config.retryStrategy = async () =>
+      ({
+        mode: 'standard',
+        acquireInitialRetryToken: async () => ({ getRetryCount: () => 0, getRetryDelay: () => 0 }),
+        refreshRetryTokenForRetry: async (token: { getRetryCount: () => number }) => ({
+          getRetryCount: () => token.getRetryCount() + 1,
+          getRetryDelay: () => 0,
+        }),
+        recordSuccess: () => {},
+      }) as never;
     const { pacer, taken } = recordingPacer();
     pace(client, pacer);
 

@@ -8,8 +8,10 @@ import {
   createClients,
   Ec2Images,
   Ec2Inventory,
+  Ec2Pacer,
   Ec2SharedUsage,
   EventBridgePublisher,
+  pace,
   startNamedExecution,
 } from '@ami-lifecycle/aws';
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
@@ -40,12 +42,22 @@ const perKey = <T>(make: (key: string) => T): ((key: string) => T) => {
   };
 };
 
-const clientsIn = perKey((region) => (region === env.AWS_REGION ? home : createClients({ region })));
+// EC2's request tokens are per account and region: one pacer for each, shared by every client that spends
+// them, so the sweep waits for a token instead of provoking RequestLimitExceeded storms. Real time: on the
+// local cloud a sweep's handful of calls never empties a bucket.
+const pacerFor = perKey(() => new Ec2Pacer());
+const clientsIn = perKey((region) => {
+  const clients = region === env.AWS_REGION ? home : createClients({ region });
+  pace(clients.ec2, pacerFor(`owner|${region}`));
+  return clients;
+});
 const inventoryIn = perKey((region) => new Ec2Inventory(clientsIn(region).ec2));
 const imagesIn = perKey((region) => new Ec2Images(clientsIn(region).ec2, clientsIn(region).ssm));
 const sharedIn = perKey((key) => {
   const [accountId, region, roleArn] = key.split('|') as [string, string, string];
-  return new Ec2SharedUsage(assumeRoleClients(roleArn, { region, sts: home.sts }).ec2, accountId);
+  const ec2 = assumeRoleClients(roleArn, { region, sts: home.sts }).ec2;
+  pace(ec2, pacerFor(`${accountId}|${region}`));
+  return new Ec2SharedUsage(ec2, accountId);
 });
 
 export const deps: DecommissionDeps = {
