@@ -66,6 +66,8 @@ export const imageSchema = z.strictObject({
   verdict: z.enum(['pass', 'fail']).optional(),
   approver: z.string().optional(),
   vulnerable: z.boolean(),
+  /** When it was flagged vulnerable: retention's out-of-date grace counts from here. */
+  vulnerableSince: isoTimestampSchema.optional(),
   /** Only images carrying `ami-lifecycle:managed=true` are ever modified. */
   managed: z.boolean(),
   createdAt: isoTimestampSchema,

@@ -1,4 +1,10 @@
-import { mergeUsageFacts, planRetention, type RetentionPlan, type UsageFact } from '@ami-lifecycle/core';
+import {
+  type Image,
+  mergeUsageFacts,
+  planRetention,
+  type RetentionPlan,
+  type UsageFact,
+} from '@ami-lifecycle/core';
 import { daysAgo, hold, image, NOW, planInput, policy } from './support/builders';
 
 const decisionOf = (plan: RetentionPlan, version: string, family = 'web') => {
@@ -121,6 +127,91 @@ describe('planRetention', () => {
     expect(plan.decisions.map((d) => [d.version, d.decision, d.reasons[0]?.code])).toEqual([
       ['4.0.0', 'keep', 'in-progress'],
     ]);
+  });
+
+  describe('out of date', () => {
+    const outOfDate = policy({ keepLatest: 5, outOfDate: { graceDays: 7 } });
+    const golden = (version: string, ageDays: number, over: Partial<Image> = {}) =>
+      image({ family: 'web', version, ageDays, sourceAmiId: 'ami-0aaaaaaaaaaaaaaa1', ...over });
+    const plan = (images: Image[], retention = outOfDate) =>
+      planRetention(planInput({ images, families: [{ name: 'web', retention }] }));
+
+    it('deprecates an image flagged vulnerable past the grace, though within keepLatest', () => {
+      // Arrange: 1.1 was flagged eight days ago; 1.2 is the newest.
+      const images = [golden('1.2', 1), golden('1.1', 20, { vulnerable: true, vulnerableSince: daysAgo(8) })];
+
+      // Act
+      const result = plan(images);
+
+      // Assert
+      expect(decisionOf(result, '1.1')).toEqual(
+        expect.objectContaining({
+          decision: 'deprecate',
+          reasons: [
+            expect.objectContaining({
+              code: 'out-of-date',
+              message: expect.stringContaining('flagged vulnerable since'),
+            }),
+          ],
+        }),
+      );
+      expect(decisionOf(result, '1.2').decision).toBe('keep');
+    });
+
+    it('waits out the grace, and does nothing when the family has no out-of-date rule', () => {
+      // Arrange
+      const flagged = golden('1.1', 20, { vulnerable: true, vulnerableSince: daysAgo(6) });
+      const older = golden('1.0', 30, { vulnerable: true, vulnerableSince: daysAgo(30) });
+
+      // Act / Assert
+      expect(decisionOf(plan([golden('1.2', 1), flagged]), '1.1').decision).toBe('keep');
+      expect(decisionOf(plan([golden('1.2', 1), older], policy({ keepLatest: 5 })), '1.0').decision).toBe(
+        'keep',
+      );
+    });
+
+    it('deprecates an image superseded by one built on a newer base, and not one built on the same base', () => {
+      // Arrange: 1.2, published ten days ago, was built from another source AMI than 1.1; 1.0 from the same as 1.2.
+      const newest = golden('1.2', 10, { sourceAmiId: 'ami-0bbbbbbbbbbbbbbb2', publishedAt: daysAgo(10) });
+      const images = [newest, golden('1.1', 20), golden('1.0', 30, { sourceAmiId: 'ami-0bbbbbbbbbbbbbbb2' })];
+
+      // Act
+      const result = plan(images);
+
+      // Assert
+      expect(decisionOf(result, '1.1')).toEqual(
+        expect.objectContaining({
+          decision: 'deprecate',
+          reasons: [
+            expect.objectContaining({
+              code: 'out-of-date',
+              message: expect.stringContaining('superseded by 1.2'),
+            }),
+          ],
+        }),
+      );
+      expect(decisionOf(result, '1.0').decision).toBe('keep');
+    });
+
+    it('still keeps an out-of-date image that is in use', () => {
+      // Arrange
+      const flagged = golden('1.1', 20, { vulnerable: true, vulnerableSince: daysAgo(8) });
+      const input = planInput({
+        images: [golden('1.2', 1), flagged],
+        families: [{ name: 'web', retention: outOfDate }],
+      });
+      const ami = Object.values(flagged.amiIds)[0]!;
+
+      // Act
+      const result = planRetention({
+        ...input,
+        usage: input.usage.map((u) => (u.amiId === ami ? { ...u, inUse: true, references: ['i-1'] } : u)),
+      });
+
+      // Assert
+      expect(decisionOf(result, '1.1').decision).toBe('keep');
+      expect(decisionOf(result, '1.1').reasons.map((r) => r.code)).toEqual(['in-use', 'out-of-date']);
+    });
   });
 
   describe('never-rules', () => {

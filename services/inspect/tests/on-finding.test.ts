@@ -39,6 +39,8 @@ describe('onFinding', () => {
     expect(await world.catalog.getImage(image.family, image.version)).toMatchObject({
       state: 'published',
       vulnerable: true,
+      // Retention's out-of-date grace counts from here.
+      vulnerableSince: world.cloud.clock.now().toISOString(),
       findings: expect.objectContaining({ CRITICAL: 1 }),
     });
     const events = world.cloud.events.published('Image Vulnerable');

@@ -22,6 +22,14 @@ export const retentionPolicySchema = z
     failedRetireAfterDays: days.default(7),
     /** Per-family cap on retirements in one sweep; more trips the guard. */
     maxRetirementsPerRun: z.number().int().min(0).default(10),
+    /**
+     * Off unless given: a published image that lacks the latest patches (flagged vulnerable, or superseded
+     * by a newer published image of the family built on a newer base) starts its staged retirement
+     * `graceDays` after it became so, even within keepLatest; the never-rules still keep it while it is
+     * used, held, pointed to or a parent, and the newest `retainAtLeast` (and the newest published image)
+     * are never out of date.
+     */
+    outOfDate: z.strictObject({ graceDays: days }).optional(),
   })
   .superRefine((p, ctx) => {
     // Only meaningful once keepLatest itself is valid; otherwise the message would mislead.

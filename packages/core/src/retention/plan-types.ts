@@ -23,6 +23,7 @@ export const REASON_CODES = [
   'retain-at-least',
   'expired-count',
   'expired-age',
+  'out-of-date',
   'grace-pending',
   'grace-elapsed',
   'failed-policy',

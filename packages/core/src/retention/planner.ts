@@ -243,6 +243,9 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
     // Newest first; equal timestamps fall back to the version so the order is total and replayable.
     members.sort((a, b) => created[b]! - created[a]! || (live[a]!.version < live[b]!.version ? 1 : -1));
     const familyRules = rules.get(family);
+    // The newest published image: what the others are measured against for out-of-date.
+    const newestAt = members.find((i) => live[i]!.state === 'published');
+    const newest = newestAt === undefined ? undefined : live[newestAt];
     let rank = 0;
     for (const i of members) {
       const image = live[i]!;
@@ -260,6 +263,7 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
         familyRules,
         PUBLISHED_LINE.has(image.state) ? rank++ : -1,
         nowMs,
+        newest,
       );
       applyNeverRules(image, d, familyRules?.policy, protections);
       byIndex[i] = d;
@@ -341,6 +345,41 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
 };
 
 /** What the family's policy alone would do; `rank` is the position among published-line images. */
+/**
+ * Why a published-line image lacks the latest patches, once the family's `outOfDate` grace has passed:
+ * flagged vulnerable, or superseded by the family's newest published image built on another base (a newer
+ * parent image, or another source AMI). The newest published image itself is never out of date.
+ */
+const outOfDate = (
+  image: Image,
+  policy: RetentionPolicy,
+  newest: Image | undefined,
+  nowMs: number,
+): Reason | undefined => {
+  const rule = policy.outOfDate;
+  if (rule === undefined || image === newest) return undefined;
+  const grace = rule.graceDays * DAY_MS;
+  if (
+    image.vulnerable &&
+    image.vulnerableSince !== undefined &&
+    Date.parse(image.vulnerableSince) + grace <= nowMs
+  ) {
+    return {
+      code: 'out-of-date',
+      message: `flagged vulnerable since ${isoDay(Date.parse(image.vulnerableSince))}, past the out-of-date grace of ${rule.graceDays} days`,
+    };
+  }
+  if (newest === undefined) return undefined;
+  const base = (i: Image) => (i.parent ? imageKey(i.parent) : i.sourceAmiId);
+  const newerBase = base(newest);
+  const since = Date.parse(newest.publishedAt ?? newest.createdAt);
+  if (newerBase === undefined || newerBase === base(image) || since + grace > nowMs) return undefined;
+  return {
+    code: 'out-of-date',
+    message: `superseded by ${newest.version}, built on ${newerBase}, for over ${rule.graceDays} days`,
+  };
+};
+
 const proposeByPolicy = (
   image: Image,
   createdMs: number,
@@ -348,6 +387,7 @@ const proposeByPolicy = (
   rules: FamilyRules | undefined,
   rank: number,
   nowMs: number,
+  newest: Image | undefined,
 ): void => {
   if (IN_PROGRESS.has(image.state)) {
     w.reasons = only(R.inProgress);
@@ -380,6 +420,8 @@ const proposeByPolicy = (
     }
     expired = reasons.expiredAge;
   }
+  // Out of date never reaches the newest retainAtLeast: the family keeps those whatever they lack.
+  if (rank >= policy.retainAtLeast) expired ??= outOfDate(image, policy, newest, nowMs);
   if (!expired) {
     w.reasons = only(reasons.withinKeepLatest);
     return;

@@ -29,6 +29,10 @@ const policyArb = fc
     inUseGraceDays: fc.integer({ min: 0, max: 30 }),
     failedRetireAfterDays: fc.integer({ min: 0, max: 10 }),
     maxRetirementsPerRun: fc.integer({ min: 0, max: 10 }),
+    outOfDate: fc.option(fc.record({ graceDays: fc.integer({ min: 0, max: 30 }) }), {
+      nil: undefined,
+      freq: 2,
+    }),
   })
   .map(({ retainFrac, ...p }) =>
     retentionPolicySchema.parse({ ...p, retainAtLeast: 1 + Math.floor(retainFrac * (p.keepLatest - 1)) }),
@@ -49,6 +53,9 @@ const imageSeedArb = fc.record({
     { weight: 6, arbitrary: fc.integer({ min: 1, max: 2 }) },
   ),
   parentPick: fc.option(fc.nat(), { nil: undefined, freq: 2 }),
+  // Flagged vulnerable this many days ago (out-of-date retention counts from it).
+  vulnerableDaysAgo: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined, freq: 4 }),
+  sourcePick: fc.integer({ min: 0, max: 2 }),
 });
 
 /** Mostly a value far in the past, sometimes a recent one, sometimes none: so the grace rule is exercised both ways. */
@@ -128,7 +135,9 @@ export const planInputArb: fc.Arbitrary<PlanInput> = fc
           stateVersion: 1,
           amiIds,
           snapshotIds: [],
-          vulnerable: false,
+          vulnerable: s.vulnerableDaysAgo !== undefined,
+          ...(s.vulnerableDaysAgo !== undefined ? { vulnerableSince: iso(s.vulnerableDaysAgo) } : {}),
+          sourceAmiId: `ami-${(0x30000000 + s.sourcePick).toString(16)}`,
           managed: s.managed,
           createdAt: iso(s.ageDays),
           stateChangedAt: iso(s.ageDays * s.changedFrac),

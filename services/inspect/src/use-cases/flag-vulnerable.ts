@@ -36,7 +36,7 @@ export const flagVulnerable = async (
       image.family,
       image.version,
       image.stateVersion,
-      { vulnerable: true, findings: summary },
+      { vulnerable: true, vulnerableSince: at, findings: summary },
       {
         actor: deps.actor ?? DEFAULT_ACTOR,
         reason: context.reason,
