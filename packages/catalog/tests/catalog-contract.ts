@@ -687,6 +687,33 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
         expect((await catalog.getImage(F, anImage().version))?.stateVersion).toBe(0);
       });
 
+      it('lets exactly one of two concurrent updates of one image win, 20 times over', async () => {
+        for (let round = 0; round < 20; round += 1) {
+          const version = `2025.05.${String(round).padStart(2, '0')}.1`;
+          await catalog.createImage(anImage({ version, state: 'published' }), auditBy());
+          // Two writers at different times: their audit records would not collide on their own.
+          const update = (vulnerable: boolean, actor: string) =>
+            catalog.updateImage(
+              F,
+              version,
+              0,
+              { vulnerable },
+              { ...auditBy(actor), at: at(actor === 'first' ? round : round + 30), action: actor },
+            );
+
+          const results = await Promise.allSettled([update(true, 'first'), update(false, 'second')]);
+
+          const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+          const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+          expect(won).toHaveLength(1);
+          expect(lost).toHaveLength(1);
+          expect(lost[0]).toMatchObject({ name: 'StaleImageError', actual: { stateVersion: 1 } });
+          expect(await catalog.getImage(F, version)).toEqual(won[0]);
+          const audit = await catalog.listAudit(F, version);
+          expect(audit.items.map((r) => r.seq)).toEqual([0, 1]);
+        }
+      });
+
       it('lets exactly one of two concurrent transitions of one image win, 20 times over', async () => {
         const races: [LifecycleState, LifecycleState, LifecycleState][] = [
           ['published', 'deprecated', 'deprecated'],

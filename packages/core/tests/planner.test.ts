@@ -290,6 +290,19 @@ describe('planRetention', () => {
       });
     });
 
+    it('keeps an image in use even when the inventory names no reference', () => {
+      const images = expiredWeb();
+      const ami = Object.values(images[1]!.amiIds)[0]!;
+      const input = planInput({ images, families: [{ name: 'web', retention: oneKept }] });
+      const usage = input.usage.map((u) => (u.amiId === ami ? { ...u, inUse: true, references: [] } : u));
+      const plan = planRetention({ ...input, usage });
+      expect(decisionOf(plan, '1.0.0').decision).toBe('keep');
+      expect(decisionOf(plan, '1.0.0').reasons[0]).toEqual({
+        code: 'in-use',
+        message: `${ami} in use by an unnamed reference`,
+      });
+    });
+
     it('keeps an image launched within the in-use grace, and lets it go after', () => {
       const images = expiredWeb();
       const ami = Object.values(images[1]!.amiIds)[0]!;
