@@ -414,7 +414,10 @@ describe('a bad policy file', () => {
     const error = refusal(fixture('bad-duplicate-family.yaml'));
 
     expect(error.issues).toEqual([
-      { path: '', message: 'YAML syntax error at line 21, column 3: Map keys must be unique' },
+      {
+        path: 'families.golden-al2023',
+        message: 'family "golden-al2023" is listed twice (line 21, column 3); each may appear once',
+      },
     ]);
   });
 

@@ -29,6 +29,12 @@ interface LocatedIssue {
 
 const DEFAULT_SUBJECT = 'policy';
 
+/** A policy file larger than this is refused before it is parsed (a policy is a few KiB; 1 MiB is plenty). */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
+/** Keys that would change an object's prototype, not add an entry, once the YAML becomes objects. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 const dotted = (segments: readonly PropertyKey[]): string => segments.map(String).join('.');
 
 const valueAt = (input: unknown, segments: readonly Segment[]): unknown =>
@@ -167,6 +173,42 @@ const locate = (doc: Document, issue: LocatedIssue): number | undefined => {
   return offset;
 };
 
+/** The key whose node starts at `offset`, and the path of the map holding it. */
+const keyAt = (doc: Document, offset: number): { key: string; path: Segment[] } | undefined => {
+  const walk = (node: unknown, path: Segment[]): { key: string; path: Segment[] } | undefined => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+        if (startOf(pair.key) === offset) return { key, path };
+        const inner = walk(pair.value, [...path, key]);
+        if (inner !== undefined) return inner;
+      }
+    } else if (isSeq(node)) {
+      for (const [i, item] of node.items.entries()) {
+        const inner = walk(item, [...path, i]);
+        if (inner !== undefined) return inner;
+      }
+    }
+    return undefined;
+  };
+  return walk(doc.contents, []);
+};
+
+/** Every map key anywhere in the document that names an object's prototype rather than an entry. */
+const reservedKeys = (node: unknown, path: Segment[]): { path: Segment[]; offset: number }[] => {
+  if (isMap(node)) {
+    return node.items.flatMap((pair) => {
+      const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      const here = [...path, key];
+      return RESERVED_KEYS.has(key)
+        ? [{ path: here, offset: startOf(pair.key) ?? 0 }]
+        : reservedKeys(pair.value, here);
+    });
+  }
+  if (isSeq(node)) return node.items.flatMap((item, i) => reservedKeys(item, [...path, i]));
+  return [];
+};
+
 const lineAndColumn = (lineCounter: LineCounter, offset: number): string => {
   const { line, col } = lineCounter.linePos(offset);
   return `line ${line}, column ${col}`;
@@ -178,6 +220,15 @@ const lineAndColumn = (lineCounter: LineCounter, offset: number): string => {
  * partial is ever returned.
  */
 export const parsePolicy = (text: string, source: string = DEFAULT_SUBJECT): Policy => {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_POLICY_BYTES) {
+    throw new ValidationError(source, [
+      {
+        path: '',
+        message: `the file is ${bytes} bytes; a policy may be at most ${MAX_POLICY_BYTES} bytes (1 MiB)`,
+      },
+    ]);
+  }
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: `no`, `on` and dates stay strings; merge keys (`<<: *base`) let families share blocks.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
@@ -185,16 +236,42 @@ export const parsePolicy = (text: string, source: string = DEFAULT_SUBJECT): Pol
   if (yamlProblems.length > 0) {
     throw new ValidationError(
       source,
-      yamlProblems.map((problem) => ({
-        path: '',
-        message: `YAML ${problem.name === 'YAMLWarning' ? 'problem' : 'syntax error'} at ${lineAndColumn(lineCounter, problem.pos[0])}: ${problem.message}`,
-      })),
+      yamlProblems.map((problem) => {
+        const where = lineAndColumn(lineCounter, problem.pos[0]);
+        if (problem.code === 'DUPLICATE_KEY') {
+          const found = keyAt(doc, problem.pos[0]);
+          if (found !== undefined) {
+            const what =
+              found.path.length === 1 && found.path[0] === 'families'
+                ? `family "${found.key}" is listed twice`
+                : `key "${found.key}" appears twice`;
+            return {
+              path: dotted([...found.path, found.key]),
+              message: `${what} (${where}); each may appear once`,
+            };
+          }
+        }
+        return {
+          path: '',
+          message: `YAML ${problem.name === 'YAMLWarning' ? 'problem' : 'syntax error'} at ${where}: ${problem.message}`,
+        };
+      }),
     );
   }
   if (doc.contents === null) {
     throw new ValidationError(source, [
       { path: '', message: `the file is empty; expected an ${POLICY_API_VERSION} policy` },
     ]);
+  }
+  const reserved = reservedKeys(doc.contents, []);
+  if (reserved.length > 0) {
+    throw new ValidationError(
+      source,
+      reserved.map(({ path, offset }) => ({
+        path: dotted(path),
+        message: `"${String(path.at(-1))}" is a reserved name and cannot be a key (${lineAndColumn(lineCounter, offset)})`,
+      })),
+    );
   }
   let input: unknown;
   try {
