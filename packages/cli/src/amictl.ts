@@ -14,6 +14,7 @@ import {
   type CatalogPort,
   type Clock,
   type EventPublisher,
+  expiredWaivers,
   type FamilyConfig,
   FamilyNotConfiguredError,
   IllegalTransitionError,
@@ -230,14 +231,22 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
 
 const realPause = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
 
-const readPolicy = (file: string, deps: Pick<AmictlDeps, 'readFile'>) => {
+/** Reads and validates the policy file, waivers judged against now; each expired waiver is a warning. */
+const readPolicy = (file: string, deps: Pick<AmictlDeps, 'readFile' | 'clock' | 'err'>) => {
   let text: string;
   try {
     text = deps.readFile(file);
   } catch (error) {
     throw new RefusedError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  return parsePolicy(text, file);
+  const now = deps.clock.now();
+  const policy = parsePolicy(text, file, { now });
+  for (const w of expiredWaivers(policy, now)) {
+    deps.err(
+      `warning: ${file}: the waiver ${w.id} of ${w.family} expired at ${w.expiresAt} and excuses nothing`,
+    );
+  }
+  return policy;
 };
 
 /**

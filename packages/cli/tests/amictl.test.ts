@@ -647,6 +647,19 @@ describe('amictl when AWS cannot be reached', () => {
 });
 
 describe('amictl config and build', () => {
+  it('warns about a waiver that has already expired, and still validates', async () => {
+    const world = await createWorld([]);
+    world.clock.set('2026-07-01T00:00:00Z');
+
+    expect(await world.run('config', 'validate', EXAMPLE)).toBe(0);
+
+    expect(world.err).toEqual([
+      expect.stringMatching(
+        /^warning: .*: the waiver CVE-2025-21587 of payments-api expired at 2026-06-30T00:00:00Z and excuses nothing$/,
+      ),
+    ]);
+  });
+
   it('validates and applies the example policy, then a second apply changes nothing', async () => {
     const world = await createWorld([]);
     expect(await world.run('config', 'validate', EXAMPLE)).toBe(0);

@@ -488,7 +488,8 @@ describe('validatePolicy', () => {
         { path: 'families', message: 'is required' },
         {
           path: 'extra',
-          message: 'unknown key (allowed here: apiVersion, organization, accounts, regions, sweep, families)',
+          message:
+            'unknown key (allowed here: apiVersion, organization, accounts, regions, sweep, waivers, families)',
         },
       ],
     });
@@ -557,6 +558,7 @@ describe('policyJsonSchema', () => {
       'accounts',
       'regions',
       'sweep',
+      'waivers',
       'families',
     ]);
   });

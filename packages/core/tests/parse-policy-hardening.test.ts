@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_POLICY_BYTES, parsePolicy, ValidationError } from '@ami-lifecycle/core';
+import { expiredWaivers, MAX_POLICY_BYTES, parsePolicy, ValidationError } from '@ami-lifecycle/core';
 
 const EXAMPLE = readFileSync(join(__dirname, '../../../examples/ami-lifecycle.yaml'), 'utf8');
 
@@ -67,6 +67,46 @@ describe('parsePolicy refuses what it cannot store faithfully', () => {
     // Assert
     expect(issues).toEqual([
       { path: '', message: expect.stringContaining(`at most ${MAX_POLICY_BYTES} bytes (1 MiB)`) },
+    ]);
+  });
+
+  it('refuses, when judged against now, a waiver that expires more than waivers.maxDays later', () => {
+    // Arrange: the example allows 365 days; its golden-al2023 waiver expires 2026-12-31.
+    const forever = EXAMPLE.replace('expiresAt: "2026-12-31T23:59:59Z"', 'expiresAt: "2999-01-01T00:00:00Z"');
+
+    // Act
+    const issues = (() => {
+      try {
+        parsePolicy(forever, 'test.yaml', { now: new Date('2026-03-01T00:00:00Z') });
+      } catch (err) {
+        return (err as ValidationError).issues;
+      }
+      return [];
+    })();
+
+    // Assert: refused then, accepted without a clock (a stored config is not judged again), and the
+    // default of 180 days refuses the example's own waiver judged from a year before it ends.
+    expect(issues).toEqual([
+      {
+        path: 'families.golden-al2023.inspect.gate.waivers.0.expiresAt',
+        message: expect.stringMatching(/^expires more than 365 days from now \(2026-03-01\); .* \(line \d+/),
+      },
+    ]);
+    expect(() => parsePolicy(forever, 'test.yaml')).not.toThrow();
+    const defaults = EXAMPLE.replace('waivers:\n  maxDays: 365\n', '');
+    expect(() => parsePolicy(defaults, 'test.yaml', { now: new Date('2026-01-01T00:00:00Z') })).toThrow(
+      'expires more than 180 days from now',
+    );
+    expect(() => parsePolicy(EXAMPLE, 'test.yaml', { now: new Date('2026-03-01T00:00:00Z') })).not.toThrow();
+  });
+
+  it('lists the waivers that have already expired', () => {
+    // Act
+    const expired = expiredWaivers(parsePolicy(EXAMPLE, 'test.yaml'), new Date('2026-07-01T00:00:00Z'));
+
+    // Assert: payments-api's waiver ended on 2026-06-30; golden-al2023's runs to the end of the year.
+    expect(expired).toEqual([
+      { family: 'payments-api', id: 'CVE-2025-21587', expiresAt: '2026-06-30T00:00:00Z' },
     ]);
   });
 });

@@ -1,5 +1,6 @@
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { DAY_MS } from '../clock';
 import { ValidationError } from '../errors';
 import {
   isPublicPrincipal,
@@ -135,6 +136,35 @@ const check = (input: unknown): { ok: true; policy: Policy } | { ok: false; issu
   };
 };
 
+/** Waivers that expire more than the policy's `waivers.maxDays` after `now`. */
+const unboundedWaivers = (policy: Policy, now: Date): LocatedIssue[] => {
+  const limit = now.getTime() + policy.waivers.maxDays * DAY_MS;
+  return Object.entries(policy.families).flatMap(([name, family]) =>
+    family.inspect.gate.waivers.flatMap((waiver, i) =>
+      Date.parse(waiver.expiresAt) > limit
+        ? [
+            {
+              segments: ['families', name, 'inspect', 'gate', 'waivers', i, 'expiresAt'],
+              message: `expires more than ${policy.waivers.maxDays} days from now (${now.toISOString().slice(0, 10)}); waivers.maxDays is the longest a waiver may run`,
+              atKey: false,
+            },
+          ]
+        : [],
+    ),
+  );
+};
+
+/** Waivers of the policy that have already expired at `now`: they excuse nothing any more. */
+export const expiredWaivers = (
+  policy: Policy,
+  now: Date,
+): { family: string; id: string; expiresAt: string }[] =>
+  Object.entries(policy.families).flatMap(([family, config]) =>
+    config.inspect.gate.waivers
+      .filter((w) => Date.parse(w.expiresAt) <= now.getTime())
+      .map((w) => ({ family, id: w.id, expiresAt: w.expiresAt })),
+  );
+
 const asPublicIssue = (issue: LocatedIssue): PolicyIssue => ({
   path: dotted(issue.segments),
   message: issue.message,
@@ -219,7 +249,19 @@ const lineAndColumn = (lineCounter: LineCounter, offset: number): string => {
  * errors. Throws `ValidationError` listing every problem, each with its dotted path and line; nothing
  * partial is ever returned.
  */
-export const parsePolicy = (text: string, source: string = DEFAULT_SUBJECT): Policy => {
+export interface ParsePolicyOptions {
+  /**
+   * When given, waivers are judged against it: one expiring more than `waivers.maxDays` after it is
+   * refused (a waiver is a decision with an end, not a way to switch a finding off).
+   */
+  now?: Date;
+}
+
+export const parsePolicy = (
+  text: string,
+  source: string = DEFAULT_SUBJECT,
+  options: ParsePolicyOptions = {},
+): Policy => {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_POLICY_BYTES) {
     throw new ValidationError(source, [
@@ -282,7 +324,13 @@ export const parsePolicy = (text: string, source: string = DEFAULT_SUBJECT): Pol
       cause,
     });
   }
-  const result = check(input);
+  const checked = check(input);
+  const result =
+    checked.ok && options.now !== undefined
+      ? ((issues) => (issues.length === 0 ? checked : { ok: false as const, issues }))(
+          unboundedWaivers(checked.policy, options.now),
+        )
+      : checked;
   if (result.ok) return result.policy;
   const placed = result.issues.map((issue) => ({ issue, offset: locate(doc, issue) }));
   // In file order, so the list reads alongside the file; sort is stable for issues at one place.

@@ -769,6 +769,12 @@ const policyObjectSchema = z.strictObject({
     enabled: z.array(regionSchema).default([]),
   }),
   sweep: sweepGuardsSchema.prefault({}),
+  waivers: z
+    .strictObject({
+      /** A waiver may expire at most this many days after the policy is validated or applied. */
+      maxDays: positiveInt.max(3650).default(180),
+    })
+    .prefault({}),
   families: z.record(z.string(), familyConfigSchema).meta({ propertyNames: keysLike(familyNameSchema) }),
 });
 
