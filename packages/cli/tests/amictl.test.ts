@@ -660,6 +660,21 @@ describe('amictl config and build', () => {
     ]);
   });
 
+  it('refuses a waiver that runs longer than the policy allows, storing nothing', async () => {
+    const world = await createWorld([]);
+    world.deps.readFile = () =>
+      readFileSync(EXAMPLE, 'utf8').replace(
+        'expiresAt: "2026-12-31T23:59:59Z"',
+        'expiresAt: "2999-01-01T00:00:00Z"',
+      );
+
+    expect(await world.run('config', 'apply', EXAMPLE)).toBe(1);
+
+    expect(world.err.join('\n')).toContain('families.golden-al2023.inspect.gate.waivers.0.expiresAt');
+    expect(world.err.join('\n')).toContain('expires more than 365 days from now');
+    expect(world.writes).toEqual([]);
+  });
+
   it('validates and applies the example policy, then a second apply changes nothing', async () => {
     const world = await createWorld([]);
     expect(await world.run('config', 'validate', EXAMPLE)).toBe(0);
