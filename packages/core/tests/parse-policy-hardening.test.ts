@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expiredWaivers, MAX_POLICY_BYTES, parsePolicy, ValidationError } from '@ami-lifecycle/core';
+import {
+  expiredWaivers,
+  MAX_FAMILY_CONFIG_BYTES,
+  MAX_POLICY_BYTES,
+  parsePolicy,
+  ValidationError,
+} from '@ami-lifecycle/core';
 
 const EXAMPLE = readFileSync(join(__dirname, '../../../examples/ami-lifecycle.yaml'), 'utf8');
 
@@ -107,6 +113,30 @@ describe('parsePolicy refuses what it cannot store faithfully', () => {
     // Assert: payments-api's waiver ended on 2026-06-30; golden-al2023's runs to the end of the year.
     expect(expired).toEqual([
       { family: 'payments-api', id: 'CVE-2025-21587', expiresAt: '2026-06-30T00:00:00Z' },
+    ]);
+  });
+
+  it('refuses a family too large to store, naming it and the limit, so that apply never stores half a policy', () => {
+    // Arrange: golden-ubuntu's hardening component grows to ~400 KB of commands.
+    const command = `            - echo ${'x'.repeat(190)}\n`;
+    const huge = EXAMPLE.replace(
+      '            - systemctl enable auditd\n',
+      `            - systemctl enable auditd\n${command.repeat(2000)}`,
+    );
+
+    // Act
+    const issues = issuesOf(huge);
+
+    // Assert
+    expect(issues).toEqual([
+      {
+        path: 'families.golden-ubuntu',
+        message: expect.stringMatching(
+          new RegExp(
+            `^is \\d+ bytes once stored; a family's config may be at most ${MAX_FAMILY_CONFIG_BYTES} bytes`,
+          ),
+        ),
+      },
     ]);
   });
 });

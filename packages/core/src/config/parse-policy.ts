@@ -33,6 +33,12 @@ const DEFAULT_SUBJECT = 'policy';
 /** A policy file larger than this is refused before it is parsed (a policy is a few KiB; 1 MiB is plenty). */
 export const MAX_POLICY_BYTES = 1024 * 1024;
 
+/**
+ * The most a family's stored config may take: DynamoDB refuses an item over 400 KB, and the config item
+ * carries its keys and bookkeeping besides the config (a policy `config validate` accepts must be storable).
+ */
+export const MAX_FAMILY_CONFIG_BYTES = 350 * 1024;
+
 /** Keys that would change an object's prototype, not add an entry, once the YAML becomes objects. */
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -136,6 +142,24 @@ const check = (input: unknown): { ok: true; policy: Policy } | { ok: false; issu
   };
 };
 
+/** A valid policy with a family too large to store is refused, naming the family and the limit. */
+const tooLarge = (result: ReturnType<typeof check>): ReturnType<typeof check> => {
+  if (!result.ok) return result;
+  const issues: LocatedIssue[] = Object.entries(result.policy.families).flatMap(([name, family]) => {
+    const bytes = Buffer.byteLength(JSON.stringify(family), 'utf8');
+    return bytes > MAX_FAMILY_CONFIG_BYTES
+      ? [
+          {
+            segments: ['families', name],
+            message: `is ${bytes} bytes once stored; a family's config may be at most ${MAX_FAMILY_CONFIG_BYTES} bytes (DynamoDB's 400 KB item limit)`,
+            atKey: true,
+          },
+        ]
+      : [];
+  });
+  return issues.length === 0 ? result : { ok: false, issues };
+};
+
 /** Waivers that expire more than the policy's `waivers.maxDays` after `now`. */
 const unboundedWaivers = (policy: Policy, now: Date): LocatedIssue[] => {
   const limit = now.getTime() + policy.waivers.maxDays * DAY_MS;
@@ -175,7 +199,7 @@ const asPublicIssue = (issue: LocatedIssue): PolicyIssue => ({
  * policy: the result lists every problem with its dotted path.
  */
 export const validatePolicy = (input: unknown): PolicyValidationResult => {
-  const result = check(input);
+  const result = tooLarge(check(input));
   return result.ok ? result : { ok: false, issues: result.issues.map(asPublicIssue) };
 };
 
@@ -324,7 +348,7 @@ export const parsePolicy = (
       cause,
     });
   }
-  const checked = check(input);
+  const checked = tooLarge(check(input));
   const result =
     checked.ok && options.now !== undefined
       ? ((issues) => (issues.length === 0 ? checked : { ok: false as const, issues }))(
