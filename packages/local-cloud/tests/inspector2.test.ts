@@ -642,7 +642,7 @@ describe('Inspector2 emulator: errors', () => {
 
   it('answers an unknown route with 404 ResourceNotFoundException in REST-JSON form', async () => {
     // Act
-    const res = await fetch(`${edge.endpoint}/enable`, {
+    const res = await fetch(`${edge.endpoint}/disable`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -655,6 +655,6 @@ describe('Inspector2 emulator: errors', () => {
     // Assert
     expect(res.status).toBe(404);
     expect(res.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
-    expect(await res.json()).toEqual({ message: expect.stringContaining('POST /enable') });
+    expect(await res.json()).toEqual({ message: expect.stringContaining('POST /disable') });
   });
 });

@@ -50,6 +50,30 @@ const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:
 const SQS_ARN = /^arn:aws[\w-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/;
 const ANY_ARN = /^arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
 
+/** AWS's limits on resource tags: 50 a resource, keys of 1-128 characters, values of 0-256. */
+const MAX_TAGS = 50;
+const TAG_KEY = { min: 1, max: 128 };
+const TAG_VALUE = { min: 0, max: 256 };
+const RULE_ARN = /^arn:aws[\w-]*:events:([a-z0-9-]+):(\d{12}):rule\/(.+)$/;
+const TAGGED_BUS_ARN = /^arn:aws[\w-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/;
+
+/** Checks tags as TagResource, CreateEventBus and PutRule take them (`Tags.1.member.Key` paths). */
+const checkTags = (tags: readonly Tag[]): void => {
+  tags.forEach((t, i) => {
+    checkString(t.Key, TAG_KEY, `Tags.${i + 1}.member.Key`);
+    checkString(t.Value, TAG_VALUE, `Tags.${i + 1}.member.Value`);
+  });
+};
+
+/** `tags` with `added` merged in: a key already present takes the new value, in its old place. */
+const mergeTags = (tags: readonly Tag[], added: readonly Tag[]): Tag[] => {
+  const merged = new Map(tags.map((t) => [t.Key, t.Value]));
+  for (const t of added) merged.set(t.Key, t.Value);
+  return [...merged].map(([Key, Value]) => ({ Key, Value }));
+};
+
+const tooManyTags = (): AwsError => validationException(`A resource can have at most ${MAX_TAGS} tags.`);
+
 const scopeKey = (s: Scope): string => `${s.accountId}/${s.region}`;
 const epochSeconds = (ms: number): number => ms / 1000;
 /** Rules in any state but DISABLED match events and fire schedules. */
@@ -130,11 +154,15 @@ export class Registry {
     if (input.Description !== undefined) checkString(input.Description, { max: 512 }, 'Description');
     // Only partner buses (named after their event source) may contain a slash.
     if (input.Name.includes('/')) throw validationException("Event bus name must not contain '/'.");
+    if (input.Tags) {
+      checkTags(input.Tags);
+      if (mergeTags([], input.Tags).length > MAX_TAGS) throw tooManyTags();
+    }
     const buses = this.busesOf(scope);
     if (buses.has(input.Name)) {
       throw new AwsError('ResourceAlreadyExistsException', `Event bus ${input.Name} already exists.`);
     }
-    const bus = this.newBus(scope, input.Name, input.Description, input.Tags);
+    const bus = this.newBus(scope, input.Name, input.Description, mergeTags([], input.Tags ?? []));
     buses.set(bus.name, bus);
     return {
       EventBusArn: bus.arn,
@@ -189,6 +217,10 @@ export class Registry {
       checkString(input.ScheduleExpression, { max: 256 }, 'ScheduleExpression');
     }
     if (input.Description !== undefined) checkString(input.Description, { max: 512 }, 'Description');
+    if (input.Tags) {
+      checkTags(input.Tags);
+      if (mergeTags([], input.Tags).length > MAX_TAGS) throw tooManyTags();
+    }
     if (input.State !== undefined && !RULE_STATES.includes(input.State)) {
       throw constraintViolation(
         'State',
@@ -225,7 +257,8 @@ export class Registry {
       ...(schedule ? { schedule } : {}),
       ...(input.Description === undefined ? {} : { description: input.Description }),
       ...(input.RoleArn === undefined ? {} : { roleArn: input.RoleArn }),
-      tags: existing?.tags ?? [...(input.Tags ?? [])],
+      // As on AWS, PutRule on an existing rule ignores Tags: TagResource and UntagResource change them.
+      tags: existing?.tags ?? mergeTags([], input.Tags ?? []),
       targets: existing?.targets ?? new Map(),
       scheduleAnchorMs: this.clock.nowMillis(),
     };
@@ -448,5 +481,59 @@ export class Registry {
       }
     }
     return { FailedEntryCount: failed.length, FailedEntries: failed };
+  }
+
+  /**
+   * The rule or bus an ARN names, for the tag operations. Only the caller's own account and region are
+   * searched; anything else, like a rule or bus that does not exist, is a ResourceNotFoundException.
+   */
+  private taggable(caller: Scope, arn: string): { tags: Tag[] } {
+    checkString(arn, { min: 1, max: 1600 }, 'ResourceARN');
+    const rule = RULE_ARN.exec(arn);
+    const bus = rule ? undefined : TAGGED_BUS_ARN.exec(arn);
+    const m = rule ?? bus;
+    if (!m)
+      throw validationException(
+        `Parameter ResourceARN is not valid: ${arn} is not an EventBridge rule or event bus ARN.`,
+      );
+    const scope = { region: m[1]!, accountId: m[2]! };
+    const own = scopeKey(scope) === scopeKey(caller);
+    if (bus) {
+      const found = own ? this.busesOf(scope).get(m[3]!) : undefined;
+      if (!found) throw resourceNotFound(`Event bus ${m[3]} does not exist.`);
+      return found;
+    }
+    // rule/<name> on the default bus, rule/<bus>/<name> on a custom one (names have no slashes).
+    const path = m[3]!;
+    const cut = path.lastIndexOf('/');
+    const busName = cut < 0 ? DEFAULT_BUS : path.slice(0, cut);
+    const name = path.slice(cut + 1);
+    const found = own ? this.busesOf(scope).get(busName)?.rules.get(name) : undefined;
+    if (!found) throw resourceNotFound(`Rule ${name} does not exist on EventBus ${busName}.`);
+    return found;
+  }
+
+  /** Adds tags to a rule or bus, replacing the values of keys it already has; at most 50 in all. */
+  tagResource(scope: Scope, input: { ResourceARN: string; Tags: Tag[] }) {
+    checkTags(input.Tags);
+    const resource = this.taggable(scope, input.ResourceARN);
+    const merged = mergeTags(resource.tags, input.Tags);
+    if (merged.length > MAX_TAGS) throw tooManyTags();
+    resource.tags = merged;
+    return {};
+  }
+
+  /** Removes tags by key; keys the resource does not have are ignored, as on AWS. */
+  untagResource(scope: Scope, input: { ResourceARN: string; TagKeys: string[] }) {
+    for (const [i, key] of input.TagKeys.entries()) checkString(key, TAG_KEY, `TagKeys.${i + 1}.member`);
+    const resource = this.taggable(scope, input.ResourceARN);
+    const removed = new Set(input.TagKeys);
+    resource.tags = resource.tags.filter((t) => !removed.has(t.Key));
+    return {};
+  }
+
+  listTagsForResource(scope: Scope, input: { ResourceARN: string }) {
+    const resource = this.taggable(scope, input.ResourceARN);
+    return { Tags: resource.tags.map((t) => ({ ...t })) };
   }
 }

@@ -13,7 +13,15 @@ import type {
   Tag,
 } from './model';
 import { EventRouter } from './put-events';
-import { readListing, readPutEvents, readPutRule, readPutTargets, readRuleRef, readTags } from './requests';
+import {
+  readListing,
+  readPutEvents,
+  readPutRule,
+  readPutTargets,
+  readRequiredStringList,
+  readRuleRef,
+  readTags,
+} from './requests';
 import { Scheduler } from './schedules';
 import { type Body, readString, readStringList, type Scope } from './wire';
 
@@ -86,6 +94,18 @@ export class EventsService implements EmulatedService {
           ...optional('EventBusName', readString(b, 'EventBusName')),
           Ids: readStringList(b, 'Ids') ?? [],
         }),
+      TagResource: (s, b) =>
+        r.tagResource(s, {
+          ResourceARN: readString(b, 'ResourceARN', { required: true }),
+          Tags: readTags(b, { required: true }) ?? [],
+        }),
+      UntagResource: (s, b) =>
+        r.untagResource(s, {
+          ResourceARN: readString(b, 'ResourceARN', { required: true }),
+          TagKeys: readRequiredStringList(b, 'TagKeys'),
+        }),
+      ListTagsForResource: (s, b) =>
+        r.listTagsForResource(s, { ResourceARN: readString(b, 'ResourceARN', { required: true }) }),
       PutEvents: (s, b) => this.router.putEvents(s, readPutEvents(b)),
       TestEventPattern: (_s, b) =>
         this.router.testEventPattern({

@@ -9,6 +9,7 @@ import type {
 } from './model';
 import {
   type Body,
+  constraintViolation,
   readInt,
   readObject,
   readObjectList,
@@ -27,12 +28,23 @@ import {
 const defined = <T extends object>(o: T): T =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
-/** Tags as CreateEventBus and PutRule take them. */
-export const readTags = (body: Body): Tag[] | undefined =>
-  readObjectList(body, 'Tags')?.map((t, i) => ({
+/** Tags as CreateEventBus, PutRule and TagResource (where they are required) take them. */
+export const readTags = (body: Body, opts: { required?: boolean } = {}): Tag[] | undefined => {
+  if (opts.required && (body.Tags === undefined || body.Tags === null)) {
+    throw constraintViolation('Tags', undefined, 'Member must not be null');
+  }
+  return readObjectList(body, 'Tags')?.map((t, i) => ({
     Key: readString(t, 'Key', { required: true }, `Tags.${i + 1}.member.Key`),
     Value: readString(t, 'Value', { required: true }, `Tags.${i + 1}.member.Value`),
   }));
+};
+
+/** A required list of strings (UntagResource's `TagKeys`). */
+export const readRequiredStringList = (body: Body, key: string): string[] => {
+  const list = readStringList(body, key);
+  if (list === undefined) throw constraintViolation(key, undefined, 'Member must not be null');
+  return list;
+};
 
 export const readPutRule = (body: Body): PutRuleInput =>
   defined({

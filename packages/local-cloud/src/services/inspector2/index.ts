@@ -8,6 +8,7 @@ import type {
   ServiceResponse,
 } from '../../types';
 import { type Caller, Inspector2Api } from './api';
+import { Enablement } from './enablement';
 import { CveFeed, type CveFeedEntry, CveFeedEntrySchema, loadCveFeed } from './feed';
 import { InspectorApiError } from './filters';
 import { type AddCveResult, Inspector2Scanner, type InstanceRef } from './scanner';
@@ -53,6 +54,8 @@ const ROUTES: Readonly<Record<string, string>> = {
   'POST /findings/list': 'ListFindings',
   'POST /findings/details/batch/get': 'BatchGetFindingDetails',
   'POST /findings/aggregation/list': 'ListFindingAggregations',
+  'POST /enable': 'Enable',
+  'POST /status/batch/get': 'BatchGetAccountStatus',
 };
 
 const nonNegative = (name: string, v: number | undefined, fallback: number, positive = false): number => {
@@ -74,6 +77,8 @@ export class Inspector2Service implements EmulatedService {
   readonly signingName = 'inspector2';
   readonly scanner: Inspector2Scanner;
   private readonly api: Inspector2Api;
+  /** Which resource types are enabled per account and region (EC2 from the start: see `enablement.ts`). */
+  readonly enablement = new Enablement();
   private readonly operations: Record<string, (caller: Caller, body: unknown) => unknown>;
 
   constructor(ctx: CloudContext, instances: InstanceDirectory, options: Inspector2ServiceOptions = {}) {
@@ -97,6 +102,8 @@ export class Inspector2Service implements EmulatedService {
       ListFindings: (caller, body) => this.api.listFindings(caller, body),
       BatchGetFindingDetails: (caller, body) => this.api.batchGetFindingDetails(caller, body),
       ListFindingAggregations: (caller, body) => this.api.listFindingAggregations(caller, body),
+      Enable: (caller, body) => this.enablement.enable(caller, body),
+      BatchGetAccountStatus: (caller, body) => this.enablement.batchGetAccountStatus(caller, body),
     };
   }
 
