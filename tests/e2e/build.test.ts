@@ -12,6 +12,7 @@ import { amiName, type FamilyConfig, type Image, managedTags, parsePolicy } from
 import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { type Command, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 
@@ -107,6 +108,18 @@ describe('the build service on the local cloud', () => {
   };
 
   /** The catalog image of a build, found by the build id its request gives it. */
+  /** Every SSM command the account has sent, every page. */
+  const collectCommands = async () => {
+    const ssm = new SSMClient(cloud.clientConfig);
+    const out: Command[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await ssm.send(new ListCommandsCommand({ MaxResults: 50, NextToken }));
+      out.push(...(page.Commands ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return out;
+  };
   const imageOf = async (detail: BuildRequestedDetail): Promise<Image> => {
     const buildId = buildIdFor(detail.family, detail.idempotencyKey);
     const images = await catalog.listImagesByFamily(detail.family, { limit: 100 });
@@ -293,6 +306,30 @@ describe('the build service on the local cloud', () => {
     ).toEqual([
       expect.objectContaining({ version: image.version, stage: 'run-components', reason: image.reason }),
     ]);
+  }, 120_000);
+
+  it('sends each component once although SendCommand loses its answer twice', async () => {
+    // Arrange: the first two SendCommand calls run the command, then fail as if the answer were lost.
+    await pipeline.injectFault({ service: 'ssm', operation: 'SendCommand', crash: 'after', crashTimes: 2 });
+    const detail = request('golden-al2023', 'send-twice');
+
+    // Act
+    let execution: Awaited<ReturnType<typeof build>>;
+    try {
+      execution = await build(detail);
+    } finally {
+      await pipeline.injectFault({ clear: true });
+    }
+
+    // Assert: one command per component step, the build done.
+    expect(execution.status).toBe('SUCCEEDED');
+    const image = await imageOf(detail);
+    const commands = await collectCommands();
+    const comments = commands
+      .map((c) => c.Comment ?? '')
+      .filter((comment) => comment.startsWith(`ami-lifecycle ${image.buildId} step `));
+    expect(comments.sort()).toEqual([...new Set(comments)].sort());
+    expect(comments).toHaveLength(3);
   }, 120_000);
 
   it('fails the build when EC2 refuses CreateImage', async () => {

@@ -28,13 +28,21 @@ const STATUS: Record<CommandInvocationStatus, CommandStatus> = {
   Cancelling: 'cancelled',
 };
 
-/** `CommandPort` over SSM Run Command (`AWS-RunShellScript`). */
+/**
+ * `CommandPort` over SSM Run Command (`AWS-RunShellScript`). `send` is the client SendCommand goes
+ * through: give it one without retries (`maxAttempts: 1`). An SDK retry of a SendCommand whose answer was
+ * lost runs the command again; the caller's own retry looks the command up by its comment first and
+ * follows the one already sent.
+ */
 export class SsmCommands implements CommandPort {
-  constructor(private readonly ssm: SSMClient = sharedClients().ssm) {}
+  constructor(
+    private readonly ssm: SSMClient = sharedClients().ssm,
+    private readonly send: SSMClient = ssm,
+  ) {}
 
   async runCommands(request: RunCommandsRequest): Promise<{ commandId: string }> {
     const out = await callAws('ssm', 'SendCommand', () =>
-      this.ssm.send(
+      this.send.send(
         new SendCommandCommand({
           DocumentName: 'AWS-RunShellScript',
           InstanceIds: [request.instanceId],

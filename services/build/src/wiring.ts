@@ -30,7 +30,8 @@ export const buildDeps: BuildDeps = {
   catalog: new DynamoDbCatalog({ tableName: env.CATALOG_TABLE }),
   compute: new Ec2Compute(clients.ec2),
   images: new Ec2Images(clients.ec2, clients.ssm),
-  commands: new SsmCommands(clients.ssm),
+  // SendCommand without SDK retries: a retried step looks the command up first, an SDK retry would not.
+  commands: new SsmCommands(clients.ssm, createClients({ region: env.AWS_REGION, maxAttempts: 1 }).ssm),
   events: new EventBridgePublisher(env.EVENT_BUS_NAME, clients.eventBridge),
   clock: lambdaClock,
   region: env.AWS_REGION,

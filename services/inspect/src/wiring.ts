@@ -31,7 +31,8 @@ export const deps: InspectDeps = {
     client: createDocumentClient({ region: env.AWS_REGION }),
   }),
   compute: new Ec2Compute(clients.ec2),
-  commands: new SsmCommands(clients.ssm),
+  // SendCommand without SDK retries: a retried step looks the command up first, an SDK retry would not.
+  commands: new SsmCommands(clients.ssm, createClients({ region: env.AWS_REGION, maxAttempts: 1 }).ssm),
   findings: new InspectorFindings(clients.inspector2),
   events: new EventBridgePublisher(env.EVENT_BUS_NAME, clients.eventBridge),
   // The host's clock when there is one (the local cloud's simulated time), the system clock on Lambda.
