@@ -68,12 +68,46 @@ describe('requestInspection', () => {
 
     // Act
     const outcomes = [];
-    for (let i = 0; i < 3; i++) outcomes.push((await requestInspection(detail, world)).outcome);
+    for (let i = 0; i < 3; i++)
+      outcomes.push(
+        (await requestInspection(detail, { ...world.deps, inspections: world.inspections })).outcome,
+      );
 
     // Assert
     expect(outcomes).toEqual(['started', 'duplicate', 'duplicate']);
     expect([...world.inspections.executions.values()]).toEqual([
       expect.objectContaining({ purpose: 'candidate', family: image.family, imageId: image.amiIds[HOME] }),
+    ]);
+  });
+
+  it('starts nothing for an Image Built whose AMI is not the catalog image’s, nor for an unknown image', async () => {
+    // Arrange: a forged event names an existing image with another AMI.
+    const world = await createWorld();
+    const image = await seedImage(world);
+    const forged = imageBuilt.schema.parse({
+      schemaVersion: 1,
+      family: image.family,
+      version: image.version,
+      correlationId: 'corr-forged',
+      idempotencyKey: 'forged-1',
+      occurredAt: START,
+      imageId: 'ami-0fffffffffffffff0',
+      buildId: 'build-1',
+      region: HOME,
+      snapshotIds: ['snap-0123456789abcdef0'],
+      sourceAmiId: 'ami-0fedcba9876543210',
+      buildKey: 'a'.repeat(64),
+    });
+    const deps = { ...world.deps, inspections: world.inspections };
+
+    // Act / Assert
+    await expect(requestInspection(forged, deps)).rejects.toThrow('its AMI in eu-west-1 is');
+    await expect(requestInspection({ ...forged, version: '2099.01.01.1' }, deps)).rejects.toThrow(
+      'the catalog has no such image',
+    );
+    expect(world.inspections.executions.size).toBe(0);
+    expect((await world.catalog.listAudit(image.family, image.version)).items.map((r) => r.action)).toEqual([
+      'create',
     ]);
   });
 });

@@ -1,4 +1,6 @@
 import type { ImageBuiltDetail } from '@ami-lifecycle/contracts';
+import type { CatalogPort } from '@ami-lifecycle/core';
+import { ImageNotInspectableError } from '../errors';
 import type { InspectionStarter } from './deps';
 import { type InspectionRequest, inspectionIdFor } from './inspection';
 
@@ -15,8 +17,22 @@ export type RequestInspectionResult = {
  */
 export const requestInspection = async (
   detail: ImageBuiltDetail,
-  deps: { inspections: InspectionStarter },
+  deps: { inspections: InspectionStarter; catalog: Pick<CatalogPort, 'getImage'>; region: string },
 ): Promise<RequestInspectionResult> => {
+  // Checked against the catalog before anything starts: a failed inspection writes to the image's audit
+  // trail, so an event naming an image with another AMI (forged, or corrupt) must not reach the machine.
+  const image = await deps.catalog.getImage(detail.family, detail.version);
+  const home = image?.amiIds[deps.region];
+  if (image === undefined || home !== detail.imageId) {
+    throw new ImageNotInspectableError(
+      detail.family,
+      detail.version,
+      image === undefined
+        ? 'the catalog has no such image'
+        : `its AMI in ${deps.region} is ${home ?? 'not recorded'}, not ${detail.imageId}`,
+      image?.state,
+    );
+  }
   const request: InspectionRequest = {
     inspectionId: inspectionIdFor('candidate', detail.family, detail.version, detail.idempotencyKey),
     family: detail.family,
