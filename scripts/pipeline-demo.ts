@@ -9,11 +9,16 @@ import { createClients, EventBridgePublisher } from '@ami-lifecycle/aws';
 import { type Image, parsePolicy } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
 import { approveImage, type DecideDeps } from '@ami-lifecycle/publish-service';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { amictlOn } from './amictl-on';
 import { isDecided, LocalPipeline } from './local-pipeline';
 
 export const EXAMPLE_POLICY = join(__dirname, '..', 'examples', 'ami-lifecycle.yaml');
 /** How far the demo lets the simulated clock run for one image before it calls the run failed. */
 const MAX_SIMULATED_SECONDS = 6 * 3600;
+/** The example's workloads account, whose role the inventory reads through. */
+const WORKLOADS_ROLE = 'arn:aws:iam::222222222222:role/ami-lifecycle-inventory';
 const STEP_SECONDS = 30;
 
 export interface PipelineDemoOptions {
@@ -103,6 +108,14 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   for (const d of decisions) {
     log(`  ${d.decidedAt}  ${d.triggerKey}  ${d.outcome}${d.skip ? ` (${d.skip})` : ''}: ${d.reason}`);
   }
+
+  // Retention on these images, as an operator previews it: nothing is stored or changed. payments-api
+  // 1.0.0 runs in the workloads account, which only that account's role can see.
+  await runInWorkloads(pipeline, application.amiIds[cloud.region]!);
+  log('\nRetention plan from live inventory (amictl retention plan), a preview:');
+  const preview = await amictlOn(pipeline, cloud.region)('retention', 'plan');
+  for (const line of preview.out.split('\n')) log(`  ${line}`);
+  if (preview.code !== 0) throw new PipelineDemoError(`amictl retention plan failed: ${preview.err}`);
 
   await pipeline.settle();
   const leftRunning = (await pipeline.runningInstances({ 'ami-lifecycle:managed': 'true' })).map((i) => {
@@ -239,4 +252,24 @@ const followImage = async (
       (decided.state === 'inspecting' ? '; the family wants a person to approve it' : ''),
   );
   return decided;
+};
+
+/** An instance of the image in the workloads account (the example's), launched through that account's role. */
+const runInWorkloads = async (pipeline: LocalPipeline, imageId: string): Promise<void> => {
+  const { cloud } = pipeline;
+  const sts = new STSClient(cloud.clientConfig);
+  const { Credentials: c } = await sts.send(
+    new AssumeRoleCommand({ RoleArn: WORKLOADS_ROLE, RoleSessionName: 'npm-start' }),
+  );
+  const ec2 = new EC2Client({
+    ...cloud.clientConfig,
+    credentials: {
+      accessKeyId: c!.AccessKeyId!,
+      secretAccessKey: c!.SecretAccessKey!,
+      sessionToken: c!.SessionToken!,
+    },
+  });
+  await ec2.send(
+    new RunInstancesCommand({ ImageId: imageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }),
+  );
 };

@@ -54,6 +54,10 @@ describe('npm start: build, inspect and publish on the local cloud', () => {
       parent: { family: 'golden-al2023', version: result.golden2.version },
     });
     expect(lines.some((l) => l.includes('Refresh decisions of payments-api'))).toBe(true);
+    // The retention preview sees payments-api 1.0.0 in use in the workloads account, through its role.
+    expect(
+      lines.some((l) => /payments-api\s+1\.0\.0\s+published\s+keep .*222222222222:instance\//.test(l)),
+    ).toBe(true);
     expect(result.leftRunning).toEqual([]);
     expect(lines).toContain('No builder or test instance left running.');
   }, 180_000);

@@ -20,9 +20,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { amictlOn } from '../../scripts/amictl-on';
 import type { LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
-import { amictlOn } from './support/amictl';
 import { HOME, OTHER, ROOT, startStage } from './support/stage';
 
 const START = '2026-03-01T09:00:00.000Z';

@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { amictlOn } from '../../scripts/amictl-on';
 import { isDecided, LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
-import { amictlOn } from './support/amictl';
 
 const ROOT = join(__dirname, '..', '..');
 // Its own stage: its own table, bus and functions, apart from the other suites sharing DynamoDB Local.

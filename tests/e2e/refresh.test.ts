@@ -2,9 +2,9 @@ import { listAll } from '@ami-lifecycle/catalog';
 import type { Image } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { amictlOn } from '../../scripts/amictl-on';
 import { isDecided, type LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
-import { amictlOn } from './support/amictl';
 import { HOME, startStage } from './support/stage';
 
 const START = '2026-03-01T09:00:00.000Z';

@@ -5,7 +5,7 @@ import {
   decommissionStateMachineName,
   runAmictl,
 } from '@ami-lifecycle/cli';
-import type { LocalPipeline } from '../../../scripts/local-pipeline';
+import type { LocalPipeline } from './local-pipeline';
 
 export interface AmictlRun {
   code: number;
