@@ -1,5 +1,5 @@
-import { callAws } from '@ami-lifecycle/aws';
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { startNamedExecution } from '@ami-lifecycle/aws';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { BuildExecutionsPort } from '../use-cases/deps';
 
 /**
@@ -14,25 +14,8 @@ export class StepFunctionsBuildExecutions implements BuildExecutionsPort {
   ) {}
 
   async start(name: string, input: unknown): Promise<{ executionArn: string; alreadyStarted: boolean }> {
-    try {
-      const out = await callAws('sfn', 'StartExecution', () =>
-        this.sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn: this.stateMachineArn,
-            name,
-            input: JSON.stringify(input),
-          }),
-        ),
-      );
-      return { executionArn: out.executionArn ?? this.executionArn(name), alreadyStarted: false };
-    } catch (err) {
-      if (
-        err instanceof ExecutionAlreadyExists ||
-        (err as { name?: unknown }).name === 'ExecutionAlreadyExists'
-      )
-        return { executionArn: this.executionArn(name), alreadyStarted: true };
-      throw err;
-    }
+    const outcome = await startNamedExecution(this.sfn, this.stateMachineArn, name, input);
+    return { executionArn: this.executionArn(name), alreadyStarted: outcome === 'duplicate' };
   }
 
   /** An execution's ARN is its machine's, with `execution` for `stateMachine` and the name appended. */

@@ -1,5 +1,5 @@
-import { awsErrorCode, callAws } from '@ami-lifecycle/aws';
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { startNamedExecution } from '@ami-lifecycle/aws';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { PublicationStartError } from '../errors';
 import type { PublicationStarter } from '../use-cases/deps';
 import type { PublicationRequest } from '../use-cases/publication';
@@ -19,19 +19,9 @@ export class StepFunctionsPublicationStarter implements PublicationStarter {
   async start(request: PublicationRequest) {
     const executionName = request.publicationId;
     try {
-      await callAws('states', 'StartExecution', () =>
-        this.sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn: this.stateMachineArn,
-            name: executionName,
-            input: JSON.stringify({ request }),
-          }),
-        ),
-      );
-      return { outcome: 'started' as const, executionName };
+      const outcome = await startNamedExecution(this.sfn, this.stateMachineArn, executionName, { request });
+      return { outcome, executionName };
     } catch (err) {
-      if (awsErrorCode(err) === 'ExecutionAlreadyExists')
-        return { outcome: 'duplicate' as const, executionName };
       throw new PublicationStartError(request.publicationId, { cause: err });
     }
   }
