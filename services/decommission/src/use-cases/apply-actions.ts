@@ -11,7 +11,7 @@ import { PlanNotFoundError } from '../errors';
 import { DEFAULT_ACTOR, type DecommissionDeps } from './deps';
 import { ACTIONS_PER_BATCH } from './plan-sweep';
 import { loadSweepSettings } from './settings';
-import type { UsageAccount } from './usage';
+import { sharedWith, type UsageAccount } from './usage';
 
 /** What one action of a sweep came to. */
 export interface ActionResult {
@@ -76,17 +76,18 @@ export const applyActions = async (
 const ref = (a: Action) => ({ family: a.family, version: a.version, decision: a.decision });
 
 /** The accounts (with a role) a family's images are shared with; every such account when its config is gone. */
-type SharedWith = (family: string) => Promise<(UsageAccount & { roleArn: string })[]>;
+type SharedWith = (family: string) => Promise<UsageAccount[]>;
 
 const sharingOf = (deps: DecommissionDeps, accounts: readonly UsageAccount[]): SharedWith => {
-  const withRole = accounts.filter((a): a is UsageAccount & { roleArn: string } => a.roleArn !== undefined);
-  const cache = new Map<string, Promise<(UsageAccount & { roleArn: string })[]>>();
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const cache = new Map<string, Promise<UsageAccount[]>>();
   return (family) => {
     let found = cache.get(family);
     if (found === undefined) {
+      // The inventory's rule (usage.ts): an image it could not see is kept, so is never acted on here.
       found = loadFamilyConfig(deps.catalog, family).then(
-        ({ config }) => withRole.filter((a) => config.publish.sharing.accounts.includes(a.id)),
-        () => withRole,
+        ({ config }) => sharedWith(config, byId).accounts,
+        () => accounts.filter((a) => a.roleArn !== undefined),
       );
       cache.set(family, found);
     }
@@ -179,8 +180,8 @@ const stillSafe = async (
   for (const [region, amiId] of Object.entries(image.amiIds)) {
     const uses = await deps.inventory(region).findImageReferences([amiId]);
     for (const account of accounts) {
-      if (!account.regions.includes(region)) continue;
-      const shared = deps.sharedUsage(account, region);
+      if (account.roleArn === undefined || !account.regions.includes(region)) continue;
+      const shared = deps.sharedUsage({ ...account, roleArn: account.roleArn }, region);
       uses.push(
         ...(await shared.findInstances([amiId])),
         ...(await shared.findLaunchTemplateVersions([amiId])),

@@ -52,7 +52,7 @@ const describeUse = (use: ImageUse): string =>
  * Accounts without a `roleArn`, and organization or OU sharing (whose accounts cannot be enumerated from
  * the policy), make its usage unknowable; `why` says so and the planner keeps it.
  */
-const sharedWith = (
+export const sharedWith = (
   config: StoredConfig | undefined,
   accounts: ReadonlyMap<string, UsageAccount>,
 ): { accounts: UsageAccount[]; why?: string } => {
@@ -144,14 +144,20 @@ export const gatherInventory = async (
         continue;
       }
       knowable.add(amiId);
-      byRegion.set(region, [...(byRegion.get(region) ?? []), amiId]);
+      const ids = byRegion.get(region);
+      if (ids === undefined) byRegion.set(region, [amiId]);
+      else ids.push(amiId);
       if (image.state !== 'rejected' && image.state !== 'failed') sharedBy.set(amiId, shared.accounts);
     }
   }
 
   const uses = new Map<string, ImageUse[]>();
   const add = (found: readonly ImageUse[]) => {
-    for (const u of found) uses.set(u.imageId, [...(uses.get(u.imageId) ?? []), u]);
+    for (const u of found) {
+      const list = uses.get(u.imageId);
+      if (list === undefined) uses.set(u.imageId, [u]);
+      else list.push(u);
+    }
   };
   for (const [region, ids] of byRegion) {
     add(await sources.inventory(region).findImageReferences(ids));
