@@ -9,6 +9,7 @@ import {
   HOLDS_GSI2PK,
   holdTargetGsiPk,
   type IndexName,
+  inventoryPk,
   type KeyAttribute,
   PLANS_GSI1PK,
   PREFIX,
@@ -88,6 +89,11 @@ export const patterns = {
     partition: { attribute: 'PK', value: planPk(sweepId) },
     sortAttribute: 'SK',
     entities: ['plan-summary', 'plan-decision'],
+  }),
+  inventoryItems: (sweepId: string): AccessPattern => ({
+    partition: { attribute: 'PK', value: inventoryPk(sweepId) },
+    sortAttribute: 'SK',
+    entities: ['inventory-part', 'inventory-piece'],
   }),
   /** Newest first. */
   plans: () => gsi1(PLANS_GSI1PK, 'plan-summary', true),

@@ -10,6 +10,7 @@ import {
   holdSchema,
   holdTargetSchema,
   type Image,
+  type InventoryPart,
   imageSchema,
   type LifecycleState,
   lifecycleStateSchema,
@@ -80,6 +81,7 @@ import {
 import {
   type AmiPointer,
   amiPointerToItem,
+  assembleInventoryPart,
   assemblePlan,
   auditToItem,
   channelToItems,
@@ -87,6 +89,7 @@ import {
   holdToItem,
   type Item,
   imageToItem,
+  inventoryPartToItems,
   itemToAmiPointer,
   itemToAudit,
   itemToChannel,
@@ -549,6 +552,34 @@ export class DynamoDbCatalog implements CatalogPort {
    * Writes the decisions first and the summary last, with a condition: a plan is listed and readable
    * only once all of it is stored, and a sweep id is saved once.
    */
+  async saveInventoryPart(part: InventoryPart): Promise<{ written: boolean }> {
+    const { head, pieces } = inventoryPartToItems(part);
+    // The pieces first, under their reading's own keys: the head, written last, makes them the region's.
+    await this.batchWrite(pieces, `saving the ${part.region} inventory of ${part.sweepId}`);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: head,
+          ConditionExpression: 'attribute_not_exists(PK) OR startedAt <= :startedAt',
+          ExpressionAttributeValues: { ':startedAt': head.startedAt },
+        }),
+      );
+      return { written: true };
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return { written: false };
+      throw error;
+    }
+  }
+
+  async getInventoryParts(sweepId: string): Promise<InventoryPart[]> {
+    const items = await this.queryAll(patterns.inventoryItems(sweepId));
+    return items
+      .filter((item) => item.entity === 'inventory-part')
+      .map((head) => assembleInventoryPart(head, items))
+      .sort((a, b) => a.region.localeCompare(b.region));
+  }
+
   async savePlan(plan: RetentionPlan): Promise<void> {
     const parsed = checkPlan(plan);
     const items = planToItems(parsed);

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AuditRecord,
   auditRecordSchema,
@@ -6,8 +7,10 @@ import {
   type Hold,
   holdSchema,
   type Image,
+  type InventoryPart,
   imageDecisionSchema,
   imageSchema,
+  inventoryPartSchema,
   isoTimestampSchema,
   type RefreshDecision,
   type RetentionPlan,
@@ -28,6 +31,8 @@ import {
   currentOrganizationConfigKey,
   holdKeys,
   imageKeys,
+  inventoryPartKey,
+  inventoryPieceKey,
   KEY_ATTRIBUTES,
   organizationConfigKey,
   planDecisionKey,
@@ -314,4 +319,103 @@ export const assemblePlan = (summaryItem: Item, decisionItems: readonly Item[]):
   ];
   if (issues.length > 0) throw new CorruptItemError(keyOf(summaryItem), issues);
   return { ...summary, decisions: decisions.map((d) => d.decision), actions: actions.map((a) => a.action) };
+};
+
+// ---- inventory -----------------------------------------------------------------------------------------
+
+/** Compressed bytes per piece: well under DynamoDB's 400 KB item, keys and metadata included. */
+export const INVENTORY_PIECE_BYTES = 300_000;
+/** A sweep's inventory is kept this long for `retention show` and support, then expires through TTL. */
+export const INVENTORY_TTL_DAYS = 35;
+
+const inventoryHeadSchema = inventoryPartSchema
+  .pick({ sweepId: true, region: true, startedAt: true, finishedAt: true })
+  .extend({
+    pieces: z.number().int().positive(),
+    bytes: z.number().int().nonnegative(),
+    facts: z.number().int().nonnegative(),
+  });
+export type InventoryHead = z.infer<typeof inventoryHeadSchema>;
+
+const inventoryPieceSchema = z.strictObject({ data: z.instanceof(Uint8Array) });
+
+/**
+ * A region's inventory as items: a head naming the reading (when it began and ended, how many pieces)
+ * and the reading itself, gzipped JSON cut into pieces. Tens of thousands of facts are megabytes of JSON;
+ * compressed they are a few pieces, and the head is written last, so a reader sees a whole reading or the
+ * one before it.
+ */
+export const inventoryPartToItems = (part: InventoryPart): { head: Item; pieces: Item[] } => {
+  const parsed = inventoryPartSchema.parse(part);
+  const { facts, untracked, missing, unknown } = parsed;
+  const bytes = gzipSync(Buffer.from(JSON.stringify({ facts, untracked, missing, unknown })));
+  const pieces: Item[] = [];
+  for (let at = 0, index = 0; at < bytes.length || index === 0; at += INVENTORY_PIECE_BYTES, index += 1) {
+    pieces.push({
+      ...inventoryPieceKey(parsed.sweepId, parsed.region, parsed.startedAt, index),
+      entity: 'inventory-piece',
+      data: new Uint8Array(bytes.subarray(at, at + INVENTORY_PIECE_BYTES)),
+      ttl: inventoryTtl(parsed.startedAt),
+    });
+  }
+  const head: InventoryHead = {
+    sweepId: parsed.sweepId,
+    region: parsed.region,
+    // UTC, so that the store's "an earlier reading never replaces a later one" compares as time.
+    startedAt: new Date(Date.parse(parsed.startedAt)).toISOString(),
+    finishedAt: parsed.finishedAt,
+    pieces: pieces.length,
+    bytes: bytes.length,
+    facts: facts.length,
+  };
+  return {
+    head: {
+      ...head,
+      ...inventoryPartKey(parsed.sweepId, parsed.region),
+      entity: 'inventory-part',
+      ttl: inventoryTtl(parsed.startedAt),
+    },
+    pieces,
+  };
+};
+
+const inventoryTtl = (startedAt: string): number =>
+  Math.floor(Date.parse(startedAt) / 1000) + INVENTORY_TTL_DAYS * 86_400;
+
+export const itemToInventoryHead = (item: Item): InventoryHead =>
+  parseItem(inventoryHeadSchema, item, ['ttl']);
+
+/**
+ * A region's inventory back from its head and the pieces of its reading (pieces of other readings are
+ * ignored); a missing piece or a body that does not parse is named by the head's key.
+ */
+export const assembleInventoryPart = (headItem: Item, pieceItems: readonly Item[]): InventoryPart => {
+  const head = itemToInventoryHead(headItem);
+  const prefix = inventoryPieceKey(head.sweepId, head.region, head.startedAt, 0).SK.slice(0, -10);
+  const mine = pieceItems
+    .filter((p) => typeof p.SK === 'string' && p.SK.startsWith(prefix))
+    .sort((a, b) => String(a.SK).localeCompare(String(b.SK)));
+  if (mine.length !== head.pieces) {
+    throw new CorruptItemError(keyOf(headItem), [
+      { path: 'pieces', message: `expected ${head.pieces} pieces of the reading, found ${mine.length}` },
+    ]);
+  }
+  const bytes = Buffer.concat(mine.map((p) => parseItem(inventoryPieceSchema, p, ['ttl']).data));
+  let body: unknown;
+  try {
+    body = JSON.parse(gunzipSync(bytes).toString('utf8'));
+  } catch (error) {
+    throw new CorruptItemError(keyOf(headItem), [
+      { path: 'pieces', message: `the reading does not decompress: ${(error as Error).message}` },
+    ]);
+  }
+  const result = inventoryPartSchema.safeParse({
+    ...(body as object),
+    sweepId: head.sweepId,
+    region: head.region,
+    startedAt: head.startedAt,
+    finishedAt: head.finishedAt,
+  });
+  if (!result.success) throw new CorruptItemError(keyOf(headItem), issuesOf(result.error));
+  return result.data;
 };

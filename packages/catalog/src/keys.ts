@@ -14,6 +14,8 @@
  * | hold              | `HOLD#<id>`                 | `HOLD`                               | `TARGET#<family or family@version>` / `HOLD#<id>` (unreleased only) | `HOLDS` / `<createdAt>#<id>` (unreleased only) |
  * | audit             | `AUDIT#<family>#<version>`  | `<at>#<seq, 10 digits>[#CHANNEL#<name>#<revision>]` |                  |                                          |
  * | plan              | `PLAN#<sweepId>`            | `SUMMARY`, `DECISION#<family>@<version>` | `PLANS` / `<generatedAt>#<sweepId>` (summary) |                      |
+ * | inventory part    | `INVENTORY#<sweepId>`       | `REGION#<region>`                    |                                 |                                          |
+ * | inventory piece   | `INVENTORY#<sweepId>`       | `PIECE#<region>#<startedAt ms, 15 digits>#<n, 10 digits>` |              |                                          |
  *
  * Decisions, and why they depart from the letter of design 6:
  * - An image has one AMI id per region but an item carries one GSI1 key, so every region's AMI id gets
@@ -38,6 +40,9 @@
  *   not), so `listFamilyConfigs` reads one item per family, in family-name order, without a Scan. One
  *   partition holds every family: fine for the hundreds of families a fleet has, and its sort key is the
  *   family name, unique, so the order is total.
+ * - A sweep's inventory is one partition per sweep: a part per region (`REGION#<region>`, the reading's
+ *   metadata) and the reading itself, compressed and cut into pieces under the item size, keyed by the
+ *   reading's start so a retried reading never mixes with an earlier one. Both expire through `ttl`.
  * - A refresh decision is one item per family and trigger key (a later request replaces a skip in place).
  *   Its GSI2 partition `REFRESH#<family>` lists a family's decisions by `decidedAt`; the prefix cannot be
  *   mistaken for the `STATE#` and `REGION#` partitions of that index. Replacing a decision rewrites its
@@ -75,6 +80,8 @@ export const PREFIX = {
   audit: 'AUDIT#',
   plan: 'PLAN#',
   planDecision: 'DECISION#',
+  inventory: 'INVENTORY#',
+  inventoryPiece: 'PIECE#',
   state: 'STATE#',
   region: 'REGION#',
   ami: 'AMI#',
@@ -283,6 +290,26 @@ export const planDecisionKey = (sweepId: string, image: { family: string; versio
   SK: `${PREFIX.planDecision}${part(image.family, 'family')}@${part(image.version, 'version')}`,
 });
 
+export const inventoryPk = (sweepId: string): string => `${PREFIX.inventory}${part(sweepId, 'sweep id')}`;
+
+export const inventoryPartKey = (sweepId: string, region: string): TableKey => ({
+  PK: inventoryPk(sweepId),
+  SK: `${PREFIX.region}${part(region, 'region')}`,
+});
+
+/** 15 digits hold every millisecond timestamp until the year 33658. */
+const padMillis = (at: string): string => String(Date.parse(sortableTimestamp(at))).padStart(15, '0');
+
+export const inventoryPieceKey = (
+  sweepId: string,
+  region: string,
+  startedAt: string,
+  index: number,
+): TableKey => ({
+  PK: inventoryPk(sweepId),
+  SK: `${PREFIX.inventoryPiece}${part(region, 'region')}#${padMillis(startedAt)}#${padNumber(index, 'piece')}`,
+});
+
 // ---- parser ---------------------------------------------------------------------------------------
 
 export type ParsedKey =
@@ -303,7 +330,9 @@ export type ParsedKey =
       channel?: { name: string; revision: number };
     }
   | { entity: 'plan-summary'; sweepId: string }
-  | { entity: 'plan-decision'; sweepId: string; family: string; version: string };
+  | { entity: 'plan-decision'; sweepId: string; family: string; version: string }
+  | { entity: 'inventory-part'; sweepId: string; region: string }
+  | { entity: 'inventory-piece'; sweepId: string; region: string; startedAtMs: number; index: number };
 export type EntityName = ParsedKey['entity'];
 
 const rest = (text: string, prefix: string): string | undefined =>
@@ -367,6 +396,7 @@ export const parseKey = (key: TableKey): ParsedKey => {
   const hold = rest(PK, PREFIX.hold);
   const audit = rest(PK, PREFIX.audit);
   const plan = rest(PK, PREFIX.plan);
+  const inventory = rest(PK, PREFIX.inventory);
   if (family !== undefined) {
     parsed = split(family, 1) && parseFamilyItem(family, SK);
   } else if (PK === ORG_PK) {
@@ -398,6 +428,23 @@ export const parseKey = (key: TableKey): ParsedKey => {
             }
           : undefined;
     }
+  } else if (inventory !== undefined && split(inventory, 1)) {
+    parsed = parseInventorySk(inventory, SK);
   }
   return parsed ?? fail();
+};
+
+const parseInventorySk = (sweepId: string, sk: string): ParsedKey | undefined => {
+  const region = rest(sk, PREFIX.region);
+  if (region !== undefined) return split(region, 1) && { entity: 'inventory-part', sweepId, region };
+  const [r, ms, index] = split(rest(sk, PREFIX.inventoryPiece) ?? '', 3) ?? [];
+  return r && ms && index && /^\d{15}$/.test(ms)
+    ? {
+        entity: 'inventory-piece',
+        sweepId,
+        region: r,
+        startedAtMs: Number(ms),
+        index: parseNumber(index, 'piece'),
+      }
+    : undefined;
 };

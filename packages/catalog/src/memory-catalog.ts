@@ -9,6 +9,7 @@ import {
   holdSchema,
   holdTargetSchema,
   type Image,
+  type InventoryPart,
   imageSchema,
   type LifecycleState,
   lifecycleStateSchema,
@@ -64,6 +65,7 @@ import {
 } from './errors';
 import {
   amiPointerToItem,
+  assembleInventoryPart,
   assemblePlan,
   auditToItem,
   channelToItems,
@@ -71,6 +73,7 @@ import {
   holdToItem,
   type Item,
   imageToItem,
+  inventoryPartToItems,
   itemToAmiPointer,
   itemToAudit,
   itemToChannel,
@@ -92,6 +95,7 @@ import {
   currentOrganizationConfigKey,
   holdTableKey,
   imageTableKey,
+  inventoryPartKey,
   KEY_ATTRIBUTES,
   organizationConfigKey,
   PLAN_SUMMARY_SK,
@@ -372,6 +376,26 @@ export class InMemoryCatalog implements CatalogPort {
 
   async listRefreshDecisions(family: string, page?: PageRequest): Promise<Page<RefreshDecision>> {
     return this.page(patterns.refreshDecisions(family), page, itemToRefreshDecision);
+  }
+
+  // ---- inventory ----------------------------------------------------------------------------------------------
+
+  async saveInventoryPart(part: InventoryPart): Promise<{ written: boolean }> {
+    const { head, pieces } = inventoryPartToItems(part);
+    const current = this.read(inventoryPartKey(part.sweepId, part.region));
+    this.write(...pieces);
+    if (current !== undefined && String(current.startedAt) > String(head.startedAt))
+      return { written: false };
+    this.write(head);
+    return { written: true };
+  }
+
+  async getInventoryParts(sweepId: string): Promise<InventoryPart[]> {
+    const items = this.query(patterns.inventoryItems(sweepId));
+    return items
+      .filter((item) => item.entity === 'inventory-part')
+      .map((head) => assembleInventoryPart(head, items))
+      .sort((a, b) => a.region.localeCompare(b.region));
   }
 
   // ---- plans ------------------------------------------------------------------------------------------------

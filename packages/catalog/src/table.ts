@@ -61,7 +61,7 @@ export const catalogTableCloudFormation = (tableName: string): Record<string, un
     KeySchema,
     GlobalSecondaryIndexes,
     PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-    // Idempotency records (lambda-kit) expire through TTL; nothing else in the table carries `ttl`.
+    // Idempotency records (lambda-kit) and sweep inventories expire through TTL; nothing else carries `ttl`.
     TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
   };
 };

@@ -7,6 +7,7 @@ import {
   ImageAlreadyExistsError,
   ImageNotFoundError,
   InvalidCursorError,
+  inventoryPartToItems,
   PlanAlreadyExistsError,
   StaleImageError,
   TransitionConflictError,
@@ -14,6 +15,7 @@ import {
 import {
   type CatalogPort,
   IllegalTransitionError,
+  type InventoryPart,
   type LifecycleState,
   ValidationError,
 } from '@ami-lifecycle/core';
@@ -1128,6 +1130,68 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
           { path: 'actions.0', message: `${F}@other has no decision` },
         ]);
         expect(await catalog.getPlan('sweep-x')).toBeUndefined();
+      });
+    });
+
+    describe('sweep inventories', () => {
+      // Random hex does not compress: enough facts to need several pieces of the stored reading.
+      const noise = (() => {
+        let a = 7;
+        return () => {
+          a = (a + 0x6d2b79f5) >>> 0;
+          let t = Math.imul(a ^ (a >>> 15), 1 | a);
+          t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+          return ((t ^ (t >>> 14)) >>> 0).toString(16).padStart(8, '0');
+        };
+      })();
+      const aPart = (region: string, startedMinutes: number, facts: number): InventoryPart => ({
+        sweepId: 'sweep-2026-03-01',
+        region,
+        startedAt: at(startedMinutes),
+        finishedAt: at(startedMinutes + 3),
+        facts: Array.from({ length: facts }, (_, i) => ({
+          amiId: amiId(i + 1),
+          inUse: i % 3 === 0,
+          references: i % 3 === 0 ? [`lt-${noise()}${noise()} version ${i}`, `i-${noise()}${noise()}`] : [],
+          ...(i % 3 === 0 ? { lastSeenInUseAt: at(startedMinutes) } : {}),
+        })),
+        untracked: [{ region, imageId: amiId(900_001), name: 'golden-al2023-2025.01.01.1' }],
+        missing: [{ family: F, version: versionOf(2), region, imageId: amiId(900_002) }],
+        unknown: [
+          { family: F, version: versionOf(3), why: 'shared with account 444455556666, which has no roleArn' },
+        ],
+      });
+
+      it('stores a reading of thousands of facts in pieces and reads it back unchanged, one part per region', async () => {
+        const big = aPart('eu-west-1', 0, 30_000);
+        expect(inventoryPartToItems(big).pieces.length).toBeGreaterThan(1);
+        const small = aPart('us-east-1', 1, 3);
+
+        expect(await catalog.saveInventoryPart(big)).toEqual({ written: true });
+        expect(await catalog.saveInventoryPart(small)).toEqual({ written: true });
+
+        expect(await catalog.getInventoryParts('sweep-2026-03-01')).toEqual([big, small]);
+        expect(await catalog.getInventoryParts('sweep-other')).toEqual([]);
+      });
+
+      it('replaces a region’s reading with a later one, and never with one that began earlier', async () => {
+        const first = aPart('eu-west-1', 0, 40);
+        const retried = aPart('eu-west-1', 20, 10);
+
+        await catalog.saveInventoryPart(first);
+        expect(await catalog.saveInventoryPart(retried)).toEqual({ written: true });
+        // The first attempt outlived its retry and stores its reading late: it does not win.
+        expect(await catalog.saveInventoryPart(first)).toEqual({ written: false });
+
+        expect(await catalog.getInventoryParts('sweep-2026-03-01')).toEqual([retried]);
+      });
+
+      it('refuses a part that does not match the inventory schema, storing nothing', async () => {
+        const bad = { ...aPart('eu-west-1', 0, 2), region: 'Europe' };
+
+        await expect(catalog.saveInventoryPart(bad)).rejects.toThrow(/region/);
+
+        expect(await catalog.getInventoryParts('sweep-2026-03-01')).toEqual([]);
       });
     });
   });

@@ -11,6 +11,8 @@ import {
   holdKeys,
   InvalidKeyError,
   imageKeys,
+  inventoryPartKey,
+  inventoryPieceKey,
   organizationConfigKey,
   parseKey,
   planDecisionKey,
@@ -124,6 +126,38 @@ describe('catalog keys', () => {
           expect(keys.SK.startsWith(prefix)).toBe(false);
         }
       }),
+    );
+  });
+
+  it('parses inventory keys back: a region’s part, and the pieces of one reading in order', () => {
+    expect(parseKey(inventoryPartKey('sweep-2026-03-01', 'eu-west-1'))).toEqual({
+      entity: 'inventory-part',
+      sweepId: 'sweep-2026-03-01',
+      region: 'eu-west-1',
+    });
+    const piece = (at: string, i: number) => inventoryPieceKey('sweep-2026-03-01', 'eu-west-1', at, i);
+    expect(parseKey(piece('2026-03-01T02:00:00+01:00', 12))).toEqual({
+      entity: 'inventory-piece',
+      sweepId: 'sweep-2026-03-01',
+      region: 'eu-west-1',
+      startedAtMs: Date.parse('2026-03-01T01:00:00Z'),
+      index: 12,
+    });
+    // One reading's pieces sort in their order, and apart from a later reading's.
+    const sks = [
+      piece('2026-03-01T01:00:00Z', 10),
+      piece('2026-03-01T01:00:00Z', 9),
+      piece('2026-03-01T00:59:00Z', 11),
+    ]
+      .map((k) => k.SK)
+      .sort();
+    expect(sks.map((sk) => parseKey({ PK: 'INVENTORY#sweep-2026-03-01', SK: sk }))).toMatchObject([
+      { index: 11 },
+      { index: 9 },
+      { index: 10 },
+    ]);
+    expect(() => parseKey({ PK: 'INVENTORY#sweep-1', SK: 'PIECE#eu-west-1#12#0000000001' })).toThrow(
+      /not a key of the catalog table/,
     );
   });
 

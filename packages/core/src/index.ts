@@ -21,5 +21,6 @@ export * from './ports/findings';
 export * from './ports/images';
 export * from './ports/inventory';
 export * from './refresh';
+export * from './retention/inventory';
 export * from './retention/plan-types';
 export * from './retention/planner';

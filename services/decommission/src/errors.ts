@@ -13,3 +13,26 @@ export class OrganizationNotConfiguredError extends DomainError {
     super('the organisation section of the policy is not stored; run amictl config apply first');
   }
 }
+
+/**
+ * A sweep is planned from its stored inventory, but a region of the policy has no part: its reading never
+ * finished or was never stored. Never retryable: the plan would be made on a partial view of usage.
+ */
+export class InventoryIncompleteError extends DomainError {
+  constructor(
+    readonly sweepId: string,
+    readonly regions: readonly string[],
+  ) {
+    super(`the inventory of ${sweepId} has no reading of ${regions.join(', ')}; the sweep is not planned`);
+  }
+}
+
+/** A region's inventory was asked for a region the organisation's policy does not enable. */
+export class RegionNotEnabledError extends DomainError {
+  constructor(
+    readonly region: string,
+    readonly enabled: readonly string[],
+  ) {
+    super(`region ${region} is not one of the policy's enabled regions (${enabled.join(', ')})`);
+  }
+}

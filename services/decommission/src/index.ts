@@ -1,6 +1,11 @@
 // The decommission service's public surface.
 
-export { OrganizationNotConfiguredError, PlanNotFoundError } from './errors';
+export {
+  InventoryIncompleteError,
+  OrganizationNotConfiguredError,
+  PlanNotFoundError,
+  RegionNotEnabledError,
+} from './errors';
 export { type ActionResult, applyActions } from './use-cases/apply-actions';
 export { type BatchOutcome, completeSweep, type SweepOutcome } from './use-cases/complete-sweep';
 export {
@@ -16,7 +21,14 @@ export {
   ORPHAN_MIN_AGE_MS,
   type OrphanSnapshot,
 } from './use-cases/orphans';
-export { ACTIONS_PER_BATCH, type PlannedSweep, planSweep } from './use-cases/plan-sweep';
+export {
+  ACTIONS_PER_BATCH,
+  carryLastSeenInUse,
+  type PlannedSweep,
+  planSweep,
+  type RegionReading,
+  readRegionInventory,
+} from './use-cases/plan-sweep';
 export { loadSweepSettings } from './use-cases/settings';
 export { type SweepStarter, startSweep } from './use-cases/start-sweep';
 export {

@@ -1,6 +1,7 @@
 import type { OrganizationConfig, StoredOrganizationConfig } from '../config/organization-config';
 import type { AuditRecord, Channel, Hold, HoldTarget, Image, LifecycleState } from '../model';
 import type { RecordedRefreshDecision, RefreshDecision } from '../refresh';
+import type { InventoryPart } from '../retention/inventory';
 import type { RetentionPlan } from '../retention/plan-types';
 
 /** A page of results; pass `cursor` back to get the next one. No cursor means the end. */
@@ -120,6 +121,15 @@ export interface CatalogPort {
   getRefreshDecision(family: string, triggerKey: string): Promise<RefreshDecision | undefined>;
   /** A family's refresh decisions, newest `decidedAt` first. */
   listRefreshDecisions(family: string, page?: PageRequest): Promise<Page<RefreshDecision>>;
+
+  /**
+   * Stores one region's inventory for a sweep. A retried reading is stored beside the earlier one and
+   * replaces it when it began later; a reading that began earlier than the stored one (a step that
+   * outlived its retry) is not written (`written: false`).
+   */
+  saveInventoryPart(part: InventoryPart): Promise<{ written: boolean }>;
+  /** The sweep's inventory, one part per region read (each region's latest reading), by region. */
+  getInventoryParts(sweepId: string): Promise<InventoryPart[]>;
 
   savePlan(plan: RetentionPlan): Promise<void>;
   getPlan(sweepId: string): Promise<RetentionPlan | undefined>;

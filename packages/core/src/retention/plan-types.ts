@@ -40,6 +40,11 @@ export const imageDecisionSchema = z.strictObject({
   state: lifecycleStateSchema,
   decision: decisionSchema,
   reasons: z.array(reasonSchema).min(1),
+  /**
+   * The latest time any of its AMIs was seen in use (now, when it is): the next sweep carries it forward,
+   * so an image whose last use ended yesterday is kept for the in-use grace after it.
+   */
+  lastSeenInUseAt: isoTimestampSchema.optional(),
 });
 export type ImageDecision = z.infer<typeof imageDecisionSchema>;
 

@@ -469,6 +469,7 @@ const applyNeverRules = (
   // Grace defaults to 30 days when the family has no policy: the safe side of unknown.
   const graceStart = p.nowMs - (policy?.inUseGraceDays ?? 30) * DAY_MS;
   let unknown = false;
+  let seenAt: string | undefined;
   for (const region in image.amiIds) {
     const amiId = image.amiIds[region]!;
     const u = p.usage.get(amiId);
@@ -476,6 +477,7 @@ const applyNeverRules = (
       unknown = true;
       continue;
     }
+    seenAt = later(seenAt, u.lastSeenInUseAt);
     if (u.inUse) {
       guards = append(guards, {
         code: 'in-use',
@@ -493,6 +495,7 @@ const applyNeverRules = (
       });
     }
   }
+  if (seenAt !== undefined) w.lastSeenInUseAt = seenAt;
   if (unknown) guards = append(guards, R.usageUnknown);
   if (!guards) return;
   w.decision = 'keep';

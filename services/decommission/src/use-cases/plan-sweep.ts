@@ -1,22 +1,28 @@
-import { listAll } from '@ami-lifecycle/catalog';
+import { listAll, MAX_PAGE_SIZE } from '@ami-lifecycle/catalog';
 import {
   type CatalogPort,
   type Channel,
   type Hold,
   type Image,
+  type InventoryPart,
   LIFECYCLE_STATES,
+  type MergedInventory,
+  mergeInventoryParts,
   parseStoredConfig,
   planRetention,
   type RetentionPlan,
   type StoredConfig,
+  type UsageFact,
 } from '@ami-lifecycle/core';
+import { InventoryIncompleteError, RegionNotEnabledError } from '../errors';
 import type { DecommissionDeps, SweepSettings } from './deps';
 import { discountOwnInspections } from './own-launches';
-import { gatherInventory, type Inventory } from './usage';
+import { gatherInventory } from './usage';
 
 // Bounds on what one sweep reads; more is a data problem to surface, not to page through forever.
 const MAX_FAMILY_PAGES = 20;
-const MAX_IMAGE_PAGES = 500;
+/** Pages of `MAX_PAGE_SIZE` images per state: 500,000 images, ten times a large organisation's region. */
+const MAX_IMAGE_PAGES = 5_000;
 const MAX_HOLD_PAGES = 50;
 const MAX_PLAN_PAGES = 1;
 
@@ -25,7 +31,7 @@ export const ACTIONS_PER_BATCH = 20;
 
 export interface PlannedSweep {
   plan: RetentionPlan;
-  inventory: Pick<Inventory, 'drift' | 'unknown'>;
+  inventory: Pick<MergedInventory, 'drift' | 'unknown'>;
   /** Map items for the machine: batch indexes into `plan.actions`. */
   batches: number[];
 }
@@ -55,7 +61,7 @@ const loadImages = async (catalog: CatalogPort): Promise<Image[]> => {
     images.push(
       ...(await listAll(
         `${state} images`,
-        (page) => catalog.listImagesByState(state, page),
+        (page) => catalog.listImagesByState(state, { ...page, limit: MAX_PAGE_SIZE }),
         MAX_IMAGE_PAGES,
       )),
     );
@@ -67,11 +73,85 @@ const loadImages = async (catalog: CatalogPort): Promise<Image[]> => {
 const loadHolds = (catalog: CatalogPort): Promise<Hold[]> =>
   listAll('active holds', (page) => catalog.listActiveHolds(page), MAX_HOLD_PAGES);
 
+/** What one region's reading answers the machine: small, as a state's output must be. */
+export interface RegionReading {
+  region: string;
+  startedAt: string;
+  finishedAt: string;
+  facts: number;
+  inUse: number;
+  untracked: number;
+  missing: number;
+  unknown: number;
+  /** False when a later reading of the same region was stored first (this one outlived its retry). */
+  written: boolean;
+}
+
+/**
+ * One region's inventory for a sweep, read and stored: EC2's managed AMIs there, the owner account's
+ * references to them and the usage of every account they are shared with in that region. A sweep reads
+ * its regions in parallel steps, each within one Lambda run, and plans from what they stored.
+ */
+export const readRegionInventory = async (
+  input: { sweepId: string; region: string },
+  settings: SweepSettings,
+  deps: DecommissionDeps,
+): Promise<RegionReading> => {
+  if (!settings.regions.includes(input.region))
+    throw new RegionNotEnabledError(input.region, settings.regions);
+  // Counted from before the catalog is read: the reading is as old as its oldest look.
+  const startedAt = deps.clock.now();
+  const { configs } = await loadConfigs(deps.catalog);
+  const images = await loadImages(deps.catalog);
+  const inventory = await gatherInventory(
+    { images, configs, accounts: settings.accounts, regions: [input.region], now: startedAt },
+    deps,
+  );
+  const part: InventoryPart = {
+    sweepId: input.sweepId,
+    region: input.region,
+    startedAt: startedAt.toISOString(),
+    finishedAt: deps.clock.now().toISOString(),
+    facts: inventory.facts,
+    untracked: inventory.drift.untracked,
+    missing: inventory.drift.missing,
+    unknown: inventory.unknown,
+  };
+  const { written } = await deps.catalog.saveInventoryPart(part);
+  return {
+    region: part.region,
+    startedAt: part.startedAt,
+    finishedAt: part.finishedAt,
+    facts: part.facts.length,
+    inUse: part.facts.filter((f) => f.inUse).length,
+    untracked: part.untracked.length,
+    missing: part.missing.length,
+    unknown: part.unknown.length,
+    written,
+  };
+};
+
+/** The stored readings of every region of the policy, put together; a region without one stops the plan. */
+const storedInventory = async (
+  sweepId: string,
+  settings: SweepSettings,
+  catalog: CatalogPort,
+): Promise<MergedInventory> => {
+  const parts = (await catalog.getInventoryParts(sweepId)).filter((p) => settings.regions.includes(p.region));
+  const read = new Set(parts.map((p) => p.region));
+  const unread = settings.regions.filter((r) => !read.has(r));
+  if (unread.length > 0) throw new InventoryIncompleteError(sweepId, unread);
+  return mergeInventoryParts(parts);
+};
+
 /**
  * A sweep's plan: the catalog, EC2's managed AMIs in every region and their usage in every account
- * they are shared with, planned by the core planner against the previous plan, and stored. A tripped
- * guard keeps every decision for review and empties `actions`; a dry run stores the plan and acts on
- * nothing. Planning the same sweep id twice answers the stored plan (a retried step plans once).
+ * they are shared with, planned by the core planner against the previous plan, and stored. The inventory
+ * is the regions' stored readings (`inventory: 'stored'`, the machine's way) or read here and now
+ * (`'live'`, a preview's); either way the plan is as old as its oldest reading, and the planner's guard
+ * refuses one older than the policy allows. A tripped guard keeps every decision for review and empties
+ * `actions`; a dry run stores the plan and acts on nothing. Planning the same sweep id twice answers the
+ * stored plan (a retried step plans once).
  */
 export const planSweep = async (
   input: {
@@ -79,6 +159,8 @@ export const planSweep = async (
     dryRun: boolean;
     /** False for a preview (`amictl retention plan`): nothing is stored, so the next sweep's diff is unchanged. */
     store?: boolean;
+    /** Where the usage comes from; `live` unless said. */
+    inventory?: 'stored' | 'live';
   },
   settings: SweepSettings,
   deps: DecommissionDeps,
@@ -91,23 +173,33 @@ export const planSweep = async (
       batches: batchesOf(stored, input.dryRun),
     };
   }
+  const liveAt = deps.clock.now();
   const { configs, versions } = await loadConfigs(deps.catalog);
   const images = await loadImages(deps.catalog);
   const holds = await loadHolds(deps.catalog);
   const channels: Channel[] = [];
   for (const family of new Set(images.map((i) => i.family)))
     channels.push(...(await deps.catalog.listChannels(family)));
-  const inventoryAt = deps.clock.now();
-  const inventory = await gatherInventory(
-    { images, configs, accounts: settings.accounts, regions: settings.regions, now: inventoryAt },
-    deps,
-  );
-  const usage = await discountOwnInspections(
-    { facts: inventory.facts, images, configs, region: deps.region, now: inventoryAt },
-    deps.catalog,
-  );
+  const inventory: MergedInventory =
+    input.inventory === 'stored'
+      ? await storedInventory(input.sweepId, settings, deps.catalog)
+      : await (async () => {
+          const read = await gatherInventory(
+            { images, configs, accounts: settings.accounts, regions: settings.regions, now: liveAt },
+            deps,
+          );
+          return { facts: read.facts, drift: read.drift, unknown: read.unknown, inventoryAt: liveAt };
+        })();
   const previous = (await deps.catalog.listPlans({ limit: MAX_PLAN_PAGES })).items[0];
   const previousPlan = previous && (await deps.catalog.getPlan(previous.sweepId));
+  const usage = carryLastSeenInUse(
+    await discountOwnInspections(
+      { facts: inventory.facts, images, configs, region: deps.region, now: inventory.inventoryAt },
+      deps.catalog,
+    ),
+    images,
+    previousPlan,
+  );
   const planned = planRetention({
     sweepId: input.sweepId,
     images,
@@ -118,13 +210,44 @@ export const planSweep = async (
       c.retention ? [{ name: c.name, retention: c.retention }] : [],
     ),
     guards: settings.guards,
-    inventoryAt,
+    inventoryAt: inventory.inventoryAt,
     previousPlan,
     now: deps.clock.now(),
   });
   const plan = withholdChangedPolicies(planned, previousPlan, settings, versions);
   if (input.store !== false) await deps.catalog.savePlan(plan);
   return { plan, inventory, batches: batchesOf(plan, input.dryRun) };
+};
+
+/**
+ * What the previous plan remembered of each image's last use, carried onto this sweep's facts: an image
+ * used until yesterday (an instance since terminated, a launch template version since deleted) is kept for
+ * the in-use grace after its last use, not only while the use lasts. Only AMIs this inventory saw get it:
+ * a memory of use never stands in for usage that could not be read (those stay `usage-unknown`).
+ */
+export const carryLastSeenInUse = (
+  facts: readonly UsageFact[],
+  images: readonly Image[],
+  previous: RetentionPlan | undefined,
+): UsageFact[] => {
+  if (previous === undefined) return [...facts];
+  const remembered = new Map<string, string>();
+  for (const d of previous.decisions) {
+    if (d.lastSeenInUseAt !== undefined) remembered.set(`${d.family}@${d.version}`, d.lastSeenInUseAt);
+  }
+  if (remembered.size === 0) return [...facts];
+  const byAmi = new Map<string, string>();
+  for (const image of images) {
+    const at = remembered.get(`${image.family}@${image.version}`);
+    if (at === undefined) continue;
+    for (const amiId of Object.values(image.amiIds)) byAmi.set(amiId, at);
+  }
+  return facts.map((fact) => {
+    const at = byAmi.get(fact.amiId);
+    if (at === undefined) return fact;
+    if (fact.lastSeenInUseAt !== undefined && Date.parse(fact.lastSeenInUseAt) >= Date.parse(at)) return fact;
+    return { ...fact, lastSeenInUseAt: at };
+  });
 };
 
 const batchesOf = (plan: RetentionPlan, dryRun: boolean): number[] =>

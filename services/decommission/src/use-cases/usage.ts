@@ -103,6 +103,8 @@ export const gatherInventory = async (
   sources: UsageSources,
 ): Promise<Inventory> => {
   const accounts = new Map(input.accounts.map((a) => [a.id, a]));
+  // Only the regions read: an image's copy elsewhere is another reading's business, not "missing" here.
+  const read = new Set(input.regions);
   const amis = new Map<string, ManagedImage & { region: string }>();
   for (const region of input.regions) {
     for (const ami of await sources.inventory(region).listManagedImages())
@@ -117,7 +119,7 @@ export const gatherInventory = async (
       .map((a) => ({ region: a.region, imageId: a.imageId, name: a.name })),
     missing: live.flatMap((i) =>
       Object.entries(i.amiIds)
-        .filter(([, amiId]) => !amis.has(amiId))
+        .filter(([region, amiId]) => read.has(region) && !amis.has(amiId))
         .map(([region, imageId]) => ({ family: i.family, version: i.version, region, imageId })),
     ),
   };
@@ -136,6 +138,7 @@ export const gatherInventory = async (
       continue;
     }
     for (const [region, amiId] of Object.entries(image.amiIds)) {
+      if (!read.has(region)) continue;
       if (!amis.has(amiId)) {
         // Gone from the listing. Only EC2's own "no such image", asked by id, makes it a fact: an AMI that
         // no longer exists is used by nothing (so a retirement a crash cut short can finish), whereas a
@@ -160,7 +163,6 @@ export const gatherInventory = async (
     }
   };
   for (const [region, ids] of byRegion) {
-    add(await sources.inventory(region).findImageReferences(ids));
     // Each account once per region, asked about every AMI shared with it there.
     const perAccount = new Map<string, { account: UsageAccount & { roleArn: string }; ids: string[] }>();
     for (const id of ids) {
@@ -174,11 +176,16 @@ export const gatherInventory = async (
         perAccount.set(account.id, entry);
       }
     }
-    for (const { account, ids: shared } of perAccount.values()) {
-      const port = sources.sharedUsage(account, region);
-      add(await port.findInstances(shared));
-      add(await port.findLaunchTemplateVersions(shared));
-    }
+    // The owner account and every account it shares with spend their own request tokens: asked at once,
+    // the region takes as long as its slowest account instead of the sum of them all.
+    const found = await Promise.all([
+      sources.inventory(region).findImageReferences(ids),
+      ...[...perAccount.values()].map(async ({ account, ids: shared }) => {
+        const port = sources.sharedUsage(account, region);
+        return [...(await port.findInstances(shared)), ...(await port.findLaunchTemplateVersions(shared))];
+      }),
+    ]);
+    for (const list of found) add(list);
   }
 
   const at = input.now.toISOString();

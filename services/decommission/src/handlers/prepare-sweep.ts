@@ -1,0 +1,31 @@
+import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
+import { z } from 'zod';
+import { liftExpiredHolds } from '../use-cases/holds';
+import { loadSweepSettings } from '../use-cases/settings';
+import { deps, holdRegions } from '../wiring';
+
+/**
+ * Decommission machine, first step: expired holds stop protecting (their EC2 deregistration protection
+ * is lifted, the hold released), and the regions to read are named from the stored policy.
+ */
+export const handler = asStep(
+  'PrepareSweep',
+  createHandler({
+    name: 'decommission-prepare',
+    event: z.strictObject({ sweepId: z.string().min(1).max(80), dryRun: z.boolean() }),
+    correlationIdPath: 'sweepId',
+    useCase: async () => {
+      const settings = await loadSweepSettings(deps.catalog);
+      const holds = await liftExpiredHolds({
+        catalog: deps.catalog,
+        clock: deps.clock,
+        regions: holdRegions,
+      });
+      return {
+        regions: [...settings.regions],
+        holdsLifted: holds.lifted.length,
+        holdsNotLifted: holds.failed.map((f) => `${f.hold.id}: ${String(f.error)}`).slice(0, 10),
+      };
+    },
+  }),
+);
