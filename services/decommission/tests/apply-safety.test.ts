@@ -201,3 +201,38 @@ describe('applyActions checks every action again before acting', () => {
     expect(world.region(HOME).inventory.image(v1.amiIds[HOME]!)?.state).toBe('available');
   });
 });
+
+describe('applyActions reads the sharing accounts’ launch templates once per batch', () => {
+  it('does not retire an image a shared account’s older launch template version names since the plan', async () => {
+    // Arrange: v1 (disabled) is planned for retirement; then the workloads account adds a template whose
+    // version 1 (not the default) names it.
+    const { world, v1, v2 } = await planned();
+    world
+      .region(OTHER)
+      .shared.addLaunchTemplate({ versions: [v1.amiIds[OTHER], undefined], defaultVersion: 2 });
+
+    // Act
+    const { results } = await apply(world);
+
+    // Assert
+    expect(resultOf(results, v1)).toMatchObject({
+      outcome: 'skipped',
+      reason: expect.stringContaining(':222222222222:launch-template/'),
+    });
+    await expectUntouched(world, v1);
+    expect(resultOf(results, v2)?.outcome).toBe('done');
+  });
+
+  it('asks each account and region for its template versions once for the whole batch, not once per image', async () => {
+    // Arrange: two images to disable or retire in a family shared with the workloads account in both regions.
+    const { world } = await planned();
+    const asked = [HOME, OTHER].map((r) => jest.spyOn(world.region(r).shared, 'findLaunchTemplateVersions'));
+
+    // Act
+    await apply(world);
+
+    // Assert: one call per region (the workloads account reads both), naming both images' AMIs there.
+    expect(asked.map((spy) => spy.mock.calls.length)).toEqual([1, 1]);
+    expect(asked.map((spy) => spy.mock.calls[0]![0]!.length)).toEqual([2, 2]);
+  });
+});

@@ -3,6 +3,7 @@ import {
   type Hold,
   type Image,
   type ImageDecision,
+  type ImageUse,
   imageKey,
   loadFamilyConfig,
   type RetentionPlan,
@@ -62,10 +63,11 @@ export const applyActions = async (
   ) as Action[];
   const { accounts } = await loadSweepSettings(deps.catalog);
   const sharedWith = sharingOf(deps, accounts);
+  const templates = await sharedTemplateUses(actions, deps, sharedWith);
   const results: ActionResult[] = [];
   for (const action of actions) {
     try {
-      results.push(await applyOne(action, plan, deps, sharedWith));
+      results.push(await applyOne(action, plan, deps, sharedWith, templates));
     } catch (err) {
       results.push({ ...ref(action), outcome: 'failed', reason: (err as Error).message });
     }
@@ -95,11 +97,56 @@ const sharingOf = (deps: DecommissionDeps, accounts: readonly UsageAccount[]): S
   };
 };
 
+/** Launch template versions naming an AMI, in the accounts it is shared with, as read for the batch. */
+type TemplateUses = ReadonlyMap<string, ImageUse[]>;
+
+/**
+ * The launch template versions, in every account and region the batch's images to disable or retire are
+ * shared with, that name one of them. EC2 cannot filter template versions by image, so reading them is
+ * every template and version of the account: once per account and region for the whole batch (the
+ * accounts at once, each spending its own request tokens), not once per image. Instances, which EC2 does
+ * filter by image, are still asked per image right before it is acted on.
+ */
+const sharedTemplateUses = async (
+  actions: readonly Action[],
+  deps: DecommissionDeps,
+  sharedWith: SharedWith,
+): Promise<TemplateUses> => {
+  const asks = new Map<
+    string,
+    { account: UsageAccount & { roleArn: string }; region: string; ids: string[] }
+  >();
+  for (const action of actions) {
+    if (action.decision === 'deprecate') continue;
+    const image = await deps.catalog.getImage(action.family, action.version);
+    if (image === undefined) continue;
+    for (const account of await sharedWith(image.family)) {
+      if (account.roleArn === undefined) continue;
+      for (const [region, amiId] of Object.entries(image.amiIds)) {
+        if (!account.regions.includes(region)) continue;
+        const key = `${account.id}|${region}`;
+        const ask = asks.get(key) ?? { account: { ...account, roleArn: account.roleArn }, region, ids: [] };
+        ask.ids.push(amiId);
+        asks.set(key, ask);
+      }
+    }
+  }
+  const uses = new Map<string, ImageUse[]>();
+  const found = await Promise.all(
+    [...asks.values()].map(({ account, region, ids }) =>
+      deps.sharedUsage(account, region).findLaunchTemplateVersions(ids),
+    ),
+  );
+  for (const use of found.flat()) uses.set(use.imageId, [...(uses.get(use.imageId) ?? []), use]);
+  return uses;
+};
+
 const applyOne = async (
   action: Action,
   plan: RetentionPlan,
   deps: DecommissionDeps,
   sharedWith: SharedWith,
+  templates: TemplateUses,
 ): Promise<ActionResult> => {
   const target = DECISION_TARGET[action.decision];
   const image = await deps.catalog.getImage(action.family, action.version);
@@ -116,7 +163,7 @@ const applyOne = async (
       reason: `it is ${image.state} now, not ${action.state} as planned`,
     };
   }
-  const refusal = await stillSafe(action, image, deps, sharedWith);
+  const refusal = await stillSafe(action, image, deps, sharedWith, templates);
   if (refusal !== undefined) return { ...ref(action), outcome: 'skipped', reason: refusal };
 
   const deleted: string[] = [];
@@ -163,6 +210,7 @@ const stillSafe = async (
   image: Image,
   deps: DecommissionDeps,
   sharedWith: SharedWith,
+  templates: TemplateUses,
 ): Promise<string | undefined> => {
   const now = deps.clock.now().getTime();
   const held =
@@ -176,17 +224,18 @@ const stillSafe = async (
   if (action.decision === 'deprecate') return undefined;
   // Disabling or deregistering stops launches: look at its references once more, in every region.
   // In the owner account, and in every account it is shared with (its references cannot be seen from here).
+  // The owner account and each account spend their own request tokens: asked at once.
   const accounts = await sharedWith(image.family);
   for (const [region, amiId] of Object.entries(image.amiIds)) {
-    const uses = await deps.inventory(region).findImageReferences([amiId]);
-    for (const account of accounts) {
-      if (account.roleArn === undefined || !account.regions.includes(region)) continue;
-      const shared = deps.sharedUsage({ ...account, roleArn: account.roleArn }, region);
-      uses.push(
-        ...(await shared.findInstances([amiId])),
-        ...(await shared.findLaunchTemplateVersions([amiId])),
-      );
-    }
+    const found = await Promise.all([
+      deps.inventory(region).findImageReferences([amiId]),
+      ...accounts.flatMap((account) =>
+        account.roleArn === undefined || !account.regions.includes(region)
+          ? []
+          : [deps.sharedUsage({ ...account, roleArn: account.roleArn }, region).findInstances([amiId])],
+      ),
+    ]);
+    const uses = [...found.flat(), ...(templates.get(amiId) ?? [])];
     if (uses.length > 0) return `${amiId} is in use now by ${uses.map((u) => u.resource).join(', ')}`;
   }
   return undefined;

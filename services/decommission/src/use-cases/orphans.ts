@@ -36,13 +36,25 @@ export const deleteOrphanSnapshots = async (
     }
     return found;
   };
+  // Each region's listings are its own request tokens and hundreds of pages at fleet size: read at once.
+  const listed = await Promise.all(
+    input.regions.map(async (region) => {
+      const inventory = deps.inventory(region);
+      const [amis, snapshots] = await Promise.all([
+        inventory.listManagedImages(),
+        inventory.listManagedSnapshots(),
+      ]);
+      return {
+        region,
+        inventory,
+        used: new Set(amis.flatMap((a) => a.snapshots.map((s) => s.snapshotId))),
+        snapshots,
+      };
+    }),
+  );
   const orphans: OrphanSnapshot[] = [];
-  for (const region of input.regions) {
-    const inventory = deps.inventory(region);
-    const used = new Set(
-      (await inventory.listManagedImages()).flatMap((a) => a.snapshots.map((s) => s.snapshotId)),
-    );
-    for (const s of await inventory.listManagedSnapshots()) {
+  for (const { region, inventory, used, snapshots } of listed) {
+    for (const s of snapshots) {
       if (orphans.length >= MAX_ORPHANS_PER_SWEEP) return orphans;
       if (s.family === undefined || s.version === undefined || used.has(s.snapshotId)) continue;
       if (now - Date.parse(s.startTime) < ORPHAN_MIN_AGE_MS) continue;
