@@ -55,7 +55,11 @@ export interface LocalCloudOptions {
    * Deploy a serverless.yml onto the cloud once it is up: its tables, buses, functions (run in process),
    * state machines, rules and schedules. `root` is where handler paths start (the file's folder by default).
    */
-  deploy?: { serverlessFile: string; root?: string; stage?: string };
+  /**
+   * `lambdaTimeouts`: invocations fail when the simulated clock passes their function's timeout (off by
+   * default; see `LambdaRuntime.enforceTimeouts`, which a test can also switch while the cloud runs).
+   */
+  deploy?: { serverlessFile: string; root?: string; stage?: string; lambdaTimeouts?: boolean };
   /** How many events the in-memory log keeps. */
   eventLogLimit?: number;
 }
@@ -244,6 +248,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         region,
         clock,
         cloudEnv: env,
+        enforceTimeouts: options.deploy.lambdaTimeouts ?? false,
       });
       deployment = await deployServerless(
         {

@@ -15,16 +15,26 @@ const MAX_SIMULATED_LATENCY_MS = 86_400_000;
 
 const name = z.string().regex(/^(\*|[A-Za-z0-9-]+)$/, 'a service or operation name, or *');
 const rate = z.number().min(0).max(1);
+/** A Region name as SigV4 scopes carry it: `us-east-1`, `eu-west-1`, `us-gov-west-1`, `cn-north-1`. */
+const region = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS Region such as us-east-1 (omit it for every Region)');
+
+/** The fields that say which rule an update is about, as opposed to what the rule does. */
+const KEY_FIELDS: readonly string[] = ['service', 'operation', 'region', 'clear', 'seed'];
 
 /**
- * The body of `POST /_local/faults`: which rule to change (`service`, `operation`, `*` for all) and the
- * fields to set on it; `null` removes a field. `clear` first removes the matching rules (all of them
- * without `service`); `seed` restarts the random numbers, so a run with the same requests repeats.
+ * The body of `POST /_local/faults`: which rule to change (`service`, `operation`, `*` for all, and
+ * optionally the `region` of the requests it applies to) and the fields to set on it; `null` removes a
+ * field. `clear` first removes the matching rules (all of them without `service` or `region`); `seed`
+ * restarts the random numbers, so a run with the same requests repeats.
  */
 export const FaultUpdateSchema = z
   .strictObject({
     service: name.optional(),
     operation: name.optional(),
+    /** Only requests signed for this Region (the SigV4 credential scope); every Region without it. */
+    region: region.optional(),
     clear: z.boolean().optional(),
     seed: z.number().int().optional(),
     /** EC2: AWS's token buckets per action; other services: a `bucket` if given, else every call. */
@@ -51,8 +61,9 @@ export const FaultUpdateSchema = z
     asyncFailureRate: rate.nullable().optional(),
   })
   .superRefine((u, ctx) => {
-    const ruleFields = Object.keys(u).filter((k) => !['service', 'operation', 'clear', 'seed'].includes(k));
-    if (u.service === undefined && (ruleFields.length > 0 || u.operation !== undefined)) {
+    const ruleFields = Object.keys(u).filter((k) => !KEY_FIELDS.includes(k));
+    const scoped = u.operation !== undefined || (u.region !== undefined && u.clear !== true);
+    if (u.service === undefined && (ruleFields.length > 0 || scoped)) {
       ctx.addIssue({ code: 'custom', path: ['service'], message: 'required to set a fault rule (or *)' });
     }
     if (u.realLatency === true && (u.latencyMs ?? 0) > MAX_REAL_LATENCY_MS) {
@@ -66,13 +77,14 @@ export const FaultUpdateSchema = z
 
 export type FaultUpdate = z.infer<typeof FaultUpdateSchema>;
 
-type RuleField = Exclude<keyof FaultUpdate, 'service' | 'operation' | 'clear' | 'seed'>;
+type RuleField = Exclude<keyof FaultUpdate, 'service' | 'operation' | 'region' | 'clear' | 'seed'>;
 export type FaultRule = { [K in RuleField]?: NonNullable<FaultUpdate[K]> };
 
-/** A fault rule as `GET /_local/faults` shows it. */
+/** A fault rule as `GET /_local/faults` shows it; `region` only on a rule scoped to one Region. */
 export interface FaultRuleState extends FaultRule {
   service: string;
   operation: string;
+  region?: string;
 }
 
 /** A small, fast, seedable PRNG (mulberry32): reproducible runs need no cryptographic quality. */
@@ -133,7 +145,30 @@ class TokenBucket {
   }
 }
 
-const ruleKey = (service: string, operation: string) => `${service}:${operation}`;
+/** A rule's identity; `region` undefined for a rule that applies in every Region. */
+interface RuleScope {
+  service: string;
+  operation: string;
+  region: string | undefined;
+}
+
+const ruleKey = (service: string, operation: string, region?: string) =>
+  `${service}:${operation}:${region ?? '*'}`;
+
+/**
+ * The rules that can apply to a request, least specific first: the operation and service as always
+ * (`*:*`, `*:op`, `svc:*`, `svc:op`), each followed by its Region-scoped twin, so a Region rule refines
+ * the rule of the same service and operation without Region.
+ */
+const candidateKeys = (service: string, operation: string, region: string | undefined): string[] =>
+  (
+    [
+      ['*', '*'],
+      ['*', operation],
+      [service, '*'],
+      [service, operation],
+    ] as const
+  ).flatMap(([s, o]) => (region === undefined ? [ruleKey(s, o)] : [ruleKey(s, o), ruleKey(s, o, region)]));
 
 export interface FaultState {
   seed: number;
@@ -146,8 +181,9 @@ export interface FaultState {
 /**
  * Request-level faults, applied by the edge around every operation (`beforeOperation`/`afterOperation`),
  * and the asynchronous failures services ask about (`FaultView`). Rules are per service and operation,
- * with `*` for either; the most specific rule wins field by field. Nothing is injected until a rule says
- * so, so normal runs never throttle or fail.
+ * with `*` for either, and optionally per Region (the request's SigV4 Region); the most specific rule
+ * wins field by field (see `candidateKeys`). Nothing is injected until a rule says so, so normal runs
+ * never throttle or fail.
  *
  * Latency: `latencyMs` holds the call until the simulated clock has moved that far, i.e. it passes with
  * `speed` or an explicit advance, and a clock standing still holds it (see `delayed`). Because the clock
@@ -155,7 +191,7 @@ export interface FaultState {
  * `realLatency: true` waits in real time instead, at most `MAX_REAL_LATENCY_MS`.
  */
 export class FaultInjector implements FaultView {
-  private readonly rules = new Map<string, FaultRule>();
+  private readonly rules = new Map<string, { scope: RuleScope; rule: FaultRule }>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly crashAfter = new WeakSet<ServiceRequest>();
   private seed = 1;
@@ -180,43 +216,49 @@ export class FaultInjector implements FaultView {
 
   /** Applies a validated update (see `FaultUpdateSchema`). */
   update(u: FaultUpdate): void {
-    if (u.clear) this.clear(u.service, u.operation);
+    if (u.clear) this.clear(u.service, u.operation, u.region);
     if (u.seed !== undefined) this.reseed(u.seed);
     if (u.service === undefined) return;
-    const key = ruleKey(u.service, u.operation ?? '*');
-    const rule: Record<string, unknown> = { ...this.rules.get(key) };
+    const scope: RuleScope = { service: u.service, operation: u.operation ?? '*', region: u.region };
+    const key = ruleKey(scope.service, scope.operation, scope.region);
+    const rule: Record<string, unknown> = { ...this.rules.get(key)?.rule };
     let changed = false;
     for (const [field, value] of Object.entries(u)) {
-      if (['service', 'operation', 'clear', 'seed'].includes(field) || value === undefined) continue;
+      if (KEY_FIELDS.includes(field) || value === undefined) continue;
       changed = true;
       if (value === null) delete rule[field];
       else rule[field] = value;
     }
     if (!changed) return;
-    if (u.throttling !== undefined || u.bucket !== undefined) this.resetBuckets(u.service);
+    if (u.throttling !== undefined || u.bucket !== undefined) this.resetBuckets(u.service, u.region);
     if (Object.keys(rule).length === 0) this.rules.delete(key);
-    else this.rules.set(key, rule as FaultRule);
+    else this.rules.set(key, { scope, rule: rule as FaultRule });
   }
 
-  /** Removes rules: all of them, a service's, or one operation's. */
-  clear(service?: string, operation?: string): void {
-    for (const key of [...this.rules.keys()]) {
-      const [s, o] = key.split(':') as [string, string];
-      if (service !== undefined && s !== service) continue;
-      if (operation !== undefined && o !== operation) continue;
+  /**
+   * Removes rules: all of them, a service's, or one operation's; with `region`, only the rules scoped to
+   * that Region (the rules for every Region stay).
+   */
+  clear(service?: string, operation?: string, region?: string): void {
+    for (const [key, { scope }] of [...this.rules.entries()]) {
+      if (service !== undefined && scope.service !== service) continue;
+      if (operation !== undefined && scope.operation !== operation) continue;
+      if (region !== undefined && scope.region !== region) continue;
       this.rules.delete(key);
     }
-    this.resetBuckets(service);
+    this.resetBuckets(service, region);
   }
 
   snapshot(): FaultState {
     const now = this.clock.nowMillis();
     return {
       seed: this.seed,
-      rules: [...this.rules.entries()].map(([key, rule]) => {
-        const [service, operation] = key.split(':') as [string, string];
-        return { service, operation, ...rule };
-      }),
+      rules: [...this.rules.values()].map(({ scope, rule }) => ({
+        service: scope.service,
+        operation: scope.operation,
+        ...(scope.region === undefined ? {} : { region: scope.region }),
+        ...rule,
+      })),
       delayed: this.delayedCount,
       buckets: [...this.buckets.entries()].map(([key, b]) => ({
         key,
@@ -227,8 +269,12 @@ export class FaultInjector implements FaultView {
     };
   }
 
-  asyncFailure(service: string, operation: string): boolean {
-    const p = this.effective(service, operation).asyncFailureRate;
+  /**
+   * Whether work of this operation that finishes later fails. Without `region` only the rules for every
+   * Region apply: a caller that knows the request's Region passes it.
+   */
+  asyncFailure(service: string, operation: string, region?: string): boolean {
+    const p = this.effective(service, operation, region).asyncFailureRate;
     return p !== undefined && p > 0 && this.asyncRandom() < p;
   }
 
@@ -238,7 +284,7 @@ export class FaultInjector implements FaultView {
     operation: string,
     req: ServiceRequest,
   ): Promise<void> => {
-    const rule = this.effective(service, operation);
+    const rule = this.effective(service, operation, req.region);
     if (rule.latencyMs) await this.delay(rule.latencyMs, rule.realLatency === true);
     if (rule.throttling) this.throttle(service, operation, req, rule);
     if (rule.errorRate !== undefined && rule.errorRate > 0 && this.errorRandom() < rule.errorRate) {
@@ -249,7 +295,7 @@ export class FaultInjector implements FaultView {
         rule.errorStatus ?? defaultStatus(code),
       );
     }
-    const crash = this.takeCrash(service, operation);
+    const crash = this.takeCrash(service, operation, req.region);
     if (crash === 'before') throw this.crashError(service, operation, 'before');
     if (crash === 'after') this.crashAfter.add(req);
   };
@@ -266,24 +312,22 @@ export class FaultInjector implements FaultView {
     }
   };
 
-  private effective(service: string, operation: string): FaultRule {
-    return {
-      ...this.rules.get(ruleKey('*', '*')),
-      ...this.rules.get(ruleKey('*', operation)),
-      ...this.rules.get(ruleKey(service, '*')),
-      ...this.rules.get(ruleKey(service, operation)),
-    };
+  private effective(service: string, operation: string, region: string | undefined): FaultRule {
+    const effective: FaultRule = {};
+    for (const key of candidateKeys(service, operation, region)) {
+      Object.assign(effective, this.rules.get(key)?.rule);
+    }
+    return effective;
   }
 
   /** Finds the most specific crash rule and spends one of its `crashTimes`. */
-  private takeCrash(service: string, operation: string): 'before' | 'after' | undefined {
-    for (const key of [
-      ruleKey(service, operation),
-      ruleKey(service, '*'),
-      ruleKey('*', operation),
-      ruleKey('*', '*'),
-    ]) {
-      const rule = this.rules.get(key);
+  private takeCrash(
+    service: string,
+    operation: string,
+    region: string | undefined,
+  ): 'before' | 'after' | undefined {
+    for (const key of candidateKeys(service, operation, region).reverse()) {
+      const rule = this.rules.get(key)?.rule;
       if (!rule?.crash) continue;
       const at = rule.crash;
       if (rule.crashTimes !== undefined) {
@@ -349,9 +393,12 @@ export class FaultInjector implements FaultView {
     for (const { bucket, tokens } of buckets) bucket.take(tokens);
   }
 
-  private resetBuckets(service?: string): void {
+  /** Forgets token buckets (keyed `<account>/<region>/<service>:<action>...`): a service's, a Region's. */
+  private resetBuckets(service?: string, region?: string): void {
     for (const key of [...this.buckets.keys()]) {
-      if (service === undefined || service === '*' || key.split('/')[2]?.startsWith(`${service}:`))
+      const [, bucketRegion, action] = key.split('/');
+      if (region !== undefined && bucketRegion !== region) continue;
+      if (service === undefined || service === '*' || action?.startsWith(`${service}:`))
         this.buckets.delete(key);
     }
   }

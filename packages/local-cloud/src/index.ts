@@ -37,6 +37,12 @@ export {
   MAX_REAL_LATENCY_MS,
 } from './faults';
 export { FUNCTION_HEADER, type UndeclaredAction, undeclaredActions } from './lambda/aws-calls';
+export {
+  type InvocationRecord,
+  LAMBDA_TIMEOUT_ERROR_TYPE,
+  LambdaInvocationError,
+  LambdaTimeoutError,
+} from './lambda/runtime';
 export { type EdgeOptions, parseCredentialScope, startEdge } from './server';
 export type { CloudServices, ServiceOptions } from './services';
 export { Ec2Service, type Ec2ServiceOptions } from './services/ec2';

@@ -40,7 +40,8 @@ export interface EmulatedService {
  * (throttling, error rates, latency, crash points) are applied by the edge and never reach a service.
  */
 export interface FaultView {
-  asyncFailure(service: string, operation: string): boolean;
+  /** `region`: the Region of the request that started the work, so Region-scoped rules apply to it. */
+  asyncFailure(service: string, operation: string, region?: string): boolean;
 }
 
 /** What every service may use: the simulated clock, the modelled accounts, faults and the event sink. */

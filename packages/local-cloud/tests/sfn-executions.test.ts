@@ -9,6 +9,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { AwsError } from '../src/errors';
+import { LambdaTimeoutError } from '../src/lambda/runtime';
 import { compileDefinition, SfnService } from '../src/services/sfn';
 import { startTestEdge } from '../src/testing/edge-harness';
 import type { CloudContext } from '../src/types';
@@ -571,6 +572,47 @@ describe('Step Functions executions', () => {
         ?.timeoutInSeconds,
     ).toBe(30);
     await edge.clock.advance(60);
+  });
+
+  it("reports a function's own timeout as Lambda.Unknown: States.TaskFailed matches it, States.Timeout does not", async () => {
+    functions.set('snapshot-volumes', () => {
+      throw new LambdaTimeoutError('snapshot-volumes', 'c0ffee00-0000-4000-8000-000000000000', 60);
+    });
+    const machine = await createMachine({
+      StartAt: 'Snapshot',
+      States: {
+        Snapshot: {
+          Type: 'Task',
+          Resource: fn('snapshot-volumes'),
+          Retry: [{ ErrorEquals: ['States.Timeout'], MaxAttempts: 3 }],
+          Catch: [
+            { ErrorEquals: ['States.Timeout'], Next: 'StateTimedOut' },
+            { ErrorEquals: ['States.TaskFailed'], ResultPath: '$.error', Next: 'FunctionFailed' },
+          ],
+          End: true,
+        },
+        StateTimedOut: { Type: 'Pass', Result: 'state timed out', End: true },
+        FunctionFailed: { Type: 'Pass', OutputPath: '$.error', End: true },
+      },
+    });
+
+    const arn = await start(machine);
+    await sfn.waitForExecution(arn, { maxAdvanceSeconds: 0 });
+
+    const described = await describe(arn);
+    expect(described.status).toBe('SUCCEEDED');
+    const caught = JSON.parse(described.output!) as { Error: string; Cause: string };
+    expect(caught.Error).toBe('Lambda.Unknown');
+    expect(JSON.parse(caught.Cause)).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage:
+        'RequestId: c0ffee00-0000-4000-8000-000000000000 Error: Task timed out after 60.00 seconds',
+    });
+    // Lambda answered, with a function error: not the Task's own TimeoutSeconds, and no retry.
+    expect(calls).toHaveLength(1);
+    const events = await history(arn);
+    expect(events.map((e) => e.type)).toContain('LambdaFunctionFailed');
+    expect(events.map((e) => e.type)).not.toContain('LambdaFunctionTimedOut');
   });
 
   it('times the execution out after its TimeoutSeconds on the simulated clock', async () => {

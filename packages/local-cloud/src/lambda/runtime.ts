@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { FunctionSpec } from '../deploy/serverless-model';
-import type { SimClock } from '../sim-clock';
+import type { SimClock, TimerHandle } from '../sim-clock';
 import { functionContext, type UndeclaredAction, undeclaredActions } from './aws-calls';
 
 /** How a handler failed, in the shape Lambda reports it (and Step Functions matches `ErrorEquals` on). */
@@ -18,6 +18,28 @@ export class LambdaInvocationError extends Error {
   }
 }
 
+/** The `errorType` of a timed-out invocation's payload, as Lambda sends it. */
+export const LAMBDA_TIMEOUT_ERROR_TYPE = 'Sandbox.Timedout';
+
+/**
+ * An invocation that ran past its function's timeout on the simulated clock, answered as Lambda answers
+ * it: a function error whose payload is `{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: <id>
+ * Error: Task timed out after 60.00 seconds"}`.
+ */
+export class LambdaTimeoutError extends LambdaInvocationError {
+  constructor(
+    functionName: string,
+    readonly requestId: string,
+    readonly timeoutSeconds: number,
+  ) {
+    super(
+      functionName,
+      LAMBDA_TIMEOUT_ERROR_TYPE,
+      `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+    );
+  }
+}
+
 export class UnknownFunctionError extends Error {
   constructor(readonly ref: string) {
     super(`Function not found: ${ref}`);
@@ -29,9 +51,13 @@ export interface InvocationRecord {
   functionName: string;
   requestId: string;
   at: string;
-  outcome: 'succeeded' | 'failed';
+  /** `timed-out`: the simulated clock passed the function's timeout before the handler finished. */
+  outcome: 'succeeded' | 'failed' | 'timed-out';
   /** Wall-clock time the handler took in this process (real milliseconds, not simulated). */
   durationMs: number;
+  /** Simulated time from the start to the outcome: the timeout itself for a timed-out invocation. */
+  simulatedMs: number;
+  /** `<errorType>: <errorMessage>` of a failed or timed-out invocation. */
   error?: string;
 }
 
@@ -69,8 +95,21 @@ export class LambdaRuntime {
       clock: SimClock;
       /** Endpoint and credential variables that point the handlers' SDK clients at the local cloud. */
       cloudEnv: Readonly<Record<string, string>>;
+      /** Whether invocations time out on the simulated clock (see `enforceTimeouts`); off unless said. */
+      enforceTimeouts?: boolean;
     },
-  ) {}
+  ) {
+    this.enforceTimeouts = opts.enforceTimeouts ?? false;
+  }
+
+  /**
+   * Whether an invocation fails when the simulated clock passes its function's timeout. Off by default:
+   * a harness that moves the clock in steps longer than a function's timeout while the function does its
+   * (real-time) work would time out functions that, on Lambda, finish in milliseconds. A test that means
+   * to see a timeout (a function held by simulated latency) turns it on, and moves the clock in steps
+   * shorter than the shortest timeout with the invocations in flight drained between them.
+   */
+  enforceTimeouts: boolean;
 
   register(spec: FunctionSpec): string {
     this.specs.set(spec.name, spec);
@@ -115,15 +154,22 @@ export class LambdaRuntime {
     return name;
   }
 
-  /** Invocations still running; `drain` waits for them when the cloud stops. */
+  /**
+   * Invocations still running, and handlers still running after their invocation timed out; `drain`
+   * waits for them when the cloud stops.
+   */
   private readonly inFlight = new Set<Promise<unknown>>();
 
   invoke(ref: string, payload: unknown): Promise<unknown> {
     const run = this.run(ref, payload);
-    this.inFlight.add(run);
-    const forget = () => this.inFlight.delete(run);
-    run.then(forget, forget);
+    this.track(run);
     return run;
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.inFlight.add(p);
+    const forget = () => this.inFlight.delete(p);
+    p.then(forget, forget);
   }
 
   /**
@@ -141,13 +187,26 @@ export class LambdaRuntime {
     clearTimeout(timer);
   }
 
+  /**
+   * Runs one invocation to its outcome: the handler's result or error, or `LambdaTimeoutError` once the
+   * simulated clock reaches the function's timeout first. A timed-out handler cannot be stopped in this
+   * process: it keeps running in the background, and whatever it returns or throws later is ignored (not
+   * logged, not reported). Unlike on Lambda, the AWS calls it still makes do reach the cloud.
+   *
+   * The timeout is a task on the simulated clock that only settles the outcome and never waits for the
+   * handler, so a clock advance that reaches the deadline does not wait for a handler held by simulated
+   * latency on the same clock. An invocation awaited by a scheduled task (an EventBridge delivery) holds
+   * the clock itself, so its timeout cannot fire until it returns: see `FaultInjector`.
+   */
   private async run(ref: string, payload: unknown): Promise<unknown> {
     const name = this.resolveName(ref);
     const spec = this.specs.get(name)!;
     this.applyEnvironment(spec);
     const handler = this.load(spec);
     const requestId = randomUUID();
-    const deadline = this.opts.clock.nowMillis() + spec.timeoutSeconds * 1000;
+    const clock = this.opts.clock;
+    const startedAt = clock.nowMillis();
+    const deadline = startedAt + spec.timeoutSeconds * 1000;
     const context = {
       functionName: name,
       functionVersion: '$LATEST',
@@ -159,29 +218,72 @@ export class LambdaRuntime {
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - this.opts.clock.nowMillis()),
     };
-    const at = this.opts.clock.now().toISOString();
+    const at = clock.now().toISOString();
     const started = performance.now();
-    const durationMs = () => Math.round((performance.now() - started) * 10) / 10;
-    try {
-      // A copy, as Lambda deserialises its own: a handler that mutates its event must not reach back.
-      // Run in the function's store, so the edge can tell which function each SDK request came from.
-      const result = await functionContext().run({ functionName: name }, () =>
-        handler(structuredClone(payload), context),
-      );
-      this.log.push({ functionName: name, requestId, at, outcome: 'succeeded', durationMs: durationMs() });
-      return result === undefined ? null : structuredClone(result);
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
+    const record = (outcome: InvocationRecord['outcome'], error?: string, endedAt = clock.nowMillis()) =>
       this.log.push({
         functionName: name,
         requestId,
         at,
-        outcome: 'failed',
-        durationMs: durationMs(),
-        error: `${err.name}: ${err.message}`,
+        outcome,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        simulatedMs: endedAt - startedAt,
+        ...(error === undefined ? {} : { error }),
       });
-      throw new LambdaInvocationError(name, err.name || 'Error', err.message, { cause: e });
+
+    let handlerRun: Promise<unknown>;
+    try {
+      // A copy, as Lambda deserialises its own: a handler that mutates its event must not reach back.
+      // Run in the function's store, so the edge can tell which function each SDK request came from.
+      handlerRun = Promise.resolve(
+        functionContext().run({ functionName: name }, () => handler(structuredClone(payload), context)),
+      );
+    } catch (e) {
+      handlerRun = Promise.reject(e);
     }
+    type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown } | { timedOut: true };
+    const settled = handlerRun.then(
+      (value): Outcome => ({ ok: true, value }),
+      (error: unknown): Outcome => ({ ok: false, error }),
+    );
+    let outcome: Outcome;
+    if (!this.enforceTimeouts) outcome = await settled;
+    else {
+      let expire!: () => void;
+      const timedOut = new Promise<Outcome>((resolve) => {
+        expire = () => resolve({ timedOut: true });
+      });
+      const timer: TimerHandle = clock.at(deadline, async () => {
+        expire();
+        // What the timeout sets off (this invocation's record, a Step Functions task failing and scheduling
+        // its retry) happens at the deadline, before the clock moves on. Bounded: never the handler.
+        for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      });
+      outcome = await Promise.race<Outcome>([settled, timedOut]);
+      timer.cancel();
+    }
+
+    if ('timedOut' in outcome) {
+      // Still running: kept for `drain`; its result or error, already handled by the race, is ignored.
+      this.track(handlerRun);
+      const error = new LambdaTimeoutError(name, requestId, spec.timeoutSeconds);
+      record('timed-out', `${error.errorType}: ${error.errorMessage}`, deadline);
+      throw error;
+    }
+    if (outcome.ok) {
+      try {
+        const result = outcome.value === undefined ? null : structuredClone(outcome.value);
+        record('succeeded');
+        return result;
+      } catch (e) {
+        // A result Lambda could not serialise is the function's error.
+        outcome = { ok: false, error: e };
+      }
+    }
+    const e = outcome.error;
+    const err = e instanceof Error ? e : new Error(String(e));
+    record('failed', `${err.name}: ${err.message}`);
+    throw new LambdaInvocationError(name, err.name || 'Error', err.message, { cause: e });
   }
 
   private applyEnvironment(spec: FunctionSpec): void {

@@ -170,7 +170,7 @@ const createImage: Handler = (op) => {
     image,
     snapshots,
     op.options.imageCreationSeconds,
-    op.cloud.faults.asyncFailure('ec2', 'CreateImage'),
+    op.cloud.faults.asyncFailure('ec2', 'CreateImage', op.region),
   );
   return { imageId };
 };
@@ -262,7 +262,7 @@ const copyImage: Handler = (op) => {
     image,
     snapshots,
     op.options.imageCopySeconds,
-    op.cloud.faults.asyncFailure('ec2', 'CopyImage'),
+    op.cloud.faults.asyncFailure('ec2', 'CopyImage', op.region),
   );
   return { imageId };
 };

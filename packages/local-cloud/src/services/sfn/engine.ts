@@ -1,6 +1,7 @@
 import './polyfill';
 import { ExecutionError, type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import { AwsError } from '../../errors';
+import { LambdaTimeoutError } from '../../lambda/runtime';
 import type { SimClock, TimerHandle } from '../../sim-clock';
 import {
   type CompiledDefinition,
@@ -26,6 +27,9 @@ import { readReferencePath } from './reference-path';
  */
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** The error name Step Functions gives a Lambda function's unhandled error, a timeout among them. */
+export const LAMBDA_UNHANDLED_ERROR = 'Lambda.Unknown';
 
 export type InvokeLambda = (functionArn: string, payload: unknown) => Promise<unknown>;
 
@@ -943,9 +947,19 @@ export class Execution {
 /**
  * A failed invocation as Step Functions reports it: a Lambda API error (`AwsError`, e.g. the function does
  * not exist) is `Lambda.<code>`; an error the function threw is its type, with the runtime's JSON cause.
+ * A function that ran past its own timeout is `Lambda.Unknown`, as the Step Functions developer guide
+ * documents for Lambda's unhandled errors (timeouts, out of memory), with Lambda's error payload as the
+ * cause: `States.TaskFailed` and `States.ALL` match it, `States.Timeout` (the Task's own
+ * `TimeoutSeconds`) does not.
  */
 const lambdaFailure = (e: unknown): TaskFailure => {
   if (e instanceof AwsError) return { name: `Lambda.${e.code}`, cause: e.message };
+  if (e instanceof LambdaTimeoutError) {
+    return {
+      name: LAMBDA_UNHANDLED_ERROR,
+      cause: JSON.stringify({ errorType: e.errorType, errorMessage: e.errorMessage }),
+    };
+  }
   if (e instanceof Error) {
     const name = e.name || 'Error';
     return {

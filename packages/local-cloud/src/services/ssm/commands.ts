@@ -94,7 +94,7 @@ interface Command {
   executionTimeoutSeconds: number;
   maxConcurrency: string;
   maxErrors: string;
-  /** `ctx.faults.asyncFailure('ssm', 'SendCommand')` at send time: every invocation fails. */
+  /** `ctx.faults.asyncFailure('ssm', 'SendCommand', region)` at send time: every invocation fails. */
   injectedFailure: boolean;
   invocations: Invocation[];
   status: CommandStatus;
@@ -183,7 +183,7 @@ export class CommandRunner {
       executionTimeoutSeconds,
       maxConcurrency,
       maxErrors,
-      injectedFailure: this.ctx.faults.asyncFailure('ssm', 'SendCommand'),
+      injectedFailure: this.ctx.faults.asyncFailure('ssm', 'SendCommand', caller.region),
       invocations: [],
       status: 'Pending',
     };
