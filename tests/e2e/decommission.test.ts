@@ -478,4 +478,54 @@ describe('the decommission service on the local cloud', () => {
     ]);
     expect(cloud.lambda!.undeclaredActions().filter((u) => !underAccountRole.has(u.action))).toEqual([]);
   }, 900_000);
+
+  it('changes nothing and says why when one region’s inventory comes in too late to be trusted', async () => {
+    // One region's EC2 answers DescribeImageReferences 40 simulated minutes late; the other at once. The
+    // plan's inventory is as old as its oldest reading: older than the policy's 30 minutes.
+    const before = await Promise.all(golden.map(state));
+    await pipeline.injectFault({
+      service: 'ec2',
+      operation: 'DescribeImageReferences',
+      region: OTHER,
+      latencyMs: 40 * 60_000,
+    });
+    const at = Date.parse(START) + 15 * DAY * 1000;
+    await cloud.clock.advance((at - cloud.clock.nowMillis()) / 1000 - 60);
+    let plan: RetentionPlan | undefined;
+    for (let minute = 0; plan === undefined; minute += 1) {
+      if (minute > 120) throw new Error(`no plan two hours into the sweep:\n${await sweeps()}`);
+      // The slow region's reading is held on the simulated clock: waiting for it in real time is pointless.
+      await cloud.lambda?.drain(200);
+      plan = await pipeline.catalog.getPlan(sweepIdAt(at));
+      if (plan === undefined) await cloud.clock.advance(60);
+    }
+    await pipeline.injectFault({
+      clear: true,
+      service: 'ec2',
+      operation: 'DescribeImageReferences',
+      region: OTHER,
+    });
+    await minuteByMinute(
+      'the stale sweep ended',
+      async () =>
+        pipeline
+          .ingested('Retention Sweep Completed')
+          .some((d) => (d as { sweepId: string }).sweepId === plan!.sweepId),
+      2 * HOUR,
+    );
+
+    expect(plan.guard).toEqual({
+      status: 'tripped',
+      reasons: [expect.stringMatching(/^inventory is 4\d minutes old; the limit is 30$/)],
+    });
+    expect(plan.actions).toEqual([]);
+    expect(Date.parse(plan.generatedAt) - Date.parse(plan.inventoryAt)).toBeGreaterThanOrEqual(40 * 60_000);
+    expect(await Promise.all(golden.map(state))).toEqual(before);
+    const said = pipeline
+      .ingested('Retention Sweep Completed', GOLDEN)
+      .find((d) => (d as { sweepId: string }).sweepId === plan!.sweepId);
+    expect(said).toMatchObject({
+      guard: { verdict: 'tripped', reason: expect.stringContaining('minutes old') },
+    });
+  }, 600_000);
 });
