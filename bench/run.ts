@@ -198,8 +198,31 @@ const main = async () => {
     else lines.push(...section);
   }
 
+  if (!only || only === 'scale') {
+    const { benchDecommissionScale, renderScaleSection, SCALE_HEADING } = await import(
+      './decommission-scale'
+    );
+    const r = await benchDecommissionScale();
+    for (const d of r.days) {
+      const batch = d.steps.find((s) => s.step.startsWith('ApplyBatch'));
+      console.log(
+        `decommission at scale, ${d.day}: ${d.plan.batches} batches, ${d.history.noRetries} history events (${d.history.twoRetries} retried twice), worst batch ${batch?.boundS.toFixed(0)} s bound / ${batch?.projectedS.toFixed(0)} s projected, $${d.cost.total.toFixed(2)} per sweep`,
+      );
+    }
+    const section = renderScaleSection(
+      r,
+      only
+        ? `Recorded by \`npm run bench -- scale\` on ${new Date().toISOString().slice(0, 10)}, machine: ${machine}.`
+        : 'Recorded with the rest of this file.',
+    );
+    if (only) mergeSection(join(__dirname, 'RESULTS.md'), SCALE_HEADING, section);
+    else lines.push(...section);
+  }
+
   if (!only) writeFileSync(join(__dirname, 'RESULTS.md'), `${lines.join('\n')}\n`);
   else if (only === 'decommission') console.log(`bench/RESULTS.md: ${DECOMMISSION_HEADING.slice(3)} updated`);
+  else if (only === 'scale')
+    console.log('bench/RESULTS.md: Decommission sweep at fleet scale (projection) updated');
   else console.log(lines.join('\n'));
 };
 
