@@ -45,7 +45,7 @@ import {
   sweepGuardsSchema,
   type UsageFact,
 } from '@ami-lifecycle/core';
-import { ACTIONS_PER_BATCH, carryLastSeenInUse } from '@ami-lifecycle/decommission-service';
+import { ACTIONS_PER_BATCH } from '@ami-lifecycle/decommission-service';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { tokenBucketBound } from './decommission-sweep';
@@ -609,9 +609,7 @@ const measurePlan = (dir: string): PlanMeasurement => {
   const previous = phase('previous plan read (unmarshall + schema, 1 item per decision)', () =>
     assemblePlan(fromWire(previousText)),
   );
-  const usage = phase('last use carried from the previous plan', () =>
-    carryLastSeenInUse(merged.facts, images, previous),
-  );
+  const usage = merged.facts;
   const plan = phase('planRetention', () =>
     planRetention({
       sweepId: SWEEP_ID,

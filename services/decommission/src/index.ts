@@ -23,7 +23,6 @@ export {
 } from './use-cases/orphans';
 export {
   ACTIONS_PER_BATCH,
-  carryLastSeenInUse,
   type PlannedSweep,
   planSweep,
   type RegionReading,

@@ -55,7 +55,7 @@ const inventoryIn = perKey((region) => new Ec2Inventory(clientsIn(region).ec2));
 const imagesIn = perKey((region) => new Ec2Images(clientsIn(region).ec2, clientsIn(region).ssm));
 const sharedIn = perKey((key) => {
   const [accountId, region, roleArn] = key.split('|') as [string, string, string];
-  const ec2 = assumeRoleClients(roleArn, { region, sts: home.sts }).ec2;
+  const ec2 = assumeRoleClients(roleArn, { region, sts: home.sts, clock: lambdaClock }).ec2;
   pace(ec2, pacerFor(`${accountId}|${region}`));
   return new Ec2SharedUsage(ec2, accountId);
 });

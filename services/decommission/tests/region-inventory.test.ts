@@ -1,11 +1,4 @@
-import { DAY_MS } from '@ami-lifecycle/core';
-import {
-  carryLastSeenInUse,
-  InventoryIncompleteError,
-  planSweep,
-  RegionNotEnabledError,
-  readRegionInventory,
-} from '../src';
+import { InventoryIncompleteError, planSweep, RegionNotEnabledError, readRegionInventory } from '../src';
 import { createWorld, decisionOf, GOLDEN, HOME, OTHER, SWEEP, type World } from './support/world';
 
 const MINUTE_MS = 60_000;
@@ -134,71 +127,5 @@ describe('readRegionInventory and a plan from the stored readings', () => {
 
     // Assert
     expect(decisionOf(plan, v1)?.decision).toBe('keep');
-  });
-});
-
-describe('the memory of use', () => {
-  it('keeps an image for the in-use grace after its last use was seen, and lets it go after', async () => {
-    // Arrange: the workloads account runs v1 on the first day; the instance is gone by the second.
-    const world = await createWorld();
-    const { v1 } = await threePublished(world);
-    const instance = world.region(HOME).shared.launchInstance(v1.amiIds[HOME]!);
-    const first = await world.plan('sweep-day-1');
-    expect(decisionOf(first.plan, v1)).toMatchObject({
-      decision: 'keep',
-      lastSeenInUseAt: world.clock.now().toISOString(),
-    });
-    world.region(HOME).shared.setInstanceState(instance, 'terminated');
-
-    // Act: a day later (grace 3 days), and four days later.
-    world.clock.advance(DAY_MS);
-    const second = await world.plan('sweep-day-2');
-    world.clock.advance(3 * DAY_MS);
-    const fifth = await world.plan('sweep-day-5');
-
-    // Assert
-    expect(decisionOf(second.plan, v1)).toMatchObject({
-      decision: 'keep',
-      reasons: expect.arrayContaining([
-        { code: 'in-use', message: expect.stringContaining('within the in-use grace') },
-      ]),
-      lastSeenInUseAt: first.plan.generatedAt,
-    });
-    expect(decisionOf(fifth.plan, v1)?.decision).toBe('deprecate');
-  });
-
-  it('never stands in for usage that could not be read: an AMI without a fact gets none', () => {
-    const image = {
-      family: GOLDEN,
-      version: '2026.01.01.1',
-      amiIds: { [HOME]: 'ami-00000000000000001', [OTHER]: 'ami-00000000000000002' },
-    } as unknown as Parameters<typeof carryLastSeenInUse>[1][number];
-    const previous = {
-      decisions: [
-        {
-          family: GOLDEN,
-          version: '2026.01.01.1',
-          state: 'published',
-          decision: 'keep',
-          reasons: [{ code: 'in-use', message: 'x' }],
-          lastSeenInUseAt: '2026-05-31T00:00:00.000Z',
-        },
-      ],
-    } as unknown as Parameters<typeof carryLastSeenInUse>[2];
-
-    const carried = carryLastSeenInUse(
-      [{ amiId: 'ami-00000000000000001', inUse: false, references: [] }],
-      [image],
-      previous,
-    );
-
-    expect(carried).toEqual([
-      {
-        amiId: 'ami-00000000000000001',
-        inUse: false,
-        references: [],
-        lastSeenInUseAt: '2026-05-31T00:00:00.000Z',
-      },
-    ]);
   });
 });

@@ -41,8 +41,9 @@ export const imageDecisionSchema = z.strictObject({
   decision: decisionSchema,
   reasons: z.array(reasonSchema).min(1),
   /**
-   * The latest time any of its AMIs was seen in use (now, when it is): the next sweep carries it forward,
-   * so an image whose last use ended yesterday is kept for the in-use grace after it.
+   * The latest time any of its AMIs was seen in use (now, when it is), as the inventory reported it:
+   * each stored plan remembers it for the operator. It does not yet keep an image after its use ends:
+   * the inspect service's own test instances are seen in use too and must be told apart first.
    */
   lastSeenInUseAt: isoTimestampSchema.optional(),
 });

@@ -12,7 +12,6 @@ import {
   planRetention,
   type RetentionPlan,
   type StoredConfig,
-  type UsageFact,
 } from '@ami-lifecycle/core';
 import { InventoryIncompleteError, RegionNotEnabledError } from '../errors';
 import type { DecommissionDeps, SweepSettings } from './deps';
@@ -192,13 +191,9 @@ export const planSweep = async (
         })();
   const previous = (await deps.catalog.listPlans({ limit: MAX_PLAN_PAGES })).items[0];
   const previousPlan = previous && (await deps.catalog.getPlan(previous.sweepId));
-  const usage = carryLastSeenInUse(
-    await discountOwnInspections(
-      { facts: inventory.facts, images, configs, region: deps.region, now: inventory.inventoryAt },
-      deps.catalog,
-    ),
-    images,
-    previousPlan,
+  const usage = await discountOwnInspections(
+    { facts: inventory.facts, images, configs, region: deps.region, now: inventory.inventoryAt },
+    deps.catalog,
   );
   const planned = planRetention({
     sweepId: input.sweepId,
@@ -217,37 +212,6 @@ export const planSweep = async (
   const plan = withholdChangedPolicies(planned, previousPlan, settings, versions);
   if (input.store !== false) await deps.catalog.savePlan(plan);
   return { plan, inventory, batches: batchesOf(plan, input.dryRun) };
-};
-
-/**
- * What the previous plan remembered of each image's last use, carried onto this sweep's facts: an image
- * used until yesterday (an instance since terminated, a launch template version since deleted) is kept for
- * the in-use grace after its last use, not only while the use lasts. Only AMIs this inventory saw get it:
- * a memory of use never stands in for usage that could not be read (those stay `usage-unknown`).
- */
-export const carryLastSeenInUse = (
-  facts: readonly UsageFact[],
-  images: readonly Image[],
-  previous: RetentionPlan | undefined,
-): UsageFact[] => {
-  if (previous === undefined) return [...facts];
-  const remembered = new Map<string, string>();
-  for (const d of previous.decisions) {
-    if (d.lastSeenInUseAt !== undefined) remembered.set(`${d.family}@${d.version}`, d.lastSeenInUseAt);
-  }
-  if (remembered.size === 0) return [...facts];
-  const byAmi = new Map<string, string>();
-  for (const image of images) {
-    const at = remembered.get(`${image.family}@${image.version}`);
-    if (at === undefined) continue;
-    for (const amiId of Object.values(image.amiIds)) byAmi.set(amiId, at);
-  }
-  return facts.map((fact) => {
-    const at = byAmi.get(fact.amiId);
-    if (at === undefined) return fact;
-    if (fact.lastSeenInUseAt !== undefined && Date.parse(fact.lastSeenInUseAt) >= Date.parse(at)) return fact;
-    return { ...fact, lastSeenInUseAt: at };
-  });
 };
 
 const batchesOf = (plan: RetentionPlan, dryRun: boolean): number[] =>
