@@ -69,14 +69,21 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
  */
 export const assumeRoleClients = (
   roleArn: string,
-  options: ClientOptions & { sts?: STSClient; sessionName?: string; durationSeconds?: number } = {},
+  options: ClientOptions & {
+    sts?: STSClient;
+    sessionName?: string;
+    durationSeconds?: number;
+    /** What the keys' expiry is compared with: the clock STS stamped it by (the host's, where simulated). */
+    clock?: { now(): Date };
+  } = {},
 ): AwsClients => {
   const sts = options.sts ?? sharedClients().sts;
+  const now = () => (options.clock ? options.clock.now().getTime() : Date.now());
   let cached:
     | { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date }
     | undefined;
   const credentials = async () => {
-    if (cached && cached.expiration.getTime() - REFRESH_MARGIN_MS > Date.now()) return cached;
+    if (cached && cached.expiration.getTime() - REFRESH_MARGIN_MS > now()) return cached;
     const out = await callAws('sts', 'AssumeRole', () =>
       sts.send(
         new AssumeRoleCommand({
@@ -97,6 +104,6 @@ export const assumeRoleClients = (
     };
     return cached;
   };
-  const { sts: _sts, sessionName: _s, durationSeconds: _d, ...rest } = options;
+  const { sts: _sts, sessionName: _s, durationSeconds: _d, clock: _c, ...rest } = options;
   return createClients({ ...clientOptionsFromEnv(), ...rest, credentials });
 };

@@ -50,6 +50,32 @@ describe('AWS clients', () => {
     expect(identity.Account).toBe('222222222222');
   });
 
+  it('judges the assumed keys’ expiry by the clock it is given, not the machine’s', async () => {
+    // The local cloud's STS stamps expiry on its simulated clock; a sweep days ahead of the machine's
+    // date must not reuse keys that expired there.
+    const { credentials: _ignored, ...config } = t.cloud.clientConfig;
+    const assume = jest.spyOn(t.clients.sts, 'send');
+    let at = t.cloud.clock.now();
+    const workloads = assumeRoleClients('arn:aws:iam::222222222222:role/ami-lifecycle-inventory', {
+      ...config,
+      sts: t.clients.sts,
+      clock: { now: () => at },
+    });
+    const assumed = () =>
+      assume.mock.calls.filter(([command]) => command.constructor.name === 'AssumeRoleCommand').length;
+    await workloads.sts.send(new GetCallerIdentityCommand({}));
+    const first = assumed();
+    await workloads.sts.send(new GetCallerIdentityCommand({}));
+    const whileValid = assumed();
+    at = new Date(at.getTime() + 2 * 3_600_000);
+    await workloads.sts.send(new GetCallerIdentityCommand({}));
+
+    expect(first).toBeGreaterThan(0);
+    expect(whileValid).toBe(first);
+    expect(assumed()).toBeGreaterThan(whileValid);
+    assume.mockRestore();
+  });
+
   it('maps EC2 throttling (RequestLimitExceeded) to ThrottledError', async () => {
     const compute = new Ec2Compute(t.clients.ec2);
     await setFaults({ service: 'ec2', throttling: true, bucket: { capacity: 1, refillPerSecond: 0 } });
