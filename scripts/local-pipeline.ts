@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListStateMachinesCommand,
@@ -26,6 +27,9 @@ export class PipelineTimeoutError extends Error {
     this.name = 'PipelineTimeoutError';
   }
 }
+
+/** The id the daily schedule gives the retention sweep it starts at `at`: `sweep-<YYYY-MM-DD>`. */
+export const dailySweepId = (at: number | Date): string => `sweep-${new Date(at).toISOString().slice(0, 10)}`;
 
 /** The deployed stage's table and bus, and the catalog over them. */
 export class LocalPipeline {
@@ -183,6 +187,62 @@ export class LocalPipeline {
     throw new PipelineTimeoutError(what, options.maxSeconds, (await options.describe?.()) ?? 'nothing');
   }
 
+  /**
+   * Runs the clock a minute at a time until `done`, letting the functions invoked so far finish before each
+   * check: a sweep reads its inventory while the clock stands, as a real one takes seconds, not the half
+   * hour after which the policy calls an inventory stale.
+   */
+  async minuteByMinute(
+    what: string,
+    done: () => Promise<boolean>,
+    options: { maxSeconds: number; describe?: () => Promise<string> },
+  ): Promise<void> {
+    for (let waited = 0; waited <= options.maxSeconds; waited += 60) {
+      await this.cloud.lambda?.drain();
+      // The state machines take their next step on the event loop's next turn: a check that does no I/O
+      // would otherwise run the clock on without them.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (await done()) return;
+      await this.cloud.clock.advance(60);
+    }
+    throw new PipelineTimeoutError(what, options.maxSeconds, (await options.describe?.()) ?? 'nothing');
+  }
+
+  /**
+   * The retention sweep the deployed daily schedule starts at `at` (the time of day the stage was
+   * deployed): the clock runs to a minute before it, then a minute at a time around it until the sweep's
+   * `Retention Sweep Completed` events are on the bus. Answers the sweep id.
+   */
+  async dailySweep(at: number, maxSeconds = 2 * 3600): Promise<string> {
+    const sweepId = dailySweepId(at);
+    const ahead = (at - this.cloud.clock.nowMillis()) / 1000 - 60;
+    if (ahead > 0) await this.cloud.clock.advance(ahead);
+    await this.minuteByMinute(
+      `retention sweep ${sweepId}`,
+      async () => this.ingested('Retention Sweep Completed').some((d) => sweepIdOf(d) === sweepId),
+      { maxSeconds, describe: () => this.describeExecution('decommission', sweepId) },
+    );
+    return sweepId;
+  }
+
+  /** How the named execution of one of the stage's state machines stands, for a timeout's "last seen". */
+  async describeExecution(machine: string, name: string): Promise<string> {
+    const sfn = new SFNClient(this.cloud.clientConfig);
+    const stateMachineArn = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.find(
+      (m) => m.name === `ami-lifecycle-${this.stage}-${machine}`,
+    )?.stateMachineArn;
+    if (stateMachineArn === undefined) return `no ${machine} state machine`;
+    const execution = (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions?.find(
+      (e) => e.name === name,
+    );
+    if (execution?.executionArn === undefined) return `no ${machine} execution named ${name}`;
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+    return `execution ${name} ${out.status}${out.error ? `: ${out.error} ${out.cause ?? ''}` : ''}`.slice(
+      0,
+      2000,
+    );
+  }
+
   /** States the execution entered: what Step Functions Standard bills as state transitions. */
   async stateTransitions(executionArn: string): Promise<number> {
     const sfn = new SFNClient(this.cloud.clientConfig);
@@ -222,6 +282,8 @@ export class LocalPipeline {
     await this.cloud.clock.advance(120);
   }
 }
+
+const sweepIdOf = (detail: unknown): unknown => (detail as { sweepId?: unknown }).sweepId;
 
 /** Where the inspect service leaves an image: decided, or its verdict recorded and waiting for a person. */
 export const isDecided = (image: Image | undefined): image is Image =>

@@ -3,6 +3,8 @@
 // its publication alone makes the refresh service rebuild the application families on it, and a person
 // approves payments-api. Then a second golden version is published and payments-api is rebuilt on it,
 // again without any command. Only the golden builds are asked for (a `Build Requested` on the bus).
+// Last, payments-api 1.0.0 is run in the workloads account and retention is previewed; the weeks of
+// daily retention sweeps on these images follow in scripts/retention-demo.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClients, EventBridgePublisher } from '@ami-lifecycle/aws';
@@ -130,8 +132,8 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   return { golden, application, golden2, refreshed, leftRunning };
 };
 
-/** What an operator's `amictl approve` acts with: the catalog and the bus of the deployed stage. */
-const operatorDeps = (pipeline: LocalPipeline): DecideDeps => ({
+/** What an operator's `amictl approve` and `reject` act with: the catalog and the bus of the deployed stage. */
+export const operatorDeps = (pipeline: LocalPipeline): DecideDeps => ({
   catalog: pipeline.catalog,
   events: new EventBridgePublisher(pipeline.bus, createClients(pipeline.cloud.clientConfig).eventBridge),
   clock: pipeline.cloud.clock,

@@ -1,17 +1,27 @@
 // `npm start`: the main job on the embedded local cloud. The project's serverless.yml is deployed on it
-// (DynamoDB Local, EC2, SSM, Inspector2, EventBridge, Step Functions, the functions in process); a golden
-// and an application image are built and inspected through events (scripts/pipeline-demo.ts); then the
-// retention planner runs over a year of history of the example organisation (scripts/demo.ts).
+// (DynamoDB Local, EC2, SSM, Inspector2, EventBridge, Step Functions, the functions in process); golden
+// and application images are built, inspected, approved and published through events, and refreshed on
+// a new golden version (scripts/pipeline-demo.ts). Then two weeks pass on the simulated clock and the daily
+// retention sweeps of the decommission service deprecate, disable and retire those images, keeping every
+// one that is in use, held, pointed to by a channel or the parent of one that stays
+// (scripts/retention-demo.ts).
 import { join } from 'node:path';
 import { startLocalCloud } from '@ami-lifecycle/local-cloud';
-import { runDemo } from './demo';
 import { runPipelineDemo } from './pipeline-demo';
+import { runRetentionDemo } from './retention-demo';
+
+/**
+ * When the simulated clock starts, and serverless.yml is deployed: the daily schedules fire at this time of
+ * day. A date already past: the assumed-role clients of packages/aws refresh their keys by the wall clock, so a
+ * simulated clock ahead of today would see a cached key expire under it.
+ */
+const START = '2026-03-02T09:00:00.000Z';
 
 const main = async () => {
   const started = Date.now();
   const cloud = await startLocalCloud({
     port: 0,
-    start: '2026-11-27T09:00:00.000Z',
+    start: START,
     dynamodb: true,
     deploy: { serverlessFile: join(__dirname, '..', 'serverless.yml'), stage: 'local' },
   });
@@ -20,10 +30,10 @@ const main = async () => {
   );
   try {
     console.log('\n== Build, inspect and publish ==');
-    await runPipelineDemo({ cloud });
-    console.log('\n== Retention ==');
-    // Its own table: the year of history is written, not built, and stays apart from the images above.
-    await runDemo({ dynamoDbEndpoint: cloud.dynamodb!.endpoint, tableName: 'ami-lifecycle-history' });
+    const built = await runPipelineDemo({ cloud });
+    console.log('\n== Retention, day after day ==');
+    await runRetentionDemo({ cloud, built, deployedAt: new Date(START) });
+    console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s of real time.`);
   } finally {
     await cloud.stop();
   }
