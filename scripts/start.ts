@@ -10,11 +10,7 @@ import { startLocalCloud } from '@ami-lifecycle/local-cloud';
 import { runPipelineDemo } from './pipeline-demo';
 import { runRetentionDemo } from './retention-demo';
 
-/**
- * When the simulated clock starts, and serverless.yml is deployed: the daily schedules fire at this time of
- * day. A date already past: the assumed-role clients of packages/aws refresh their keys by the wall clock, so a
- * simulated clock ahead of today would see a cached key expire under it.
- */
+/** When the simulated clock starts, and serverless.yml is deployed: the daily schedules fire at this time of day. */
 const START = '2026-03-02T09:00:00.000Z';
 
 const main = async () => {
