@@ -192,7 +192,7 @@ export const showRetentionPlan = async (
     inventory: ports.inventory,
     sharedUsage: ports.sharedUsage,
   };
-  const { plan, inventory } = await planSweep(
+  const { plan, inventory, unreadable } = await planSweep(
     { sweepId: `preview-${isoMinute(deps.clock.now())}`, dryRun: true, store: false },
     settings,
     decommission,
@@ -225,6 +225,10 @@ export const showRetentionPlan = async (
     ...(unknown.length > 0 ? [`${plural(unknown.length, 'image')} whose usage cannot all be seen`] : []),
   ];
   if (seen.length > 0) deps.out(`inventory: ${seen.join(', ')}`);
+  for (const u of unreadable)
+    deps.out(
+      `family ${u.family}: its stored config does not parse, so every image of it is kept: ${u.error}`,
+    );
 };
 
 /**

@@ -129,3 +129,32 @@ describe('readRegionInventory and a plan from the stored readings', () => {
     expect(decisionOf(plan, v1)?.decision).toBe('keep');
   });
 });
+
+describe('a family whose stored config no longer parses', () => {
+  it('is named in the plan step’s answer, and every image of it is kept', async () => {
+    // Arrange
+    const world = await createWorld();
+    const { v1 } = await threePublished(world);
+    const current = await world.catalog.getFamilyConfig(GOLDEN);
+    await world.catalog.putFamilyConfig(
+      GOLDEN,
+      { kind: 'golden', retention: 'forever' },
+      { expectedCurrent: current!.version, at: world.clock.now().toISOString(), by: 'test' },
+    );
+
+    // Act
+    const { plan, unreadable } = await world.plan();
+
+    // Assert
+    expect(unreadable).toEqual([{ family: GOLDEN, error: expect.stringContaining(`family ${GOLDEN}`) }]);
+    // Without a config its sharing is unknown too: kept for both.
+    expect(decisionOf(plan, v1)).toMatchObject({
+      decision: 'keep',
+      reasons: expect.arrayContaining([
+        expect.objectContaining({ code: 'usage-unknown' }),
+        expect.objectContaining({ code: 'no-policy' }),
+      ]),
+    });
+    expect(plan.actions).toEqual([]);
+  });
+});

@@ -16,7 +16,11 @@ export const handler = asStep(
     correlationIdPath: 'sweepId',
     useCase: async (input) => {
       const settings = await loadSweepSettings(deps.catalog);
-      const { plan, inventory, batches } = await planSweep({ ...input, inventory: 'stored' }, settings, deps);
+      const { plan, inventory, unreadable, batches } = await planSweep(
+        { ...input, inventory: 'stored' },
+        settings,
+        deps,
+      );
       return {
         batches,
         actions: plan.actions.length,
@@ -24,6 +28,8 @@ export const handler = asStep(
         summary: plan.summary,
         inventoryAt: plan.inventoryAt,
         drift: { untracked: inventory.drift.untracked.length, missing: inventory.drift.missing.length },
+        // In the execution's history, where the operator reads the sweep: their images were all kept.
+        unreadableConfigs: unreadable.map((u) => `${u.family}: ${u.error}`.slice(0, 300)).slice(0, 20),
       };
     },
   }),

@@ -31,6 +31,8 @@ export const ACTIONS_PER_BATCH = 20;
 export interface PlannedSweep {
   plan: RetentionPlan;
   inventory: Pick<MergedInventory, 'drift' | 'unknown'>;
+  /** Families whose stored config no longer parses: their images had no policy, so every one is kept. */
+  unreadable: { family: string; error: string }[];
   /** Map items for the machine: batch indexes into `plan.actions`. */
   batches: number[];
 }
@@ -169,11 +171,12 @@ export const planSweep = async (
     return {
       plan: stored,
       inventory: { drift: { untracked: [], missing: [] }, unknown: [] },
+      unreadable: [],
       batches: batchesOf(stored, input.dryRun),
     };
   }
   const liveAt = deps.clock.now();
-  const { configs, versions } = await loadConfigs(deps.catalog);
+  const { configs, versions, unreadable } = await loadConfigs(deps.catalog);
   const images = await loadImages(deps.catalog);
   const holds = await loadHolds(deps.catalog);
   const channels: Channel[] = [];
@@ -211,7 +214,7 @@ export const planSweep = async (
   });
   const plan = withholdChangedPolicies(planned, previousPlan, settings, versions);
   if (input.store !== false) await deps.catalog.savePlan(plan);
-  return { plan, inventory, batches: batchesOf(plan, input.dryRun) };
+  return { plan, inventory, unreadable, batches: batchesOf(plan, input.dryRun) };
 };
 
 const batchesOf = (plan: RetentionPlan, dryRun: boolean): number[] =>
