@@ -155,7 +155,9 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
       outputError: () => {},
     })
     .showSuggestionAfterError(true)
-    .addHelpText('after', `\n${EXIT_CODES}\n\n${ENVIRONMENT}`);
+    .addHelpText('after', `\n${EXIT_CODES}\n\n${ENVIRONMENT}`)
+    // Before any command acts: commander takes the word after an option as its value, even another option.
+    .hook('preAction', (_program, actionCmd) => refuseOptionsAsValues(program, actionCmd));
 
   const config = program.command('config').description('check or store the policy file');
   config
@@ -519,6 +521,21 @@ const pathOf = (cmd: Command): string => {
 
 const noun = (argument: string) => NOUNS[argument] ?? argument;
 
+/**
+ * `approve f 1 --reason --by alice` would approve with the reason "--by": an option whose value is one of
+ * amictl's own options was given no value. Refused for every command in one place.
+ */
+const refuseOptionsAsValues = (program: Command, cmd: Command): void => {
+  const known = new Set(everyCommand(program).flatMap((c) => c.options.flatMap((o) => [o.long, o.short])));
+  for (const option of cmd.options) {
+    if (!option.required && !option.optional) continue;
+    const value: unknown = cmd.getOptionValue(option.attributeName());
+    const word = typeof value === 'string' ? value.split('=')[0] : undefined;
+    if (word !== undefined && known.has(word))
+      throw new CliUsageError(`${option.long} needs a value, got the option ${word}`, pathOf(cmd));
+  }
+};
+
 const operand = (cmd: Command, argument: string, value: string): string => {
   if (value.trim() === '') throw new CliUsageError(`${pathOf(cmd)} needs ${noun(argument)}`, pathOf(cmd));
   return value;
@@ -580,6 +597,7 @@ const usageError = (program: Command, cmd: Command, error: CommanderError): CliU
         flag !== undefined &&
         everyCommand(program).some((c) => c.options.some((o) => o.long === flag || o.short === flag));
       if (!elsewhere) return fail(bare);
+      if (cmd === program) return fail(`${flag} goes after the command, e.g. amictl images list ${flag}`);
       const at = cmd.args.indexOf(flag);
       const operands = (at < 0 ? cmd.args : cmd.args.slice(0, at)).filter((a) => !a.startsWith('-'));
       return fail(`${flag} does not go with "${[path, ...operands].join(' ')}"`);

@@ -357,4 +357,36 @@ describe('amictl arguments', () => {
     expect((error as CliUsageError).message).toMatch(message);
     expect((error as CliUsageError).command).toBe(command);
   });
+
+  it.each([
+    [
+      ['approve', 'golden-al2023', '1', '--by', 'alice', '--reason', '--by'],
+      '--reason needs a value, got the option --by',
+    ],
+    [['hold', 'remove', 'h1', '--reason', '--by'], '--reason needs a value, got the option --by'],
+    [['images', 'list', '--family', '--json'], '--family needs a value, got the option --json'],
+    [['images', 'list', '--family=--json'], '--family needs a value, got the option --json'],
+  ])('refuses an option given another option as its value: %j', (argv, message) => {
+    const error = (() => {
+      try {
+        parseAmictlArgs(argv);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(CliUsageError);
+    expect((error as Error).message).toBe(message);
+  });
+
+  it('takes a value that only looks like an option when it is not one of amictl’s', () => {
+    expect(parseAmictlArgs(['images', 'list', '--family', '--nosuch-x'])).toMatchObject({
+      family: '--nosuch-x',
+    });
+  });
+
+  it('refuses an option before the command, saying where it goes', () => {
+    expect(() => parseAmictlArgs(['--json', 'images', 'list'])).toThrow(CliUsageError);
+    expect(() => parseAmictlArgs(['--json', 'images', 'list'])).toThrow(/^--json goes after the command/);
+  });
 });
