@@ -96,6 +96,10 @@ export const holdSchema = z.strictObject({
 });
 export type Hold = z.infer<typeof holdSchema>;
 
+/** Whether a hold protects at `nowMs`: not released, and not expired by that time (an expired one stops protecting). */
+export const holdInForce = (hold: Pick<Hold, 'releasedAt' | 'expiresAt'>, nowMs: number): boolean =>
+  hold.releasedAt === undefined && (hold.expiresAt === undefined || Date.parse(hold.expiresAt) > nowMs);
+
 /** A named pointer of a family to one of its published images. */
 export const channelSchema = z.strictObject({
   family: familyNameSchema,

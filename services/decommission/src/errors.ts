@@ -36,3 +36,18 @@ export class RegionNotEnabledError extends DomainError {
     super(`region ${region} is not one of the policy's enabled regions (${enabled.join(', ')})`);
   }
 }
+
+/**
+ * Images of a batch moved to their new state but their events were not sent. Retryable: the retried batch
+ * finds them in their target state and sends the events under the same keys.
+ */
+export class EventsNotSentError extends DomainError {
+  constructor(
+    readonly sweepId: string,
+    readonly unannounced: readonly string[],
+  ) {
+    super(
+      `sweep ${sweepId}: the events of ${unannounced.length} acted-on images were not sent: ${unannounced.join('; ')}`,
+    );
+  }
+}

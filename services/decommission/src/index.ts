@@ -1,6 +1,7 @@
 // The decommission service's public surface.
 
 export {
+  EventsNotSentError,
   InventoryIncompleteError,
   OrganizationNotConfiguredError,
   PlanNotFoundError,

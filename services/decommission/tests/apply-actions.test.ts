@@ -1,7 +1,7 @@
 import { SimulatedAwsError } from '@ami-lifecycle/aws/memory';
 import { listAll } from '@ami-lifecycle/catalog';
 import { DAY_MS, type Image } from '@ami-lifecycle/core';
-import { type ActionResult, applyActions, PlanNotFoundError } from '../src';
+import { type ActionResult, applyActions, EventsNotSentError, PlanNotFoundError } from '../src';
 import { createWorld, GOLDEN, HOME, NOW, OTHER, SWEEP, type World } from './support/world';
 
 /**
@@ -246,6 +246,24 @@ describe('applyActions run again', () => {
       expect(sent).toHaveLength(2);
       expect(sent[1]).toBe(sent[0]);
     }
+  });
+
+  it('fails the batch when an image moved but its event could not be sent, so the retry sends it; the other actions are done', async () => {
+    // Arrange: the bus refuses the first event (v3's deprecation).
+    const { world, v1, v2, v3 } = await planned();
+    world.events.failNext();
+
+    // Act
+    const first = await apply(world).catch((e: unknown) => e);
+    const retried = await apply(world);
+
+    // Assert
+    expect(first).toBeInstanceOf(EventsNotSentError);
+    expect((first as Error).message).toContain(`${GOLDEN}@${v3.version} deprecate`);
+    expect(retried.results.map((r) => r.outcome)).toEqual(['done', 'done', 'done']);
+    expect((await world.image(GOLDEN, v1.version)).state).toBe('retired');
+    expect((await world.image(GOLDEN, v2.version)).state).toBe('disabled');
+    expect(world.events.published('Image Deprecated').map((e) => e.detail.version)).toEqual([v3.version]);
   });
 
   it('retires an image whose AMI a crashed attempt deregistered before the catalog moved, deleting the snapshots it left', async () => {

@@ -1,7 +1,7 @@
 import { DAY_MS } from '../clock';
 import type { RetentionPolicy, SweepGuards } from '../config/retention-schema';
 import { ValidationError } from '../errors';
-import { type Hold, type Image, imageKey, type LifecycleState, type UsageFact } from '../model';
+import { type Hold, holdInForce, type Image, imageKey, type LifecycleState, type UsageFact } from '../model';
 import type { Decision, ImageDecision, PlanDiffEntry, Reason, RetentionPlan } from './plan-types';
 
 export interface PlannerFamily {
@@ -192,8 +192,7 @@ export const planRetention = (input: PlanInput): RetentionPlan => {
   const heldFamilies = new Map<string, Hold>();
   const heldImages: ByImage<Hold> = new Map();
   for (const h of input.holds) {
-    if (h.releasedAt !== undefined) continue;
-    if (h.expiresAt !== undefined && Date.parse(h.expiresAt) <= nowMs) continue;
+    if (!holdInForce(h, nowMs)) continue;
     // Several holds may cover one image; the lowest id speaks for them, so the plan is order-independent.
     if (h.target.kind === 'family') {
       const other = heldFamilies.get(h.target.family);

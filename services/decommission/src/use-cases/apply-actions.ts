@@ -1,6 +1,7 @@
 import {
   DECISION_TARGET,
   type Hold,
+  holdInForce,
   type Image,
   type ImageDecision,
   type ImageUse,
@@ -8,7 +9,7 @@ import {
   loadFamilyConfig,
   type RetentionPlan,
 } from '@ami-lifecycle/core';
-import { PlanNotFoundError } from '../errors';
+import { EventsNotSentError, PlanNotFoundError } from '../errors';
 import { DEFAULT_ACTOR, type DecommissionDeps } from './deps';
 import { ACTIONS_PER_BATCH } from './plan-sweep';
 import { loadSweepSettings } from './settings';
@@ -38,9 +39,7 @@ const EVENT: Record<Action['decision'], 'Image Deprecated' | 'Image Disabled' | 
 };
 
 const activeHold = (holds: readonly Hold[], now: number): Hold | undefined =>
-  holds.find(
-    (h) => h.releasedAt === undefined && (h.expiresAt === undefined || Date.parse(h.expiresAt) > now),
-  );
+  holds.find((h) => holdInForce(h, now));
 
 /**
  * One batch of a sweep's actions, each on its own: a failed one is reported and the next goes on. Before
@@ -65,14 +64,37 @@ export const applyActions = async (
   const sharedWith = sharingOf(deps, accounts);
   const templates = await sharedTemplateUses(actions, deps, sharedWith);
   const results: ActionResult[] = [];
+  const unannounced: string[] = [];
   for (const action of actions) {
     try {
       results.push(await applyOne(action, plan, deps, sharedWith, templates));
     } catch (err) {
-      results.push({ ...ref(action), outcome: 'failed', reason: (err as Error).message });
+      if (err instanceof NotAnnouncedError) unannounced.push(err.message);
+      else results.push({ ...ref(action), outcome: 'failed', reason: (err as Error).message });
     }
   }
+  // A failed action is reported and left for the next sweep's plan. An image that moved but whose event
+  // was not sent would never be announced (the next plan does not act on it again): the batch fails, and
+  // its retry finds the image in its target state and sends the event under the same key.
+  if (unannounced.length > 0) throw new EventsNotSentError(input.sweepId, unannounced);
   return { results };
+};
+
+/** The image's state moved, but its event could not be sent. */
+class NotAnnouncedError extends Error {}
+
+const announced = async (...args: Parameters<typeof announce>): Promise<void> => {
+  const [action] = args;
+  try {
+    await announce(...args);
+  } catch (err) {
+    throw new NotAnnouncedError(
+      `${action.family}@${action.version} ${action.decision}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
 };
 
 const ref = (a: Action) => ({ family: a.family, version: a.version, decision: a.decision });
@@ -153,7 +175,7 @@ const applyOne = async (
   if (image === undefined)
     return { ...ref(action), outcome: 'skipped', reason: 'the image is no longer in the catalog' };
   if (image.state === target) {
-    await announce(action, image, plan, [], deps);
+    await announced(action, image, plan, [], deps);
     return { ...ref(action), outcome: 'done' };
   }
   if (image.state !== action.state) {
@@ -196,7 +218,7 @@ const applyOne = async (
       correlationId: plan.sweepId,
     },
   });
-  await announce(action, updated, plan, deleted, deps);
+  await announced(action, updated, plan, deleted, deps);
   return {
     ...ref(action),
     outcome: 'done',

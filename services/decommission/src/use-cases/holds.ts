@@ -6,6 +6,7 @@ import {
   DomainError,
   type Hold,
   type HoldTarget,
+  holdInForce,
   holdTargetSchema,
   type Image,
   type ImagePort,
@@ -125,10 +126,6 @@ export class HoldProtectionError extends DomainError {
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const newHoldId = (): string => `hold-${randomBytes(8).toString('hex')}`;
-
-/** Whether a hold protects at `nowMs`: not released, and not expired by that time. */
-export const holdInForce = (hold: Hold, nowMs: number): boolean =>
-  hold.releasedAt === undefined && (hold.expiresAt === undefined || Date.parse(hold.expiresAt) > nowMs);
 
 /** `family golden-al2023` or `image golden-al2023@1.0.0`. */
 export const holdTargetText = (target: HoldTarget): string =>
