@@ -8,7 +8,7 @@ export {
   RegionNotEnabledError,
 } from './errors';
 export { type ActionResult, applyActions } from './use-cases/apply-actions';
-export { type BatchOutcome, completeSweep, type SweepOutcome } from './use-cases/complete-sweep';
+export { type BatchOutcome, completeSweep, finishSweep, type SweepOutcome } from './use-cases/complete-sweep';
 export {
   DEFAULT_ACTOR,
   type DecommissionDeps,

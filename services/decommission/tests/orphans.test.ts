@@ -1,6 +1,6 @@
 import { DAY_MS } from '@ami-lifecycle/core';
-import { deleteOrphanSnapshots } from '../src';
-import { createWorld, GOLDEN, HOME, NOW, OTHER, type World } from './support/world';
+import { deleteOrphanSnapshots, finishSweep } from '../src';
+import { createWorld, GOLDEN, HOME, NOW, OTHER, SWEEP, type World } from './support/world';
 
 const OLD = new Date(Date.parse(NOW) - 3 * DAY_MS).toISOString();
 
@@ -71,5 +71,86 @@ describe('deleteOrphanSnapshots', () => {
     // Assert
     expect(orphans.map((o) => o.snapshotId)).toEqual([home]);
     expect(world.region(HOME).inventory.deletedSnapshots()).toEqual([]);
+  });
+});
+
+describe('orphaned snapshots and what protects them', () => {
+  const retiredWithLeftover = async (world: World, version = '2026.01.01.1') => {
+    await world.addImage(GOLDEN, version, { state: 'retired', regions: [] });
+    return leftover(world, HOME, version);
+  };
+  const exists = (world: World, id: string) => world.region(HOME).inventory.snapshot(id) !== undefined;
+
+  it.each([
+    ['a hold on the image', (world: World) => world.hold('hold-1', GOLDEN, '2026.01.01.1')],
+    ['a hold on its family', (world: World) => world.hold('hold-1', GOLDEN)],
+  ])('keeps the snapshots of a retired image under %s', async (_what, hold) => {
+    const world = await createWorld();
+    const snapshot = await retiredWithLeftover(world);
+    await hold(world);
+
+    const orphans = await deleteOrphanSnapshots({ regions: [HOME], dryRun: false }, world.deps);
+
+    expect(orphans).toEqual([]);
+    expect(exists(world, snapshot)).toBe(true);
+  });
+
+  it('deletes them once the hold has expired', async () => {
+    const world = await createWorld();
+    const snapshot = await retiredWithLeftover(world);
+    await world.hold('hold-1', GOLDEN, '2026.01.01.1', { expiresAt: OLD });
+
+    await deleteOrphanSnapshots({ regions: [HOME], dryRun: false }, world.deps);
+
+    expect(exists(world, snapshot)).toBe(false);
+  });
+
+  it('leaves them on a dry-run sweep, and deletes them on a sweep that acts', async () => {
+    const world = await createWorld();
+    const snapshot = await retiredWithLeftover(world);
+    await world.plan();
+
+    const dry = await finishSweep({ sweepId: SWEEP, dryRun: true, applied: [] }, world.settings, world.deps);
+    expect(dry.orphanSnapshotsDeleted).toBe(0);
+    expect(exists(world, snapshot)).toBe(true);
+
+    const acting = await finishSweep(
+      { sweepId: SWEEP, dryRun: false, applied: [] },
+      world.settings,
+      world.deps,
+    );
+    expect(acting.orphanSnapshotsDeleted).toBe(1);
+    expect(exists(world, snapshot)).toBe(false);
+  });
+
+  it('leaves them for a family whose policy is new or changed: its sweep only plans', async () => {
+    const world = await createWorld({ afterPolicyChange: 'dry-run' });
+    const snapshot = await retiredWithLeftover(world);
+    const { plan } = await world.plan();
+    expect(plan.withheld?.map((w) => w.family)).toContain(GOLDEN);
+
+    const outcome = await finishSweep(
+      { sweepId: SWEEP, dryRun: false, applied: [] },
+      world.settings,
+      world.deps,
+    );
+
+    expect(outcome.orphanSnapshotsDeleted).toBe(0);
+    expect(exists(world, snapshot)).toBe(true);
+  });
+
+  it('leaves them when the plan’s guard tripped', async () => {
+    // No retirement allowed, and one due: the guard trips.
+    const world = await createWorld({ guards: { maxRetirementsPerRun: 0 } });
+    const snapshot = await retiredWithLeftover(world);
+    await world.addImage(GOLDEN, '2026.02.01.1', { state: 'disabled' });
+    await world.addImage(GOLDEN, '2026.03.01.1');
+    const tripped = await world.plan();
+    if (tripped.plan.guard.status !== 'tripped')
+      throw new Error(`expected a tripped guard: ${JSON.stringify(tripped.plan.guard)}`);
+
+    await finishSweep({ sweepId: SWEEP, dryRun: false, applied: [] }, world.settings, world.deps);
+
+    expect(exists(world, snapshot)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH, type RetentionPlan } from '@ami-lifecycle/core';
 import { PlanNotFoundError } from '../errors';
-import type { DecommissionDeps } from './deps';
+import type { DecommissionDeps, SweepSettings } from './deps';
+import { deleteOrphanSnapshots } from './orphans';
 
 export interface SweepOutcome {
   sweepId: string;
@@ -37,10 +38,12 @@ export const completeSweep = async (
     applied: readonly BatchOutcome[];
     /** USD per GiB-month per region (the policy's); other regions cost the default. */
     prices?: Readonly<Record<string, number>>;
+    /** The sweep's plan when the caller has read it already; read here otherwise. */
+    plan?: RetentionPlan;
   },
   deps: Pick<DecommissionDeps, 'catalog' | 'events' | 'clock'>,
 ): Promise<SweepOutcome> => {
-  const plan = await deps.catalog.getPlan(input.sweepId);
+  const plan = input.plan ?? (await deps.catalog.getPlan(input.sweepId));
   if (plan === undefined) throw new PlanNotFoundError(input.sweepId);
   const families = [...new Set(plan.decisions.map((d) => d.family))].sort();
   for (const family of families) {
@@ -86,3 +89,35 @@ export const completeSweep = async (
 
 const sum = (batches: readonly BatchOutcome[], field: 'done' | 'skipped' | 'failed'): number =>
   batches.reduce((n, b) => n + b[field], 0);
+
+/**
+ * The sweep's last step: orphaned snapshots deleted, then `Retention Sweep Completed` per family with what
+ * the batches and the orphans freed. Snapshots go only when the sweep may act: not on a dry run, not past a
+ * tripped guard, and never for a family whose actions the plan withheld (its policy is new or changed).
+ */
+export const finishSweep = async (
+  input: { sweepId: string; dryRun: boolean; applied: readonly BatchOutcome[] },
+  settings: Pick<SweepSettings, 'regions' | 'prices'>,
+  deps: Pick<DecommissionDeps, 'catalog' | 'events' | 'clock' | 'inventory'>,
+): Promise<SweepOutcome & { orphanSnapshotsDeleted: number }> => {
+  const plan = await deps.catalog.getPlan(input.sweepId);
+  if (plan === undefined) throw new PlanNotFoundError(input.sweepId);
+  const acting = !input.dryRun && plan.guard.status === 'ok';
+  const orphans = acting
+    ? await deleteOrphanSnapshots(
+        {
+          regions: settings.regions,
+          dryRun: false,
+          skipFamilies: new Set((plan.withheld ?? []).map((w) => w.family)),
+        },
+        deps,
+      )
+    : [];
+  const freed = orphans.map((o) => ({ family: o.family, region: o.region, gib: o.gib }));
+  const applied =
+    freed.length > 0
+      ? [...input.applied, { done: 0, skipped: 0, failed: 0, problems: [], freed }]
+      : input.applied;
+  const outcome = await completeSweep({ ...input, applied, prices: settings.prices, plan }, deps);
+  return { ...outcome, orphanSnapshotsDeleted: orphans.length };
+};
