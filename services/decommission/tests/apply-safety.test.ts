@@ -236,3 +236,50 @@ describe('applyActions reads the sharing accounts’ launch templates once per b
     expect(asked.map((spy) => spy.mock.calls[0]![0]!.length)).toEqual([2, 2]);
   });
 });
+
+describe('applyActions asks who the image is shared with now', () => {
+  it('does not disable or retire an image whose family is now shared with an OU it cannot see into; deprecating goes ahead', async () => {
+    // Arrange: after the plan, the family is shared with an organizational unit too.
+    const { world, v1, v2, v3 } = await planned();
+    const stored = (await world.catalog.getFamilyConfig(GOLDEN))!;
+    const config = stored.config as { publish: { sharing: { organizationalUnits: string[] } } };
+    config.publish.sharing.organizationalUnits = [
+      'arn:aws:organizations::111111111111:ou/o-abc123defg/ou-ab12-34cd56ef',
+    ];
+    await world.catalog.putFamilyConfig(GOLDEN, config, {
+      expectedCurrent: stored.version,
+      at: world.clock.now().toISOString(),
+      by: 'test',
+    });
+
+    // Act
+    const { results } = await apply(world);
+
+    // Assert
+    for (const image of [v1, v2]) {
+      expect(resultOf(results, image)).toMatchObject({
+        outcome: 'skipped',
+        reason: expect.stringContaining(
+          'usage can no longer all be seen: shared with arn:aws:organizations::111111111111:ou/o-abc123defg/ou-ab12-34cd56ef',
+        ),
+      });
+      await expectUntouched(world, image);
+    }
+    expect(resultOf(results, v3)?.outcome).toBe('done');
+  });
+
+  it('fails, rather than guesses, when the family config cannot be read', async () => {
+    const { world, v1 } = await planned();
+    jest
+      .spyOn(world.catalog, 'getFamilyConfig')
+      .mockRejectedValue(new Error('ProvisionedThroughputExceededException'));
+
+    const { results } = await apply(world);
+
+    expect(resultOf(results, v1)).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringContaining('Provisioned'),
+    });
+    await expectUntouched(world, v1);
+  });
+});

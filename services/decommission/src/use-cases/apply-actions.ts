@@ -1,5 +1,6 @@
 import {
   DECISION_TARGET,
+  FamilyNotConfiguredError,
   type Hold,
   holdInForce,
   type Image,
@@ -99,19 +100,26 @@ const announced = async (...args: Parameters<typeof announce>): Promise<void> =>
 
 const ref = (a: Action) => ({ family: a.family, version: a.version, decision: a.decision });
 
-/** The accounts (with a role) a family's images are shared with; every such account when its config is gone. */
-type SharedWith = (family: string) => Promise<UsageAccount[]>;
+/**
+ * Who a family's images are shared with now, by the inventory's rule (`sharedWith`): the accounts to ask,
+ * or why their usage cannot all be seen (a config gone or sharing with an organization, an OU or an
+ * account without a role), in which case nothing of the family is disabled or retired. A catalog that
+ * cannot be read fails the action rather than guess.
+ */
+type SharedWith = (family: string) => Promise<{ accounts: UsageAccount[]; why?: string }>;
 
 const sharingOf = (deps: DecommissionDeps, accounts: readonly UsageAccount[]): SharedWith => {
   const byId = new Map(accounts.map((a) => [a.id, a]));
-  const cache = new Map<string, Promise<UsageAccount[]>>();
+  const cache = new Map<string, ReturnType<SharedWith>>();
   return (family) => {
     let found = cache.get(family);
     if (found === undefined) {
-      // The inventory's rule (usage.ts): an image it could not see is kept, so is never acted on here.
       found = loadFamilyConfig(deps.catalog, family).then(
-        ({ config }) => sharedWith(config, byId).accounts,
-        () => accounts.filter((a) => a.roleArn !== undefined),
+        ({ config }) => sharedWith(config, byId),
+        (err: unknown) => {
+          if (err instanceof FamilyNotConfiguredError) return sharedWith(undefined, byId);
+          throw err;
+        },
       );
       cache.set(family, found);
     }
@@ -140,9 +148,12 @@ const sharedTemplateUses = async (
   >();
   for (const action of actions) {
     if (action.decision === 'deprecate') continue;
-    const image = await deps.catalog.getImage(action.family, action.version);
-    if (image === undefined) continue;
-    for (const account of await sharedWith(image.family)) {
+    // What cannot be read here is read again by the action's own check, which fails that action alone.
+    const sharing = await sharedWith(action.family).catch(() => undefined);
+    const image =
+      sharing && (await deps.catalog.getImage(action.family, action.version).catch(() => undefined));
+    if (sharing === undefined || image === undefined) continue;
+    for (const account of sharing.accounts) {
       if (account.roleArn === undefined) continue;
       for (const [region, amiId] of Object.entries(image.amiIds)) {
         if (!account.regions.includes(region)) continue;
@@ -247,7 +258,11 @@ const stillSafe = async (
   // Disabling or deregistering stops launches: look at its references once more, in every region.
   // In the owner account, and in every account it is shared with (its references cannot be seen from here).
   // The owner account and each account spend their own request tokens: asked at once.
-  const accounts = await sharedWith(image.family);
+  const sharing = await sharedWith(image.family);
+  // A rejected or failed image was never shared: the owner account's view is the whole story.
+  if (sharing.why !== undefined && image.state !== 'rejected' && image.state !== 'failed')
+    return `its usage can no longer all be seen: ${sharing.why}`;
+  const accounts = sharing.accounts;
   for (const [region, amiId] of Object.entries(image.amiIds)) {
     const found = await Promise.all([
       deps.inventory(region).findImageReferences([amiId]),
