@@ -144,6 +144,33 @@ describe('gatherInventory', () => {
     expect(factOf(inventory.facts, rejected)).toMatchObject({ inUse: false });
   });
 
+  it('makes no fact for an image of a family shared with the whole organization', async () => {
+    // Arrange: golden-al2023 as the example has it, but shared organization-wide.
+    const w = world();
+    const golden = w.image('golden-al2023', '2026.01.01.1');
+    const config = families['golden-al2023']!;
+    const orgWide = {
+      ...families,
+      'golden-al2023': {
+        ...config,
+        publish: { ...config.publish, sharing: { ...config.publish.sharing, organization: true } },
+      },
+    };
+
+    // Act
+    const inventory = await w.gather([golden], [WORKLOADS], orgWide);
+
+    // Assert
+    expect(factOf(inventory.facts, golden)).toBeUndefined();
+    expect(inventory.unknown).toEqual([
+      {
+        family: 'golden-al2023',
+        version: '2026.01.01.1',
+        why: expect.stringContaining('whole organization'),
+      },
+    ]);
+  });
+
   it('asks an account only in its own regions, and an unused image is a fact of no use', async () => {
     // Arrange: the workloads account uses another region only.
     const w = world();
