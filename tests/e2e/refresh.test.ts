@@ -125,8 +125,8 @@ describe('the refresh service on the local cloud', () => {
     expect(await builtOn('orders-worker', v2)).toHaveLength(1);
     const keys = new Set(requested().map((r) => `${r.family} ${r.idempotencyKey}`));
     expect([...keys].filter((k) => k.includes(`${GOLDEN}@${v2.version}`)).sort()).toEqual([
-      `orders-worker refresh:parent-published:${GOLDEN}@${v2.version}`,
-      `payments-api refresh:parent-published:${GOLDEN}@${v2.version}`,
+      `orders-worker refresh:orders-worker:parent-published:${GOLDEN}@${v2.version}`,
+      `payments-api refresh:payments-api:parent-published:${GOLDEN}@${v2.version}`,
     ]);
 
     // Act: stable is rolled back to v1; latest stays on v2.
@@ -214,8 +214,8 @@ describe('the refresh service on the local cloud', () => {
     for (let h = 0; h < 24; h++) await cloud.clock.advance(HOUR);
     expect((await images(GOLDEN)).filter((i) => i.buildReason === 'vulnerable')).toHaveLength(1);
     const keys = requested()
-      .filter((r) => r.family === GOLDEN && r.idempotencyKey.startsWith('refresh:vulnerable:'))
+      .filter((r) => r.family === GOLDEN && r.idempotencyKey.startsWith(`refresh:${GOLDEN}:vulnerable:`))
       .map((r) => r.idempotencyKey);
-    expect(new Set(keys)).toEqual(new Set([`refresh:vulnerable:${GOLDEN}@${v2.version}`]));
+    expect(new Set(keys)).toEqual(new Set([`refresh:${GOLDEN}:vulnerable:${GOLDEN}@${v2.version}`]));
   }, 600_000);
 });

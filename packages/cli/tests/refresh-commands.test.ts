@@ -153,7 +153,7 @@ describe('amictl refresh plan', () => {
         trigger: 'stale-base',
         triggerKey: 'stale-base:2026-03-01',
         outcome: 'requested',
-        request: { idempotencyKey: 'refresh:stale-base:2026-03-01', force: true },
+        request: { idempotencyKey: 'refresh:golden-al2023:stale-base:2026-03-01', force: true },
         decidedAt: START,
       }),
       expect.objectContaining({
@@ -163,7 +163,7 @@ describe('amictl refresh plan', () => {
         outcome: 'requested',
         // The parent's AMI in the home region: what the rebuild builds on.
         request: {
-          idempotencyKey: 'refresh:parent-published:golden-al2023@1.0.0',
+          idempotencyKey: 'refresh:orders-worker:parent-published:golden-al2023@1.0.0',
           parent: { family: 'golden-al2023', version: '1.0.0', amiId: amiId(2) },
           force: false,
         },
@@ -246,7 +246,7 @@ describe('amictl refresh history', () => {
     triggerImage: { family: 'golden-al2023', version: '1.0.0', amiId: amiId(2) },
     outcome: 'requested',
     reason: 'golden-al2023 1.0.0 on latest, stable is vulnerable; rebuilt with current updates',
-    request: { idempotencyKey: 'refresh:vulnerable:golden-al2023@1.0.0', force: true },
+    request: { idempotencyKey: 'refresh:golden-al2023:vulnerable:golden-al2023@1.0.0', force: true },
     correlationId: 'vulnerable-1',
     decidedAt: '2026-02-27T06:00:00.000Z',
     decidedBy: 'refresh-service',
@@ -271,9 +271,9 @@ describe('amictl refresh history', () => {
     expect(code).toBe(0);
     expect(world.err).toEqual([]);
     expect(world.out).toEqual([
-      'DECIDED            TRIGGER                         OUTCOME                      REQUEST                                 WHY',
-      '2026-02-27T06:00Z  vulnerable:golden-al2023@1.0.0  requested                    refresh:vulnerable:golden-al2023@1.0.0  golden-al2023 1.0.0 on latest, stable is vulnerable; rebuilt with current updates',
-      '2026-02-20T06:00Z  stale-base:2026-02-20           skipped(already-rebuilding)  -                                       golden-al2023 1.0.0 is 31 days old (limit 30); golden-al2023 1.1.0 (building) is on its way',
+      'DECIDED            TRIGGER                         OUTCOME                      REQUEST                                               WHY',
+      '2026-02-27T06:00Z  vulnerable:golden-al2023@1.0.0  requested                    refresh:golden-al2023:vulnerable:golden-al2023@1.0.0  golden-al2023 1.0.0 on latest, stable is vulnerable; rebuilt with current updates',
+      '2026-02-20T06:00Z  stale-base:2026-02-20           skipped(already-rebuilding)  -                                                     golden-al2023 1.0.0 is 31 days old (limit 30); golden-al2023 1.1.0 (building) is on its way',
     ]);
     expect(world.writes).toEqual([]);
   });

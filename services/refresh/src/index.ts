@@ -1,4 +1,4 @@
-export { TriggerMismatchError } from './errors';
+export { RefreshApplyError, type RefreshFailure, TriggerMismatchError } from './errors';
 export {
   channelTarget,
   currentImage,

@@ -38,8 +38,12 @@ export interface PlanContext {
 /** A build of the family is still on its way: nothing it started has reached an outcome yet. */
 const IN_FLIGHT: ReadonlySet<string> = new Set(['building', 'built', 'inspecting', 'approved']);
 
-/** `refresh:<triggerKey>`: the `Build Requested` idempotency key, the same for every delivery of the trigger. */
-export const requestKeyFor = (triggerKey: string): string => `refresh:${triggerKey}`;
+/**
+ * `refresh:<family>:<triggerKey>`: the `Build Requested` idempotency key, the same for every delivery of
+ * the trigger and different for every family the trigger rebuilds.
+ */
+export const requestKeyFor = (family: string, triggerKey: string): string =>
+  `refresh:${family}:${triggerKey}`;
 
 export const parentPublishedKey = (parent: { family: string; version: string }): string =>
   `parent-published:${imageKey(parent)}`;
@@ -90,7 +94,7 @@ const requested = (
       outcome: 'requested',
       reason,
       request: {
-        idempotencyKey: requestKeyFor(base.triggerKey),
+        idempotencyKey: requestKeyFor(base.family, base.triggerKey),
         ...(request.parent === undefined ? {} : { parent: request.parent }),
         force: request.force,
       },
@@ -116,8 +120,25 @@ const finish = (
 
 /** The image this very request built, if its build has started: the decision was carried out already. */
 const builtBy = (view: FamilyView, triggerKey: string): Image | undefined => {
-  const buildId = buildIdFor(view.name, requestKeyFor(triggerKey));
+  const buildId = buildIdFor(view.name, requestKeyFor(view.name, triggerKey));
   return view.images.find((i) => i.buildId === buildId);
+};
+
+/** An image of the family built on exactly `parent`, whatever became of it. */
+const builtOn = (view: FamilyView, parent: Image): Image | undefined =>
+  view.images.find((i) => i.parent?.family === parent.family && i.parent.version === parent.version);
+
+/**
+ * Why `child` cannot be built on `parent` now, or `undefined` when it can: a child builds only on a
+ * published image, on its AMI in the home region (the region it is built in).
+ */
+const cannotBuildOn = (child: FamilyView, parent: Image, ctx: PlanContext): string | undefined => {
+  const on = `${parent.family} ${parent.version}`;
+  if (parent.state !== 'published') return `${on} is ${parent.state} now, no longer published`;
+  if (parent.amiIds[ctx.region] === undefined) {
+    return `${on} has no AMI in ${ctx.region}, where ${child.name} is built`;
+  }
+  return undefined;
 };
 
 const refOf = (image: Image, region: string): ImageRef => ({
@@ -165,20 +186,10 @@ const decideChild = (
       ctx,
     );
   }
-  if (parent.state !== 'published') {
-    return skipped(base, 'superseded', `${on} is ${parent.state} now, no longer published`, ctx);
-  }
-  const parentAmi = parent.amiIds[ctx.region];
-  if (parentAmi === undefined) {
-    return skipped(
-      base,
-      'superseded',
-      `${on} has no AMI in ${ctx.region}, where ${child.name} is built`,
-      ctx,
-    );
-  }
+  const unbuildable = cannotBuildOn(child, parent, ctx);
+  if (unbuildable !== undefined) return skipped(base, 'superseded', unbuildable, ctx);
   const key = buildKey({
-    sourceAmiId: parentAmi,
+    sourceAmiId: parent.amiIds[ctx.region]!,
     configVersion: child.configVersion,
     components: child.config.build.components,
   });
@@ -249,12 +260,8 @@ export const planParentPublished = (
  * newer build is already on its way. A golden family resolves its source afresh, an application family
  * builds on its parent channel's current image.
  */
-export const planVulnerable = (
-  image: Image,
-  view: FamilyView,
-  ctx: PlanContext,
-  triggerKey: string = vulnerableKey(image),
-): RefreshDecision => {
+export const planVulnerable = (image: Image, view: FamilyView, ctx: PlanContext): RefreshDecision => {
+  const triggerKey = vulnerableKey(image);
   const base: DecisionBase = {
     family: view.name,
     trigger: 'vulnerable',
@@ -360,9 +367,9 @@ export const planDaily = (families: readonly FamilyView[], ctx: PlanContext): Re
 const vulnerableCatchUp = (view: FamilyView, ctx: PlanContext): RefreshDecision | undefined => {
   const current = currentImage(view);
   if (current === undefined || !current.vulnerable || !view.config.refresh.onVulnerable) return undefined;
-  const decision = planVulnerable(current, view, ctx);
   // Already built for it: nothing left to catch up.
-  return builtBy(view, decision.triggerKey) === undefined ? decision : undefined;
+  if (builtBy(view, vulnerableKey(current)) !== undefined) return undefined;
+  return planVulnerable(current, view, ctx);
 };
 
 const parentCatchUp = (
@@ -374,12 +381,8 @@ const parentCatchUp = (
   if (config.kind !== 'application' || !config.refresh.onParentPublish) return undefined;
   const parentView = byName.get(config.parent.family);
   const parent = parentView && channelTarget(parentView, config.parent.channel);
-  if (parent?.state !== 'published') return undefined;
-  if (view.images.some((i) => i.parent?.family === parent.family && i.parent.version === parent.version)) {
-    return undefined;
-  }
-  const decision = decideChild(view, parent, parentPublishedKey(parent), new Set([parent.family]), ctx);
-  return decision;
+  if (parent?.state !== 'published' || builtOn(view, parent) !== undefined) return undefined;
+  return decideChild(view, parent, parentPublishedKey(parent), new Set([parent.family]), ctx);
 };
 
 const staleBase = (
@@ -436,16 +439,18 @@ const staleBase = (
   }
   const parentView = byName.get(config.parent.family);
   const parent = parentView && channelTarget(parentView, config.parent.channel);
-  if (parent === undefined || parent.state !== 'published' || parent.version === baseImage.version) {
+  if (parent === undefined || parent.version === baseImage.version) {
     const waiting = rebuilding.has(config.parent.family)
       ? `${config.parent.family} is being rebuilt today, and ${view.name} follows when it is published`
       : `${config.parent.family}/${config.parent.channel} has nothing newer to build on; refresh ${config.parent.family} first`;
     return skipped(base, 'nothing-newer', `${stale} (limit ${limit}); ${waiting}`, ctx);
   }
+  const unbuildable = cannotBuildOn(view, parent, ctx);
+  if (unbuildable !== undefined) {
+    return skipped(base, 'nothing-newer', `${stale} (limit ${limit}); ${unbuildable}`, ctx);
+  }
   // Tried on that parent already (rejected, failed): a daily retry would build the same thing every day.
-  const tried = view.images.find(
-    (i) => i.parent?.family === parent.family && i.parent.version === parent.version,
-  );
+  const tried = builtOn(view, parent);
   if (tried !== undefined) {
     return skipped(
       base,

@@ -1,15 +1,17 @@
-import { buildIdFor, type FamilyConfig } from '@ami-lifecycle/core';
+import { buildIdFor, type FamilyConfig, type RefreshDecision } from '@ami-lifecycle/core';
 import {
+  applyDecisions,
   loadFamilies,
   onImagePublished,
   onImageVulnerable,
   planParentPublished,
   publishedTriggerKey,
+  RefreshApplyError,
   refreshDaily,
   requestKeyFor,
   TriggerMismatchError,
 } from '../src';
-import { createWorld, exampleFamilies, HOME } from './support/world';
+import { createWorld, exampleFamilies, HOME, START } from './support/world';
 
 const GOLDEN = 'golden-al2023';
 
@@ -27,14 +29,14 @@ describe('refresh on Image Published', () => {
       {
         family: 'orders-worker',
         reason: 'parent-published',
-        idempotencyKey: `refresh:parent-published:${GOLDEN}@2026.03.01.1`,
+        idempotencyKey: `refresh:orders-worker:parent-published:${GOLDEN}@2026.03.01.1`,
         parent: `${GOLDEN}@2026.03.01.1`,
         force: false,
       },
       {
         family: 'payments-api',
         reason: 'parent-published',
-        idempotencyKey: `refresh:parent-published:${GOLDEN}@2026.03.01.1`,
+        idempotencyKey: `refresh:payments-api:parent-published:${GOLDEN}@2026.03.01.1`,
         parent: `${GOLDEN}@2026.03.01.1`,
         force: false,
       },
@@ -73,7 +75,7 @@ describe('refresh on Image Published', () => {
     expect((await world.catalog.listRefreshDecisions('orders-worker')).items).toEqual([]);
     // A rollback is a trigger of its own, apart from the image's first publication.
     expect(world.requests()[0]?.idempotencyKey).toBe(
-      `refresh:parent-published:${GOLDEN}@2026.03.01.1/${rollbackKey}`,
+      `refresh:payments-api:parent-published:${GOLDEN}@2026.03.01.1/${rollbackKey}`,
     );
   });
 
@@ -138,7 +140,10 @@ describe('refresh on Image Published', () => {
     await world.image('payments-api', '1.0.0', {
       state: 'building',
       parent: golden,
-      buildId: buildIdFor('payments-api', requestKeyFor(`parent-published:${GOLDEN}@2026.03.01.1`)),
+      buildId: buildIdFor(
+        'payments-api',
+        requestKeyFor('payments-api', `parent-published:${GOLDEN}@2026.03.01.1`),
+      ),
     });
 
     // Act
@@ -182,10 +187,10 @@ describe('refresh on Image Published', () => {
       world.requests().map((r) => `${r.family} on ${r.parent} as ${r.idempotencyKey}`),
     );
     expect([...distinct].sort()).toEqual([
-      `orders-worker on ${GOLDEN}@2026.03.01.1 as refresh:parent-published:${GOLDEN}@2026.03.01.1`,
-      `orders-worker on ${GOLDEN}@2026.03.01.2 as refresh:parent-published:${GOLDEN}@2026.03.01.2`,
-      `payments-api on ${GOLDEN}@2026.03.01.1 as refresh:parent-published:${GOLDEN}@2026.03.01.1`,
-      `payments-api on ${GOLDEN}@2026.03.01.2 as refresh:parent-published:${GOLDEN}@2026.03.01.2`,
+      `orders-worker on ${GOLDEN}@2026.03.01.1 as refresh:orders-worker:parent-published:${GOLDEN}@2026.03.01.1`,
+      `orders-worker on ${GOLDEN}@2026.03.01.2 as refresh:orders-worker:parent-published:${GOLDEN}@2026.03.01.2`,
+      `payments-api on ${GOLDEN}@2026.03.01.1 as refresh:payments-api:parent-published:${GOLDEN}@2026.03.01.1`,
+      `payments-api on ${GOLDEN}@2026.03.01.2 as refresh:payments-api:parent-published:${GOLDEN}@2026.03.01.2`,
     ]);
   });
 
@@ -274,7 +279,10 @@ describe('refresh on Image Published', () => {
     await world.image('orders-worker', '2026.03.01.1', {
       state: 'building',
       parent: golden,
-      buildId: buildIdFor('orders-worker', requestKeyFor(`parent-published:${GOLDEN}@2026.03.01.1`)),
+      buildId: buildIdFor(
+        'orders-worker',
+        requestKeyFor('orders-worker', `parent-published:${GOLDEN}@2026.03.01.1`),
+      ),
     });
     world.advanceDays(1);
     await refreshDaily({ now: world.clock.now() }, world.deps);
@@ -332,6 +340,9 @@ describe('publishedTriggerKey', () => {
     );
     const long = publishedTriggerKey({ ...base, idempotencyKey: `x ${'y'.repeat(250)}` });
     expect(long).toMatch(new RegExp(`^parent-published:${GOLDEN}@2026\\.03\\.01\\.1/[0-9a-f]{32}$`));
+    // Any trigger key leaves room for the longest family name in the request's idempotency key (256).
+    const near = publishedTriggerKey({ ...base, idempotencyKey: `channel-moved:${'z'.repeat(180)}` });
+    expect(requestKeyFor('f'.repeat(63), near).length).toBeLessThanOrEqual(256);
   });
 });
 
@@ -355,7 +366,7 @@ describe('refresh on Image Vulnerable', () => {
         JSON.stringify({
           family: GOLDEN,
           reason: 'vulnerable',
-          idempotencyKey: `refresh:vulnerable:${GOLDEN}@2026.03.01.1`,
+          idempotencyKey: `refresh:${GOLDEN}:vulnerable:${GOLDEN}@2026.03.01.1`,
           force: true,
         }),
       ]),
@@ -442,7 +453,7 @@ describe('the daily refresh', () => {
         JSON.stringify({
           family: GOLDEN,
           reason: 'stale-base',
-          idempotencyKey: 'refresh:stale-base:2026-04-01',
+          idempotencyKey: `refresh:${GOLDEN}:stale-base:2026-04-01`,
           force: true,
         }),
       ]),
@@ -502,8 +513,8 @@ describe('the daily refresh', () => {
     ]);
     expect(new Set(world.requests().map((r) => `${r.family} ${r.idempotencyKey}`))).toEqual(
       new Set([
-        `${GOLDEN} refresh:vulnerable:${GOLDEN}@2026.03.01.1`,
-        `payments-api refresh:parent-published:${GOLDEN}@2026.03.01.1`,
+        `${GOLDEN} refresh:${GOLDEN}:vulnerable:${GOLDEN}@2026.03.01.1`,
+        `payments-api refresh:payments-api:parent-published:${GOLDEN}@2026.03.01.1`,
       ]),
     );
   });
@@ -529,7 +540,7 @@ describe('the daily refresh', () => {
       {
         family: 'payments-api',
         reason: 'stale-base',
-        idempotencyKey: 'refresh:stale-base:2026-04-16',
+        idempotencyKey: 'refresh:payments-api:stale-base:2026-04-16',
         parent: `${GOLDEN}@2026.04.16.1`,
         force: false,
       },
@@ -562,5 +573,86 @@ describe('the daily refresh', () => {
     // Assert
     expect(run.decisions).toEqual([]);
     expect(world.requests()).toEqual([]);
+  });
+
+  it('gives every family its own request key for the one trigger of a day', async () => {
+    // Arrange: both golden families are over their 30 days on the same day.
+    const world = await createWorld([GOLDEN, 'golden-ubuntu']);
+    await world.image(GOLDEN, '2026.03.01.1', { channels: ['latest', 'stable'] });
+    await world.image('golden-ubuntu', '2026.03.01.1', { channels: ['latest', 'stable'] });
+    world.advanceDays(31);
+
+    // Act
+    await refreshDaily({ now: world.clock.now() }, world.deps);
+
+    // Assert: one trigger key, two keys the build service tells apart.
+    expect(world.requests().map((r) => [r.family, r.idempotencyKey])).toEqual([
+      [GOLDEN, `refresh:${GOLDEN}:stale-base:2026-04-01`],
+      ['golden-ubuntu', 'refresh:golden-ubuntu:stale-base:2026-04-01'],
+    ]);
+  });
+
+  it('skips a stale application whose parent has no AMI in the home region, and decides for the families after it', async () => {
+    // Arrange: payments-api (not following publications) is 46 days on its base; the newer golden image on
+    // stable has its AMI only in another region; golden-ubuntu, planned after payments-api, is stale too.
+    const families = exampleFamilies();
+    const manual = {
+      ...families['payments-api']!,
+      refresh: { ...families['payments-api']!.refresh, onParentPublish: false },
+    } as FamilyConfig;
+    const world = await createWorld([GOLDEN, 'payments-api', 'golden-ubuntu'], { 'payments-api': manual });
+    const old = await world.image(GOLDEN, '2026.03.01.1', { channels: ['latest', 'stable'] });
+    await world.image('payments-api', '1.0.0', { parent: old, channels: ['latest', 'stable'] });
+    await world.image('golden-ubuntu', '2026.03.01.1', { channels: ['latest', 'stable'] });
+    world.advanceDays(46);
+    await world.image(GOLDEN, '2026.04.16.1', { channels: ['latest', 'stable'], region: 'us-east-1' });
+
+    // Act
+    const run = await refreshDaily({ now: world.clock.now() }, world.deps);
+
+    // Assert
+    expect(run.decisions.map((d) => [d.decision.family, d.decision.outcome, d.decision.skip])).toEqual([
+      ['payments-api', 'skipped', 'nothing-newer'],
+      ['golden-ubuntu', 'requested', undefined],
+    ]);
+    expect(run.decisions[0]?.decision.reason).toContain(
+      `${GOLDEN} 2026.04.16.1 has no AMI in ${HOME}, where payments-api is built`,
+    );
+    expect(world.requests().map((r) => r.family)).toEqual(['golden-ubuntu']);
+  });
+});
+
+describe('applyDecisions', () => {
+  const decision = (family: string, parentAmi: string | undefined): RefreshDecision => ({
+    family,
+    trigger: 'stale-base',
+    triggerKey: 'stale-base:2026-03-01',
+    outcome: 'requested',
+    reason: 'stale',
+    request: {
+      idempotencyKey: requestKeyFor(family, 'stale-base:2026-03-01'),
+      parent: { family: GOLDEN, version: '2026.03.01.1', ...(parentAmi ? { amiId: parentAmi } : {}) },
+      force: false,
+    },
+    correlationId: 'c',
+    decidedAt: START,
+    decidedBy: 'test',
+  });
+
+  it('records no request the bus would refuse, carries out the others, then names what failed', async () => {
+    // Arrange: payments-api's request names a parent without its AMI; orders-worker's is well formed.
+    const world = await createWorld();
+    const malformed = decision('payments-api', undefined);
+    const sound = decision('orders-worker', 'ami-0a1b2c3d4e5f60718');
+
+    // Act
+    const applying = applyDecisions([malformed, sound], new Map(), world.deps);
+
+    // Assert
+    await expect(applying).rejects.toThrow(RefreshApplyError);
+    await expect(applying).rejects.toThrow(/1 of 2 .*payments-api: /);
+    expect((await world.catalog.listRefreshDecisions('payments-api')).items).toEqual([]);
+    expect((await world.catalog.listRefreshDecisions('orders-worker')).items).toEqual([sound]);
+    expect(world.requests().map((r) => r.family)).toEqual(['orders-worker']);
   });
 });

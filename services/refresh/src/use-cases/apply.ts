@@ -1,5 +1,6 @@
 import { type BuildRequestedDetail, buildRequested } from '@ami-lifecycle/contracts';
 import { buildIdFor, type RefreshDecision } from '@ami-lifecycle/core';
+import { RefreshApplyError, type RefreshFailure } from '../errors';
 import type { FamilyView } from '../plan';
 import { DEFAULT_ACTOR, type RefreshDeps } from './deps';
 
@@ -18,6 +19,10 @@ export interface AppliedDecision {
  * between the two is repaired by the next delivery (or daily run): it finds the requested decision on
  * record and emits the same `Build Requested` again, under the same idempotency key, for as long as no
  * image of that build exists. The build service turns every copy into the one execution.
+ *
+ * A request is checked before its decision is written, so a request the bus would refuse is never on
+ * record as requested. One decision that fails does not stop the others: all are carried out, then a
+ * `RefreshApplyError` names the ones that failed.
  */
 export const applyDecisions = async (
   decisions: readonly RefreshDecision[],
@@ -25,28 +30,43 @@ export const applyDecisions = async (
   deps: Pick<RefreshDeps, 'catalog' | 'events' | 'actor'>,
 ): Promise<AppliedDecision[]> => {
   const applied: AppliedDecision[] = [];
+  const failures: RefreshFailure[] = [];
   for (const planned of decisions) {
-    const { decision, written } = await deps.catalog.recordRefreshDecision(planned);
-    const request = decision.outcome === 'requested' ? decision.request : undefined;
-    let emitted = false;
-    if (request !== undefined) {
-      const buildId = buildIdFor(decision.family, request.idempotencyKey);
-      const started = views.get(decision.family)?.images.some((i) => i.buildId === buildId) ?? false;
-      if (!started) {
-        await deps.events.publish('Build Requested', buildRequestOf(decision, request, deps));
-        emitted = true;
-      }
+    try {
+      applied.push(await applyDecision(planned, views, deps));
+    } catch (error) {
+      failures.push({ family: planned.family, error });
     }
-    applied.push({ decision, written, emitted });
   }
+  if (failures.length > 0) throw new RefreshApplyError(failures, applied.length);
   return applied;
 };
 
+const applyDecision = async (
+  planned: RefreshDecision,
+  views: ReadonlyMap<string, FamilyView>,
+  deps: Pick<RefreshDeps, 'catalog' | 'events' | 'actor'>,
+): Promise<AppliedDecision> => {
+  const ask = buildRequestOf(planned, deps);
+  const { decision, written } = await deps.catalog.recordRefreshDecision(planned);
+  // The decision on record is another one when an earlier delivery stored it: its request is asked for.
+  const detail = written ? ask : buildRequestOf(decision, deps);
+  if (detail === undefined) return { decision, written, emitted: false };
+  const buildId = buildIdFor(decision.family, detail.idempotencyKey);
+  if (views.get(decision.family)?.images.some((i) => i.buildId === buildId)) {
+    return { decision, written, emitted: false };
+  }
+  await deps.events.publish('Build Requested', detail);
+  return { decision, written, emitted: true };
+};
+
+/** The `Build Requested` of a requested decision (none for a skip), refused here if malformed. */
 const buildRequestOf = (
   decision: RefreshDecision,
-  request: NonNullable<RefreshDecision['request']>,
   deps: Pick<RefreshDeps, 'actor'>,
-): BuildRequestedDetail => {
+): BuildRequestedDetail | undefined => {
+  const request = decision.outcome === 'requested' ? decision.request : undefined;
+  if (request === undefined) return undefined;
   const parent = request.parent;
   // Refused here, naming the field, rather than by the bus: a parent without its AMI is a planner bug.
   return buildRequested.schema.parse({

@@ -9,7 +9,6 @@ import {
   planDaily,
   planParentPublished,
   planVulnerable,
-  vulnerableKey,
 } from '../plan';
 import { type AppliedDecision, applyDecisions } from './apply';
 import { DEFAULT_ACTOR, type RefreshDeps } from './deps';
@@ -23,7 +22,8 @@ export interface RefreshResult {
 
 /** The idempotency key of the publish service's own `Image Published` of an image. */
 const publicationKey = (image: { family: string; version: string }) => `image-published:${imageKey(image)}`;
-const MAX_TRIGGER_KEY = 240;
+/** So that `refresh:<family>:<trigger key>` fits an idempotency key (256) for any family name (63). */
+const MAX_TRIGGER_KEY = 256 - 'refresh:'.length - 63 - ':'.length;
 
 /**
  * The trigger key of an `Image Published`: the parent image, so every delivery, re-emission and daily
@@ -109,7 +109,7 @@ export const onImageVulnerable = async (
       : err;
   });
   const view = await loadView(deps.catalog, config, version);
-  const decision = planVulnerable(image, view, context(deps, detail.correlationId), vulnerableKey(image));
+  const decision = planVulnerable(image, view, context(deps, detail.correlationId));
   return { decisions: await applyDecisions([decision], byName([view]), deps), unreadable: [] };
 };
 

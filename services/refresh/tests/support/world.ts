@@ -44,6 +44,8 @@ export interface World {
       /** Stored with the build key its family would give it (parent AMI or `sourceAmiId`). */
       keyed?: boolean;
       createdAt?: string;
+      /** The one region its AMI is in; the home region unless said. */
+      region?: string;
     },
   ): Promise<Image>;
   /** The `Image Published` the publish service emits for `image` (or a rollback's, with `key`). */
@@ -86,7 +88,7 @@ export const createWorld = async (
       version,
       state: opts.state ?? 'published',
       stateVersion: 0,
-      amiIds: { [HOME]: amiId },
+      amiIds: { [opts.region ?? HOME]: amiId },
       snapshotIds: [],
       ...(parent ? { parent } : {}),
       sourceAmiId,
