@@ -81,7 +81,7 @@ import {
 import {
   type AmiPointer,
   amiPointerToItem,
-  assembleInventoryPart,
+  assembleInventoryParts,
   assemblePlan,
   auditToItem,
   channelToItems,
@@ -561,7 +561,7 @@ export class DynamoDbCatalog implements CatalogPort {
         new PutCommand({
           TableName: this.tableName,
           Item: head,
-          ConditionExpression: 'attribute_not_exists(PK) OR startedAt <= :startedAt',
+          ConditionExpression: 'attribute_not_exists(PK) OR startedAt < :startedAt',
           ExpressionAttributeValues: { ':startedAt': head.startedAt },
         }),
       );
@@ -573,11 +573,7 @@ export class DynamoDbCatalog implements CatalogPort {
   }
 
   async getInventoryParts(sweepId: string): Promise<InventoryPart[]> {
-    const items = await this.queryAll(patterns.inventoryItems(sweepId));
-    return items
-      .filter((item) => item.entity === 'inventory-part')
-      .map((head) => assembleInventoryPart(head, items))
-      .sort((a, b) => a.region.localeCompare(b.region));
+    return assembleInventoryParts(await this.queryAll(patterns.inventoryItems(sweepId)));
   }
 
   async savePlan(plan: RetentionPlan): Promise<void> {

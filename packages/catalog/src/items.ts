@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AuditRecord,
@@ -20,6 +21,7 @@ import {
   type StoredOrganizationConfig,
 } from '@ami-lifecycle/core';
 import { z } from 'zod';
+import { parseInput } from './changes';
 import { CorruptItemError } from './errors';
 import {
   amiPointerKeys,
@@ -30,9 +32,12 @@ import {
   currentConfigKeys,
   currentOrganizationConfigKey,
   holdKeys,
+  INVENTORY_READING_ID,
   imageKeys,
   inventoryPartKey,
   inventoryPieceKey,
+  inventoryPiecePrefix,
+  inventoryReadingId,
   KEY_ATTRIBUTES,
   organizationConfigKey,
   planDecisionKey,
@@ -331,6 +336,8 @@ export const INVENTORY_TTL_DAYS = 35;
 const inventoryHeadSchema = inventoryPartSchema
   .pick({ sweepId: true, region: true, startedAt: true, finishedAt: true })
   .extend({
+    /** The reading whose pieces are this region's: see `inventoryReadingId`. */
+    reading: z.string().regex(INVENTORY_READING_ID),
     pieces: z.number().int().positive(),
     bytes: z.number().int().nonnegative(),
     facts: z.number().int().nonnegative(),
@@ -346,13 +353,15 @@ const inventoryPieceSchema = z.strictObject({ data: z.instanceof(Uint8Array) });
  * one before it.
  */
 export const inventoryPartToItems = (part: InventoryPart): { head: Item; pieces: Item[] } => {
-  const parsed = inventoryPartSchema.parse(part);
+  const parsed = parseInput(inventoryPartSchema, part, 'inventory part');
   const { facts, untracked, missing, unknown } = parsed;
+  const reading = inventoryReadingId(parsed.startedAt, randomBytes(4).toString('hex'));
+  // Never empty: gzip output has a header, so there is always a first piece.
   const bytes = gzipSync(Buffer.from(JSON.stringify({ facts, untracked, missing, unknown })));
   const pieces: Item[] = [];
-  for (let at = 0, index = 0; at < bytes.length || index === 0; at += INVENTORY_PIECE_BYTES, index += 1) {
+  for (let at = 0, index = 0; at < bytes.length; at += INVENTORY_PIECE_BYTES, index += 1) {
     pieces.push({
-      ...inventoryPieceKey(parsed.sweepId, parsed.region, parsed.startedAt, index),
+      ...inventoryPieceKey(parsed.sweepId, parsed.region, reading, index),
       entity: 'inventory-piece',
       data: new Uint8Array(bytes.subarray(at, at + INVENTORY_PIECE_BYTES)),
       ttl: inventoryTtl(parsed.startedAt),
@@ -364,6 +373,7 @@ export const inventoryPartToItems = (part: InventoryPart): { head: Item; pieces:
     // UTC, so that the store's "an earlier reading never replaces a later one" compares as time.
     startedAt: new Date(Date.parse(parsed.startedAt)).toISOString(),
     finishedAt: parsed.finishedAt,
+    reading,
     pieces: pieces.length,
     bytes: bytes.length,
     facts: facts.length,
@@ -382,8 +392,14 @@ export const inventoryPartToItems = (part: InventoryPart): { head: Item; pieces:
 const inventoryTtl = (startedAt: string): number =>
   Math.floor(Date.parse(startedAt) / 1000) + INVENTORY_TTL_DAYS * 86_400;
 
-export const itemToInventoryHead = (item: Item): InventoryHead =>
-  parseItem(inventoryHeadSchema, item, ['ttl']);
+const itemToInventoryHead = (item: Item): InventoryHead => parseItem(inventoryHeadSchema, item, ['ttl']);
+
+/** Every region's part of a sweep's inventory from the items of its partition, by region. */
+export const assembleInventoryParts = (items: readonly Item[]): InventoryPart[] =>
+  items
+    .filter((item) => item.entity === 'inventory-part')
+    .map((head) => assembleInventoryPart(head, items))
+    .sort((a, b) => a.region.localeCompare(b.region));
 
 /**
  * A region's inventory back from its head and the pieces of its reading (pieces of other readings are
@@ -391,7 +407,7 @@ export const itemToInventoryHead = (item: Item): InventoryHead =>
  */
 export const assembleInventoryPart = (headItem: Item, pieceItems: readonly Item[]): InventoryPart => {
   const head = itemToInventoryHead(headItem);
-  const prefix = inventoryPieceKey(head.sweepId, head.region, head.startedAt, 0).SK.slice(0, -10);
+  const prefix = inventoryPiecePrefix(head.region, head.reading);
   const mine = pieceItems
     .filter((p) => typeof p.SK === 'string' && p.SK.startsWith(prefix))
     .sort((a, b) => String(a.SK).localeCompare(String(b.SK)));

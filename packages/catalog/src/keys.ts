@@ -15,7 +15,7 @@
  * | audit             | `AUDIT#<family>#<version>`  | `<at>#<seq, 10 digits>[#CHANNEL#<name>#<revision>]` |                  |                                          |
  * | plan              | `PLAN#<sweepId>`            | `SUMMARY`, `DECISION#<family>@<version>` | `PLANS` / `<generatedAt>#<sweepId>` (summary) |                      |
  * | inventory part    | `INVENTORY#<sweepId>`       | `REGION#<region>`                    |                                 |                                          |
- * | inventory piece   | `INVENTORY#<sweepId>`       | `PIECE#<region>#<startedAt ms, 15 digits>#<n, 10 digits>` |              |                                          |
+ * | inventory piece   | `INVENTORY#<sweepId>`       | `PIECE#<region>#<reading id>#<n, 10 digits>` |                      |                                          |
  *
  * Decisions, and why they depart from the letter of design 6:
  * - An image has one AMI id per region but an item carries one GSI1 key, so every region's AMI id gets
@@ -41,8 +41,9 @@
  *   partition holds every family: fine for the hundreds of families a fleet has, and its sort key is the
  *   family name, unique, so the order is total.
  * - A sweep's inventory is one partition per sweep: a part per region (`REGION#<region>`, the reading's
- *   metadata) and the reading itself, compressed and cut into pieces under the item size, keyed by the
- *   reading's start so a retried reading never mixes with an earlier one. Both expire through `ttl`.
+ *   metadata, naming its reading) and the reading itself, compressed and cut into pieces under the item
+ *   size, keyed by a reading id of its own (its start and random digits), so a retried reading never mixes
+ *   with an earlier one, even one that began at the same instant. Both expire through `ttl`.
  * - A refresh decision is one item per family and trigger key (a later request replaces a skip in place).
  *   Its GSI2 partition `REFRESH#<family>` lists a family's decisions by `decidedAt`; the prefix cannot be
  *   mistaken for the `STATE#` and `REGION#` partitions of that index. Replacing a decision rewrites its
@@ -297,17 +298,27 @@ export const inventoryPartKey = (sweepId: string, region: string): TableKey => (
   SK: `${PREFIX.region}${part(region, 'region')}`,
 });
 
-/** 15 digits hold every millisecond timestamp until the year 33658. */
-const padMillis = (at: string): string => String(Date.parse(sortableTimestamp(at))).padStart(15, '0');
+/** A reading's id: its start (15 digits of milliseconds, until the year 33658) and 8 random hex digits. */
+export const INVENTORY_READING_ID = /^\d{15}-[0-9a-f]{8}$/;
+
+export const inventoryReadingId = (startedAt: string, random: string): string => {
+  const id = `${String(Date.parse(sortableTimestamp(startedAt))).padStart(15, '0')}-${random}`;
+  if (!INVENTORY_READING_ID.test(id)) throw new InvalidKeyError(`'${id}' is not an inventory reading id`);
+  return id;
+};
+
+/** The sort key prefix of every piece of one reading. */
+export const inventoryPiecePrefix = (region: string, reading: string): string =>
+  `${PREFIX.inventoryPiece}${part(region, 'region')}#${part(reading, 'reading')}#`;
 
 export const inventoryPieceKey = (
   sweepId: string,
   region: string,
-  startedAt: string,
+  reading: string,
   index: number,
 ): TableKey => ({
   PK: inventoryPk(sweepId),
-  SK: `${PREFIX.inventoryPiece}${part(region, 'region')}#${padMillis(startedAt)}#${padNumber(index, 'piece')}`,
+  SK: `${inventoryPiecePrefix(region, reading)}${padNumber(index, 'piece')}`,
 });
 
 // ---- parser ---------------------------------------------------------------------------------------
@@ -332,7 +343,7 @@ export type ParsedKey =
   | { entity: 'plan-summary'; sweepId: string }
   | { entity: 'plan-decision'; sweepId: string; family: string; version: string }
   | { entity: 'inventory-part'; sweepId: string; region: string }
-  | { entity: 'inventory-piece'; sweepId: string; region: string; startedAtMs: number; index: number };
+  | { entity: 'inventory-piece'; sweepId: string; region: string; reading: string; index: number };
 export type EntityName = ParsedKey['entity'];
 
 const rest = (text: string, prefix: string): string | undefined =>
@@ -437,14 +448,8 @@ export const parseKey = (key: TableKey): ParsedKey => {
 const parseInventorySk = (sweepId: string, sk: string): ParsedKey | undefined => {
   const region = rest(sk, PREFIX.region);
   if (region !== undefined) return split(region, 1) && { entity: 'inventory-part', sweepId, region };
-  const [r, ms, index] = split(rest(sk, PREFIX.inventoryPiece) ?? '', 3) ?? [];
-  return r && ms && index && /^\d{15}$/.test(ms)
-    ? {
-        entity: 'inventory-piece',
-        sweepId,
-        region: r,
-        startedAtMs: Number(ms),
-        index: parseNumber(index, 'piece'),
-      }
+  const [r, reading, index] = split(rest(sk, PREFIX.inventoryPiece) ?? '', 3) ?? [];
+  return r && reading && index && INVENTORY_READING_ID.test(reading)
+    ? { entity: 'inventory-piece', sweepId, region: r, reading, index: parseNumber(index, 'piece') }
     : undefined;
 };

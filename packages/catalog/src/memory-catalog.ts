@@ -65,7 +65,7 @@ import {
 } from './errors';
 import {
   amiPointerToItem,
-  assembleInventoryPart,
+  assembleInventoryParts,
   assemblePlan,
   auditToItem,
   channelToItems,
@@ -384,18 +384,15 @@ export class InMemoryCatalog implements CatalogPort {
     const { head, pieces } = inventoryPartToItems(part);
     const current = this.read(inventoryPartKey(part.sweepId, part.region));
     this.write(...pieces);
-    if (current !== undefined && String(current.startedAt) > String(head.startedAt))
+    // A reading that began no later than the stored one does not replace it (as the table's condition).
+    if (current !== undefined && String(current.startedAt) >= String(head.startedAt))
       return { written: false };
     this.write(head);
     return { written: true };
   }
 
   async getInventoryParts(sweepId: string): Promise<InventoryPart[]> {
-    const items = this.query(patterns.inventoryItems(sweepId));
-    return items
-      .filter((item) => item.entity === 'inventory-part')
-      .map((head) => assembleInventoryPart(head, items))
-      .sort((a, b) => a.region.localeCompare(b.region));
+    return assembleInventoryParts(this.query(patterns.inventoryItems(sweepId)));
   }
 
   // ---- plans ------------------------------------------------------------------------------------------------

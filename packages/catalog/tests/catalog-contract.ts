@@ -1186,6 +1186,16 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
         expect(await catalog.getInventoryParts('sweep-2026-03-01')).toEqual([retried]);
       });
 
+      it('keeps the stored reading when another begun at the same instant comes, even one of fewer pieces', async () => {
+        const big = aPart('eu-west-1', 0, 30_000);
+        const small = aPart('eu-west-1', 0, 3);
+
+        await catalog.saveInventoryPart(big);
+        expect(await catalog.saveInventoryPart(small)).toEqual({ written: false });
+
+        expect(await catalog.getInventoryParts('sweep-2026-03-01')).toEqual([big]);
+      });
+
       it('refuses a part that does not match the inventory schema, storing nothing', async () => {
         const bad = { ...aPart('eu-west-1', 0, 2), region: 'Europe' };
 

@@ -13,6 +13,7 @@ import {
   imageKeys,
   inventoryPartKey,
   inventoryPieceKey,
+  inventoryReadingId,
   organizationConfigKey,
   parseKey,
   planDecisionKey,
@@ -135,30 +136,33 @@ describe('catalog keys', () => {
       sweepId: 'sweep-2026-03-01',
       region: 'eu-west-1',
     });
-    const piece = (at: string, i: number) => inventoryPieceKey('sweep-2026-03-01', 'eu-west-1', at, i);
-    expect(parseKey(piece('2026-03-01T02:00:00+01:00', 12))).toEqual({
+    const reading = inventoryReadingId('2026-03-01T02:00:00+01:00', '0a1b2c3d');
+    expect(reading).toBe(`${String(Date.parse('2026-03-01T01:00:00Z')).padStart(15, '0')}-0a1b2c3d`);
+    expect(parseKey(inventoryPieceKey('sweep-2026-03-01', 'eu-west-1', reading, 12))).toEqual({
       entity: 'inventory-piece',
       sweepId: 'sweep-2026-03-01',
       region: 'eu-west-1',
-      startedAtMs: Date.parse('2026-03-01T01:00:00Z'),
+      reading,
       index: 12,
     });
-    // One reading's pieces sort in their order, and apart from a later reading's.
+    // One reading's pieces sort in their order, apart from another reading's begun at the same instant.
+    const other = inventoryReadingId('2026-03-01T01:00:00Z', 'ffffffff');
     const sks = [
-      piece('2026-03-01T01:00:00Z', 10),
-      piece('2026-03-01T01:00:00Z', 9),
-      piece('2026-03-01T00:59:00Z', 11),
+      inventoryPieceKey('s', 'eu-west-1', reading, 10),
+      inventoryPieceKey('s', 'eu-west-1', other, 0),
+      inventoryPieceKey('s', 'eu-west-1', reading, 9),
     ]
       .map((k) => k.SK)
       .sort();
-    expect(sks.map((sk) => parseKey({ PK: 'INVENTORY#sweep-2026-03-01', SK: sk }))).toMatchObject([
-      { index: 11 },
-      { index: 9 },
-      { index: 10 },
+    expect(sks.map((sk) => parseKey({ PK: 'INVENTORY#s', SK: sk }))).toMatchObject([
+      { reading, index: 9 },
+      { reading, index: 10 },
+      { reading: other, index: 0 },
     ]);
     expect(() => parseKey({ PK: 'INVENTORY#sweep-1', SK: 'PIECE#eu-west-1#12#0000000001' })).toThrow(
       /not a key of the catalog table/,
     );
+    expect(() => inventoryReadingId('2026-03-01T01:00:00Z', 'xyz')).toThrow(/not an inventory reading id/);
   });
 
   it('lists the current config of a family under FAMILIES, by family name', () => {

@@ -124,8 +124,8 @@ export interface CatalogPort {
 
   /**
    * Stores one region's inventory for a sweep. A retried reading is stored beside the earlier one and
-   * replaces it when it began later; a reading that began earlier than the stored one (a step that
-   * outlived its retry) is not written (`written: false`).
+   * replaces it when it began later; a reading that began no later than the stored one (a step that
+   * outlived its retry) is not written (`written: false`). Times come back in UTC.
    */
   saveInventoryPart(part: InventoryPart): Promise<{ written: boolean }>;
   /** The sweep's inventory, one part per region read (each region's latest reading), by region. */
