@@ -1,3 +1,4 @@
+import type { Clock } from '@ami-lifecycle/core';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Inspector2Client } from '@aws-sdk/client-inspector2';
@@ -74,7 +75,7 @@ export const assumeRoleClients = (
     sessionName?: string;
     durationSeconds?: number;
     /** What the keys' expiry is compared with: the clock STS stamped it by (the host's, where simulated). */
-    clock?: { now(): Date };
+    clock?: Clock;
   } = {},
 ): AwsClients => {
   const sts = options.sts ?? sharedClients().sts;

@@ -16,6 +16,7 @@ import {
   DeregisterImageCommand,
   DescribeImageAttributeCommand,
   DescribeImagesCommand,
+  DescribeSnapshotsCommand,
   DisableImageCommand,
   DisableImageDeregistrationProtectionCommand,
   EC2Client,
@@ -27,7 +28,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { sharedClients } from './clients';
-import { awsErrorCode, callAws, ResourceNotFoundError } from './errors';
+import { awsErrorCode, callAws, ResourceNotFoundError, SnapshotsNotDeletedError } from './errors';
 import {
   checkLaunchPermissionChange,
   isEmptyChange,
@@ -36,7 +37,6 @@ import {
 import { collectPages } from './paginate';
 import { fromTagList, toTagList } from './tags';
 
-const isImageNotFound = (err: unknown) => awsErrorCode(err)?.startsWith('InvalidAMIID.') === true;
 /** Not found or malformed; `InvalidAMIID.Unavailable` (an image EC2 knows but cannot use now) is not. */
 const isNoSuchImage = (err: unknown) =>
   awsErrorCode(err) === 'InvalidAMIID.NotFound' || awsErrorCode(err) === 'InvalidAMIID.Malformed';
@@ -179,13 +179,26 @@ export class Ec2Images implements ImagePort {
     await callAws('ec2', 'DisableImage', () => this.ec2.send(new DisableImageCommand({ ImageId: imageId })));
   }
 
+  /**
+   * With `deleteSnapshots`, EC2 is asked to delete the image's snapshots only when every one of them is
+   * tagged `ami-lifecycle:managed=true` now; otherwise the image is deregistered alone and its snapshots
+   * stay. A snapshot EC2 then reports not deleted throws `SnapshotsNotDeletedError`, after the
+   * deregistration.
+   */
   async deregisterImage(imageId: string, options: { deleteSnapshots: boolean }): Promise<void> {
-    await this.requireManaged(imageId, 'deregister');
-    await callAws('ec2', 'DeregisterImage', () =>
+    const image = await this.requireManaged(imageId, 'deregister');
+    const deleteSnapshots = options.deleteSnapshots && (await this.allSnapshotsManaged(image));
+    const out = await callAws('ec2', 'DeregisterImage', () =>
       this.ec2.send(
-        new DeregisterImageCommand({ ImageId: imageId, DeleteAssociatedSnapshots: options.deleteSnapshots }),
+        new DeregisterImageCommand({ ImageId: imageId, DeleteAssociatedSnapshots: deleteSnapshots }),
       ),
     );
+    const failures = (out.DeleteSnapshotResults ?? []).flatMap((r) =>
+      r.ReturnCode === 'success'
+        ? []
+        : [{ snapshotId: r.SnapshotId ?? '', returnCode: r.ReturnCode ?? 'unknown' }],
+    );
+    if (failures.length > 0) throw new SnapshotsNotDeletedError(imageId, failures);
   }
 
   async setDeregistrationProtection(imageId: string, enabled: boolean): Promise<void> {
@@ -288,15 +301,37 @@ export class Ec2Images implements ImagePort {
       );
       return out.Images?.find((i) => i.ImageId === imageId);
     } catch (err) {
-      if (isImageNotFound(err)) return undefined;
+      if (isNoSuchImage(err)) return undefined;
       throw err;
     }
   }
 
   /** Reads the tags from EC2 now: a caller's (or the catalog's) word that an image is ours is not enough. */
-  private async requireManaged(imageId: string, action: string, ec2 = this.ec2): Promise<void> {
+  private async requireManaged(imageId: string, action: string, ec2 = this.ec2): Promise<Image> {
     const image = await this.rawImage(imageId, ec2);
     if (!image) throw new ResourceNotFoundError('image', imageId);
     if (!isManaged(fromTagList(image.Tags))) throw new UnmanagedImageError(imageId, action);
+    return image;
+  }
+
+  /**
+   * Whether the image has snapshots and EC2 reports every one of them tagged managed now. A snapshot
+   * that cannot be read (gone, or not this account's) answers false: nothing is deleted unchecked.
+   */
+  private async allSnapshotsManaged(image: Image): Promise<boolean> {
+    const snapshotIds = toDescription(image).snapshotIds;
+    if (snapshotIds.length === 0) return false;
+    try {
+      const out = await callAws('ec2', 'DescribeSnapshots', () =>
+        this.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: snapshotIds })),
+      );
+      const snapshots = out.Snapshots ?? [];
+      return snapshotIds.every((id) =>
+        snapshots.some((s) => s.SnapshotId === id && isManaged(fromTagList(s.Tags))),
+      );
+    } catch (err) {
+      if (awsErrorCode(err)?.startsWith('InvalidSnapshot')) return false;
+      throw err;
+    }
   }
 }

@@ -98,3 +98,20 @@ export class InvalidLaunchPermissionError extends DomainError {
     );
   }
 }
+
+/**
+ * EC2 deregistered the image but did not delete every snapshot it was asked to delete with it
+ * (`DeleteSnapshotResultSet` codes other than `success`). The image is gone; the snapshots named stay.
+ */
+export class SnapshotsNotDeletedError extends DomainError {
+  constructor(
+    readonly imageId: string,
+    readonly failures: readonly { snapshotId: string; returnCode: string }[],
+  ) {
+    super(
+      `deregistered ${imageId} but did not delete ${failures
+        .map((f) => `snapshot ${f.snapshotId} (${f.returnCode})`)
+        .join(', ')}`,
+    );
+  }
+}

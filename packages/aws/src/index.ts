@@ -31,6 +31,7 @@ export {
   isThrottling,
   PaginationLimitError,
   ResourceNotFoundError,
+  SnapshotsNotDeletedError,
   ThrottledError,
 } from './errors';
 export { type ContractDetails, EventBridgePublisher } from './eventbridge-publisher';

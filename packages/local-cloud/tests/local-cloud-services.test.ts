@@ -1,6 +1,8 @@
 import {
   CreateImageCommand,
   CreateLaunchTemplateCommand,
+  DeregisterImageCommand,
+  DisableImageCommand,
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -100,6 +102,30 @@ describe('the services of a started cloud, wired together', () => {
     expect(before).toEqual(['ParameterNotFound', 'ParameterNotFound']);
     expect(latest.Parameter).toMatchObject({ Value: imageId, DataType: 'aws:ec2:image' });
     await expect(read('/ami-lifecycle/golden-al2023/stable')).resolves.toBe('ParameterNotFound');
+  });
+
+  it('refuses an aws:ec2:image value whose image EC2 knows but is not available', async () => {
+    const disabled = await createImage('not-available-disabled');
+    await ec2.send(new DisableImageCommand({ ImageId: disabled }));
+    const deregistered = await createImage('not-available-deregistered');
+    await ec2.send(new DeregisterImageCommand({ ImageId: deregistered }));
+    const builder = await launch();
+    await cloud.clock.advance(120);
+    const { ImageId: pending } = await ec2.send(
+      new CreateImageCommand({ InstanceId: builder.InstanceId, Name: 'not-available-pending' }),
+    );
+    const names = ['disabled', 'deregistered', 'pending'].map((n) => `/ami-lifecycle/not-available/${n}`);
+
+    for (const [i, Value] of [disabled, deregistered, pending!].entries())
+      await ssm.send(
+        new PutParameterCommand({ Name: names[i], Value, Type: 'String', DataType: 'aws:ec2:image' }),
+      );
+    await cloud.clock.advance(DEFAULT_IMAGE_PARAMETER_VALIDATION_SECONDS);
+    const outcomes = await Promise.all(
+      names.map((Name) => outcome(ssm.send(new GetParameterCommand({ Name })))),
+    );
+
+    expect(outcomes).toEqual(['ParameterNotFound', 'ParameterNotFound', 'ParameterNotFound']);
   });
 
   it('launches from a launch template whose image is a resolve:ssm: parameter', async () => {

@@ -10,7 +10,7 @@ import {
   type LaunchPermissions,
   UnmanagedImageError,
 } from '@ami-lifecycle/core';
-import { ResourceNotFoundError } from '../errors';
+import { ResourceNotFoundError, SnapshotsNotDeletedError } from '../errors';
 import {
   checkLaunchPermissionChange,
   isEmptyChange,
@@ -235,8 +235,24 @@ export class MemoryImages implements ImagePort {
         'InvalidParameterValue',
         `Image ${imageId} has deregistration protection enabled; disable it with DisableImageDeregistrationProtection first`,
       );
+    // As Ec2Images: snapshots go with the image only when every one of them is tagged managed.
+    const deleteSnapshots =
+      options.deleteSnapshots &&
+      image.snapshotIds.length > 0 &&
+      image.snapshotIds.every((id) => {
+        const snapshot = this.snapshots.get(id);
+        return snapshot !== undefined && isManaged(snapshot.tags);
+      });
     this.changeState(image, 'deregistered');
-    if (options.deleteSnapshots) for (const s of image.snapshotIds) this.snapshots.delete(s);
+    if (!deleteSnapshots) return;
+    const failures = image.snapshotIds.flatMap((snapshotId) => {
+      if (!this.snapshots.has(snapshotId)) return [{ snapshotId, returnCode: 'client-error' }];
+      // As EC2: a snapshot another registered image is built on stays, reported as skipped.
+      if (this.imageUsingSnapshot(snapshotId)) return [{ snapshotId, returnCode: 'skipped' }];
+      this.snapshots.delete(snapshotId);
+      return [];
+    });
+    if (failures.length > 0) throw new SnapshotsNotDeletedError(imageId, failures);
   }
 
   async setDeregistrationProtection(imageId: string, enabled: boolean): Promise<void> {
@@ -395,16 +411,27 @@ export class MemoryImages implements ImagePort {
     return s && structuredClone({ snapshotId, ...s });
   }
 
+  /** Replaces a snapshot's tags, as CreateTags and DeleteTags by someone else would. */
+  setSnapshotTags(snapshotId: string, tags: Record<string, string>): void {
+    const snapshot = this.snapshots.get(snapshotId);
+    if (!snapshot) throw new ResourceNotFoundError('snapshot', snapshotId);
+    snapshot.tags = { ...tags };
+  }
+
   /** The value of a parameter seeded with `putParameter` (the public AL2023 one included). */
   parameter(name: string): string | undefined {
     return this.parameters.get(name);
   }
 
-  /** Seeds an image (an unmanaged one, another account's, a public one); answers its id. */
+  /**
+   * Seeds an image (an unmanaged one, another account's, a public one); answers its id. Snapshot ids
+   * that exist already are shared with the images that have them, as RegisterImage from a snapshot does.
+   */
   addImage(image: Partial<MemoryImage> & { name: string }): string {
     const imageId = image.imageId ?? this.nextImageId();
     const snapshotIds = image.snapshotIds ?? [this.nextSnapshotId()];
-    for (const s of snapshotIds) this.snapshots.set(s, { imageId, tags: { ...image.tags } });
+    for (const s of snapshotIds)
+      if (!this.snapshots.has(s)) this.snapshots.set(s, { imageId, tags: { ...image.tags } });
     const record: ImageRecord = {
       description: image.name,
       owner: this.accountId,
@@ -468,6 +495,13 @@ export class MemoryImages implements ImagePort {
     if (image.owner !== this.accountId)
       throw new SimulatedAwsError('AuthFailure', `Not authorized for image:${imageId}`);
     return image;
+  }
+
+  /** A registered image (any state but deregistered) whose snapshots include this one. */
+  private imageUsingSnapshot(snapshotId: string): ImageRecord | undefined {
+    for (const image of this.images.values())
+      if (image.state !== 'deregistered' && image.snapshotIds.includes(snapshotId)) return image;
+    return undefined;
   }
 
   private requireNameFree(name: string): void {

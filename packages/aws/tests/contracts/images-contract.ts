@@ -5,7 +5,12 @@ import {
   PublicSharingRefusedError,
   UnmanagedImageError,
 } from '@ami-lifecycle/core';
-import { awsErrorCode, InvalidLaunchPermissionError, ResourceNotFoundError } from '../../src';
+import {
+  awsErrorCode,
+  InvalidLaunchPermissionError,
+  ResourceNotFoundError,
+  SnapshotsNotDeletedError,
+} from '../../src';
 import { AL2023_PARAMETER } from '../../src/memory';
 
 export const managedTags = { 'ami-lifecycle:managed': 'true', 'ami-lifecycle:family': 'golden-al2023' };
@@ -45,6 +50,13 @@ export interface ImagesSubject {
   snapshotIds(): Promise<string[]>;
   /** The snapshots of an image of `region` as EC2 holds them, encryption and tags included. */
   snapshotsOf(imageId: string, region: string): Promise<SnapshotView[]>;
+  /** Takes a tag off a snapshot as someone outside the controller would (home region). */
+  untagSnapshot(snapshotId: string, key: string): Promise<void>;
+  /**
+   * Registers another image tagged managed on the snapshots of `imageId`, as RegisterImage from them
+   * would (home region); answers its id.
+   */
+  imageOnSnapshotsOf(imageId: string, name: string): Promise<string>;
   /** Grants `Group=all` on an image as someone outside the controller would (home region). */
   makePublic(imageId: string): Promise<void>;
   /** Turns image block public access on or off for the account in the home region. */
@@ -170,6 +182,36 @@ export const describeImagesContract = (name: string, makeSubject: () => Promise<
 
       expect(await s.snapshotIds()).not.toEqual(expect.arrayContaining(snapshotIds));
       expect((await images.describeImage(imageId))?.state ?? 'deregistered').toBe('deregistered');
+    });
+
+    it('deregistering with snapshots leaves a snapshot not tagged managed', async () => {
+      const imageId = await availableImage('deregister-untagged-snapshot', managedTags);
+      const { snapshotIds } = (await images.describeImage(imageId))!;
+      await s.untagSnapshot(snapshotIds[0]!, 'ami-lifecycle:managed');
+
+      await images.deregisterImage(imageId, { deleteSnapshots: true });
+
+      expect(snapshotIds.length).toBeGreaterThan(0);
+      expect(await s.snapshotIds()).toEqual(expect.arrayContaining(snapshotIds));
+      expect((await images.describeImage(imageId))?.state ?? 'deregistered').toBe('deregistered');
+    });
+
+    it('deregistering with snapshots keeps, and reports, a snapshot another image still uses', async () => {
+      const imageId = await availableImage('deregister-shared-snapshot', managedTags);
+      const { snapshotIds } = (await images.describeImage(imageId))!;
+      const otherImageId = await s.imageOnSnapshotsOf(imageId, 'shares-snapshots');
+
+      const refused = await images.deregisterImage(imageId, { deleteSnapshots: true }).catch((e) => e);
+
+      expect(refused).toBeInstanceOf(SnapshotsNotDeletedError);
+      expect(refused).toMatchObject({
+        imageId,
+        failures: snapshotIds.map((snapshotId) => ({ snapshotId, returnCode: 'skipped' })),
+      });
+      expect(refused.message).toContain(`${snapshotIds[0]} (skipped)`);
+      expect((await images.describeImage(imageId))?.state ?? 'deregistered').toBe('deregistered');
+      expect(await s.snapshotIds()).toEqual(expect.arrayContaining(snapshotIds));
+      expect((await images.describeImage(otherImageId))?.snapshotIds).toEqual(snapshotIds);
     });
 
     it.each([

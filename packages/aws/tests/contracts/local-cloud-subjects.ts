@@ -1,6 +1,7 @@
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
+  DeleteTagsCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
@@ -29,7 +30,14 @@ import {
   SsmParameters,
 } from '../../src';
 import { fromTagList } from '../../src/tags';
-import { AL2023_PARAMETER, launchRunning, OTHER_REGION, startTestCloud } from '../support/cloud';
+import {
+  AL2023_PARAMETER,
+  availableImage,
+  launchRunning,
+  managedTags,
+  OTHER_REGION,
+  startTestCloud,
+} from '../support/cloud';
 import type { CommandsSubject } from './commands-contract';
 import type { ComputeSubject } from './compute-contract';
 import type { EventsSubject } from './events-contract';
@@ -78,6 +86,22 @@ export const localImages = async (): Promise<ImagesSubject> => {
         kmsKeyId: snap.KmsKeyId,
         tags: fromTagList(snap.Tags),
       }));
+    },
+    untagSnapshot: async (snapshotId, key) => {
+      await t.clients.ec2.send(new DeleteTagsCommand({ Resources: [snapshotId], Tags: [{ Key: key }] }));
+    },
+    imageOnSnapshotsOf: async (imageId, name) => {
+      // The local cloud has no RegisterImage: an image is built, then pointed at the other's snapshots.
+      const otherImageId = await availableImage(t, name, managedTags);
+      const ec2 = t.cloud.services.ec2;
+      const accountId = t.cloud.accounts.defaultAccountId;
+      const source = ec2.getImage(accountId, t.cloud.region, imageId);
+      const other = ec2.getImage(accountId, t.cloud.region, otherImageId);
+      if (!source || !other) throw new Error(`the local cloud lost ${imageId} or ${otherImageId}`);
+      (other as { blockDeviceMappings: unknown }).blockDeviceMappings = structuredClone(
+        source.blockDeviceMappings,
+      );
+      return otherImageId;
     },
     makePublic: async (imageId) => {
       await t.clients.ec2.send(

@@ -64,6 +64,16 @@ export const memoryImages = async (): Promise<ImagesSubject> => {
         return snap ? [{ encrypted: snap.encrypted === true, kmsKeyId: snap.kmsKeyId, tags: snap.tags }] : [];
       });
     },
+    untagSnapshot: async (snapshotId, key) => {
+      const { [key]: _removed, ...tags } = cloud.images.snapshot(snapshotId)?.tags ?? {};
+      cloud.images.setSnapshotTags(snapshotId, tags);
+    },
+    imageOnSnapshotsOf: async (imageId, name) =>
+      cloud.images.addImage({
+        name,
+        tags: { 'ami-lifecycle:managed': 'true' },
+        snapshotIds: cloud.images.image(imageId)?.snapshotIds ?? [],
+      }),
     makePublic: async (imageId) => cloud.images.setPublic(imageId, true),
     setImageBlockPublicAccess: async (on) => cloud.images.setImageBlockPublicAccess(on),
   };

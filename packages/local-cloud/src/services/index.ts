@@ -45,7 +45,9 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
       ((accountId, region, name) => ssmParameterValue(ssm, accountId, region, name)),
   });
   ssm = new SsmService(ctx, ec2.instances, {
-    imageExists: (accountId, region, imageId) => ec2.getImage(accountId, region, imageId) !== undefined,
+    // As AWS: the AMI must be available, not merely known (pending, disabled or deregistered fail).
+    imageExists: (accountId, region, imageId) =>
+      ec2.getImage(accountId, region, imageId)?.state === 'available',
   });
   const parameters = ssm.parameters;
   ec2.addImageReferenceProvider('ssm:Parameter', (accountId, region, imageIds) =>

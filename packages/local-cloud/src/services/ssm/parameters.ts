@@ -18,7 +18,7 @@ import {
   validationException,
 } from './wire';
 
-/** Whether `imageId` exists and `accountId` may launch it in `region`: EC2 answers, SSM asks. */
+/** Whether `imageId` is available and `accountId` may launch it in `region`: EC2 answers, SSM asks. */
 export type ImageExists = (accountId: string, region: string, imageId: string) => boolean;
 
 /** Simulated seconds from a PutParameter of an `aws:ec2:image` value to the end of its validation. */
