@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ResourceNotFoundError } from '@ami-lifecycle/aws';
 import { createMemoryRegions, type MemoryRegion } from '@ami-lifecycle/aws/memory';
 import { InMemoryCatalog, listAll } from '@ami-lifecycle/catalog';
 import {
@@ -420,5 +421,37 @@ describe('liftExpiredHolds', () => {
     expect((await activeHolds(world)).map((h) => h.id)).toEqual([first.id]);
     expect(protection(world, stuck)).toEqual({ [HOME]: true });
     expect(protection(world, fine)).toEqual(OFF);
+  });
+
+  it('releases an expired hold whose AMI in one region was deleted by hand, lifting the rest', async () => {
+    const world = await createWorld();
+    const amis = await addImage(world, AL, '1.0.0');
+    const { hold } = await placeHold(
+      legal(onImage('1.0.0'), { expiresAt: '2026-03-02T10:00:00Z' }),
+      world.deps,
+    );
+    const images = world.regions.get(HOME)!.images;
+    jest.spyOn(images, 'setDeregistrationProtection').mockImplementation(async (amiId) => {
+      throw new ResourceNotFoundError('image', amiId);
+    });
+    world.clock.set('2026-03-03T00:00:00Z');
+
+    const result = await liftExpiredHolds(world.deps);
+
+    expect(result.failed).toEqual([]);
+    expect(result.lifted.map((l) => l.hold.id)).toEqual([hold.id]);
+    expect(protection(world, { [OTHER]: amis[OTHER]! })).toEqual({ [OTHER]: false });
+    expect(await activeHolds(world)).toEqual([]);
+  });
+
+  it('still fails to place a hold on an AMI that is gone', async () => {
+    const world = await createWorld();
+    await addImage(world, AL, '1.0.0');
+    const images = world.regions.get(HOME)!.images;
+    jest.spyOn(images, 'setDeregistrationProtection').mockImplementation(async (amiId) => {
+      throw new ResourceNotFoundError('image', amiId);
+    });
+
+    await expect(placeHold(legal(onImage('1.0.0')), world.deps)).rejects.toBeInstanceOf(HoldProtectionError);
   });
 });

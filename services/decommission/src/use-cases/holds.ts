@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ResourceNotFoundError } from '@ami-lifecycle/aws';
 import { listAll } from '@ami-lifecycle/catalog';
 import {
   type CatalogPort,
@@ -192,6 +193,9 @@ const setProtection = async (
     try {
       await deps.regions(ami.region).images.setDeregistrationProtection(ami.amiId, enabled);
     } catch (error) {
+      // An AMI that no longer exists has no protection to lift (one gone by hand would otherwise keep
+      // an expired hold listed forever); placing protection on it is still a failure.
+      if (!enabled && error instanceof ResourceNotFoundError) continue;
       failures.push({ ...ami, error });
     }
   }
