@@ -14,12 +14,12 @@ const functionFiles = readdirSync(join(ROOT, 'services'), { withFileTypes: true 
  */
 describe.each(functionFiles)('%s', (file) => {
   it('names EC2 images by their account-less ARN wherever it names images at all', () => {
-    const text = readFileSync(join(ROOT, file), 'utf8');
+    // The statements, not the comments that explain them.
+    const text = readFileSync(join(ROOT, file), 'utf8').replace(/^\s*#.*$/gm, '');
     const imageArns = text.match(/arn:aws:ec2:[^\s'"]*:image\/[^\s'"]*/g) ?? [];
 
     // One region (`${aws:region}`) or every region (`*`, publishing copies across regions), never an account.
     const accountLess = /^arn:aws:ec2:(\$\{aws:region\}|\*)::image\/\*$/;
-    if (imageArns.length > 0)
-      expect(imageArns.filter((arn) => accountLess.test(arn)).length).toBeGreaterThan(0);
+    expect(imageArns.filter((arn) => !accountLess.test(arn))).toEqual([]);
   });
 });
