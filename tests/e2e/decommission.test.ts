@@ -422,6 +422,12 @@ describe('the decommission service on the local cloud', () => {
     });
     const crashed = await runSweep(13);
     expect(crashed.actions.map((a) => `${a.version} ${a.decision}`)).toEqual([`${v6.version} retire`]);
+    // The operator hears of it where they look: the sweep's event counts the failed action.
+    expect(
+      pipeline
+        .ingested('Retention Sweep Completed', GOLDEN)
+        .find((d) => (d as { sweepId: string }).sweepId === crashed.sweepId),
+    ).toMatchObject({ schemaVersion: 2, actions: { done: 0, skipped: 0, failed: 1 } });
     // The crash came after EC2 deregistered the first copy: the catalog still says disabled.
     const left12 = await Promise.all(
       [HOME, OTHER].map(async (r) => (await ami(r, v6.amiIds[r]!))?.State ?? 'gone'),

@@ -64,7 +64,7 @@ describe('the contract registry', () => {
     (_, contract) => {
       expect(contract.source).toBe('ami-lifecycle');
       expect(Number.isInteger(contract.version) && contract.version >= 1).toBe(true);
-      expect(contract.schemas[contract.version]).toBe(contract.schema);
+      expect((contract.schemas as Record<number, unknown>)[contract.version]).toBe(contract.schema);
     },
   );
 });

@@ -18,7 +18,12 @@ const twoFamilies = async (options: Parameters<typeof createWorld>[0] = {}) => {
 
 const nothing: BatchOutcome = { done: 0, skipped: 0, failed: 0, problems: [] };
 
-const completed = (world: World) => world.events.published('Retention Sweep Completed').map((e) => e.detail);
+/** The sent events, every one of the latest schema version. */
+const completed = (world: World) =>
+  world.events.published('Retention Sweep Completed').map((e) => {
+    if (e.detail.schemaVersion !== 2) throw new Error(`sent as schema version ${e.detail.schemaVersion}`);
+    return e.detail;
+  });
 
 describe('completeSweep', () => {
   it('sends one Retention Sweep Completed per family of the plan, with that family’s counts', async () => {
@@ -30,13 +35,28 @@ describe('completeSweep', () => {
 
     // Act
     await completeSweep(
-      { sweepId: SWEEP, dryRun: false, applied: [{ ...nothing, done: 4 }], prices: world.settings.prices },
+      {
+        sweepId: SWEEP,
+        dryRun: false,
+        applied: [
+          {
+            ...nothing,
+            done: 3,
+            failed: 1,
+            byFamily: [
+              { family: GOLDEN, done: 2, skipped: 0, failed: 1 },
+              { family: PAYMENTS, done: 1, skipped: 0, failed: 0 },
+            ],
+          },
+        ],
+        prices: world.settings.prices,
+      },
       world.deps,
     );
 
     // Assert
     const common = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       correlationId: SWEEP,
       occurredAt: NOW,
       sweepId: SWEEP,
@@ -51,12 +71,15 @@ describe('completeSweep', () => {
       family: GOLDEN,
       idempotencyKey: `retention-sweep-completed:${SWEEP}:${GOLDEN}`,
       counts: { keep: 1, deprecate: 1, disable: 1, retire: 1 },
+      // What the operator must look at: one of the family's actions failed.
+      actions: { done: 2, skipped: 0, failed: 1 },
     });
     expect(events[1]).toMatchObject({
       ...common,
       family: PAYMENTS,
       idempotencyKey: `retention-sweep-completed:${SWEEP}:${PAYMENTS}`,
       counts: { keep: 1, deprecate: 1, disable: 0, retire: 0 },
+      actions: { done: 1, skipped: 0, failed: 0 },
     });
   });
 

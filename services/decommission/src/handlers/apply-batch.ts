@@ -17,7 +17,11 @@ export const handler = asStep(
       const { results } = await applyActions(input, deps);
       const problems = results.filter((r) => r.outcome !== 'done');
       const freed = new Map<string, { family: string; region: string; gib: number }>();
+      const byFamily = new Map<string, { family: string; done: number; skipped: number; failed: number }>();
       for (const r of results) {
+        const counts = byFamily.get(r.family) ?? { family: r.family, done: 0, skipped: 0, failed: 0 };
+        counts[r.outcome] += 1;
+        byFamily.set(r.family, counts);
         for (const [region, gib] of Object.entries(r.freedGiB ?? {})) {
           const key = `${r.family}|${region}`;
           const sum = freed.get(key) ?? { family: r.family, region, gib: 0 };
@@ -27,6 +31,7 @@ export const handler = asStep(
       }
       return {
         freed: [...freed.values()],
+        byFamily: [...byFamily.values()],
         done: results.length - problems.length,
         skipped: problems.filter((r) => r.outcome === 'skipped').length,
         failed: problems.filter((r) => r.outcome === 'failed').length,

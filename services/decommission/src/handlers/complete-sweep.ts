@@ -12,6 +12,16 @@ const batchResult = z.object({
   freed: z
     .array(z.object({ family: z.string(), region: z.string(), gib: z.number().nonnegative() }))
     .optional(),
+  byFamily: z
+    .array(
+      z.object({
+        family: z.string(),
+        done: z.number().int().nonnegative(),
+        skipped: z.number().int().nonnegative(),
+        failed: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
 });
 
 /** Decommission machine, last step: Retention Sweep Completed per family, with what the batches did. */

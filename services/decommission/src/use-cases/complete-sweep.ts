@@ -24,6 +24,8 @@ export interface BatchOutcome {
   problems: string[];
   /** Snapshot GiB the batch's retirements deleted, per family and region. */
   freed?: { family: string; region: string; gib: number }[];
+  /** The same counts per family, for each family's `Retention Sweep Completed`. */
+  byFamily?: { family: string; done: number; skipped: number; failed: number }[];
 }
 
 /**
@@ -55,8 +57,9 @@ export const completeSweep = async (
       (sum, f) => sum + f.gib * (input.prices?.[f.region] ?? DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
       0,
     );
+    const outcomes = input.applied.flatMap((b) => b.byFamily ?? []).filter((o) => o.family === family);
     await deps.events.publish('Retention Sweep Completed', {
-      schemaVersion: 1,
+      schemaVersion: 2,
       family,
       correlationId: plan.sweepId,
       idempotencyKey: `retention-sweep-completed:${plan.sweepId}:${family}`,
@@ -66,6 +69,13 @@ export const completeSweep = async (
       dryRun: input.dryRun || (plan.withheld ?? []).some((w) => w.family === family),
       inventoryAt: plan.inventoryAt,
       counts,
+      // Skipped and failed actions are the operator's to look at: said where they look, not only in the
+      // execution's history.
+      actions: {
+        done: outcomes.reduce((n, o) => n + o.done, 0),
+        skipped: outcomes.reduce((n, o) => n + o.skipped, 0),
+        failed: outcomes.reduce((n, o) => n + o.failed, 0),
+      },
       snapshotGiBFreed: gib,
       // Cents: a sum of float products would print as 0.30000000000000004.
       monthlyStorageCostSaved: { amount: Math.round(cost * 100) / 100, currency: 'USD' },
