@@ -5,6 +5,7 @@ import { buildIdFor } from '@ami-lifecycle/build-service';
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
 import { type BuildRequestedDetail, buildRequested } from '@ami-lifecycle/contracts';
 import { type FamilyConfig, type Image, organizationConfigOf, type Policy } from '@ami-lifecycle/core';
+import { dailySweepId } from '@ami-lifecycle/decommission-service';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
 import {
   DescribeInstancesCommand,
@@ -29,7 +30,8 @@ export class PipelineTimeoutError extends Error {
 }
 
 /** The id the daily schedule gives the retention sweep it starts at `at`: `sweep-<YYYY-MM-DD>`. */
-export const dailySweepId = (at: number | Date): string => `sweep-${new Date(at).toISOString().slice(0, 10)}`;
+/** The id of the daily sweep that runs at `at`: the decommission service's own rule. */
+export const dailySweepIdAt = (at: number | Date): string => dailySweepId(new Date(at).toISOString());
 
 /** The deployed stage's table and bus, and the catalog over them. */
 export class LocalPipeline {
@@ -214,7 +216,7 @@ export class LocalPipeline {
    * `Retention Sweep Completed` events are on the bus. Answers the sweep id.
    */
   async dailySweep(at: number, maxSeconds = 2 * 3600): Promise<string> {
-    const sweepId = dailySweepId(at);
+    const sweepId = dailySweepIdAt(at);
     const ahead = (at - this.cloud.clock.nowMillis()) / 1000 - 60;
     if (ahead > 0) await this.cloud.clock.advance(ahead);
     await this.minuteByMinute(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FamilyConfig, type Image, parsePolicy, type RetentionPlan } from '@ami-lifecycle/core';
+import { dailySweepId } from '@ami-lifecycle/decommission-service';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
 import {
   CreateLaunchTemplateCommand,
@@ -184,7 +185,7 @@ describe('the decommission service on the local cloud', () => {
     }
     return out.join('\n');
   };
-  const sweepIdAt = (at: number) => `sweep-${new Date(at).toISOString().slice(0, 10)}`;
+  const sweepIdAt = (at: number) => dailySweepId(new Date(at).toISOString());
   const decision = (plan: RetentionPlan, image: Image) => {
     const d = plan.decisions.find((x) => x.family === image.family && x.version === image.version)!;
     return { decision: d.decision, codes: d.reasons.map((r) => r.code) };

@@ -30,7 +30,7 @@ export {
   readRegionInventory,
 } from './use-cases/plan-sweep';
 export { loadSweepSettings } from './use-cases/settings';
-export { type SweepStarter, startSweep } from './use-cases/start-sweep';
+export { dailySweepId, type SweepStarter } from './use-cases/start-sweep';
 export {
   gatherInventory,
   type Inventory,

@@ -12,13 +12,11 @@ import {
   Ec2SharedUsage,
   EventBridgePublisher,
   pace,
-  startNamedExecution,
 } from '@ami-lifecycle/aws';
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
 import { lambdaClock, loadEnv } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import type { DecommissionDeps } from './use-cases/deps';
-import type { SweepStarter } from './use-cases/start-sweep';
 
 const env = loadEnv(
   z.object({
@@ -76,26 +74,3 @@ export const deps: DecommissionDeps = {
 
 /** The regional EC2 images the hold use cases mirror protection through. */
 export const holdRegions = (region: string) => ({ images: imagesIn(region) });
-
-/**
- * The starter of the decommission state machine, for the function that starts it; only it is given
- * `DECOMMISSION_STATE_MACHINE_ARN`, so it is read when that function's module loads, not here.
- */
-export const sweepStarter = (): SweepStarter => {
-  const { DECOMMISSION_STATE_MACHINE_ARN: arn } = loadEnv(
-    z.object({
-      DECOMMISSION_STATE_MACHINE_ARN: z
-        .string()
-        .regex(
-          /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
-          'must be a state machine ARN',
-        ),
-    }),
-  );
-  return {
-    start: async (input) => ({
-      outcome: await startNamedExecution(home.sfn, arn, input.sweepId, input),
-      executionName: input.sweepId,
-    }),
-  };
-};

@@ -1,6 +1,6 @@
 import { createHandler, scheduledEventSchema } from '@ami-lifecycle/lambda-kit';
-import { startSweep } from '../use-cases/start-sweep';
-import { sweepStarter } from '../wiring';
+import { sweepStarter } from '../starter';
+import { dailySweepId } from '../use-cases/start-sweep';
 
 const starter = sweepStarter();
 
@@ -9,5 +9,5 @@ export const handler = createHandler({
   name: 'decommission-start',
   event: scheduledEventSchema,
   correlationIdPath: 'id',
-  useCase: (event) => startSweep({ sweepId: `sweep-${event.time.slice(0, 10)}`, dryRun: false }, starter),
+  useCase: (event) => starter.start({ sweepId: dailySweepId(event.time), dryRun: false }),
 });

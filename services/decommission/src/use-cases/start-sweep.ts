@@ -6,5 +6,5 @@ export interface SweepStarter {
   }): Promise<{ outcome: 'started' | 'duplicate'; executionName: string }>;
 }
 
-export const startSweep = (input: { sweepId: string; dryRun: boolean }, starter: SweepStarter) =>
-  starter.start(input);
+/** The daily sweep's id: one per day, however often the schedule fires that day. */
+export const dailySweepId = (at: string): string => `sweep-${at.slice(0, 10)}`;
