@@ -17,6 +17,7 @@ import {
   refreshGsiPk,
   regionGsiPk,
   stateGsiPk,
+  sweepPk,
 } from './keys';
 
 /**
@@ -90,6 +91,8 @@ export const patterns = {
     sortAttribute: 'SK',
     entities: ['plan-summary', 'plan-decision'],
   }),
+  /** By batch number. */
+  batchOutcomes: (sweepId: string) => table(sweepPk(sweepId), PREFIX.batch, 'batch-outcome'),
   inventoryItems: (sweepId: string): AccessPattern => ({
     partition: { attribute: 'PK', value: inventoryPk(sweepId) },
     sortAttribute: 'SK',

@@ -3,6 +3,7 @@ import {
   type AuditContext,
   type AuditRecord,
   assertTransition,
+  type BatchOutcome,
   type CatalogPort,
   type Channel,
   type Hold,
@@ -84,6 +85,7 @@ import {
   assembleInventoryParts,
   assemblePlan,
   auditToItem,
+  batchOutcomeToItem,
   channelToItems,
   configToItems,
   holdToItem,
@@ -92,6 +94,7 @@ import {
   inventoryPartToItems,
   itemToAmiPointer,
   itemToAudit,
+  itemToBatchOutcome,
   itemToChannel,
   itemToConfig,
   itemToHold,
@@ -570,6 +573,16 @@ export class DynamoDbCatalog implements CatalogPort {
       if (errorName(error) === 'ConditionalCheckFailedException') return { written: false };
       throw error;
     }
+  }
+
+  async saveBatchOutcome(sweepId: string, batch: number, outcome: BatchOutcome): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: batchOutcomeToItem(sweepId, batch, outcome) }),
+    );
+  }
+
+  async listBatchOutcomes(sweepId: string): Promise<{ batch: number; outcome: BatchOutcome }[]> {
+    return (await this.queryAll(patterns.batchOutcomes(sweepId))).map(itemToBatchOutcome);
   }
 
   async getInventoryParts(sweepId: string): Promise<InventoryPart[]> {

@@ -3,6 +3,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AuditRecord,
   auditRecordSchema,
+  type BatchOutcome,
+  batchOutcomeSchema,
   type Channel,
   channelSchema,
   type Hold,
@@ -26,6 +28,7 @@ import { CorruptItemError } from './errors';
 import {
   amiPointerKeys,
   auditKey,
+  batchOutcomeKey,
   channelHistoryKey,
   channelKey,
   configKey,
@@ -326,6 +329,21 @@ export const assemblePlan = (summaryItem: Item, decisionItems: readonly Item[]):
   return { ...summary, decisions: decisions.map((d) => d.decision), actions: actions.map((a) => a.action) };
 };
 
+// ---- batch outcomes ------------------------------------------------------------------------------------
+
+export const batchOutcomeToItem = (sweepId: string, batch: number, outcome: BatchOutcome): Item => ({
+  ...withoutUndefined(parseInput(batchOutcomeSchema, outcome, 'batch outcome')),
+  ...batchOutcomeKey(sweepId, batch),
+  entity: 'batch-outcome',
+  batch,
+  ttl: sweepDataTtl(),
+});
+
+export const itemToBatchOutcome = (item: Item): { batch: number; outcome: BatchOutcome } => ({
+  batch: parseItem(z.object({ batch: z.number().int().nonnegative() }).loose(), item).batch,
+  outcome: parseItem(batchOutcomeSchema, item, ['batch', 'ttl']),
+});
+
 // ---- inventory -----------------------------------------------------------------------------------------
 
 /** Compressed bytes per piece: well under DynamoDB's 400 KB item, keys and metadata included. */
@@ -364,7 +382,7 @@ export const inventoryPartToItems = (part: InventoryPart): { head: Item; pieces:
       ...inventoryPieceKey(parsed.sweepId, parsed.region, reading, index),
       entity: 'inventory-piece',
       data: new Uint8Array(bytes.subarray(at, at + INVENTORY_PIECE_BYTES)),
-      ttl: inventoryTtl(parsed.startedAt),
+      ttl: sweepDataTtl(),
     });
   }
   const head: InventoryHead = {
@@ -383,14 +401,17 @@ export const inventoryPartToItems = (part: InventoryPart): { head: Item; pieces:
       ...head,
       ...inventoryPartKey(parsed.sweepId, parsed.region),
       entity: 'inventory-part',
-      ttl: inventoryTtl(parsed.startedAt),
+      ttl: sweepDataTtl(),
     },
     pieces,
   };
 };
 
-const inventoryTtl = (startedAt: string): number =>
-  Math.floor(Date.parse(startedAt) / 1000) + INVENTORY_TTL_DAYS * 86_400;
+/**
+ * When a sweep's stored data expires: `INVENTORY_TTL_DAYS` after it is written, by the machine's clock,
+ * which is the one DynamoDB's TTL compares with (a simulated sweep date may lie in the past).
+ */
+const sweepDataTtl = (): number => Math.floor(Date.now() / 1000) + INVENTORY_TTL_DAYS * 86_400;
 
 const itemToInventoryHead = (item: Item): InventoryHead => parseItem(inventoryHeadSchema, item, ['ttl']);
 

@@ -14,6 +14,7 @@
  * | hold              | `HOLD#<id>`                 | `HOLD`                               | `TARGET#<family or family@version>` / `HOLD#<id>` (unreleased only) | `HOLDS` / `<createdAt>#<id>` (unreleased only) |
  * | audit             | `AUDIT#<family>#<version>`  | `<at>#<seq, 10 digits>[#CHANNEL#<name>#<revision>]` |                  |                                          |
  * | plan              | `PLAN#<sweepId>`            | `SUMMARY`, `DECISION#<family>@<version>` | `PLANS` / `<generatedAt>#<sweepId>` (summary) |                      |
+ * | batch outcome     | `SWEEP#<sweepId>`           | `BATCH#<n, 10 digits>`               |                                 |                                          |
  * | inventory part    | `INVENTORY#<sweepId>`       | `REGION#<region>`                    |                                 |                                          |
  * | inventory piece   | `INVENTORY#<sweepId>`       | `PIECE#<region>#<reading id>#<n, 10 digits>` |                      |                                          |
  *
@@ -82,6 +83,8 @@ export const PREFIX = {
   plan: 'PLAN#',
   planDecision: 'DECISION#',
   inventory: 'INVENTORY#',
+  sweep: 'SWEEP#',
+  batch: 'BATCH#',
   inventoryPiece: 'PIECE#',
   state: 'STATE#',
   region: 'REGION#',
@@ -321,6 +324,13 @@ export const inventoryPieceKey = (
   SK: `${inventoryPiecePrefix(region, reading)}${padNumber(index, 'piece')}`,
 });
 
+export const sweepPk = (sweepId: string): string => `${PREFIX.sweep}${part(sweepId, 'sweep id')}`;
+
+export const batchOutcomeKey = (sweepId: string, batch: number): TableKey => ({
+  PK: sweepPk(sweepId),
+  SK: `${PREFIX.batch}${padNumber(batch, 'batch')}`,
+});
+
 // ---- parser ---------------------------------------------------------------------------------------
 
 export type ParsedKey =
@@ -343,6 +353,7 @@ export type ParsedKey =
   | { entity: 'plan-summary'; sweepId: string }
   | { entity: 'plan-decision'; sweepId: string; family: string; version: string }
   | { entity: 'inventory-part'; sweepId: string; region: string }
+  | { entity: 'batch-outcome'; sweepId: string; batch: number }
   | { entity: 'inventory-piece'; sweepId: string; region: string; reading: string; index: number };
 export type EntityName = ParsedKey['entity'];
 
@@ -408,6 +419,7 @@ export const parseKey = (key: TableKey): ParsedKey => {
   const audit = rest(PK, PREFIX.audit);
   const plan = rest(PK, PREFIX.plan);
   const inventory = rest(PK, PREFIX.inventory);
+  const sweep = rest(PK, PREFIX.sweep);
   if (family !== undefined) {
     parsed = split(family, 1) && parseFamilyItem(family, SK);
   } else if (PK === ORG_PK) {
@@ -439,6 +451,12 @@ export const parseKey = (key: TableKey): ParsedKey => {
             }
           : undefined;
     }
+  } else if (sweep !== undefined && split(sweep, 1)) {
+    const batch = rest(SK, PREFIX.batch);
+    parsed =
+      batch === undefined
+        ? undefined
+        : { entity: 'batch-outcome', sweepId: sweep, batch: parseNumber(batch, 'batch') };
   } else if (inventory !== undefined && split(inventory, 1)) {
     parsed = parseInventorySk(inventory, SK);
   }

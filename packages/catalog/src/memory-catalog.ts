@@ -2,6 +2,7 @@ import {
   type AuditContext,
   type AuditRecord,
   assertTransition,
+  type BatchOutcome,
   type CatalogPort,
   type Channel,
   type Hold,
@@ -68,6 +69,7 @@ import {
   assembleInventoryParts,
   assemblePlan,
   auditToItem,
+  batchOutcomeToItem,
   channelToItems,
   configToItems,
   holdToItem,
@@ -76,6 +78,7 @@ import {
   inventoryPartToItems,
   itemToAmiPointer,
   itemToAudit,
+  itemToBatchOutcome,
   itemToChannel,
   itemToConfig,
   itemToHold,
@@ -389,6 +392,14 @@ export class InMemoryCatalog implements CatalogPort {
       return { written: false };
     this.write(head);
     return { written: true };
+  }
+
+  async saveBatchOutcome(sweepId: string, batch: number, outcome: BatchOutcome): Promise<void> {
+    this.write(batchOutcomeToItem(sweepId, batch, outcome));
+  }
+
+  async listBatchOutcomes(sweepId: string): Promise<{ batch: number; outcome: BatchOutcome }[]> {
+    return this.query(patterns.batchOutcomes(sweepId)).map(itemToBatchOutcome);
   }
 
   async getInventoryParts(sweepId: string): Promise<InventoryPart[]> {

@@ -1133,6 +1133,38 @@ export const describeCatalogContract = (name: string, makeCatalog: () => Promise
       });
     });
 
+    describe('batch outcomes', () => {
+      const outcome = (done: number, failed = 0) => ({
+        done,
+        skipped: 0,
+        failed,
+        problems: failed > 0 ? [`${F}@1 retire failed: RequestLimitExceeded`] : [],
+        freed: [{ family: F, region: 'eu-west-1', gib: 8 }],
+        byFamily: [{ family: F, done, skipped: 0, failed }],
+      });
+
+      it('keeps one outcome per batch, a retried batch’s replacing its earlier one, listed by batch', async () => {
+        await catalog.saveBatchOutcome('sweep-1', 11, outcome(20));
+        await catalog.saveBatchOutcome('sweep-1', 2, outcome(19, 1));
+        await catalog.saveBatchOutcome('sweep-1', 2, outcome(20));
+        await catalog.saveBatchOutcome('sweep-2', 0, outcome(1));
+
+        expect(await catalog.listBatchOutcomes('sweep-1')).toEqual([
+          { batch: 2, outcome: outcome(20) },
+          { batch: 11, outcome: outcome(20) },
+        ]);
+        expect(await catalog.listBatchOutcomes('sweep-none')).toEqual([]);
+      });
+
+      it('refuses an outcome that does not match its schema, storing nothing', async () => {
+        const bad = { ...outcome(1), done: -1 };
+
+        await expect(catalog.saveBatchOutcome('sweep-1', 0, bad)).rejects.toBeInstanceOf(ValidationError);
+
+        expect(await catalog.listBatchOutcomes('sweep-1')).toEqual([]);
+      });
+    });
+
     describe('sweep inventories', () => {
       // Random hex does not compress: enough facts to need several pieces of the stored reading.
       const noise = (() => {

@@ -1,6 +1,7 @@
 import {
   amiPointerKeys,
   auditKey,
+  batchOutcomeKey,
   channelHistoryKey,
   channelKey,
   compareBytes,
@@ -163,6 +164,15 @@ describe('catalog keys', () => {
       /not a key of the catalog table/,
     );
     expect(() => inventoryReadingId('2026-03-01T01:00:00Z', 'xyz')).toThrow(/not an inventory reading id/);
+  });
+
+  it('parses batch outcome keys back, in batch order', () => {
+    expect(parseKey(batchOutcomeKey('sweep-2026-03-01', 7))).toEqual({
+      entity: 'batch-outcome',
+      sweepId: 'sweep-2026-03-01',
+      batch: 7,
+    });
+    expect(batchOutcomeKey('s', 10).SK > batchOutcomeKey('s', 9).SK).toBe(true);
   });
 
   it('lists the current config of a family under FAMILIES, by family name', () => {

@@ -21,6 +21,7 @@ export * from './ports/findings';
 export * from './ports/images';
 export * from './ports/inventory';
 export * from './refresh';
+export * from './retention/batch-outcome';
 export * from './retention/inventory';
 export * from './retention/plan-types';
 export * from './retention/planner';

@@ -8,7 +8,8 @@ export {
   RegionNotEnabledError,
 } from './errors';
 export { type ActionResult, applyActions } from './use-cases/apply-actions';
-export { type BatchOutcome, completeSweep, finishSweep, type SweepOutcome } from './use-cases/complete-sweep';
+export { applyBatch } from './use-cases/apply-batch';
+export { completeSweep, finishSweep, type SweepOutcome } from './use-cases/complete-sweep';
 export {
   DEFAULT_ACTOR,
   type DecommissionDeps,

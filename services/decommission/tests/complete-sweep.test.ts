@@ -1,4 +1,5 @@
-import { applyActions, type BatchOutcome, completeSweep, PlanNotFoundError } from '../src';
+import type { BatchOutcome } from '@ami-lifecycle/core';
+import { applyActions, completeSweep, PlanNotFoundError } from '../src';
 import { createWorld, GOLDEN, HOME, NOW, OTHER, PAYMENTS, SWEEP, type World } from './support/world';
 
 /**
@@ -16,7 +17,7 @@ const twoFamilies = async (options: Parameters<typeof createWorld>[0] = {}) => {
   return world;
 };
 
-const nothing: BatchOutcome = { done: 0, skipped: 0, failed: 0, problems: [] };
+const nothing: BatchOutcome = { done: 0, skipped: 0, failed: 0, problems: [], freed: [], byFamily: [] };
 
 /** The sent events, every one of the latest schema version. */
 const completed = (world: World) =>
@@ -118,8 +119,8 @@ describe('completeSweep', () => {
     const world = await twoFamilies();
     const { plan } = await world.plan();
     const applied: BatchOutcome[] = [
-      { done: 18, skipped: 1, failed: 1, problems: ['a skipped', 'a failed'] },
-      { done: 3, skipped: 0, failed: 2, problems: ['b failed', 'c failed'] },
+      { ...nothing, done: 18, skipped: 1, failed: 1, problems: ['a skipped', 'a failed'] },
+      { ...nothing, done: 3, skipped: 0, failed: 2, problems: ['b failed', 'c failed'] },
     ];
 
     // Act

@@ -110,15 +110,11 @@ describe('orphaned snapshots and what protects them', () => {
     const snapshot = await retiredWithLeftover(world);
     await world.plan();
 
-    const dry = await finishSweep({ sweepId: SWEEP, dryRun: true, applied: [] }, world.settings, world.deps);
+    const dry = await finishSweep({ sweepId: SWEEP, dryRun: true }, world.settings, world.deps);
     expect(dry.orphanSnapshotsDeleted).toBe(0);
     expect(exists(world, snapshot)).toBe(true);
 
-    const acting = await finishSweep(
-      { sweepId: SWEEP, dryRun: false, applied: [] },
-      world.settings,
-      world.deps,
-    );
+    const acting = await finishSweep({ sweepId: SWEEP, dryRun: false }, world.settings, world.deps);
     expect(acting.orphanSnapshotsDeleted).toBe(1);
     expect(exists(world, snapshot)).toBe(false);
   });
@@ -129,11 +125,7 @@ describe('orphaned snapshots and what protects them', () => {
     const { plan } = await world.plan();
     expect(plan.withheld?.map((w) => w.family)).toContain(GOLDEN);
 
-    const outcome = await finishSweep(
-      { sweepId: SWEEP, dryRun: false, applied: [] },
-      world.settings,
-      world.deps,
-    );
+    const outcome = await finishSweep({ sweepId: SWEEP, dryRun: false }, world.settings, world.deps);
 
     expect(outcome.orphanSnapshotsDeleted).toBe(0);
     expect(exists(world, snapshot)).toBe(true);
@@ -149,7 +141,7 @@ describe('orphaned snapshots and what protects them', () => {
     if (tripped.plan.guard.status !== 'tripped')
       throw new Error(`expected a tripped guard: ${JSON.stringify(tripped.plan.guard)}`);
 
-    await finishSweep({ sweepId: SWEEP, dryRun: false, applied: [] }, world.settings, world.deps);
+    await finishSweep({ sweepId: SWEEP, dryRun: false }, world.settings, world.deps);
 
     expect(exists(world, snapshot)).toBe(true);
   });

@@ -1,6 +1,7 @@
 import type { OrganizationConfig, StoredOrganizationConfig } from '../config/organization-config';
 import type { AuditRecord, Channel, Hold, HoldTarget, Image, LifecycleState } from '../model';
 import type { RecordedRefreshDecision, RefreshDecision } from '../refresh';
+import type { BatchOutcome } from '../retention/batch-outcome';
 import type { InventoryPart } from '../retention/inventory';
 import type { RetentionPlan } from '../retention/plan-types';
 
@@ -130,6 +131,11 @@ export interface CatalogPort {
   saveInventoryPart(part: InventoryPart): Promise<{ written: boolean }>;
   /** The sweep's inventory, one part per region read (each region's latest reading), by region. */
   getInventoryParts(sweepId: string): Promise<InventoryPart[]>;
+
+  /** Stores what one batch of a sweep's actions came to; a retried batch replaces its earlier outcome. */
+  saveBatchOutcome(sweepId: string, batch: number, outcome: BatchOutcome): Promise<void>;
+  /** Every stored batch outcome of a sweep, by batch number. */
+  listBatchOutcomes(sweepId: string): Promise<{ batch: number; outcome: BatchOutcome }[]>;
 
   savePlan(plan: RetentionPlan): Promise<void>;
   getPlan(sweepId: string): Promise<RetentionPlan | undefined>;

@@ -1,4 +1,8 @@
-import { DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH, type RetentionPlan } from '@ami-lifecycle/core';
+import {
+  type BatchOutcome,
+  DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH,
+  type RetentionPlan,
+} from '@ami-lifecycle/core';
 import { PlanNotFoundError } from '../errors';
 import type { DecommissionDeps, SweepSettings } from './deps';
 import { deleteOrphanSnapshots } from './orphans';
@@ -14,18 +18,6 @@ export interface SweepOutcome {
   failed: number;
   /** The first few actions that were skipped or failed, with why. */
   problems: string[];
-}
-
-/** What one batch of actions came to (the apply step's answer). */
-export interface BatchOutcome {
-  done: number;
-  skipped: number;
-  failed: number;
-  problems: string[];
-  /** Snapshot GiB the batch's retirements deleted, per family and region. */
-  freed?: { family: string; region: string; gib: number }[];
-  /** The same counts per family, for each family's `Retention Sweep Completed`. */
-  byFamily?: { family: string; done: number; skipped: number; failed: number }[];
 }
 
 /**
@@ -51,13 +43,13 @@ export const completeSweep = async (
   for (const family of families) {
     const counts = { keep: 0, deprecate: 0, disable: 0, retire: 0 };
     for (const d of plan.decisions) if (d.family === family) counts[d.decision] += 1;
-    const freed = input.applied.flatMap((b) => b.freed ?? []).filter((f) => f.family === family);
+    const freed = input.applied.flatMap((b) => b.freed).filter((f) => f.family === family);
     const gib = freed.reduce((sum, f) => sum + f.gib, 0);
     const cost = freed.reduce(
       (sum, f) => sum + f.gib * (input.prices?.[f.region] ?? DEFAULT_SNAPSHOT_PRICE_PER_GIB_MONTH),
       0,
     );
-    const outcomes = input.applied.flatMap((b) => b.byFamily ?? []).filter((o) => o.family === family);
+    const outcomes = input.applied.flatMap((b) => b.byFamily).filter((o) => o.family === family);
     await deps.events.publish('Retention Sweep Completed', {
       schemaVersion: 2,
       family,
@@ -106,12 +98,13 @@ const sum = (batches: readonly BatchOutcome[], field: 'done' | 'skipped' | 'fail
  * tripped guard, and never for a family whose actions the plan withheld (its policy is new or changed).
  */
 export const finishSweep = async (
-  input: { sweepId: string; dryRun: boolean; applied: readonly BatchOutcome[] },
+  input: { sweepId: string; dryRun: boolean },
   settings: Pick<SweepSettings, 'regions' | 'prices'>,
   deps: Pick<DecommissionDeps, 'catalog' | 'events' | 'clock' | 'inventory'>,
 ): Promise<SweepOutcome & { orphanSnapshotsDeleted: number }> => {
   const plan = await deps.catalog.getPlan(input.sweepId);
   if (plan === undefined) throw new PlanNotFoundError(input.sweepId);
+  const stored = await deps.catalog.listBatchOutcomes(input.sweepId);
   const acting = !input.dryRun && plan.guard.status === 'ok';
   const orphans = acting
     ? await deleteOrphanSnapshots(
@@ -124,10 +117,10 @@ export const finishSweep = async (
       )
     : [];
   const freed = orphans.map((o) => ({ family: o.family, region: o.region, gib: o.gib }));
-  const applied =
-    freed.length > 0
-      ? [...input.applied, { done: 0, skipped: 0, failed: 0, problems: [], freed }]
-      : input.applied;
+  const applied: BatchOutcome[] = [
+    ...stored.map((b) => b.outcome),
+    ...(freed.length > 0 ? [{ done: 0, skipped: 0, failed: 0, problems: [], freed, byFamily: [] }] : []),
+  ];
   const outcome = await completeSweep({ ...input, applied, prices: settings.prices, plan }, deps);
   return { ...outcome, orphanSnapshotsDeleted: orphans.length };
 };
