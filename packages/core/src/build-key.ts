@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { IN_PIPELINE_STATES } from './lifecycle';
 import type { LifecycleState } from './model';
 
 export interface BuildKeyInput {
@@ -41,10 +42,4 @@ export const buildIdFor = (family: string, idempotencyKey: string): string =>
  * States in which an image with the same build key makes a new build of it pointless (the refresh loop
  * guard): it is on its way or published. A rejected, failed or retired image does not count.
  */
-export const SAME_INPUTS_STATES: ReadonlySet<LifecycleState> = new Set([
-  'building',
-  'built',
-  'inspecting',
-  'approved',
-  'published',
-]);
+export const SAME_INPUTS_STATES: ReadonlySet<LifecycleState> = new Set([...IN_PIPELINE_STATES, 'published']);

@@ -30,6 +30,14 @@ export const isLegalTransition = (from: LifecycleState, to: LifecycleState): boo
 export const nextStates = (from: LifecycleState): LifecycleState[] =>
   Object.keys(TRANSITIONS[from]) as LifecycleState[];
 
+/** Still in the build and inspection pipeline: made, being checked, or waiting to be published. */
+export const IN_PIPELINE_STATES: ReadonlySet<LifecycleState> = new Set([
+  'building',
+  'built',
+  'inspecting',
+  'approved',
+]);
+
 export const isTerminal = (state: LifecycleState): boolean => nextStates(state).length === 0;
 
 /** Explains why a transition is refused, so the error is useful to whoever hit it. */

@@ -145,6 +145,25 @@ describe('applyActions checks every action again before acting', () => {
     expect((await world.image(GOLDEN, v3.version)).state).toBe('deprecated');
   });
 
+  it('does not retire or disable an image a child build started on since the plan; deprecating goes ahead', async () => {
+    // Arrange: after the plan, payments-api builds on v1 (to retire) and on v3 (to deprecate).
+    const { world, v1, v2, v3 } = await planned();
+    await world.addImage('payments-api', '9.0.0', { state: 'building', parent: v1 });
+    await world.addImage('payments-api', '9.0.1', { state: 'inspecting', parent: v3 });
+
+    // Act
+    const { results } = await apply(world);
+
+    // Assert
+    expect(resultOf(results, v1)).toMatchObject({
+      outcome: 'skipped',
+      reason: 'payments-api@9.0.0 is being built on it now',
+    });
+    await expectUntouched(world, v1);
+    expect(resultOf(results, v2)?.outcome).toBe('done');
+    expect(resultOf(results, v3)?.outcome).toBe('done');
+  });
+
   it('skips an image whose state moved on since the plan was made', async () => {
     // Arrange: v3 was taken through two stages by hand (another sweep's batch, say) after the plan.
     const { world, v3 } = await planned();

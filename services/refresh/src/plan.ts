@@ -8,6 +8,7 @@ import {
   descendantFamilies,
   type Image,
   type ImageRef,
+  IN_PIPELINE_STATES,
   imageKey,
   type RefreshDecision,
   type RefreshSkip,
@@ -36,7 +37,7 @@ export interface PlanContext {
 }
 
 /** A build of the family is still on its way: nothing it started has reached an outcome yet. */
-const IN_FLIGHT: ReadonlySet<string> = new Set(['building', 'built', 'inspecting', 'approved']);
+const IN_FLIGHT: ReadonlySet<string> = IN_PIPELINE_STATES;
 
 /**
  * `refresh:<family>:<triggerKey>`: the `Build Requested` idempotency key, the same for every delivery of

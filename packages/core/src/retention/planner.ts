@@ -1,6 +1,7 @@
 import { DAY_MS } from '../clock';
 import type { RetentionPolicy, SweepGuards } from '../config/retention-schema';
 import { ValidationError } from '../errors';
+import { IN_PIPELINE_STATES } from '../lifecycle';
 import { type Hold, holdInForce, type Image, imageKey, type LifecycleState, type UsageFact } from '../model';
 import type { Decision, ImageDecision, PlanDiffEntry, Reason, RetentionPlan } from './plan-types';
 
@@ -44,7 +45,7 @@ export const DECISION_TARGET: Record<Exclude<Decision, 'keep'>, LifecycleState> 
   retire: 'retired',
 };
 
-const IN_PROGRESS: ReadonlySet<LifecycleState> = new Set(['building', 'built', 'inspecting', 'approved']);
+const IN_PROGRESS = IN_PIPELINE_STATES;
 const PUBLISHED_LINE: ReadonlySet<LifecycleState> = new Set(['published', 'deprecated', 'disabled']);
 
 // Shared reason objects: a million-image plan should not allocate a million identical messages.

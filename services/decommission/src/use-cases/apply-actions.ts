@@ -1,3 +1,4 @@
+import { listAll, MAX_PAGE_SIZE } from '@ami-lifecycle/catalog';
 import {
   DECISION_TARGET,
   FamilyNotConfiguredError,
@@ -6,6 +7,7 @@ import {
   type Image,
   type ImageDecision,
   type ImageUse,
+  IN_PIPELINE_STATES,
   imageKey,
   loadFamilyConfig,
   type RetentionPlan,
@@ -64,11 +66,12 @@ export const applyActions = async (
   const { accounts } = await loadSweepSettings(deps.catalog);
   const sharedWith = sharingOf(deps, accounts);
   const templates = await sharedTemplateUses(actions, deps, sharedWith);
+  const buildingOn = await childrenInPipeline(actions, deps);
   const results: ActionResult[] = [];
   const unannounced: string[] = [];
   for (const action of actions) {
     try {
-      results.push(await applyOne(action, plan, deps, sharedWith, templates));
+      results.push(await applyOne(action, plan, deps, { sharedWith, templates, buildingOn }));
     } catch (err) {
       if (err instanceof NotAnnouncedError) unannounced.push(err.message);
       else results.push({ ...ref(action), outcome: 'failed', reason: (err as Error).message });
@@ -127,6 +130,39 @@ const sharingOf = (deps: DecommissionDeps, accounts: readonly UsageAccount[]): S
   };
 };
 
+/** What the batch read once for every action's check: sharing, shared template uses, children in the pipeline. */
+interface BatchView {
+  sharedWith: SharedWith;
+  templates: TemplateUses;
+  /** `family@version` of a parent -> a child of it in the build and inspection pipeline. */
+  buildingOn: ReadonlyMap<string, string>;
+}
+
+const MAX_PIPELINE_PAGES = 20;
+
+/**
+ * Images in the build and inspection pipeline, by the parent they are built on: a child build started
+ * since the plan (which kept the parents of everything in the pipeline then) makes its parent a parent of
+ * a kept image too. Read once per batch, and only when it disables or retires something.
+ */
+const childrenInPipeline = async (
+  actions: readonly Action[],
+  deps: DecommissionDeps,
+): Promise<ReadonlyMap<string, string>> => {
+  const children = new Map<string, string>();
+  if (actions.every((a) => a.decision === 'deprecate')) return children;
+  for (const state of IN_PIPELINE_STATES) {
+    const images = await listAll(
+      `${state} images`,
+      (page) => deps.catalog.listImagesByState(state, { ...page, limit: MAX_PAGE_SIZE }),
+      MAX_PIPELINE_PAGES,
+    );
+    for (const child of images)
+      if (child.parent !== undefined) children.set(imageKey(child.parent), imageKey(child));
+  }
+  return children;
+};
+
 /** Launch template versions naming an AMI, in the accounts it is shared with, as read for the batch. */
 type TemplateUses = ReadonlyMap<string, ImageUse[]>;
 
@@ -178,8 +214,7 @@ const applyOne = async (
   action: Action,
   plan: RetentionPlan,
   deps: DecommissionDeps,
-  sharedWith: SharedWith,
-  templates: TemplateUses,
+  view: BatchView,
 ): Promise<ActionResult> => {
   const target = DECISION_TARGET[action.decision];
   const image = await deps.catalog.getImage(action.family, action.version);
@@ -196,7 +231,7 @@ const applyOne = async (
       reason: `it is ${image.state} now, not ${action.state} as planned`,
     };
   }
-  const refusal = await stillSafe(action, image, deps, sharedWith, templates);
+  const refusal = await stillSafe(action, image, deps, view);
   if (refusal !== undefined) return { ...ref(action), outcome: 'skipped', reason: refusal };
 
   const deleted: string[] = [];
@@ -242,8 +277,7 @@ const stillSafe = async (
   action: Action,
   image: Image,
   deps: DecommissionDeps,
-  sharedWith: SharedWith,
-  templates: TemplateUses,
+  { sharedWith, templates, buildingOn }: BatchView,
 ): Promise<string | undefined> => {
   const now = deps.clock.now().getTime();
   const held =
@@ -255,6 +289,8 @@ const stillSafe = async (
   const channel = (await deps.catalog.listChannels(image.family)).find((c) => c.version === image.version);
   if (channel !== undefined) return `channel ${channel.name} points to it now`;
   if (action.decision === 'deprecate') return undefined;
+  const child = buildingOn.get(imageKey(image));
+  if (child !== undefined) return `${child} is being built on it now`;
   // Disabling or deregistering stops launches: look at its references once more, in every region.
   // In the owner account, and in every account it is shared with (its references cannot be seen from here).
   // The owner account and each account spend their own request tokens: asked at once.

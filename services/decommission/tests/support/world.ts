@@ -67,6 +67,8 @@ export interface NewImage {
   stateChangedAt?: string;
   /** Snapshot sizes of each AMI; default one of 8 GiB. */
   snapshots?: number[];
+  /** The image it is built on. */
+  parent?: Image;
 }
 
 export interface World {
@@ -187,6 +189,15 @@ export const createWorld = async (options: WorldOptions = {}): Promise<World> =>
         managed: true,
         createdAt: new Date(createdAt).toISOString(),
         stateChangedAt,
+        ...(image.parent === undefined
+          ? {}
+          : {
+              parent: {
+                family: image.parent.family,
+                version: image.parent.version,
+                amiId: image.parent.amiIds[HOME]!,
+              },
+            }),
       };
       await catalog.createImage(created, {
         actor: 'test',
