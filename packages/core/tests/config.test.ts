@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { policyJsonSchema } from '../src/config/json-schema';
 import { parsePolicy, validatePolicy } from '../src/config/parse-policy';
 import { type FamilyConfig, PUBLIC_SHARING_MESSAGE, ssmParameterName } from '../src/config/policy-schema';
+import { parseStoredConfig } from '../src/config/stored-config';
 import { ValidationError } from '../src/errors';
 
 const FIXTURES = join(__dirname, 'fixtures', 'config');
@@ -590,5 +591,50 @@ describe('policyJsonSchema', () => {
         expect.arrayContaining(Object.keys(config)),
       );
     }
+  });
+});
+
+describe('a family config shared with the organization', () => {
+  const example = parsePolicy(readFileSync(EXAMPLE_PATH, 'utf8'), 'example');
+  const stored = (config: unknown) => ({
+    family: 'golden-al2023',
+    version: 3,
+    config,
+    storedAt: '2026-03-01T00:00:00Z',
+    storedBy: 'test',
+  });
+  const orgWide = (organizationArn?: string) => {
+    const config = example.families['golden-al2023']!;
+    return {
+      ...config,
+      publish: {
+        ...config.publish,
+        sharing: {
+          ...config.publish.sharing,
+          organization: true,
+          ...(organizationArn === undefined ? {} : { organizationArn }),
+        },
+      },
+    };
+  };
+
+  it('is stored by the policy with the organization’s ARN, which publishing shares with', () => {
+    const arn = 'arn:aws:organizations::111111111111:organization/o-abc123defg';
+    expect(
+      parseStoredConfig('golden-al2023', stored(orgWide(arn))).config.publish.sharing.organizationArn,
+    ).toBe(arn);
+  });
+
+  it('is refused when stored without it, naming the field: it would share with no one and say nothing', () => {
+    const error = (() => {
+      try {
+        parseStoredConfig('golden-al2023', stored(orgWide()));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(pathsOf(error as ValidationError)).toEqual(['publish.sharing.organizationArn']);
   });
 });

@@ -31,6 +31,14 @@ export const parseStoredConfig = (
   if (parsed.data.name !== undefined && parsed.data.name !== family) {
     throw new ValidationError(subject, [{ path: 'name', message: `must be ${family}` }]);
   }
+  // Filled in from the policy's organization section when stored: without it, sharing with the organization
+  // would share with no one and say nothing.
+  const sharing = parsed.data.publish.sharing;
+  if (sharing.organization && sharing.organizationArn === undefined) {
+    throw new ValidationError(subject, [
+      { path: 'publish.sharing.organizationArn', message: 'is required when sharing with the organization' },
+    ]);
+  }
   return { config: { ...parsed.data, name: family }, version: stored.version };
 };
 
