@@ -18,7 +18,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { EC2_REQUEST_BUCKETS, Ec2Pacer, IMAGE_REFERENCES_BATCH, type PacerClock } from '@ami-lifecycle/aws';
 import {
+  batchOutcomeKey,
   INVENTORY_PIECE_BYTES,
+  INVENTORY_TTL_DAYS,
   imageKeys,
   inventoryPartToItems,
   inventoryPieceKey,
@@ -27,6 +29,7 @@ import {
   planSummaryKeys,
 } from '@ami-lifecycle/catalog';
 import {
+  type BatchOutcome,
   DAY_MS,
   type Hold,
   type Image,
@@ -460,10 +463,11 @@ const assemblePlan = (items: readonly Record<string, unknown>[]): RetentionPlan 
 /** A region's reading back from its head and pieces, as the catalog's `assembleInventoryPart` does. */
 const assembleReading = (items: readonly Record<string, unknown>[]): InventoryPart => {
   const head = items.find((i) => i.entity === 'inventory-part')!;
+  // The head names its reading, whose id keys the pieces (items.ts inventoryPartToItems).
   const prefix = inventoryPieceKey(
     String(head.sweepId),
     String(head.region),
-    String(head.startedAt),
+    String(head.reading),
     0,
   ).SK.slice(0, -10);
   const pieces = items
@@ -576,11 +580,39 @@ export interface PlanMeasurement {
   decisionItemBytes: { total: number; mean: number; max: number; writeUnits: number };
   summaryItemBytes: number;
   diffEntries: number;
-  /** JSON bytes of the plan step's answer, and of the apply Map's collected answers. */
+  /** JSON bytes of the plan step's answer (no unreadable config), and at its 20 lines of 300 characters. */
   plannedOutputBytes: number;
-  appliedBytes: number;
-  maxBatchOutputBytes: number;
+  plannedOutputMaxBytes: number;
+  /** The largest answer of one ApplyBatch (counts only; the Map keeps none of them: ResultPath null). */
+  maxBatchAnswerBytes: number;
+  /**
+   * The batches' outcome items (`SWEEP#<id>` / `BATCH#<n>`, one PutItem each), as each batch writes it
+   * with no problem reported, and with its 10 problem lines at their 500 characters (the most it can be).
+   */
+  batchOutcomeItemBytes: {
+    total: number;
+    max: number;
+    writeUnits: number;
+    totalWithProblems: number;
+    maxWithProblems: number;
+    writeUnitsWithProblems: number;
+  };
 }
+
+/** A batch's outcome as the catalog stores it (packages/catalog/src/items.ts batchOutcomeToItem). */
+const batchOutcomeItem = (batch: number, outcome: BatchOutcome) => ({
+  ...outcome,
+  ...batchOutcomeKey(SWEEP_ID, batch),
+  entity: 'batch-outcome',
+  batch,
+  ttl: Math.floor(NOW.getTime() / 1000) + INVENTORY_TTL_DAYS * 86_400,
+});
+/** apply-batch.ts: at most 10 problem lines a batch, each at most 500 characters. */
+const BATCH_PROBLEMS = { lines: 10, chars: 500 } as const;
+/** complete-sweep.ts: the sweep's outcome keeps the first 50 problem lines of all the batches. */
+const SWEEP_PROBLEMS = 50;
+/** plan-sweep.ts's handler: at most 20 unreadable configs named, each at most 300 characters. */
+const UNREADABLE_CONFIGS = { lines: 20, chars: 300 } as const;
 
 /** The plan step's EC2-free work on the stored state, timed phase by phase; the plan's items written back. */
 const measurePlan = (dir: string): PlanMeasurement => {
@@ -634,11 +666,14 @@ const measurePlan = (dir: string): PlanMeasurement => {
   const rss = maxRssMb();
   writeFileSync(join(dir, 'plan.json'), items.text);
 
-  // What the machine carries: the plan step's answer and each batch's (apply-batch.ts's handler).
+  // What the machine carries: the plan step's answer and each batch's (apply-batch.ts); what each batch
+  // stores: its outcome, one item per batch.
   const batches = Math.ceil(plan.actions.length / ACTIONS_PER_BATCH);
   const mixes: Record<string, number> = {};
   let maxFamilies = 0;
-  const outputs: string[] = [];
+  const answers: string[] = [];
+  const outcomeBytes: number[] = [];
+  const outcomeBytesWithProblems: number[] = [];
   for (let b = 0; b < batches; b++) {
     const chunk = plan.actions.slice(b * ACTIONS_PER_BATCH, (b + 1) * ACTIONS_PER_BATCH);
     const count = (d: ImageDecision['decision']) => chunk.filter((a) => a.decision === d).length;
@@ -655,8 +690,33 @@ const measurePlan = (dir: string): PlanMeasurement => {
         freed.set(key, f);
       }
     }
-    outputs.push(
-      JSON.stringify({ freed: [...freed.values()], done: chunk.length, skipped: 0, failed: 0, problems: [] }),
+    const byFamily = new Map<string, BatchOutcome['byFamily'][number]>();
+    for (const a of chunk) {
+      const c = byFamily.get(a.family) ?? { family: a.family, done: 0, skipped: 0, failed: 0 };
+      c.done += 1;
+      byFamily.set(a.family, c);
+    }
+    const outcome: BatchOutcome = {
+      done: chunk.length,
+      skipped: 0,
+      failed: 0,
+      problems: [],
+      freed: [...freed.values()],
+      byFamily: [...byFamily.values()],
+    };
+    answers.push(JSON.stringify({ done: outcome.done, skipped: outcome.skipped, failed: outcome.failed }));
+    outcomeBytes.push(dynamoItemBytes(batchOutcomeItem(b, outcome)));
+    // The most a batch can store: 10 of its actions skipped, each with a line of 500 characters.
+    const problems = Math.min(BATCH_PROBLEMS.lines, chunk.length);
+    outcomeBytesWithProblems.push(
+      dynamoItemBytes(
+        batchOutcomeItem(b, {
+          ...outcome,
+          done: chunk.length - problems,
+          skipped: problems,
+          problems: Array.from({ length: problems }, () => 'x'.repeat(BATCH_PROBLEMS.chars)),
+        }),
+      ),
     );
   }
   const planned = {
@@ -666,6 +726,13 @@ const measurePlan = (dir: string): PlanMeasurement => {
     summary: plan.summary,
     inventoryAt: plan.inventoryAt,
     drift: { untracked: 0, missing: 0 },
+    unreadableConfigs: [] as string[],
+  };
+  const plannedMax = {
+    ...planned,
+    unreadableConfigs: Array.from({ length: UNREADABLE_CONFIGS.lines }, () =>
+      'x'.repeat(UNREADABLE_CONFIGS.chars),
+    ),
   };
   const decisionBytes = items.decisions.map(dynamoItemBytes);
   return {
@@ -688,8 +755,16 @@ const measurePlan = (dir: string): PlanMeasurement => {
     summaryItemBytes: dynamoItemBytes(items.summary),
     diffEntries: plan.diff.changed.length + plan.diff.added.length + plan.diff.removed.length,
     plannedOutputBytes: Buffer.byteLength(JSON.stringify(planned)),
-    appliedBytes: Buffer.byteLength(`[${outputs.join(',')}]`),
-    maxBatchOutputBytes: Math.max(0, ...outputs.map((o) => Buffer.byteLength(o))),
+    plannedOutputMaxBytes: Buffer.byteLength(JSON.stringify(plannedMax)),
+    maxBatchAnswerBytes: Math.max(0, ...answers.map((o) => Buffer.byteLength(o))),
+    batchOutcomeItemBytes: {
+      total: sum(outcomeBytes),
+      max: Math.max(0, ...outcomeBytes),
+      writeUnits: sum(outcomeBytes.map((x) => Math.ceil(x / 1024))),
+      totalWithProblems: sum(outcomeBytesWithProblems),
+      maxWithProblems: Math.max(0, ...outcomeBytesWithProblems),
+      writeUnitsWithProblems: sum(outcomeBytesWithProblems.map((x) => Math.ceil(x / 1024))),
+    },
   };
 };
 
@@ -1003,6 +1078,25 @@ const dynamoSeconds = (requests: number, bytes: number) =>
   (requests * LATENCY.dynamoRequestMs + (bytes / 2 ** 20) * LATENCY.dynamoMsPerMb) / 1000;
 const cpuSeconds = (measuredMs: number, memoryMb: number) =>
   (measuredMs * Math.max(1, LAMBDA.fullVcpuMb / memoryMb)) / 1000;
+/** JSON bytes of PlanSweep's `batches`: the numbers 0 to count - 1. */
+const batchNumbersBytes = (count: number) => {
+  let bytes = 2 + Math.max(0, count - 1);
+  for (let digits = 1, from = 0; from < count; digits += 1, from = from * 10 || 10)
+    bytes += digits * (Math.min(count, from === 0 ? 10 : from * 10) - from);
+  return bytes;
+};
+/** The most batches whose numbers fit in `budget` bytes. */
+const batchesFilling = (budget: number) => {
+  let lo = 0;
+  let hi = 1;
+  while (batchNumbersBytes(hi) <= budget) hi *= 2;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (batchNumbersBytes(mid) <= budget) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+};
 /** WRU of one region's reading: its pieces of up to INVENTORY_PIECE_BYTES and its head. */
 const pieceWriteUnits = (r: { gzipBytes: number; pieces: number }) =>
   (r.pieces - 1) * Math.ceil((INVENTORY_PIECE_BYTES + 200) / 1024) +
@@ -1039,7 +1133,31 @@ export interface DayProjection {
     maxBatchesTwoRetries: number;
   };
   transitions: { noRetries: number; twoRetries: number };
-  stateDataBytes: number;
+  /**
+   * State data in bytes. `planned`: the largest state the sweep carries until its last step (the input,
+   * PrepareSweep's answer, the inventory Map's counts per region and PlanSweep's answer; ApplyBatches adds
+   * nothing, ResultPath null), with no unreadable config and at the 20 the plan step may name.
+   * `final`: that plus CompleteSweep's answer (the execution's output), with no problem and with its 50.
+   * `batchesAtLimit`: the batches at which PlanSweep's batch numbers take the execution's output, every
+   * bounded list full, past 262,144 bytes.
+   */
+  stateData: {
+    planned: number;
+    plannedMax: number;
+    inventory: number;
+    final: number;
+    finalMax: number;
+    batchesAtLimit: number;
+  };
+  /** CompleteSweep's Query of the batch outcomes: 1 MB pages, bytes and RRU, without and with problems. */
+  outcomeQuery: {
+    pages: number;
+    bytes: number;
+    rru: number;
+    pagesMax: number;
+    bytesMax: number;
+    rruMax: number;
+  };
   cost: {
     stepFunctions: number;
     lambdaRequests: number;
@@ -1160,9 +1278,10 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
   // ---- apply batches: one per mix of actions, fresh buckets (a bucket revisited tens of seconds later is full)
   const planPages = Math.ceil(plan.decisionItemBytes.total / DYNAMO.pageBytes);
   const perActionDynamo = 7; // image, 2 hold queries, channels, config (once per family: counted each), transition read + write
+  // Each batch also writes its outcome: one PutItem (the largest, with no problem reported).
   const batchFixed = {
     cpu: cpuSeconds(apply.planReadMs, LAMBDA.apply.memoryMb),
-    dynamo: dynamoSeconds(planPages + 1, plan.decisionItemBytes.total),
+    dynamo: dynamoSeconds(planPages + 2, plan.decisionItemBytes.total + plan.batchOutcomeItemBytes.max),
   };
   const mixes = Object.entries(plan.mixes).map(([mix, count]) => {
     const [dep, dis, ret] = mix.split(',').map(Number) as [number, number, number];
@@ -1200,7 +1319,7 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
     sequentialS: worst?.sequentialS ?? 0,
     projectedS: worst?.projectedS ?? 0,
     ec2Calls: worst?.calls.length ?? 0,
-    dynamoRequests: planPages + 1 + (worst?.actions ?? 0) * perActionDynamo + (worst?.templateReads ?? 0),
+    dynamoRequests: planPages + 2 + (worst?.actions ?? 0) * perActionDynamo + (worst?.templateReads ?? 0),
     cpuS: batchFixed.cpu,
     note: `mix ${worst?.mix ?? '-'} (deprecate,disable,retire); the whole plan read first (${(plan.decisionItemBytes.total / 2 ** 20).toFixed(1)} MB, CPU measured ${apply.planReadMs.toFixed(0)} ms here), then the launch template versions of ${ACCOUNTS.length * FLEET.regions.length} account-region pairs at once (${templateReadS.toFixed(1)} s projected)`,
   };
@@ -1220,7 +1339,20 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
   };
   const cStage = completeStage();
   const cCalls = cStage.flat();
-  const completeDynamo = { requests: 1 + 2 * (planPages + 1), bytes: 2 * plan.decisionItemBytes.total };
+  // The batches' outcomes, one consistent Query paged by 1 MB (listBatchOutcomes), after the plan.
+  const outcomeBytes = plan.batchOutcomeItemBytes;
+  const outcomeQuery = {
+    pages: Math.max(1, Math.ceil(outcomeBytes.total / DYNAMO.pageBytes)),
+    bytes: outcomeBytes.total,
+    rru: readUnits(outcomeBytes.total, true),
+    pagesMax: Math.max(1, Math.ceil(outcomeBytes.totalWithProblems / DYNAMO.pageBytes)),
+    bytesMax: outcomeBytes.totalWithProblems,
+    rruMax: readUnits(outcomeBytes.totalWithProblems, true),
+  };
+  const completeDynamo = {
+    requests: 1 + 2 * (planPages + 1) + outcomeQuery.pages,
+    bytes: 2 * plan.decisionItemBytes.total + outcomeQuery.bytes,
+  };
   const completeCpu = cpuSeconds(2 * apply.planReadMs, LAMBDA.complete.memoryMb);
   const completeStep: StepProjection = {
     step: 'CompleteSweep',
@@ -1236,7 +1368,7 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
     ec2Calls: cCalls.length,
     dynamoRequests: completeDynamo.requests,
     cpuS: completeCpu,
-    note: `the plan read twice (handler and completeSweep); ${cCalls.length} listing pages in ${cStage.length} chains at once (${FLEET.regions.length} regions × AMIs and snapshots); ${families} Retention Sweep Completed events`,
+    note: `the plan read twice (handler and completeSweep), the ${n(batchCount)} batch outcomes (${kib(outcomeQuery.bytes)}) in ${outcomeQuery.pages} Query page${outcomeQuery.pages === 1 ? '' : 's'}; ${cCalls.length} listing pages in ${cStage.length} chains at once (${FLEET.regions.length} regions × AMIs and snapshots); ${families} Retention Sweep Completed events`,
   };
   const steps = [prepareStep, reading, planStep, applyStep, completeStep];
 
@@ -1253,7 +1385,8 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
     noRetries: stateTransitions(regions, batchCount, 0),
     twoRetries: stateTransitions(regions, batchCount, 2),
   };
-  // The state data when ApplyBatches exits: the input and every step's ResultPath.
+  // The state data: the input and every step's ResultPath. ApplyBatches keeps nothing (ResultPath null),
+  // so the state leaving PlanSweep is the one each batch's Map receives and CompleteSweep's state input.
   const readingOutput = {
     region: HOME,
     startedAt: NOW.toISOString(),
@@ -1265,20 +1398,47 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
     unknown: 0,
     written: true,
   };
-  const stateDataBytes =
+  const inventoryAnswers = FLEET.regions.map((region) => ({ ...readingOutput, region }));
+  const beforePlan = Buffer.byteLength(
+    JSON.stringify({
+      sweepId: SWEEP_ID,
+      dryRun: false,
+      prepared: { regions: FLEET.regions, holdsLifted: 0, holdsNotLifted: [] },
+      inventory: inventoryAnswers,
+      planned: null,
+    }),
+  );
+  // `null` (4 bytes) replaced by PlanSweep's answer.
+  const plannedState = beforePlan - 4 + plan.plannedOutputBytes;
+  const plannedStateMax = beforePlan - 4 + plan.plannedOutputMaxBytes;
+  const sweepOutcome = (problems: string[]) =>
     Buffer.byteLength(
       JSON.stringify({
         sweepId: SWEEP_ID,
         dryRun: false,
-        prepared: { regions: FLEET.regions, holdsLifted: 0, holdsNotLifted: [] },
-        inventory: FLEET.regions.map((region) => ({ ...readingOutput, region })),
-        planned: null,
-        applied: null,
+        guard: plan.guard,
+        planned: plan.summary,
+        done: plan.actions,
+        skipped: 0,
+        failed: 0,
+        problems,
+        orphanSnapshotsDeleted: 0,
       }),
-    ) +
-    plan.plannedOutputBytes +
-    plan.appliedBytes -
-    8;
+    );
+  const outcomeAnswer = sweepOutcome([]);
+  const outcomeAnswerMax = sweepOutcome(
+    Array.from({ length: SWEEP_PROBLEMS }, () => 'x'.repeat(BATCH_PROBLEMS.chars)),
+  );
+  // `,"outcome":` and CompleteSweep's answer
+  const finalMax = plannedStateMax + 11 + outcomeAnswerMax;
+  const stateData = {
+    planned: plannedState,
+    plannedMax: plannedStateMax,
+    inventory: Buffer.byteLength(JSON.stringify(inventoryAnswers)),
+    final: plannedState + 11 + outcomeAnswer,
+    finalMax,
+    batchesAtLimit: batchesFilling(SFN_LIMITS.payloadBytes - (finalMax - batchNumbersBytes(batchCount))),
+  };
 
   // ---- cost: Lambda at the projected durations (as if no timeout stopped them), and at the floor (EC2 at
   // its token-bucket bound, no request latency; DynamoDB and CPU as projected)
@@ -1304,6 +1464,7 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
     sum(inv.map(pieceWriteUnits)) + // readings: gzipped pieces and a head each
     plan.decisionItemBytes.writeUnits +
     2 * Math.ceil(plan.summaryItemBytes / 1024) + // the summary and its GSI1 copy
+    plan.batchOutcomeItemBytes.writeUnits + // each batch's outcome, one PutItem
     actions * (2 * imageWrite + 2 * Math.ceil(auditItemBytes / 1024) + 2); // transaction: image + audit; GSI2 moved
   const readUnitsTotal =
     regions * catalogRead.units + // region steps
@@ -1315,7 +1476,8 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
     batchCount * readUnits(plan.decisionItemBytes.total, true) + // each batch reads the whole plan
     actions * (1 + 0.5 + 0.5 + 1 + 1 + 1) + // image, holds x2 (index), channels, config, transition's read
     (d.disable + d.retire) * 1 + // the image read again for the batch's template read
-    2 * readUnits(plan.decisionItemBytes.total, true); // complete: twice
+    2 * readUnits(plan.decisionItemBytes.total, true) + // complete: the plan twice
+    outcomeQuery.rru; // complete: every batch outcome, one Query
   const customEvents = actions + families;
   const cost = {
     stepFunctions: transitions.noRetries * PRICES.stateTransition,
@@ -1344,7 +1506,8 @@ const projectDay = async (day: DayName, dir: string): Promise<DayProjection> => 
     steps,
     history,
     transitions,
-    stateDataBytes,
+    stateData,
+    outcomeQuery,
     cost,
     applyMapS: { projected: applyProjected, floor: floor.apply },
     templateReadS,
@@ -1457,10 +1620,9 @@ export const renderScaleSection = (r: ScaleBench, recorded: string): string[] =>
       `${secs(x.boundS)} (${headroom(x.timeoutS, x.boundS)}) | ${secs(x.sequentialS)} | ${secs(x.projectedS)} (${headroom(x.timeoutS, x.projectedS)})`;
     return `| ${t.step} | ${n(t.invocations)} / ${n(b.invocations)} | ${t.memoryMb} MB, ${t.timeoutS} s | ${n(t.ec2Calls)} / ${n(b.ec2Calls)} | ${cells(t)} | ${cells(b)} |`;
   };
-  const problem = `${familyName(0)}@2026.1.23 retire skipped: ami-0000000000a00001f is in use now by arn:aws:ec2:us-east-1:${accountId(3)}:instance/i-00000000050000f08`;
-  const problemBytes = Buffer.byteLength(JSON.stringify(problem)) + 1;
-  const linesBeforeLimit = (d: DayProjection) =>
-    (SFN_LIMITS.payloadBytes - d.stateDataBytes) / (d.plan.batches * problemBytes);
+  const pages = (k: number) => `${k} page${k === 1 ? '' : 's'}`;
+  const pct = (b: number) => `${((b / SFN_LIMITS.payloadBytes) * 100).toFixed(1)}%`;
+  const largestState = Math.max(typical.stateData.finalMax, backlog.stateData.finalMax);
   const f = FLEET;
   const recheckPerRegion = 1 + f.sharedAccounts;
   const templatePerPair =
@@ -1551,19 +1713,21 @@ export const renderScaleSection = (r: ScaleBench, recorded: string): string[] =>
     '',
     '### State data (262,144 bytes per state input or output)',
     '',
-    '| day | PlanSweep answer | ApplyBatches results (`$.applied`, no problem reported) | largest batch result | state data leaving ApplyBatches | of 262,144 |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    "Each ApplyBatch stores its outcome (counts, up to 10 problem lines of at most 500 characters, freed GiB per family and region, counts per family) as one DynamoDB item `SWEEP#<sweepId>` / `BATCH#<n>` and answers only `{done, skipped, failed}`; the ApplyBatches Map has `ResultPath: null`, so no batch leaves anything in the state, and CompleteSweep's input is `{sweepId, dryRun}` (it reads the outcomes with one Query). Until the last step the state is therefore the one leaving PlanSweep — the input, PrepareSweep's answer, the inventory Map's counts per region and PlanSweep's answer — which is the ApplyBatches Map's input and output and CompleteSweep's state input; the largest state is the execution's output, which adds CompleteSweep's answer (its counts and the sweep's first 50 problem lines). The \"at most\" columns fill every bounded list: the plan step's 20 unreadable configs of 300 characters, the sweep's 50 problem lines of 500.",
+    '',
+    '| day | inventory Map counts (3 regions) | PlanSweep answer | state leaving PlanSweep (= through ApplyBatches) | at most | ApplyBatch answer | execution output (after CompleteSweep) | at most | at most, of 262,144 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...[typical, backlog].map(
       (d) =>
-        `| ${DAYS[d.day].label} | ${n(d.plan.plannedOutputBytes)} B | ${kib(d.plan.appliedBytes)} | ${n(d.plan.maxBatchOutputBytes)} B | ${kib(d.stateDataBytes)} | ${((d.stateDataBytes / SFN_LIMITS.payloadBytes) * 100).toFixed(0)}% |`,
+        `| ${DAYS[d.day].label} | ${n(d.stateData.inventory)} B | ${n(d.plan.plannedOutputBytes)} B | ${n(d.stateData.planned)} B | ${n(d.stateData.plannedMax)} B | ${n(d.plan.maxBatchAnswerBytes)} B | ${n(d.stateData.final)} B | ${n(d.stateData.finalMax)} B | ${pct(d.stateData.finalMax)} |`,
     ),
     '',
-    `Each batch may also report up to 10 problem lines (a skipped or failed action, ~${problemBytes} bytes each). On the backlog day ${linesBeforeLimit(backlog).toFixed(2)} such lines per batch on average take the state past 262,144 bytes (States.DataLimitExceeded on ApplyBatches' output and CompleteSweep's input); on the typical day ${linesBeforeLimit(typical).toFixed(1)} per batch.`,
+    `The state no longer grows with the batches' outcomes or their problem lines: those are in the table, ${kib(typical.plan.batchOutcomeItemBytes.total)} over the typical day's ${n(typical.plan.batches)} items and ${kib(backlog.plan.batchOutcomeItemBytes.total)} over the backlog day's ${n(backlog.plan.batches)} with no problem reported (largest item ${n(Math.max(typical.plan.batchOutcomeItemBytes.max, backlog.plan.batchOutcomeItemBytes.max))} B; ${n(Math.max(typical.plan.batchOutcomeItemBytes.maxWithProblems, backlog.plan.batchOutcomeItemBytes.maxWithProblems))} B with 10 problem lines of 500 characters, far under DynamoDB's 400 KB). What still grows with the sweep is PlanSweep's \`batches\` (the numbers 0 to n − 1, ${n(backlog.plan.plannedOutputBytes - typical.plan.plannedOutputBytes)} B more on the backlog day than the typical): with every bounded list full it would take the execution's output past 262,144 bytes at about ${n(backlog.stateData.batchesAtLimit)} batches (${n(backlog.stateData.batchesAtLimit * ACTIONS_PER_BATCH)} actions), beyond the ${n(backlog.history.maxBatchesNoRetries)} that the 25,000 history events allow, so the history, not the state, bounds a sweep's size. PrepareSweep's \`holdsNotLifted\` (up to 10 lines, each a hold id and its error's whole text) is the one list of the state with no length cap per line.`,
     '',
     '### Cost per sweep',
     '',
     'Lambda at the projected durations as if no timeout stopped them ("projected"), and at the floor (EC2 at its token-bucket bound, no latency; DynamoDB and CPU as projected). DynamoDB units from the item sizes measured (image item ' +
-      `${typical.prepared.imageItemBytes.toFixed(0)} B, plan decision item mean ${typical.plan.decisionItemBytes.mean.toFixed(0)} B, summary ${typical.plan.summaryItemBytes} B, reading pieces of ≤ ${n(INVENTORY_PIECE_BYTES)} B, audit record ~420 B): every apply batch and CompleteSweep (twice) read the whole plan, consistently.`,
+      `${typical.prepared.imageItemBytes.toFixed(0)} B, plan decision item mean ${typical.plan.decisionItemBytes.mean.toFixed(0)} B, summary ${typical.plan.summaryItemBytes} B, reading pieces of ≤ ${n(INVENTORY_PIECE_BYTES)} B, audit record ~420 B, batch outcome items ${n(typical.plan.batchOutcomeItemBytes.total / typical.plan.batches)} B on average on the typical day and ${n(backlog.plan.batchOutcomeItemBytes.total / backlog.plan.batches)} B on the backlog day): every apply batch and CompleteSweep (twice) read the whole plan, consistently; every batch writes its outcome (one PutItem: ${n(typical.plan.batchOutcomeItemBytes.writeUnits)} and ${n(backlog.plan.batchOutcomeItemBytes.writeUnits)} WRU, ${n(typical.plan.batchOutcomeItemBytes.writeUnitsWithProblems)} and ${n(backlog.plan.batchOutcomeItemBytes.writeUnitsWithProblems)} if every batch reported 10 problem lines of 500 characters) and CompleteSweep reads them all with one consistent Query paged by 1 MB (${n(typical.outcomeQuery.rru)} and ${n(backlog.outcomeQuery.rru)} RRU, ${pages(typical.outcomeQuery.pages)} and ${pages(backlog.outcomeQuery.pages)}; ${n(typical.outcomeQuery.rruMax)} and ${n(backlog.outcomeQuery.rruMax)} RRU, ${pages(typical.outcomeQuery.pagesMax)} and ${pages(backlog.outcomeQuery.pagesMax)}, with every problem line full).`,
     '',
     '| line | typical | backlog |',
     '| --- | ---: | ---: |',
@@ -1582,7 +1746,7 @@ export const renderScaleSection = (r: ScaleBench, recorded: string): string[] =>
     '### Limits: what is exceeded, what fits, and what would keep the sweep within them',
     '',
     `- **ApplyBatch ${worstApply(typical).projectedS <= 900 && worstApply(backlog).projectedS <= 900 ? 'fits within 900 s on both days' : 'exceeds 900 s'}.** The worst batch projects ${secs(worstApply(typical).projectedS)} on the typical day (${headroom(900, worstApply(typical).projectedS)}; bound ${secs(worstApply(typical).boundS)}, paced ${secs(worstApply(typical).sequentialS)}) and ${secs(worstApply(backlog).projectedS)} on the backlog day (${headroom(900, worstApply(backlog).projectedS)}; bound ${secs(worstApply(backlog).boundS)}, paced ${secs(worstApply(backlog).sequentialS)}), ${n(worstApply(backlog).ec2Calls)} EC2 calls: the launch template versions read once for the batch (${n(r.recheck.templateCalls)} calls, ${pairs} account-region chains at once, ${secs(r.recheck.templateReadS)} projected: each pair's ${n(templatePerPair)} calls one after another at ${LATENCY.ec2RequestMs} ms, its bucket's refill of 20 a second not the limit), then per action ${secs(r.recheck.recheckS)} of re-check and ${secs(r.recheck.actingS)} of acting calls for a retirement, plus ${secs(worstApply(backlog).cpuS)} of CPU for the whole plan read first. The template read is ${((backlog.templateReadS / worstApply(backlog).projectedS) * 100).toFixed(0)}% of the batch; a batch reaches 900 s only when one account-region pair's template listing takes about ${n(((900 - (worstApply(backlog).projectedS - r.recheck.templateReadS)) / templatePerPair) * 1000)} ms per call, or at about ${n(Math.floor(((900 - (worstApply(backlog).projectedS - r.recheck.templateReadS)) * 1000) / LATENCY.ec2RequestMs / 100) * 100)} launch templates per account and region at the assumed ${LATENCY.ec2RequestMs} ms.`,
-    `- **CompleteSweep ${complete.projectedS <= LAMBDA.complete.timeoutS ? 'fits' : 'exceeds'} its ${LAMBDA.complete.timeoutS} s timeout**: ${secs(complete.projectedS)} projected on the typical day, ${secs(step(backlog, 4).projectedS)} on the backlog day (${headroom(LAMBDA.complete.timeoutS, Math.max(complete.projectedS, step(backlog, 4).projectedS))}); ${complete.ec2Calls} listing pages of 1,000 in ${f.regions.length * 2} chains at once (${f.regions.length} regions × managed AMIs and snapshots, ${n(complete.ec2Calls / (f.regions.length * 2))} pages each) at ${n(LATENCY.ec2PageMs)} ms each, plus the plan read twice and ${f.families} events. It reaches ${LAMBDA.complete.timeoutS} s at ${n(r.completeBreakEvenPageMs)} ms per page.`,
+    `- **CompleteSweep ${complete.projectedS <= LAMBDA.complete.timeoutS ? 'fits' : 'exceeds'} its ${LAMBDA.complete.timeoutS} s timeout**: ${secs(complete.projectedS)} projected on the typical day, ${secs(step(backlog, 4).projectedS)} on the backlog day (${headroom(LAMBDA.complete.timeoutS, Math.max(complete.projectedS, step(backlog, 4).projectedS))}); ${complete.ec2Calls} listing pages of 1,000 in ${f.regions.length * 2} chains at once (${f.regions.length} regions × managed AMIs and snapshots, ${n(complete.ec2Calls / (f.regions.length * 2))} pages each) at ${n(LATENCY.ec2PageMs)} ms each, plus the plan read twice, the batch outcomes' Query (${backlog.outcomeQuery.pages} page${backlog.outcomeQuery.pages === 1 ? '' : 's'} of 1 MB on the backlog day, ${backlog.outcomeQuery.pagesMax} with every problem line full) and ${f.families} events. It reaches ${LAMBDA.complete.timeoutS} s at ${n(r.completeBreakEvenPageMs)} ms per page.`,
     `- **ReadRegion fits**, with ${headroom(900, reading.projectedS)} of headroom: ${secs(reading.projectedS)} projected, dominated by the owner account's ${n(Math.ceil(f.images / IMAGE_REFERENCES_BATCH))} DescribeImageReferences calls one after another (bound ${secs(reading.boundS)}); it reaches 900 s at ${r.readingBreakEvenMs.toFixed(0)} ms per DescribeImageReferences call, or at about ${n(Math.round((f.images * 900) / reading.projectedS / 1000) * 1000)} images per region at the assumed ${LATENCY.ec2RequestMs} ms. The shared accounts' chains (${step(typical, 1).note.split('; ')[1]}) are far shorter. What keeps it within beyond that: ask the references of several batches of 10 at once (the owner's bucket refills 20 a second, the chain uses 10) or split a region's reading by family.`,
     `- **PlanSweep fits**: ${secs(planS.projectedS)} (${headroom(900, planS.projectedS)}), peak RSS ${Math.max(typical.plan.maxRssMb, backlog.plan.maxRssMb)} MiB of 1024 MB (${headroom(LAMBDA.plan.memoryMb, Math.max(typical.plan.maxRssMb, backlog.plan.maxRssMb))}); the inventory is about ${((reading.projectedS + planS.projectedS) / 60).toFixed(0)} minutes old when planned (the guard allows 60; a region retried after a 900 s timeout would use a quarter of that).`,
     `- **ApplyBatch memory fits, but every batch re-reads the whole plan**: ${(typical.plan.decisionItemBytes.total / 2 ** 20).toFixed(0)} MB of decision items parsed for 20 actions (${Math.max(typical.apply.rssAfterMb, backlog.apply.rssAfterMb)} MiB of 512 MB, ${headroom(LAMBDA.apply.memoryMb, Math.max(typical.apply.rssAfterMb, backlog.apply.rssAfterMb))}; ${secs(worstApply(backlog).cpuS)} of CPU at 512 MB and ${n(readUnits(backlog.plan.decisionItemBytes.total, true))} RRU per batch, ${secs(worstApply(backlog).cpuS * backlog.plan.batches)} and ${n(readUnits(backlog.plan.decisionItemBytes.total, true) * backlog.plan.batches)} RRU over the backlog day). Passing the batch's ${ACTIONS_PER_BATCH} actions in its Map item, or storing each action under its position in the plan so a batch reads only its own, would make that constant.`,
@@ -1590,7 +1754,7 @@ export const renderScaleSection = (r: ScaleBench, recorded: string): string[] =>
       ? `- **The backlog day's apply phase outlasts the day**: ${secs(backlog.applyMapS.projected)} projected (${secs(backlog.applyMapS.floor)} at the token-bucket bound; ${secs(typical.applyMapS.projected)} and ${secs(typical.applyMapS.floor)} on the typical day), so the next daily sweep would start while it runs. DeregisterImage alone (refilling 5 a second per region) needs at least ${secs((DAYS.backlog.retire - 100) / 5)} per region for ${n(DAYS.backlog.retire)} retirements, the regions at once.`
       : `- **The backlog day's apply phase fits within the day**: its ${n(backlog.plan.batches)} batches one at a time take ${secs(backlog.applyMapS.projected)} projected (${((backlog.applyMapS.projected / day) * 100).toFixed(0)}% of 24 h; ${secs(backlog.applyMapS.floor)} at the token-bucket bound), the typical day's ${secs(typical.applyMapS.projected)} (${secs(typical.applyMapS.floor)}). The batch-level template reads are ${secs(backlog.templateReadS * backlog.plan.batches)} of the backlog day's; DeregisterImage's refill of 5 a second per region is not what limits it (${n(DAYS.backlog.retire)} retirements need at least ${secs((DAYS.backlog.retire - 100) / 5)} per region, the regions at once). The ApplyBatches Map runs one batch at a time (MaxConcurrency 1); a day with more than about ${n(Math.round(((day / backlog.applyMapS.projected) * DAYS.backlog.retire) / 100) * 100)} retirements at this rate would outlast it.`,
     `- **History and transitions fit**: ${n(backlog.history.twoRetries)} events on the backlog day with every task retried twice (${((backlog.history.twoRetries / SFN_LIMITS.historyEvents) * 100).toFixed(0)}% of 25,000), ${n(backlog.history.maxRetries)} at every task's MaxAttempts.`,
-    `- **State data is near its limit on the backlog day**: ${kib(backlog.stateDataBytes)} of 256 KiB leaving ApplyBatches with no problem reported; ${linesBeforeLimit(backlog).toFixed(1)} problem lines per batch on average (of the 10 a batch may report) would exceed it. What keeps it within: batch results without per-family \`freed\` detail in the state (store it, or sum it per region), problems capped per sweep rather than per batch, or the Map's ResultSelector/ResultPath keeping only counts.`,
+    `- **State data fits with wide headroom**: the batches' outcomes are stored with the sweep (one item each) and the ApplyBatches Map keeps none of them, so the state through ApplyBatches is the one leaving PlanSweep, ${kib(backlog.stateData.planned)} on the backlog day (${kib(typical.stateData.planned)} typical), and the largest, the execution's output, is at most ${kib(largestState)} with every bounded list full (${pct(largestState)} of 262,144 bytes; ${kib(Math.max(typical.stateData.final, backlog.stateData.final))} with no problem), however many batches report problems. The limit nearest now is the history's 25,000 events (${n(backlog.history.maxBatchesNoRetries)} batches without retries); PlanSweep's batch numbers would fill the state only at about ${n(backlog.stateData.batchesAtLimit)} batches.`,
     '',
   ];
 };
