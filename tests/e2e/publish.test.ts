@@ -11,7 +11,12 @@ import {
   type Image as Ec2Image,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { amictlOn } from '../../scripts/amictl-on';
 import { isDecided, LocalPipeline } from '../../scripts/local-pipeline';
@@ -308,6 +313,143 @@ describe('the publish service on the local cloud', () => {
       await pipeline.catalog.listAudit(family, image.version, { limit: 100 })
     ).items.filter((a) => a.to === 'published');
     expect(transitions).toHaveLength(1);
+  }, 300_000);
+
+  /** The publish executions of the stage whose names start with `prefix`. */
+  const publishRuns = async (prefix: string) => {
+    const sfn = new SFNClient(cloud.clientConfig);
+    const stateMachineArn = `arn:aws:states:${HOME}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-publish`;
+    return ((await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? []).filter((e) =>
+      e.name?.startsWith(prefix),
+    );
+  };
+  const auditOf = async (family: string, version: string) =>
+    (await pipeline.catalog.listAudit(family, version, { limit: 100 })).items;
+
+  it('starts no publication and writes nothing for an Image Approved naming another AMI, or an image that is not approved', async () => {
+    const rejected = (await pipeline.catalog.listImagesByFamily('payments-api', { limit: 100 })).items.find(
+      (i) => i.state === 'rejected',
+    )!;
+    const approval = (family: string, version: string, imageId: string, key: string) => ({
+      schemaVersion: 1,
+      family,
+      version,
+      correlationId: `corr-${key}`,
+      idempotencyKey: key,
+      occurredAt: new Date(cloud.clock.nowMillis()).toISOString(),
+      imageId,
+      approver: { kind: 'auto' },
+      reason: 'forged',
+    });
+    const before = {
+      golden: await auditOf('golden-al2023', firstGolden.version),
+      payments: await auditOf('payments-api', rejected.version),
+      golden_runs: (await publishRuns('golden-al2023')).length,
+      payments_runs: (await publishRuns('payments-api')).length,
+    };
+
+    await pipeline.put(
+      'Image Approved',
+      approval('golden-al2023', firstGolden.version, 'ami-0fffffffffffffff0', 'forged-ami'),
+    );
+    await pipeline.put(
+      'Image Approved',
+      approval('payments-api', rejected.version, rejected.amiIds[HOME]!, 'stale-rejected'),
+    );
+    await cloud.clock.advance(600);
+    await pipeline.settle();
+
+    expect({
+      golden: await auditOf('golden-al2023', firstGolden.version),
+      payments: await auditOf('payments-api', rejected.version),
+      golden_runs: (await publishRuns('golden-al2023')).length,
+      payments_runs: (await publishRuns('payments-api')).length,
+    }).toEqual(before);
+  }, 300_000);
+
+  it('ends a publication that stopped before planning through RecordFailure, as PublicationFailed', async () => {
+    const rejected = (await pipeline.catalog.listImagesByFamily('payments-api', { limit: 100 })).items.find(
+      (i) => i.state === 'rejected',
+    )!;
+    const sfn = new SFNClient(cloud.clientConfig);
+    const stateMachineArn = `arn:aws:states:${HOME}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-publish`;
+    const name = `payments-api-unplanned-${rejected.version}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name,
+        input: JSON.stringify({
+          request: {
+            publicationId: name,
+            family: 'payments-api',
+            version: rejected.version,
+            imageId: rejected.amiIds[HOME],
+            correlationId: 'corr-unplanned',
+          },
+        }),
+      }),
+    );
+    await pipeline.settle();
+
+    const [run] = await publishRuns(name);
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: run!.executionArn! }));
+    expect(out).toMatchObject({ status: 'FAILED', error: 'PublicationFailed' });
+    expect((await auditOf('payments-api', rejected.version)).at(-1)).toMatchObject({
+      action: 'publication-failed',
+      reason: expect.stringContaining('ImageNotPublishableError'),
+    });
+  }, 300_000);
+
+  it("sets the parameters it wrote back to their channels' images when a publication stops after writing some of them", async () => {
+    const channelsBefore = await pipeline.catalog.listChannels('golden-al2023');
+    const versionOf = (channel: string) => channelsBefore.find((c) => c.name === channel)!.version;
+    const imageOf = async (channel: string) =>
+      (await pipeline.catalog.getImage('golden-al2023', versionOf(channel)))!;
+    // SSM refuses every write in the other region, so the home region's parameters are written and the
+    // publication stops at WriteParameters, before the channels move.
+    await pipeline.injectFault({
+      service: 'ssm',
+      operation: 'PutParameter',
+      region: OTHER,
+      errorRate: 1,
+      errorCode: 'InternalServerError',
+    });
+    try {
+      const image = await build(
+        'golden-al2023',
+        'publish-golden-3',
+        (i) => i?.state === 'approved' || published(i),
+      );
+      await pipeline.advanceUntil(
+        'golden-al2023 publication failed',
+        async () =>
+          (await auditOf('golden-al2023', image.version)).some((a) => a.action === 'publication-failed'),
+        { maxSeconds: 3 * 3600, stepSeconds: 60 },
+      );
+      await pipeline.settle();
+
+      const failedImage = (await pipeline.catalog.getImage('golden-al2023', image.version))!;
+      expect(failedImage.state).toBe('approved');
+      const trail = await auditOf('golden-al2023', image.version);
+      expect(trail.at(-1)).toMatchObject({
+        action: 'publication-failed',
+        reason: expect.stringContaining(
+          `parameters set back to their channels' images: /ami-lifecycle/golden-al2023/latest in ${HOME}`,
+        ),
+      });
+      expect(await pipeline.catalog.listChannels('golden-al2023')).toEqual(channelsBefore);
+      for (const channel of ['latest', 'stable']) {
+        const expected = await imageOf(channel);
+        for (const region of [HOME, OTHER]) {
+          expect((await parameter(region, `/ami-lifecycle/golden-al2023/${channel}`))?.value).toBe(
+            expected.amiIds[region],
+          );
+        }
+      }
+    } finally {
+      await pipeline.injectFault({ service: 'ssm', operation: 'PutParameter', region: OTHER, clear: true });
+    }
   }, 300_000);
 
   it('changes nothing and says what is wrong for a bad command line or an unknown version', async () => {

@@ -22,6 +22,20 @@ export class ImageNotPublishableError extends DomainError {
   }
 }
 
+/**
+ * The publication's plan cannot be carried out in a region: no key for its copy, or a single-Region key
+ * asked to encrypt there. The plan is derived from the stored config, so a retry meets the same plan;
+ * the config must change. Never retryable.
+ */
+export class PlanNotExecutableError extends DomainError {
+  constructor(
+    readonly region: string,
+    readonly why: string,
+  ) {
+    super(`the publication plan cannot be carried out in ${region}: ${why}`);
+  }
+}
+
 /** A region's copy of the image ended `failed` (or vanished) instead of `available`. */
 export class CopyFailedError extends DomainError {
   constructor(

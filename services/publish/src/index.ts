@@ -4,6 +4,7 @@ export {
   CopyFailedError,
   ImageNotPublishableError,
   ParameterNotUpdatedError,
+  PlanNotExecutableError,
   PublicationStartError,
   PublishRefusedError,
 } from './errors';

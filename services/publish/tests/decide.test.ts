@@ -1,4 +1,4 @@
-import { approveImage, PublishRefusedError, rejectImage, rollbackChannel } from '../src';
+import { approveImage, PublishRefusedError, publicationPlan, rejectImage, rollbackChannel } from '../src';
 import { candidate, createWorld, HOME, OTHER, type World } from './support/world';
 
 const FAMILY = 'payments-api';
@@ -103,7 +103,17 @@ describe('approval, rejection and rollback by a person', () => {
       }
       return images;
     };
-    const deps = () => ({ ...world.deps, pause: async (s: number) => world.advance(s) });
+    const pauses: number[] = [];
+    const deps = () => ({
+      ...world.deps,
+      pause: async (s: number) => {
+        pauses.push(s);
+        world.advance(s);
+      },
+    });
+    beforeEach(() => {
+      pauses.length = 0;
+    });
 
     it('moves the channel back to its previous image and rewrites its parameter in both regions', async () => {
       const [first, second] = await twoPublished();
@@ -124,6 +134,36 @@ describe('approval, rejection and rollback by a person', () => {
       expect(world.events.published('Image Published').map((e) => e.detail)).toEqual([
         expect.objectContaining({ version: first!.version, channels: ['latest'], regions: first!.amiIds }),
       ]);
+      // SSM's validation is read back at a publication's pace.
+      expect(pauses.length).toBeGreaterThan(0);
+      expect(new Set(pauses)).toEqual(
+        new Set([publicationPlan(world.families['golden-al2023']!, HOME).parameterPollSeconds]),
+      );
+    });
+
+    it("refuses, naming it and changing nothing, a channel the family's config no longer publishes", async () => {
+      const [, second] = await twoPublished();
+      const config = world.families['golden-al2023']!;
+      await world.catalog.putFamilyConfig(
+        'golden-al2023',
+        { ...config, publish: { ...config.publish, channels: ['stable'] } },
+        { expectedCurrent: 1, at: world.clock.now().toISOString(), by: 'test' },
+      );
+
+      await expect(
+        rollbackChannel({ family: 'golden-al2023', channel: 'latest', by: 'carol', reason: 'x' }, deps()),
+      ).rejects.toThrow(
+        new PublishRefusedError(
+          "channel latest of golden-al2023 is no longer in the family's config (it publishes stable), so it has no parameter to point; nothing was changed",
+        ),
+      );
+      expect((await world.catalog.getChannel('golden-al2023', 'latest'))?.version).toBe(second!.version);
+      for (const region of [HOME, OTHER]) {
+        expect(
+          (await world.region(region).parameters.getParameter('/ami-lifecycle/golden-al2023/latest'))?.value,
+        ).toBe(second!.amiIds[region]);
+      }
+      expect(world.events.published()).toEqual([]);
     });
 
     it('refuses a version that is not published, or the one the channel is on, and changes nothing', async () => {

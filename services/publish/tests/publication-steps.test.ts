@@ -284,7 +284,11 @@ describe('the publish steps', () => {
       ImageNotPublishableError,
     );
     const failed = await recordPublicationFailure(
-      { request, failure: { Error: 'ImageNotPublishableError', Cause: '{"errorMessage":"it is rejected"}' } },
+      {
+        request,
+        failure: { Error: 'ImageNotPublishableError', Cause: '{"errorMessage":"it is rejected"}' },
+        parameters: plan.parameters,
+      },
       world.deps,
     );
 
@@ -302,5 +306,111 @@ describe('the publish steps', () => {
       action: 'publication-failed',
       reason: expect.stringContaining('ImageNotPublishableError: it is rejected'),
     });
+  });
+
+  /** Every step of a publication up to and including WriteParameters; the parameters show the image. */
+  const upToParameters = async (version: string) => {
+    const { request } = await candidate(world, FAMILY, version);
+    const plan = planFor(world, FAMILY);
+    await copyToRegions({ request, plan }, world.deps);
+    world.advance(600);
+    expect((await checkCopies({ request, plan, checks: 0 }, world.deps)).next).toBe('done');
+    await shareImage({ request, plan }, world.deps);
+    expect((await parametersUntilDone(world, { request, plan })).next).toBe('done');
+    return { request, plan, image: (await world.catalog.getImage(FAMILY, version))! };
+  };
+  const reject = async (image: { version: string; stateVersion: number }) =>
+    world.catalog.transitionImage({
+      family: FAMILY,
+      version: image.version,
+      from: 'approved',
+      to: 'rejected',
+      expectedStateVersion: image.stateVersion,
+      at: world.clock.now().toISOString(),
+      audit: { actor: 'bob', reason: 'no', correlationId: 'c' },
+    });
+  const parameterValues = async () => {
+    const values: Record<string, string | undefined> = {};
+    for (const region of [HOME, OTHER]) {
+      for (const channel of ['latest', 'stable']) {
+        const name = `/ami-lifecycle/${FAMILY}/${channel}`;
+        values[`${region} ${channel}`] = (await world.region(region).parameters.getParameter(name))?.value;
+      }
+    }
+    return values;
+  };
+  const onImage = (image: { amiIds: Record<string, string> }) => ({
+    [`${HOME} latest`]: image.amiIds[HOME],
+    [`${HOME} stable`]: image.amiIds[HOME],
+    [`${OTHER} latest`]: image.amiIds[OTHER],
+    [`${OTHER} stable`]: image.amiIds[OTHER],
+  });
+
+  it("sets the parameters back to the channels' image when the image is rejected between WriteParameters and CompletePublication", async () => {
+    const first = await upToParameters(VERSION);
+    await completePublication({ request: first.request, plan: first.plan }, world.deps);
+    const second = await upToParameters('2026.03.01.2');
+    expect(await parameterValues()).toEqual(onImage(second.image));
+    await reject(second.image);
+    await expect(
+      completePublication({ request: second.request, plan: second.plan }, world.deps),
+    ).rejects.toBeInstanceOf(ImageNotPublishableError);
+
+    const failed = await recordPublicationFailure(
+      {
+        request: second.request,
+        failure: { Error: 'ImageNotPublishableError', Cause: '{"errorMessage":"it is rejected"}' },
+        parameters: second.plan.parameters,
+      },
+      world.deps,
+    );
+
+    world.advance(5);
+    expect(await parameterValues()).toEqual(onImage(first.image));
+    expect(failed.restored).toHaveLength(4);
+    expect(failed.revoked).toHaveLength(2);
+    expect((await world.catalog.listChannels(FAMILY)).map((c) => c.version)).toEqual([VERSION, VERSION]);
+    const audit = (await world.catalog.listAudit(FAMILY, second.image.version, { limit: 50 })).items;
+    expect(audit.at(-1)?.reason).toContain("parameters set back to their channels' images");
+    // A retry finds them set back and writes nothing.
+    const again = await recordPublicationFailure(
+      { request: second.request, failure: {}, parameters: second.plan.parameters },
+      world.deps,
+    );
+    expect(again.restored).toEqual([]);
+  });
+
+  it('leaves, and names, the parameters of a first publication that stopped before its channels moved', async () => {
+    const first = await upToParameters(VERSION);
+    await reject(first.image);
+
+    const failed = await recordPublicationFailure(
+      {
+        request: first.request,
+        failure: { Error: 'ImageNotPublishableError' },
+        parameters: first.plan.parameters,
+      },
+      world.deps,
+    );
+
+    expect(await parameterValues()).toEqual(onImage(first.image));
+    expect(failed).toMatchObject({
+      restored: [],
+      left: expect.arrayContaining([`/ami-lifecycle/${FAMILY}/latest in ${HOME}`]),
+    });
+    expect(failed.left).toHaveLength(4);
+  });
+
+  it('leaves a parameter alone when its channel points at this image: the channels moved before the failure', async () => {
+    const first = await upToParameters(VERSION);
+    await completePublication({ request: first.request, plan: first.plan }, world.deps);
+
+    const failed = await recordPublicationFailure(
+      { request: first.request, failure: { Error: 'States.Timeout' }, parameters: first.plan.parameters },
+      world.deps,
+    );
+
+    expect(failed).toMatchObject({ restored: [], left: [] });
+    expect(await parameterValues()).toEqual(onImage(first.image));
   });
 });

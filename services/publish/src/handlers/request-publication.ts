@@ -3,7 +3,7 @@ import { createHandler } from '@ami-lifecycle/lambda-kit';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { requestPublication } from '../use-cases/start-publication';
-import { publicationStarter } from '../wiring';
+import { publicationStarter, deps as wired } from '../wiring';
 
 const imageApprovedEvent = EventBridgeSchema.extend({
   source: z.literal(imageApproved.source),
@@ -11,7 +11,7 @@ const imageApprovedEvent = EventBridgeSchema.extend({
   detail: imageApproved.schema,
 });
 
-const deps = { publications: publicationStarter() };
+const deps = { ...wired, publications: publicationStarter() };
 
 /**
  * `Image Approved` on our bus: start the publish state machine, one execution per event (named by its

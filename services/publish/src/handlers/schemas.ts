@@ -27,4 +27,6 @@ export const completeStepSchema = copyStepSchema;
 export const recordFailureStepSchema = z.strictObject({
   request: publicationRequestSchema,
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+  // Absent from the executions of a definition that did not hand the parameters over.
+  parameters: publicationPlanSchema.shape.parameters.optional(),
 });

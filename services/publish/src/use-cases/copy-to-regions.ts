@@ -1,5 +1,5 @@
 import { amiName, type Image, isManaged, TAG_PREFIX } from '@ami-lifecycle/core';
-import { CopyFailedError } from '../errors';
+import { CopyFailedError, PlanNotExecutableError } from '../errors';
 import type { PublishDeps } from './deps';
 import { auditOf, requireApproved, requireImage } from './images';
 import { copyClientToken, type PublicationPlan, type PublicationRequest } from './publication';
@@ -31,7 +31,8 @@ export const copyToRegions = async (
 
   const home = deps.regions(plan.homeRegion).images;
   const source = await home.describeImage(request.imageId);
-  if (source === undefined)
+  // EC2 still describes a deregistered image for a while after it is gone.
+  if (source === undefined || source.state === 'deregistered')
     throw new CopyFailedError(plan.homeRegion, request.imageId, 'the source image is gone');
   // The copy carries the source's tags (ours among them) as EC2 reports them; `aws:` tags cannot be set.
   const tags = Object.fromEntries(Object.entries(source.tags).filter(([k]) => !k.startsWith('aws:')));
@@ -83,7 +84,7 @@ const copyInto = async (
   );
   if (adopted !== undefined) return adopted.imageId;
   const kmsKeyId = c.plan.kmsKeyIds[region];
-  if (kmsKeyId === undefined) throw new RangeError(`the plan has no key for ${region}`);
+  if (kmsKeyId === undefined) throw new PlanNotExecutableError(region, `the plan has no key for ${region}`);
   const { imageId } = await images.copyImage({
     sourceImageId: c.request.imageId,
     sourceRegion: c.plan.homeRegion,

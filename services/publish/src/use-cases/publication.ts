@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { amiIdSchema, familyNameSchema, type LaunchPermissionGrants } from '@ami-lifecycle/core';
 import { z } from 'zod';
+import { PlanNotExecutableError } from '../errors';
 import type { PublishFamilyConfig } from './family-config';
 
 /** What the publish state machine is started with: one approved image to publish. */
@@ -48,7 +49,8 @@ export const kmsKeyInRegion = (key: string, homeRegion: string, region: string):
   if (key.startsWith('alias/') || region === homeRegion) return key;
   const m = KEY_ARN.exec(key);
   if (m === null) {
-    throw new RangeError(
+    throw new PlanNotExecutableError(
+      region,
       `${key} is a single-Region key of ${homeRegion}; it cannot encrypt a copy in ${region}`,
     );
   }

@@ -26,15 +26,15 @@ export interface RollbackDeps extends DecideDeps {
 
 // A channel's history is a handful of revisions per release; more pages than this is a data problem.
 const MAX_HISTORY_PAGES = 20;
-const PARAMETER_POLL_SECONDS = 2;
 
 /**
  * Moves a channel back: to `toVersion`, or to the newest earlier revision of the channel whose image is
  * still published. The SSM parameter of the channel is rewritten in every region of the family and read
  * back before the channel moves (so a refused value leaves the catalog as it was), then the channel moves
  * (history kept, audited with who and why) and `Image Published` names the channel's new target.
- * Refused, changing nothing: an unknown family or channel, a version that is not published, one the
- * channel already points at, or one without a copy in a region the family publishes to.
+ * Refused, changing nothing: an unknown family or channel, a channel the family's config no longer
+ * publishes (it has no parameter to point), a version that is not published, one the channel already
+ * points at, or one without a copy in a region the family publishes to.
  */
 export const rollbackChannel = async (
   input: RollbackInput,
@@ -55,9 +55,14 @@ export const rollbackChannel = async (
       `${input.family} has no channel ${input.channel} (it publishes ${config.publish.channels.join(', ')})`,
     );
   }
-  const target = await rollbackTarget(input, current, deps);
   const plan = publicationPlan(config, deps.region);
   const parameters = plan.parameters.filter((p) => p.channel === input.channel);
+  if (parameters.length === 0) {
+    throw new PublishRefusedError(
+      `channel ${input.channel} of ${input.family} is no longer in the family's config (it publishes ${config.publish.channels.join(', ')}), so it has no parameter to point; nothing was changed`,
+    );
+  }
+  const target = await rollbackTarget(input, current, deps);
   const amiIds: Record<string, string> = {};
   for (const { region } of parameters) {
     const amiId = target.amiIds[region];
@@ -69,7 +74,7 @@ export const rollbackChannel = async (
     amiIds[region] = amiId;
   }
 
-  await pointParameters(parameters, amiIds, deps);
+  await pointParameters(parameters, amiIds, plan.parameterPollSeconds, deps);
 
   const correlationId = `rollback-${randomUUID()}`;
   let moved: Channel;
@@ -143,6 +148,7 @@ const rollbackTarget = async (input: RollbackInput, current: Channel, deps: Roll
 const pointParameters = async (
   parameters: { region: string; name: string }[],
   amiIds: Record<string, string>,
+  pollSeconds: number,
   deps: Pick<RollbackDeps, 'regions' | 'pause'>,
 ): Promise<void> => {
   const want = (region: string) => amiIds[region] as string;
@@ -158,7 +164,7 @@ const pointParameters = async (
   for (let writes = 1; left.length > 0; writes++) {
     for (const p of left) await deps.regions(p.region).parameters.putImageParameter(p.name, want(p.region));
     for (let look = 0; look <= LOOKS_BEFORE_REWRITE && left.length > 0; look++) {
-      await deps.pause(PARAMETER_POLL_SECONDS);
+      await deps.pause(pollSeconds);
       left = await pending();
     }
     const [first] = left;

@@ -1,5 +1,5 @@
 import type { LaunchPermissionGrants, LaunchPermissions } from '@ami-lifecycle/core';
-import { BlockPublicAccessOffError } from '../errors';
+import { BlockPublicAccessOffError, ImageNotPublishableError } from '../errors';
 import type { PublishDeps } from './deps';
 import { auditOf, requireApproved, requireImage } from './images';
 import type { PublicationPlan, PublicationRequest } from './publication';
@@ -58,7 +58,7 @@ export const shareImage = async (
   for (const region of plan.regions) {
     const imageId = image.amiIds[region];
     if (imageId === undefined)
-      throw new RangeError(`no AMI of ${request.family}@${request.version} in ${region}`);
+      throw new ImageNotPublishableError(request.family, request.version, `no AMI recorded in ${region}`);
     const images = deps.regions(region).images;
     const change = launchPermissionChange(plan.grants, await images.getLaunchPermissions(imageId));
     const added = listed(change.add);

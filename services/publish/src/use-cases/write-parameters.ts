@@ -1,4 +1,4 @@
-import { ParameterNotUpdatedError } from '../errors';
+import { ImageNotPublishableError, ParameterNotUpdatedError } from '../errors';
 import type { PublishDeps } from './deps';
 import { auditOf, requireApproved, requireImage } from './images';
 import type { PublicationPlan, PublicationRequest } from './publication';
@@ -40,7 +40,7 @@ export const writeParameters = async (
   for (const { region, name } of plan.parameters) {
     const amiId = image.amiIds[region];
     if (amiId === undefined)
-      throw new RangeError(`no AMI of ${request.family}@${request.version} in ${region}`);
+      throw new ImageNotPublishableError(request.family, request.version, `no AMI recorded in ${region}`);
     const key = `${region}|${name}`;
     const entry = progress.entries[key] ?? { writes: 0, looksSinceWrite: 0 };
     progress.entries[key] = entry;
