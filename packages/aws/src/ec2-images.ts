@@ -183,7 +183,8 @@ export class Ec2Images implements ImagePort {
    * With `deleteSnapshots`, EC2 is asked to delete the image's snapshots only when every one of them is
    * tagged `ami-lifecycle:managed=true` now; otherwise the image is deregistered alone and its snapshots
    * stay. A snapshot EC2 then reports not deleted throws `SnapshotsNotDeletedError`, after the
-   * deregistration.
+   * deregistration; one it `skipped` because another image still uses it is kept as EC2 documents, and is
+   * not a failure (it is that image's too).
    */
   async deregisterImage(imageId: string, options: { deleteSnapshots: boolean }): Promise<void> {
     const image = await this.requireManaged(imageId, 'deregister');
@@ -194,7 +195,7 @@ export class Ec2Images implements ImagePort {
       ),
     );
     const failures = (out.DeleteSnapshotResults ?? []).flatMap((r) =>
-      r.ReturnCode === 'success'
+      r.ReturnCode === 'success' || r.ReturnCode === 'skipped'
         ? []
         : [{ snapshotId: r.SnapshotId ?? '', returnCode: r.ReturnCode ?? 'unknown' }],
     );

@@ -293,6 +293,24 @@ describe('applyActions run again', () => {
     ]);
   });
 
+  it('retires an image whose snapshot another registered image also uses, keeping that snapshot and not counting it freed', async () => {
+    // Arrange: an AMI registered on v1's home snapshots (8 and 2 GiB), with its tags.
+    const { world, v1 } = await planned();
+    const home = world.region(HOME).inventory;
+    const shared = snapshotsOf(world, v1, HOME);
+    home.addImage({ name: 'registered-on-v1', tags: ami(world, v1, HOME)!.tags, snapshotIds: shared });
+
+    // Act
+    const { results } = await apply(world);
+    const again = await apply(world);
+
+    // Assert
+    expect(resultOf(results, v1)).toMatchObject({ outcome: 'done', freedGiB: { [HOME]: 0, [OTHER]: 10 } });
+    expect(resultOf(again.results, v1)?.outcome).toBe('done');
+    for (const id of shared) expect(home.snapshot(id)).toBeDefined();
+    expect((await world.image(GOLDEN, v1.version)).state).toBe('retired');
+  });
+
   it('is finished by the next sweep when a crashed retirement was not retried', async () => {
     // Arrange: the batch deregistered v1's home AMI, without its snapshots, and its retries were spent.
     const { world, v1 } = await planned();

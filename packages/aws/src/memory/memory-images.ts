@@ -247,8 +247,8 @@ export class MemoryImages implements ImagePort {
     if (!deleteSnapshots) return;
     const failures = image.snapshotIds.flatMap((snapshotId) => {
       if (!this.snapshots.has(snapshotId)) return [{ snapshotId, returnCode: 'client-error' }];
-      // As EC2: a snapshot another registered image is built on stays, reported as skipped.
-      if (this.imageUsingSnapshot(snapshotId)) return [{ snapshotId, returnCode: 'skipped' }];
+      // As EC2: a snapshot another registered image is built on stays (reported as skipped: not a failure).
+      if (this.imageUsingSnapshot(snapshotId)) return [];
       this.snapshots.delete(snapshotId);
       return [];
     });

@@ -47,6 +47,8 @@ export interface NewInventoryImage {
   deregistrationProtection?: boolean;
   /** The image's snapshots, each tagged as given (default: as the image). Default one of 8 GiB. */
   snapshots?: { sizeGiB: number; tags?: Record<string, string> }[];
+  /** Instead of new snapshots, existing ones (an image registered on another's snapshots). */
+  snapshotIds?: string[];
 }
 
 export interface MemoryInventorySnapshot {
@@ -261,9 +263,11 @@ export class MemoryInventory implements InventoryPort {
   addImage(image: NewInventoryImage): string {
     const imageId = this.nextImageId();
     const tags = { ...image.tags };
-    const snapshotIds = (image.snapshots ?? [{ sizeGiB: 8 }]).map((s) =>
-      this.addSnapshot({ sizeGiB: s.sizeGiB, tags: s.tags ?? tags }),
-    );
+    const snapshotIds =
+      image.snapshotIds ??
+      (image.snapshots ?? [{ sizeGiB: 8 }]).map((s) =>
+        this.addSnapshot({ sizeGiB: s.sizeGiB, tags: s.tags ?? tags }),
+      );
     this.images.set(imageId, {
       imageId,
       name: image.name,

@@ -1,3 +1,4 @@
+import { awsErrorCode } from '@ami-lifecycle/aws';
 import { listAll, MAX_PAGE_SIZE } from '@ami-lifecycle/catalog';
 import {
   DECISION_TARGET,
@@ -332,11 +333,23 @@ const retireAmi = async (
   const before = await inventory.listManagedSnapshots(of);
   if ((await ec2.describeImage(amiId)) !== undefined)
     await ec2.deregisterImage(amiId, { deleteSnapshots: true });
-  for (const s of await inventory.listManagedSnapshots(of))
-    await inventory.deleteManagedSnapshot(s.snapshotId);
+  const left = await inventory.listManagedSnapshots(of);
+  const kept = new Set<string>();
+  for (const s of left) {
+    try {
+      await inventory.deleteManagedSnapshot(s.snapshotId);
+    } catch (err) {
+      // Another registered image is built on it too (EC2 refuses): it is that image's as well, so it stays,
+      // and a rerun does not fail on it forever.
+      if (awsErrorCode(err) !== 'InvalidSnapshot.InUse') throw err;
+      kept.add(s.snapshotId);
+    }
+  }
+  // What was deleted, and so freed: not what stays because another image uses it.
+  const deleted = before.filter((s) => !kept.has(s.snapshotId));
   return {
-    snapshotIds: before.map((s) => s.snapshotId),
-    gib: before.reduce((sum, s) => sum + s.sizeGiB, 0),
+    snapshotIds: deleted.map((s) => s.snapshotId),
+    gib: deleted.reduce((sum, s) => sum + s.sizeGiB, 0),
   };
 };
 

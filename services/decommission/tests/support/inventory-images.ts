@@ -74,8 +74,12 @@ export class InventoryImages implements ImagePort {
   async deregisterImage(imageId: string, options: { deleteSnapshots: boolean }): Promise<void> {
     const image = this.change('deregister', imageId);
     this.inventory.deregisterImage(imageId);
-    if (options.deleteSnapshots)
-      for (const snapshotId of image.snapshotIds) await this.inventory.deleteManagedSnapshot(snapshotId);
+    if (!options.deleteSnapshots) return;
+    // As EC2: a snapshot another registered image still uses is skipped, not deleted.
+    for (const snapshotId of image.snapshotIds)
+      await this.inventory.deleteManagedSnapshot(snapshotId).catch((err: unknown) => {
+        if ((err as { name?: string }).name !== 'InvalidSnapshot.InUse') throw err;
+      });
   }
 
   findImagesByName = notUsed('findImagesByName');
