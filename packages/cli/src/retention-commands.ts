@@ -181,6 +181,14 @@ export const showRetentionPlan = async (
   options: { family: string | undefined; json: boolean },
   deps: RetentionDeps,
 ): Promise<void> => {
+  const family = options.family;
+  // Known before every region and account is read: a family with no config and no image.
+  if (
+    family !== undefined &&
+    (await deps.catalog.getFamilyConfig(family)) === undefined &&
+    (await deps.catalog.listImagesByFamily(family, { limit: 1 })).items.length === 0
+  )
+    throw new RefusedError(`family ${family} is unknown: it has no stored config and no images`);
   const ports = portsOf(deps);
   const settings = await loadSweepSettings(deps.catalog);
   const decommission: DecommissionDeps = {
@@ -197,14 +205,7 @@ export const showRetentionPlan = async (
     settings,
     decommission,
   );
-  const family = options.family;
   const shown = family === undefined ? plan : forFamily(plan, family);
-  if (
-    family !== undefined &&
-    shown.decisions.length === 0 &&
-    (await deps.catalog.getFamilyConfig(family)) === undefined
-  )
-    throw new RefusedError(`family ${family} is unknown: it has no stored config and no images`);
   if (options.json) {
     deps.out(json(shown));
     return;
@@ -239,15 +240,15 @@ export const applyRetention = async (
   options: { yes: boolean; dryRun: boolean },
   deps: RetentionDeps,
 ): Promise<void> => {
+  if (!options.yes && deps.confirm === undefined)
+    throw new CliUsageError(
+      'retention apply asks before it starts a sweep, and there is no terminal to ask on: add --yes',
+      'retention apply',
+    );
   const ports = portsOf(deps);
   await loadSweepSettings(deps.catalog);
   const sweepId = manualSweepId(deps.clock.now(), options.dryRun);
-  if (!options.yes) {
-    if (deps.confirm === undefined)
-      throw new CliUsageError(
-        'retention apply asks before it starts a sweep, and there is no terminal to ask on: add --yes',
-        'retention apply',
-      );
+  if (!options.yes && deps.confirm !== undefined) {
     const question = options.dryRun
       ? `Start the dry-run sweep ${sweepId} now? It plans and stores its plan, and changes no image.`
       : `Start the sweep ${sweepId} now? It deprecates, disables and retires the images its plan decides ` +

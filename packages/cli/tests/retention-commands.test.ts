@@ -210,13 +210,15 @@ describe('amictl retention plan', () => {
     expect(world.writes).toEqual([]);
   });
 
-  it('refuses a family it knows nothing of, exit 1', async () => {
+  it('refuses a family it knows nothing of, exit 1, before reading the inventory', async () => {
     const world = await retentionWorld();
+    const inventoryRead = jest.spyOn(world.catalog, 'listImagesByState');
 
     expect(await world.run('retention', 'plan', '--family', 'nosuch')).toBe(1);
 
     expect(world.err).toEqual(['amictl: family nosuch is unknown: it has no stored config and no images']);
     expect(world.out).toEqual([]);
+    expect(inventoryRead).not.toHaveBeenCalled();
   });
 
   it('answers for a configured family without images, exit 0', async () => {
