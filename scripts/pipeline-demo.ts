@@ -7,10 +7,8 @@
 // daily retention sweeps on these images follow in scripts/retention-demo.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClients, EventBridgePublisher } from '@ami-lifecycle/aws';
 import { type Image, parsePolicy } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
-import { approveImage, type DecideDeps } from '@ami-lifecycle/publish-service';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { amictlOn } from './amictl-on';
@@ -84,15 +82,15 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
     `payments-api ${candidate.version} is built on ${candidate.parent?.family}@${candidate.parent?.version} (${candidate.parent?.amiId}): lineage recorded.`,
   );
   const approver = 'release-manager@example.com';
-  await approveImage(
-    {
-      family: 'payments-api',
-      version: candidate.version,
-      by: approver,
-      reason: 'payments-api release signed off',
-    },
-    operatorDeps(pipeline),
-  );
+  await operator(pipeline, [
+    'approve',
+    'payments-api',
+    candidate.version,
+    '--by',
+    approver,
+    '--reason',
+    'payments-api release signed off',
+  ]);
   log(`payments-api ${candidate.version} approved by ${approver} (amictl approve).`);
   const application = await untilPublished(pipeline, log, candidate);
 
@@ -105,11 +103,9 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   }
   const golden2 = await untilPublished(pipeline, log, second);
   const refreshed = await followRefresh(pipeline, log, 'payments-api', golden2);
-  const decisions = (await pipeline.catalog.listRefreshDecisions('payments-api', { limit: 10 })).items;
   log('Refresh decisions of payments-api (amictl refresh history payments-api), newest first:');
-  for (const d of decisions) {
-    log(`  ${d.decidedAt}  ${d.triggerKey}  ${d.outcome}${d.skip ? ` (${d.skip})` : ''}: ${d.reason}`);
-  }
+  for (const line of (await operator(pipeline, ['refresh', 'history', 'payments-api'])).split('\n'))
+    log(`  ${line}`);
 
   // Retention on these images, as an operator previews it: nothing is stored or changed. payments-api
   // 1.0.0 runs in the workloads account, which only that account's role can see.
@@ -132,13 +128,12 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   return { golden, application, golden2, refreshed, leftRunning };
 };
 
-/** What an operator's `amictl approve` and `reject` act with: the catalog and the bus of the deployed stage. */
-export const operatorDeps = (pipeline: LocalPipeline): DecideDeps => ({
-  catalog: pipeline.catalog,
-  events: new EventBridgePublisher(pipeline.bus, createClients(pipeline.cloud.clientConfig).eventBridge),
-  clock: pipeline.cloud.clock,
-  region: pipeline.cloud.region,
-});
+/** An operator's amictl command on the deployed stage; a refusal stops the demo with amictl's words. */
+export const operator = async (pipeline: LocalPipeline, argv: string[]): Promise<string> => {
+  const run = await amictlOn(pipeline, pipeline.cloud.region)(...argv);
+  if (run.code !== 0) throw new PipelineDemoError(`amictl ${argv.join(' ')} failed: ${run.err}`);
+  return run.out;
+};
 
 /** Runs the clock until the publish service has published the approved image (bounded). */
 const untilPublished = async (

@@ -13,6 +13,7 @@
 // version (see `demoRetention`): every simulated day costs the daily schedules' real time, and the
 // example's two fortnights of grace would more than double the run.
 import { readFileSync } from 'node:fs';
+import { listAll } from '@ami-lifecycle/catalog';
 import type { RetentionShowView } from '@ami-lifecycle/cli';
 import {
   DAY_MS,
@@ -25,17 +26,18 @@ import {
   type Reason,
 } from '@ami-lifecycle/core';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
-import { approveImage, rejectImage } from '@ami-lifecycle/publish-service';
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { amictlOn } from './amictl-on';
 import { isDecided, LocalPipeline } from './local-pipeline';
-import { EXAMPLE_POLICY, operatorDeps, PipelineDemoError, type PipelineDemoResult } from './pipeline-demo';
+import { EXAMPLE_POLICY, operator, PipelineDemoError, type PipelineDemoResult } from './pipeline-demo';
 
 const GOLDEN = 'golden-al2023';
 const UBUNTU = 'golden-ubuntu';
 /** Two more than the newest three golden-ubuntu keeps: one to hold, one to walk down. */
 const UBUNTU_VERSIONS = 5;
 /** Daily sweeps the story waits at most for the walked-down image to be retired. */
+/** Pages of a catalog listing the end-of-story table reads at most. */
+const MAX_PAGES = 50;
 const MAX_SWEEPS = 45;
 /** How far the clock may run for the golden-ubuntu builds before the run is called failed. */
 const MAX_BUILD_SECONDS = 6 * 3600;
@@ -138,15 +140,16 @@ export const runRetentionDemo = async (opts: RetentionDemoOptions): Promise<Rete
   log(`Legal hold (amictl hold add): ${hold.out.split('\n')[0]}`);
 
   const candidate = built.refreshed;
-  const rejected = await rejectImage(
-    {
-      family: candidate.family,
-      version: candidate.version,
-      by: 'release-manager@example.com',
-      reason: 'the payments-api release is held back',
-    },
-    operatorDeps(pipeline),
-  );
+  await operator(pipeline, [
+    'reject',
+    candidate.family,
+    candidate.version,
+    '--by',
+    'release-manager@example.com',
+    '--reason',
+    'the payments-api release is held back',
+  ]);
+  const rejected = candidate;
   log(
     `${rejected.family} ${rejected.version} rejected by release-manager@example.com (amictl reject); ` +
       `${built.application.family} ${built.application.version} runs in the workloads account.`,
@@ -291,10 +294,15 @@ const buildUbuntu = async (pipeline: LocalPipeline, log: (line: string) => void)
         `${UBUNTU} ${candidate.version} ended ${candidate.state}: ${candidate.reason ?? 'no verdict'}`,
       );
     }
-    await approveImage(
-      { family: UBUNTU, version: candidate.version, by: APPROVER, reason: 'Ubuntu base signed off' },
-      operatorDeps(pipeline),
-    );
+    await operator(pipeline, [
+      'approve',
+      UBUNTU,
+      candidate.version,
+      '--by',
+      APPROVER,
+      '--reason',
+      'Ubuntu base signed off',
+    ]);
     let image: Image | undefined;
     await pipeline.advanceUntil(
       `${UBUNTU} ${candidate.version} published`,
@@ -398,9 +406,15 @@ const imageRows = async (
   last: ReadonlyMap<string, { decision: ImageDecision; sweepId: string }>,
 ): Promise<ImageRow[]> => {
   const rows: ImageRow[] = [];
-  const families = (await pipeline.catalog.listFamilyConfigs({ limit: 100 })).items.map((c) => c.family);
+  const families = (
+    await listAll('family configs', (page) => pipeline.catalog.listFamilyConfigs(page), MAX_PAGES)
+  ).map((c) => c.family);
   for (const family of families.sort()) {
-    const images = (await pipeline.catalog.listImagesByFamily(family, { limit: 100 })).items;
+    const images = await listAll(
+      `${family} images`,
+      (page) => pipeline.catalog.listImagesByFamily(family, page),
+      MAX_PAGES,
+    );
     for (const image of images.sort((a, b) => b.createdAt.localeCompare(a.createdAt))) {
       const seen = last.get(imageKey(image));
       rows.push({
