@@ -1,4 +1,4 @@
-import { DomainError } from '@ami-lifecycle/core';
+import { DomainError, PermanentError } from '@ami-lifecycle/core';
 
 /**
  * AWS throttled the call (after the SDK's own retries). Transient by definition: the lambda kit
@@ -88,7 +88,7 @@ export class AssumeRoleFailedError extends DomainError {
  * A launch permission to remove that names no account, organisation or OU. Never retryable: the same
  * value fails the same way. (A bad value to *add* is a `PublicSharingRefusedError` instead.)
  */
-export class InvalidLaunchPermissionError extends DomainError {
+export class InvalidLaunchPermissionError extends PermanentError {
   constructor(
     readonly imageId: string,
     readonly grant: string,

@@ -9,6 +9,14 @@ export abstract class DomainError extends Error {
   }
 }
 
+/**
+ * A refusal the same input meets on every attempt: the event is not ours, names what does not exist, or
+ * contradicts the catalog. Retrying cannot help, so the handler stack sends the event to the dead-letter
+ * queue at once instead of letting it be retried for a day; a step of a state machine rethrows it for the
+ * machine's Catch (Retry never names these errors).
+ */
+export abstract class PermanentError extends DomainError {}
+
 /** A lifecycle transition that the table does not allow. */
 export class IllegalTransitionError extends DomainError {
   constructor(
@@ -21,7 +29,7 @@ export class IllegalTransitionError extends DomainError {
 }
 
 /** An input did not match its schema; `issues` lists every problem with its path. */
-export class ValidationError extends DomainError {
+export class ValidationError extends PermanentError {
   constructor(
     readonly subject: string,
     readonly issues: readonly { path: string; message: string }[],
@@ -35,7 +43,7 @@ export class ValidationError extends DomainError {
 }
 
 /** A version string that does not follow the family's scheme. */
-export class InvalidVersionError extends DomainError {}
+export class InvalidVersionError extends PermanentError {}
 
 /** A name that EC2 would refuse as an AMI name. */
-export class InvalidAmiNameError extends DomainError {}
+export class InvalidAmiNameError extends PermanentError {}

@@ -9,17 +9,20 @@ import {
   LIFECYCLE_STATES,
   type LifecycleState,
   nextStates,
+  PermanentError,
 } from '@ami-lifecycle/core';
 import { InvalidEventError } from './errors';
 
 /**
  * What the handler stack does with an error:
  * - `drop-invalid`: the message itself is malformed; the same bytes fail the same way on every retry.
+ * - `reject`: the message is well formed but refused for good (a `PermanentError`: not ours, unknown,
+ *   contradicting the catalog); a retry meets the same refusal.
  * - `drop-duplicate`: the effect already happened (or the image has moved past it); redelivery is the
  *   at-least-once normal case, so this is logged and acknowledged.
  * - `retry`: rethrown, so Lambda / EventBridge / Step Functions retry and finally dead-letter it.
  */
-export type ErrorDisposition = 'drop-invalid' | 'drop-duplicate' | 'retry';
+export type ErrorDisposition = 'drop-invalid' | 'reject' | 'drop-duplicate' | 'retry';
 
 const isLifecycleState = (value: string): value is LifecycleState =>
   (LIFECYCLE_STATES as readonly string[]).includes(value);
@@ -45,6 +48,9 @@ const reachable = (from: LifecycleState, to: LifecycleState): boolean => {
  *   means a bug or bad stored data, not a bad message, and dropping would hide it.
  * - ImageAlreadyExistsError, PlanAlreadyExistsError, HoldAlreadyExistsError: a create that already
  *   happened, the signature of a redelivered event; `drop-duplicate`.
+ * - PermanentError (UnmanagedImageError, FamilyNotConfiguredError, ImageNotPublishableError, ...):
+ *   `reject`. The event names something that is not ours, does not exist, or is not what the catalog
+ *   holds; nothing was written, and a day of retries would only delay the dead letter.
  * - IllegalTransitionError: `drop-duplicate` when the target state can no longer be reached from the
  *   current one (already there, behind it, on another branch, or terminal): the event is a duplicate
  *   or superseded, and retrying never helps. When the target is still ahead (`built -> approved`, the
@@ -71,6 +77,7 @@ export function classifyError(err: unknown): ErrorDisposition {
   ) {
     return 'drop-duplicate';
   }
+  if (err instanceof PermanentError) return 'reject';
   if (err instanceof IllegalTransitionError && isLifecycleState(err.from) && isLifecycleState(err.to)) {
     return reachable(err.from, err.to) ? 'retry' : 'drop-duplicate';
   }

@@ -14,7 +14,17 @@ import {
   parseEventBridgeEvent,
   UnknownDetailTypeError,
 } from '@ami-lifecycle/contracts';
-import { IllegalTransitionError, ValidationError } from '@ami-lifecycle/core';
+import {
+  FamilyNotConfiguredError,
+  IllegalTransitionError,
+  InvalidAmiNameError,
+  InvalidVersionError,
+  PublicSharingRefusedError,
+  UnmanagedImageError,
+  UnmanagedInstanceError,
+  UnmanagedSnapshotError,
+  ValidationError,
+} from '@ami-lifecycle/core';
 import { z } from 'zod';
 import { classifyError, InvalidEventError } from '../src';
 
@@ -87,10 +97,24 @@ describe('classifyError', () => {
     });
   });
 
+  describe('rejects refusals that a retry meets again: the event goes to the dead letters at once', () => {
+    it.each([
+      ['an image that is not ours', new UnmanagedImageError('ami-1', 'deregister')],
+      ['an instance that is not ours', new UnmanagedInstanceError('i-1', 'terminate')],
+      ['a snapshot that is not ours', new UnmanagedSnapshotError('snap-1', 'delete')],
+      ['a family without a stored config', new FamilyNotConfiguredError('nobody')],
+      ['public sharing', new PublicSharingRefusedError('ami-1', 'all')],
+      ['a domain validation error', new ValidationError('policy', [])],
+      ['an invalid version', new InvalidVersionError('1.x')],
+      ['an invalid AMI name', new InvalidAmiNameError('a/b')],
+    ])('%s', (_, error) => {
+      expect(classifyError(error)).toBe('reject');
+    });
+  });
+
   it.each([
     ['an image not found yet', new ImageNotFoundError('golden', '1')],
     ['a corrupt item', new CorruptItemError({ PK: 'p', SK: 's' }, [])],
-    ['a domain validation error', new ValidationError('policy', [])],
     ['an unknown error', new Error('socket hang up')],
     ['a thrown non-error', 'boom'],
     ['an illegal transition between unknown states', new IllegalTransitionError('x', 'y', 'why')],

@@ -1,4 +1,4 @@
-import { DomainError } from '@ami-lifecycle/core';
+import { DomainError, PermanentError } from '@ami-lifecycle/core';
 
 /** Nothing resolved to a source AMI; `tried` says what was looked at, so an operator can fix the config. */
 export class SourceNotFoundError extends DomainError {
@@ -51,7 +51,7 @@ export class ImageNotBuildingError extends DomainError {
  * The instance a step was told to act on is not this build's builder: it lacks our managed tag or
  * carries another build id (or none). The step refuses, and the machine's Catch fails the build.
  */
-export class BuilderNotOwnedError extends DomainError {
+export class BuilderNotOwnedError extends PermanentError {
   constructor(
     readonly instanceId: string,
     readonly buildId: string | undefined,

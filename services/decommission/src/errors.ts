@@ -1,7 +1,7 @@
-import { DomainError } from '@ami-lifecycle/core';
+import { DomainError, PermanentError } from '@ami-lifecycle/core';
 
 /** A sweep step names a plan the catalog does not hold. Never retryable: the plan is written before any step. */
-export class PlanNotFoundError extends DomainError {
+export class PlanNotFoundError extends PermanentError {
   constructor(readonly sweepId: string) {
     super(`retention plan ${sweepId} is not in the catalog`);
   }
@@ -18,7 +18,7 @@ export class OrganizationNotConfiguredError extends DomainError {
  * A sweep is planned from its stored inventory, but a region of the policy has no part: its reading never
  * finished or was never stored. Never retryable: the plan would be made on a partial view of usage.
  */
-export class InventoryIncompleteError extends DomainError {
+export class InventoryIncompleteError extends PermanentError {
   constructor(
     readonly sweepId: string,
     readonly regions: readonly string[],
@@ -28,7 +28,7 @@ export class InventoryIncompleteError extends DomainError {
 }
 
 /** A region's inventory was asked for a region the organisation's policy does not enable. */
-export class RegionNotEnabledError extends DomainError {
+export class RegionNotEnabledError extends PermanentError {
   constructor(
     readonly region: string,
     readonly enabled: readonly string[],

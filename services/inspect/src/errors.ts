@@ -1,4 +1,4 @@
-import { DomainError, type LifecycleState } from '@ami-lifecycle/core';
+import { DomainError, type LifecycleState, PermanentError } from '@ami-lifecycle/core';
 
 export { FamilyNotConfiguredError } from '@ami-lifecycle/core';
 
@@ -7,7 +7,7 @@ export { FamilyNotConfiguredError } from '@ami-lifecycle/core';
  * `inspecting`, a re-inspection needs a `published` image), or its AMI is not the one asked for.
  * Never retryable: the image has moved on, or the request names the wrong AMI.
  */
-export class ImageNotInspectableError extends DomainError {
+export class ImageNotInspectableError extends PermanentError {
   constructor(
     readonly family: string,
     readonly version: string,

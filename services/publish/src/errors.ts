@@ -1,16 +1,16 @@
-import { DomainError, type LifecycleState } from '@ami-lifecycle/core';
+import { DomainError, type LifecycleState, PermanentError } from '@ami-lifecycle/core';
 
 /**
  * An operator's request (approve, reject, roll back) was understood and refused: unknown family or
  * version, an illegal transition, a failing verdict. Nothing was changed; the message says why.
  */
-export class PublishRefusedError extends DomainError {}
+export class PublishRefusedError extends PermanentError {}
 
 /**
  * The image is not in a state this publication may act on (it must be `approved`, or already
  * `published` by it), or its AMI is not the one asked for. Never retryable.
  */
-export class ImageNotPublishableError extends DomainError {
+export class ImageNotPublishableError extends PermanentError {
   constructor(
     readonly family: string,
     readonly version: string,
@@ -27,7 +27,7 @@ export class ImageNotPublishableError extends DomainError {
  * asked to encrypt there. The plan is derived from the stored config, so a retry meets the same plan;
  * the config must change. Never retryable.
  */
-export class PlanNotExecutableError extends DomainError {
+export class PlanNotExecutableError extends PermanentError {
   constructor(
     readonly region: string,
     readonly why: string,

@@ -1,10 +1,11 @@
-import { DomainError } from '@ami-lifecycle/core';
+import { DomainError, PermanentError } from '@ami-lifecycle/core';
 
 /**
  * An event names an image the catalog does not hold as it says (no such image, or another AMI): nothing
- * is decided on it. Rethrown, so EventBridge retries it and finally keeps it in the dead-letter queue.
+ * is decided on it. The catalog writes an image before its events are sent, so a retry meets the same
+ * mismatch: the event goes to the dead-letter queue at once.
  */
-export class TriggerMismatchError extends DomainError {
+export class TriggerMismatchError extends PermanentError {
   constructor(
     readonly detailType: string,
     readonly image: string,

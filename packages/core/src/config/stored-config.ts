@@ -1,4 +1,4 @@
-import { DomainError, ValidationError } from '../errors';
+import { PermanentError, ValidationError } from '../errors';
 import type { CatalogPort, StoredFamilyConfig } from '../ports/catalog';
 import { familyConfigSchema } from './policy-schema';
 
@@ -6,7 +6,7 @@ import { familyConfigSchema } from './policy-schema';
 export type StoredConfig = ReturnType<typeof familyConfigSchema.parse> & { name: string };
 
 /** A family named by a request or an image has no stored config. */
-export class FamilyNotConfiguredError extends DomainError {
+export class FamilyNotConfiguredError extends PermanentError {
   constructor(
     readonly family: string,
     options?: { cause?: unknown },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '../errors';
+import { PermanentError } from '../errors';
 
 /** EC2's instance states, as the lifecycle services see them. */
 export const INSTANCE_STATES = [
@@ -52,7 +52,7 @@ export interface InstanceDescription {
  * A stop or terminate was asked for an instance that is not tagged `ami-lifecycle:managed=true`.
  * Never retryable: the instance is not ours.
  */
-export class UnmanagedInstanceError extends DomainError {
+export class UnmanagedInstanceError extends PermanentError {
   constructor(
     readonly instanceId: string,
     readonly action: string,

@@ -1,4 +1,4 @@
-import { DomainError } from '../errors';
+import { PermanentError } from '../errors';
 
 export type ImageState =
   | 'pending'
@@ -42,7 +42,7 @@ export interface CreateImageRequest {
  * A destructive or governing action was asked for an image that is not tagged
  * `ami-lifecycle:managed=true`. Never retryable: the image is not ours.
  */
-export class UnmanagedImageError extends DomainError {
+export class UnmanagedImageError extends PermanentError {
   constructor(
     readonly imageId: string,
     readonly action: string,
@@ -81,7 +81,7 @@ export interface LaunchPermissions extends LaunchPermissionGrants {
  * A launch permission that would share an image with everyone (`Group=all`, or an account id that is
  * not one). Never retryable: the controller shares only with named accounts, organizations and OUs.
  */
-export class PublicSharingRefusedError extends DomainError {
+export class PublicSharingRefusedError extends PermanentError {
   constructor(
     readonly imageId: string,
     readonly grant: string,

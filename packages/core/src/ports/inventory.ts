@@ -1,4 +1,4 @@
-import { DomainError } from '../errors';
+import { PermanentError } from '../errors';
 import type { ImageState } from './images';
 
 /** One snapshot behind an AMI, with its size: what retiring the image frees. */
@@ -48,7 +48,7 @@ export interface ManagedSnapshot {
 }
 
 /** A destructive action was asked for a snapshot not tagged `ami-lifecycle:managed=true`. Never retryable. */
-export class UnmanagedSnapshotError extends DomainError {
+export class UnmanagedSnapshotError extends PermanentError {
   constructor(
     readonly snapshotId: string,
     action: string,

@@ -13,6 +13,7 @@ import {
   type ImagePort,
   imageKey,
   isoTimestampSchema,
+  PermanentError,
 } from '@ami-lifecycle/core';
 
 /** EC2 images of one region: what holds mirror themselves onto (deregistration protection). */
@@ -96,7 +97,7 @@ const MAX_HOLD_PAGES = 100;
  * A hold request understood and refused: an unknown image or family, an expiry not in the future, a
  * blank reason or owner, an unknown hold id. Nothing was stored and no AMI was touched.
  */
-export class HoldRefusedError extends DomainError {}
+export class HoldRefusedError extends PermanentError {}
 
 /**
  * The hold's record is right (in force after `placeHold`, released after `releaseHold`) but EC2 refused
