@@ -9,6 +9,8 @@ import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { classifyError } from './classify-error';
+import { lambdaClock } from './clock';
+import { type DeadLetterSink, REJECTED_EVENT_KIND, type RejectedEvent } from './dead-letters';
 import { InvalidEventError } from './errors';
 import { catalogPersistenceLayer, type IdempotencyOptions, idempotencyConfig } from './idempotency';
 
@@ -21,6 +23,14 @@ export interface DroppedEvent {
   error: { name: string; message: string };
 }
 
+/** What a handler with a dead-letter sink returns for an event it refused and kept there. */
+export interface RejectedEventResult {
+  status: 'rejected';
+  reason: RejectedEvent['reason'];
+  error: { name: string; message: string };
+  deadLetter: { messageId: string };
+}
+
 export type UseCase<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
 
 interface CommonOptions {
@@ -30,6 +40,15 @@ interface CommonOptions {
   idempotency?: IdempotencyOptions;
   /** JMESPath of the correlation id in the raw event; defaults to our contracts' `detail.correlationId`. */
   correlationIdPath?: string;
+  /**
+   * Where an event this function refuses is kept: a malformed one, or one refused for good (a
+   * `PermanentError`). Given for functions that EventBridge invokes, so the event reaches the dead-letter
+   * queue at once instead of being retried for a day, or dropped with only a log line. Without it (the
+   * steps of a state machine), a malformed input resolves to a `DroppedEvent` and a permanent refusal is
+   * rethrown for the machine's Catch. A record the sink cannot take fails the invocation, so the event
+   * is retried rather than lost.
+   */
+  refusedEventsTo?: DeadLetterSink;
   /** Injected in tests; by default one of each per handler module. */
   logger?: Logger;
   metrics?: Metrics;
@@ -47,11 +66,20 @@ export interface SchemaHandlerOptions<S extends z.ZodType, TResult> extends Comm
   useCase: UseCase<z.output<S>, TResult>;
 }
 
-export type KitHandler<TResult> = MiddyfiedHandler<unknown, TResult | DroppedEvent, Error, Context>;
+export type KitHandler<TResult> = MiddyfiedHandler<
+  unknown,
+  TResult | DroppedEvent | RejectedEventResult,
+  Error,
+  Context
+>;
+
+/** The event as the function received it, before parsing replaced it: what a dead letter must keep. */
+const RAW_EVENT = 'amiLifecycleRawEvent';
 
 /** Replaces the raw event by the parsed one; failures are named errors that classifyError drops. */
 const parseEvent = (name: string, event: z.ZodType | 'eventbridge'): MiddlewareObj<unknown> => ({
   before: (request) => {
+    (request.internal as Record<string, unknown>)[RAW_EVENT] = request.event;
     if (event === 'eventbridge') {
       request.event = parseEventBridgeEvent(request.event);
       return;
@@ -67,16 +95,73 @@ const parseEvent = (name: string, event: z.ZodType | 'eventbridge'): MiddlewareO
  * chain at a returned value, and the Powertools middlewares registered before this one still have to
  * flush metrics and clear logger state.
  */
-const mapErrors = (logger: Logger, metrics: Metrics): MiddlewareObj<unknown, unknown> => ({
-  onError: (request) => {
+const mapErrors = (
+  name: string,
+  logger: Logger,
+  metrics: Metrics,
+  sink: DeadLetterSink | undefined,
+  clock: () => Date,
+): MiddlewareObj<unknown, unknown, Error, Context> => ({
+  onError: async (request) => {
     const error = request.error ?? new Error('unknown error');
     const disposition = classifyError(error);
-    if (disposition === 'retry') {
+    if (disposition === 'retry' || (disposition === 'reject' && sink === undefined)) {
       logger.error('failed; rethrowing so the event is retried', { error });
       metrics.addMetric('EventsFailed', MetricUnit.Count, 1);
       return;
     }
     const summary = { name: error.name, message: error.message };
+    if (sink !== undefined && (disposition === 'drop-invalid' || disposition === 'reject')) {
+      const reason = disposition === 'reject' ? 'refused' : 'invalid';
+      const internal = request.internal as Record<string, unknown>;
+      const raw = Object.hasOwn(internal, RAW_EVENT) ? internal[RAW_EVENT] : request.event;
+      const issues = (error as { issues?: unknown }).issues;
+      const record: RejectedEvent = {
+        kind: REJECTED_EVENT_KIND,
+        version: 1,
+        reason,
+        functionName: request.context?.functionName || name,
+        requestId: request.context?.awsRequestId ?? '',
+        rejectedAt: clock().toISOString(),
+        error: {
+          ...summary,
+          ...(Array.isArray(issues)
+            ? { issues: issues.map((i) => ({ path: String(i.path), message: String(i.message) })) }
+            : {}),
+        },
+        event: raw,
+      };
+      let deadLetter: { messageId: string };
+      try {
+        deadLetter = await sink.send(record);
+      } catch (sendError) {
+        // Not kept anywhere yet: fail the invocation so the event is retried (and, past its retries,
+        // kept by the function's own failure destination).
+        logger.error('refused an event and could not keep it in the dead-letter queue; rethrowing', {
+          error,
+          sendError,
+        });
+        metrics.addMetric('EventsFailed', MetricUnit.Count, 1);
+        request.error = new Error(
+          `could not keep a refused event in the dead-letter queue (${(sendError as Error).message}); refused because ${error.name}: ${error.message}`,
+          { cause: error },
+        );
+        return;
+      }
+      logger.error('refused an event; kept in the dead-letter queue', {
+        error,
+        reason,
+        messageId: deadLetter.messageId,
+      });
+      metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+      request.response = {
+        status: 'rejected',
+        reason,
+        error: summary,
+        deadLetter,
+      } satisfies RejectedEventResult;
+      return;
+    }
     if (disposition === 'drop-invalid') {
       // The raw event goes to the log: dropping is only safe because it can be recovered from there.
       logger.error('dropped an invalid event', { error, event: request.event });
@@ -116,7 +201,7 @@ export function createHandler(
       }),
     )
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    .use(mapErrors(logger, metrics))
+    .use(mapErrors(options.name, logger, metrics, options.refusedEventsTo, () => lambdaClock.now()))
     // Parsed before the idempotency check, so a malformed event never leaves a record behind.
     .use(parseEvent(options.name, options.event));
   if (options.idempotency !== undefined) {

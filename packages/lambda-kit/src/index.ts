@@ -6,9 +6,20 @@ export {
   type EventBridgeHandlerOptions,
   type KitHandler,
   METRICS_NAMESPACE,
+  type RejectedEventResult,
   type SchemaHandlerOptions,
   type UseCase,
 } from './create-handler';
+export {
+  DEAD_LETTER_QUEUE_URL_VARIABLE,
+  type DeadLetterSink,
+  MAX_RECORD_BYTES,
+  MemoryDeadLetters,
+  REJECTED_EVENT_KIND,
+  type RejectedEvent,
+  serialiseRejectedEvent,
+  sqsDeadLetters,
+} from './dead-letters';
 export { EnvironmentError, type EnvironmentIssue, loadEnv } from './env';
 export { InvalidEventError } from './errors';
 export {

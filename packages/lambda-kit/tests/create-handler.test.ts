@@ -1,8 +1,15 @@
 import { type AmiLifecycleEvent, imageBuilt, readFixture } from '@ami-lifecycle/contracts';
-import { IllegalTransitionError } from '@ami-lifecycle/core';
+import { FamilyNotConfiguredError, IllegalTransitionError } from '@ami-lifecycle/core';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
-import { createHandler } from '../src';
+import {
+  createHandler,
+  MAX_RECORD_BYTES,
+  MemoryDeadLetters,
+  REJECTED_EVENT_KIND,
+  type RejectedEvent,
+  serialiseRejectedEvent,
+} from '../src';
 import { envelopeOf, lambdaContext, quietLogger, quietMetrics } from './support';
 
 const validEnvelope = () => envelopeOf(imageBuilt.detailType, imageBuilt.fixtures.valid[0]!);
@@ -186,5 +193,145 @@ describe('createHandler with a zod schema', () => {
       error: { name: 'InvalidEventError', message: /detail\.ImageId/ },
     });
     expect(useCase).not.toHaveBeenCalled();
+  });
+});
+
+describe('createHandler with a dead-letter sink (a function EventBridge invokes)', () => {
+  const request = z.object({
+    'detail-type': z.literal('Build Requested'),
+    detail: z.object({ family: z.string().min(1), idempotencyKey: z.string() }),
+  });
+  const event = { 'detail-type': 'Build Requested', detail: { family: 'golden', idempotencyKey: 'k-1' } };
+
+  const setupSink = (useCase: (e: z.output<typeof request>) => Promise<unknown>) => {
+    const sink = new MemoryDeadLetters();
+    const { metrics, names } = quietMetrics();
+    const logger = quietLogger();
+    const handler = createHandler({
+      name: 'request-build',
+      event: request,
+      useCase: jest.fn(useCase),
+      refusedEventsTo: sink,
+      logger,
+      metrics,
+    });
+    return { handler, sink, names, logger };
+  };
+
+  it('keeps a malformed event in the dead-letter queue at once, as received, with the field named', async () => {
+    const { handler, sink, names } = setupSink(async () => 'ran');
+    const bad = { ...event, detail: { family: '', idempotencyKey: 'k-1', extra: '__proto__' } };
+
+    const result = await handler(bad, lambdaContext('ami-lifecycle-dev-requestBuild'));
+
+    expect(result).toEqual({
+      status: 'rejected',
+      reason: 'invalid',
+      error: { name: 'InvalidEventError', message: expect.stringContaining('detail.family') },
+      deadLetter: { messageId: 'memory-1' },
+    });
+    expect(sink.records).toEqual([
+      expect.objectContaining({
+        kind: REJECTED_EVENT_KIND,
+        reason: 'invalid',
+        functionName: 'ami-lifecycle-dev-requestBuild',
+        requestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+        error: expect.objectContaining({ issues: [expect.objectContaining({ path: 'detail.family' })] }),
+        event: bad,
+      }),
+    ]);
+    expect(names()).toContain('EventsRejected');
+    expect(names()).not.toContain('InvalidEventsDropped');
+  });
+
+  it('keeps a well-formed event refused for good (a PermanentError) without retrying it', async () => {
+    const { handler, sink } = setupSink(async () => {
+      throw new FamilyNotConfiguredError('golden');
+    });
+
+    const result = await handler(event, lambdaContext());
+
+    expect(result).toMatchObject({
+      status: 'rejected',
+      reason: 'refused',
+      error: { name: 'FamilyNotConfiguredError' },
+    });
+    expect(sink.records).toEqual([
+      expect.objectContaining({
+        reason: 'refused',
+        event,
+        error: expect.objectContaining({ name: 'FamilyNotConfiguredError' }),
+      }),
+    ]);
+  });
+
+  it('fails the invocation when the queue does not take the record, so the event is retried, not lost', async () => {
+    const { handler, sink } = setupSink(async () => 'ran');
+    sink.failNext = 1;
+
+    await expect(handler({ ...event, detail: {} }, lambdaContext())).rejects.toThrow(
+      /could not keep a refused event in the dead-letter queue.*detail\.family/s,
+    );
+    expect(sink.records).toEqual([]);
+  });
+
+  it('still rethrows errors a retry may cure, and still drops duplicates', async () => {
+    const failing = setupSink(async () => {
+      throw new Error('socket hang up');
+    });
+    await expect(failing.handler(event, lambdaContext())).rejects.toThrow('socket hang up');
+    const duplicate = setupSink(async () => {
+      throw new IllegalTransitionError('published', 'published', 'already');
+    });
+    await expect(duplicate.handler(event, lambdaContext())).resolves.toMatchObject({ status: 'dropped' });
+    expect([...failing.sink.records, ...duplicate.sink.records]).toEqual([]);
+  });
+
+  it('without a sink, rethrows a permanent refusal for the state machine to catch', async () => {
+    const handler = createHandler({
+      name: 'start-build',
+      event: request,
+      useCase: async () => {
+        throw new FamilyNotConfiguredError('golden');
+      },
+      logger: quietLogger(),
+      metrics: quietMetrics().metrics,
+    });
+
+    await expect(handler(event, lambdaContext())).rejects.toThrow(FamilyNotConfiguredError);
+  });
+});
+
+describe('serialiseRejectedEvent', () => {
+  const record = (event: unknown): RejectedEvent => ({
+    kind: REJECTED_EVENT_KIND,
+    version: 1,
+    reason: 'invalid',
+    functionName: 'f',
+    requestId: 'r',
+    rejectedAt: '2026-03-01T00:00:00.000Z',
+    error: { name: 'InvalidEventError', message: 'detail.family: too long' },
+    event,
+  });
+
+  it('keeps a whole event that fits', () => {
+    const text = serialiseRejectedEvent(record({ detail: { family: 'x'.repeat(1000) } }));
+    expect(JSON.parse(text)).toEqual(record({ detail: { family: 'x'.repeat(1000) } }));
+  });
+
+  it.each([
+    ['ASCII', 'x'],
+    ['characters that escape to six bytes', '\u0001'],
+    ['four-byte characters', '😀'],
+  ])('cuts an event too large for one message to a prefix that fits, and says so (%s)', (_, unit) => {
+    const event = { detail: { family: unit.repeat(300_000) } };
+
+    const text = serialiseRejectedEvent(record(event));
+
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_RECORD_BYTES);
+    const parsed = JSON.parse(text) as RejectedEvent;
+    expect(parsed.eventTruncated).toBe(true);
+    expect(JSON.stringify(event).startsWith(parsed.event as string)).toBe(true);
+    expect((parsed.event as string).length).toBeGreaterThan(1000);
   });
 });

@@ -3,6 +3,7 @@ import {
   type BuildExecutionsPort,
   buildIdFor,
   describeError,
+  FamilyNotConfiguredError,
   failBuild,
   launchBuild,
   requestBuild,
@@ -264,8 +265,9 @@ describe('requestBuild', () => {
   it('starts one execution named by the build id, with the request as its input', async () => {
     const { port, names } = executions();
     const request = buildRequest();
+    const { catalog } = await createWorld();
 
-    const result = await requestBuild(request, { executions: port });
+    const result = await requestBuild(request, { executions: port, catalog });
 
     const buildId = buildIdFor('golden-al2023', 'request-1');
     expect(result).toEqual({
@@ -278,12 +280,23 @@ describe('requestBuild', () => {
 
   it('answers duplicate for every redelivery of the same request', async () => {
     const { port, names } = executions();
+    const { catalog } = await createWorld();
 
     const outcomes = [];
     for (let i = 0; i < 3; i++)
-      outcomes.push((await requestBuild(buildRequest(), { executions: port })).outcome);
+      outcomes.push((await requestBuild(buildRequest(), { executions: port, catalog })).outcome);
 
     expect(outcomes).toEqual(['started', 'duplicate', 'duplicate']);
     expect(names.size).toBe(1);
+  });
+
+  it('refuses a request for a family without a config, and starts nothing', async () => {
+    const { port, names } = executions();
+    const { catalog } = await createWorld();
+
+    await expect(
+      requestBuild({ ...buildRequest(), family: 'nobody-configured' }, { executions: port, catalog }),
+    ).rejects.toThrow(FamilyNotConfiguredError);
+    expect(names.size).toBe(0);
   });
 });

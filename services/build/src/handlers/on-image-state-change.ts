@@ -1,4 +1,4 @@
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import { onImageStateChange } from '../use-cases/on-image-state-change';
 import { buildDeps } from '../wiring';
@@ -19,6 +19,7 @@ const amiStateChangeSchema = z.object({
 
 export const handler = createHandler({
   name: 'on-image-state-change',
+  refusedEventsTo: sqsDeadLetters(),
   event: amiStateChangeSchema,
   correlationIdPath: 'id',
   useCase: async ({ detail }) =>

@@ -1,5 +1,5 @@
 import type { BuildRequestedDetail } from '@ami-lifecycle/contracts';
-import { buildIdFor } from '@ami-lifecycle/core';
+import { buildIdFor, type CatalogPort, loadFamilyConfig } from '@ami-lifecycle/core';
 import type { BuildExecutionsPort } from './deps';
 
 export interface RequestBuildResult {
@@ -13,11 +13,16 @@ export interface RequestBuildResult {
  * build id, which derives from the request's idempotency key, so every redelivery of the same event asks
  * for the same execution and Step Functions runs it once; the input is the detail, byte for byte the
  * same on each delivery.
+ *
+ * A request for a family the catalog has no config for is refused before anything starts
+ * (`FamilyNotConfiguredError`, a permanent refusal the handler keeps in the dead-letter queue): started,
+ * the execution would only fail at its first step, and the request would be lost among failed builds.
  */
 export const requestBuild = async (
   request: BuildRequestedDetail,
-  deps: { executions: BuildExecutionsPort },
+  deps: { executions: BuildExecutionsPort; catalog: Pick<CatalogPort, 'getFamilyConfig'> },
 ): Promise<RequestBuildResult> => {
+  await loadFamilyConfig(deps.catalog, request.family);
   const buildId = buildIdFor(request.family, request.idempotencyKey);
   const { executionArn, alreadyStarted } = await deps.executions.start(buildId, { request });
   return { outcome: alreadyStarted ? 'duplicate' : 'started', buildId, executionArn };

@@ -1,5 +1,5 @@
 import { amiIdSchema } from '@ami-lifecycle/core';
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { onFinding } from '../use-cases/on-finding';
@@ -37,6 +37,7 @@ const inspectorFindingEvent = EventBridgeSchema.extend({
 
 export const handler = createHandler({
   name: 'inspect-on-finding',
+  refusedEventsTo: sqsDeadLetters(),
   event: inspectorFindingEvent,
   correlationIdPath: 'detail.findingArn',
   useCase: async (event) => {

@@ -1,4 +1,4 @@
-import { createHandler, scheduledEventSchema } from '@ami-lifecycle/lambda-kit';
+import { createHandler, scheduledEventSchema, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
 import { failStuckInspections } from '../use-cases/fail-stuck-inspections';
 import { inspectionLimits, reapTestInstances } from '../use-cases/reap-test-instances';
 import { deps } from '../wiring';
@@ -9,6 +9,7 @@ import { deps } from '../wiring';
  */
 export const handler = createHandler({
   name: 'inspect-reconcile',
+  refusedEventsTo: sqsDeadLetters(),
   event: scheduledEventSchema,
   correlationIdPath: 'id',
   useCase: async () => {

@@ -1,5 +1,5 @@
 import { imageBuilt } from '@ami-lifecycle/contracts';
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { requestInspection } from '../use-cases/request-inspection';
@@ -19,6 +19,7 @@ const deps = { ...wired, inspections: inspectionStarter() };
  */
 export const handler = createHandler({
   name: 'inspect-request',
+  refusedEventsTo: sqsDeadLetters(),
   event: imageBuiltEvent,
   useCase: (event) => requestInspection(event.detail, deps),
 });

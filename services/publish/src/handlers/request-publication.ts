@@ -1,5 +1,5 @@
 import { imageApproved } from '@ami-lifecycle/contracts';
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { requestPublication } from '../use-cases/start-publication';
@@ -19,6 +19,7 @@ const deps = { ...wired, publications: publicationStarter() };
  */
 export const handler = createHandler({
   name: 'publish-request',
+  refusedEventsTo: sqsDeadLetters(),
   event: imageApprovedEvent,
   useCase: (event) => requestPublication(event.detail, deps),
 });

@@ -1,5 +1,5 @@
 import { imagePublished } from '@ami-lifecycle/contracts';
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { onImagePublished } from '../use-cases/refresh';
@@ -8,6 +8,7 @@ import { deps } from '../wiring';
 /** `Image Published` on our bus: rebuild the families that build on the channels it was published on. */
 export const handler = createHandler({
   name: 'refresh-on-published',
+  refusedEventsTo: sqsDeadLetters(),
   event: EventBridgeSchema.extend({
     source: z.literal(imagePublished.source),
     'detail-type': z.literal(imagePublished.detailType),

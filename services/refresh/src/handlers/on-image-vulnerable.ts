@@ -1,5 +1,5 @@
 import { imageVulnerable } from '@ami-lifecycle/contracts';
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { onImageVulnerable } from '../use-cases/refresh';
@@ -8,6 +8,7 @@ import { deps } from '../wiring';
 /** `Image Vulnerable` on our bus: rebuild the image's family once for it, if it is still current. */
 export const handler = createHandler({
   name: 'refresh-on-vulnerable',
+  refusedEventsTo: sqsDeadLetters(),
   event: EventBridgeSchema.extend({
     source: z.literal(imageVulnerable.source),
     'detail-type': z.literal(imageVulnerable.detailType),
