@@ -1,26 +1,38 @@
-import { join } from 'node:path';
-import { type LocalCloud, startLocalCloud } from '@ami-lifecycle/local-cloud';
-import { LocalPipeline } from '../../scripts/local-pipeline';
+import { REJECTED_EVENT_KIND } from '@ami-lifecycle/lambda-kit';
+import type { LocalCloud } from '@ami-lifecycle/local-cloud';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
+import { startStage } from './support/stage';
 
-const ROOT = join(__dirname, '..', '..');
 // Its own stage: its own table, bus and queue, apart from the other suites sharing DynamoDB Local.
 const STAGE = 'e2e-dlq';
 
-describe('an event a function keeps refusing, on the local cloud', () => {
+describe('events a function refuses or keeps failing, on the local cloud', () => {
   let cloud: LocalCloud;
   let pipeline: LocalPipeline;
-  // A day of retries logs each failure with its stack; only errors above that level are of interest here.
+  let sqs: SQSClient;
+  let queueUrl: string;
+  // Refusals and failures are logged at error level with their stacks; only worse is of interest here.
   const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
   beforeAll(async () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
-    cloud = await startLocalCloud({
-      port: 0,
-      start: '2026-03-01T09:00:00.000Z',
-      dynamodb: { endpoint: dynamoDbEndpoint() },
-      deploy: { serverlessFile: join(ROOT, 'serverless.yml'), stage: STAGE },
-    });
-    pipeline = new LocalPipeline(cloud, STAGE);
+    ({ cloud, pipeline } = await startStage(
+      STAGE,
+      ['golden-al2023'],
+      '2026-03-01T09:00:00.000Z',
+      dynamoDbEndpoint(),
+    ));
+    sqs = new SQSClient(cloud.clientConfig);
+    queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: `ami-lifecycle-${STAGE}-events-dlq` })))
+      .QueueUrl!;
   }, 120_000);
   afterAll(async () => {
     await cloud?.stop();
@@ -28,39 +40,134 @@ describe('an event a function keeps refusing, on the local cloud', () => {
     else process.env.POWERTOOLS_LOG_LEVEL = logLevel;
   });
 
-  it('is retried for a day by the rule, then kept in the dead-letter queue with why, not dropped', async () => {
-    // Arrange: Step Functions refuses every StartExecution, so requestBuild fails each delivery.
-    const fault = await fetch(`${cloud.endpoint}/_local/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        service: 'states',
-        operation: 'StartExecution',
-        errorRate: 1,
-        errorCode: 'ServiceUnavailable',
-      }),
+  /** Every message in the queue, each received once and deleted, so each test reads only its own. */
+  const drainQueue = async (): Promise<Message[]> => {
+    const all: Message[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      if (Messages.length === 0) return all;
+      for (const m of Messages) {
+        all.push(m);
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+    throw new Error('the dead-letter queue did not run dry in 20 receives');
+  };
+
+  const buildExecutions = async () =>
+    (
+      await new SFNClient(cloud.clientConfig).send(
+        new ListExecutionsCommand({
+          stateMachineArn: `arn:aws:states:${cloud.region}:${cloud.accounts.defaultAccountId}:stateMachine:ami-lifecycle-${STAGE}-build`,
+        }),
+      )
+    ).executions ?? [];
+
+  it('keeps a malformed Build Requested in the dead-letter queue at once, naming the field, and starts nothing', async () => {
+    // Act: delivered once, no retry waited for.
+    await pipeline.put('Build Requested', {
+      schemaVersion: 1,
+      family: 'golden-al2023',
+      correlationId: 'corr-bad',
+      idempotencyKey: 'bad-1',
+      occurredAt: cloud.clock.now().toISOString(),
+      reason: 'manual',
+      requestedBy: 'e2e',
+      force: 'yes',
     });
-    expect(fault.status).toBe(200);
+    await cloud.clock.advance(0);
+
+    // Assert
+    const [message, ...others] = await drainQueue();
+    expect(others).toEqual([]);
+    expect(message?.MessageAttributes).toMatchObject({
+      KIND: { StringValue: REJECTED_EVENT_KIND },
+      REASON: { StringValue: 'invalid' },
+      REJECTED_BY: { StringValue: `ami-lifecycle-${STAGE}-requestBuild` },
+      ERROR_MESSAGE: { StringValue: expect.stringContaining('detail.force') },
+    });
+    const record = JSON.parse(message!.Body!);
+    expect(record).toMatchObject({
+      kind: REJECTED_EVENT_KIND,
+      reason: 'invalid',
+      rejectedAt: cloud.clock.now().toISOString(),
+      error: { issues: [expect.objectContaining({ path: 'detail.force' })] },
+      event: { 'detail-type': 'Build Requested', detail: expect.objectContaining({ force: 'yes' }) },
+    });
+    expect(await buildExecutions()).toEqual([]);
+    expect(cloud.lambda?.invocations().filter((i) => i.functionName.endsWith('-requestBuild'))).toEqual([
+      expect.objectContaining({ outcome: 'succeeded' }),
+    ]);
+  });
+
+  it('keeps a request for a family without a config there at once too, and starts no execution', async () => {
+    await pipeline.requestBuild('golden-nobody-configured', 'unknown-family-1');
+    await cloud.clock.advance(0);
+
+    const messages = await drainQueue();
+    expect(messages.map((m) => JSON.parse(m.Body!))).toEqual([
+      expect.objectContaining({
+        reason: 'refused',
+        error: expect.objectContaining({
+          name: 'FamilyNotConfiguredError',
+          message: expect.stringContaining('golden-nobody-configured'),
+        }),
+        event: expect.objectContaining({
+          detail: expect.objectContaining({ idempotencyKey: 'unknown-family-1' }),
+        }),
+      }),
+    ]);
+    expect(await buildExecutions()).toEqual([]);
+  });
+
+  it('retries a function that keeps failing twice, as Lambda does, then keeps its failure record there', async () => {
+    // Arrange: Step Functions refuses every StartExecution, so requestBuild fails each attempt.
+    await pipeline.injectFault({
+      service: 'states',
+      operation: 'StartExecution',
+      errorRate: 1,
+      errorCode: 'ServiceUnavailable',
+    });
+    const attempts = () =>
+      (cloud.lambda?.invocations() ?? []).filter(
+        (i) => i.functionName.endsWith('-requestBuild') && i.outcome === 'failed',
+      ).length;
 
     // Act
     const { detail } = await pipeline.requestBuild('golden-al2023', 'dead-letter-1');
-    await pipeline.advanceUntil(
-      'the event dead-lettered',
-      async () => cloud.services.events.deadLetters().length > 0,
-      { maxSeconds: 2 * 86_400, stepSeconds: 3600 },
-    );
+    await cloud.clock.advance(0);
+    const first = attempts();
+    await cloud.clock.advance(60);
+    const second = attempts();
+    await cloud.clock.advance(120);
+    const third = attempts();
+    await cloud.clock.advance(3600);
 
-    // Assert
-    const [dead] = cloud.services.events.deadLetters();
-    expect(dead).toMatchObject({
-      ruleArn: expect.stringContaining(`ami-lifecycle-${STAGE}-requestBuild-rule-1`),
-      deadLetterArn: `arn:aws:sqs:${cloud.region}:${cloud.accounts.defaultAccountId}:ami-lifecycle-${STAGE}-events-dlq`,
-      errorCode: expect.stringContaining('ServiceUnavailable'),
-    });
-    expect(dead!.attempts).toBeGreaterThan(1);
-    expect(dead!.event.detail).toEqual(detail);
-    expect(cloud.deployment?.skipped).toEqual(
-      expect.arrayContaining(['EventsDeadLetterQueue (AWS::SQS::Queue)']),
-    );
-  }, 120_000);
+    // Assert: three attempts a minute and two minutes apart, then one failure record, and no more.
+    expect([first, second, third, attempts()]).toEqual([1, 2, 3, 3]);
+    const messages = await drainQueue();
+    expect(messages.map((m) => JSON.parse(m.Body!))).toEqual([
+      expect.objectContaining({
+        requestContext: expect.objectContaining({
+          condition: 'RetriesExhausted',
+          approximateInvokeCount: 3,
+          functionArn: expect.stringContaining(`function:ami-lifecycle-${STAGE}-requestBuild`),
+        }),
+        requestPayload: expect.objectContaining({ detail }),
+        responsePayload: {
+          errorType: 'ServiceUnavailable',
+          errorMessage: expect.stringContaining('StartExecution'),
+        },
+      }),
+    ]);
+    // Lambda took the event each time: nothing for EventBridge to retry or dead-letter.
+    expect(cloud.services.events.deadLetters()).toEqual([]);
+    await pipeline.injectFault({ clear: true });
+  });
 });

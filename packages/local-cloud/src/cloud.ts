@@ -169,6 +169,8 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     ec2: options.ec2,
     inspector2: options.inspector2,
     lambda: () => (runtime ? (arn, payload) => runtime!.invoke(arn, payload) : undefined),
+    lambdaAsync: () => (runtime ? (arn, payload) => runtime!.invokeAsync(arn, payload) : undefined),
+    endpoint: () => endpoint,
   });
   // AWS service events (EC2 AMI State Change, Inspector2 Finding, ...) reach EventBridge's default bus.
   const unsubscribe = events.subscribe((e) => {
@@ -249,6 +251,9 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         clock,
         cloudEnv: env,
         enforceTimeouts: options.deploy.lambdaTimeouts ?? false,
+        sendToDestination: (arn, body) => {
+          services.sqs.sendToArn(arn, body, {}, 'lambda.amazonaws.com');
+        },
       });
       deployment = await deployServerless(
         {

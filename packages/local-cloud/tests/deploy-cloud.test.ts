@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { dynamoDbEndpoint } from '../../../tests/support/dynamodb-local-env';
 import { type LocalCloud, startLocalCloud, undeclaredActions } from '../src';
 import { PUBLIC_IMAGES, publicImageId } from '../src/services/ec2/public-images';
@@ -48,6 +49,7 @@ describe('a serverless.yml deployed on the local cloud', () => {
     expect(cloud.deployment).toEqual({
       tables: ['fixture-test'],
       buses: ['fixture-bus'],
+      queues: [`arn:aws:sqs:eu-west-1:${cloud.accounts.defaultAccountId}:fixture-failures`],
       functions: ['fixture-test-record', 'fixture-test-fail', 'fixture-test-double', 'fixture-test-callAws'],
       stateMachines: ['fixture-test-flow'],
       rules: [
@@ -84,22 +86,41 @@ describe('a serverless.yml deployed on the local cloud', () => {
     ]);
   });
 
-  it('retries a failing function by its retry policy, then dead-letters the event', async () => {
+  it("leaves a function's errors to Lambda: retried after a minute, then its failure record sent to onFailure", async () => {
     await put('Boom', { n: 1 });
+    await cloud.clock.advance(59);
+    expect(calls.map((c) => c.fn)).toEqual(['fail']);
     await cloud.clock.advance(600);
-    expect(calls.map((c) => c.fn)).toEqual(['fail', 'fail', 'fail']);
+    // One retry (maximumRetryAttempts: 1), a minute after the first attempt; no more after it.
+    expect(calls.map((c) => c.fn)).toEqual(['fail', 'fail']);
+
+    const sqs = new SQSClient(cloud.clientConfig);
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'fixture-failures' }));
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+    expect(Messages).toHaveLength(1);
+    expect(JSON.parse(Messages![0]!.Body!)).toEqual({
+      version: '1.0',
+      timestamp: expect.any(String),
+      requestContext: {
+        requestId: expect.any(String),
+        functionArn: expect.stringMatching(/:function:fixture-test-fail:\$LATEST$/),
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 2,
+      },
+      requestPayload: expect.objectContaining({ 'detail-type': 'Boom', detail: { n: 1 } }),
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: 'FixtureError', errorMessage: 'the fixture always fails' },
+    });
+    // EventBridge handed the event over: a function error is not a failed delivery.
     const res = await fetch(`${cloud.endpoint}/_local/events`);
     const body = (await res.json()) as {
-      deadLetters: { ruleArn: string }[];
-      deliveries: { outcome: string }[];
+      deadLetters: unknown[];
+      deliveries: { outcome: string; ruleArn: string }[];
     };
-    expect(body.deadLetters).toEqual([
-      expect.objectContaining({ ruleArn: expect.stringContaining('fixture-test-fail-rule-1') }),
+    expect(body.deadLetters).toEqual([]);
+    expect(body.deliveries.filter((d) => d.ruleArn.includes('fixture-test-fail-rule-1'))).toEqual([
+      expect.objectContaining({ outcome: 'delivered', attempts: 1 }),
     ]);
-    // No DeadLetterConfig: AWS drops the event; the local cloud still keeps the record of it.
-    expect(body.deliveries).toContainEqual(
-      expect.objectContaining({ outcome: expect.stringMatching(/failed|dead-lettered/), attempts: 3 }),
-    );
   });
 
   it('starts the state machine from a rule; its task runs the function and its wait follows the clock', async () => {

@@ -22,6 +22,8 @@ export interface DeployTarget {
 export interface DeployResult {
   tables: string[];
   buses: string[];
+  /** Queue ARNs. */
+  queues: string[];
   functions: string[];
   stateMachines: string[];
   rules: string[];
@@ -64,6 +66,27 @@ const tableInput = (props: Record<string, unknown>): CreateTableCommandInput => 
   return rest as unknown as CreateTableCommandInput;
 };
 
+/** The SQS queue attributes CloudFormation's AWS::SQS::Queue properties set, as CreateQueue takes them. */
+const QUEUE_ATTRIBUTES = [
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'SqsManagedSseEnabled',
+];
+const queueAttributes = (props: Record<string, unknown>, path: string): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'QueueName' || k === 'Tags') continue;
+    if (!QUEUE_ATTRIBUTES.includes(k) || typeof v === 'object') {
+      throw new ServerlessConfigError(`${path}.${k}`, 'is not a queue property the local cloud deploys');
+    }
+    out[k] = String(v);
+  }
+  return out;
+};
+
 /** Rule names allow 64 characters of `.-_A-Za-z0-9`; the spec id is long but readable, so shorten it. */
 const ruleName = (model: ServerlessModel, rule: RuleSpec) =>
   `${model.service}-${model.stage}-${rule.id.replace(/^(functions|stepFunctions\.stateMachines)\./, '')}`
@@ -83,6 +106,7 @@ export const deployServerless = async (
   const result: DeployResult = {
     tables: [],
     buses: [],
+    queues: [],
     functions: [],
     stateMachines: [],
     rules: [],
@@ -128,6 +152,13 @@ export const deployServerless = async (
         if ((e as { code?: string }).code !== 'ResourceAlreadyExistsException') throw e;
       }
       result.buses.push(name);
+    } else if (r.type === 'AWS::SQS::Queue') {
+      const queue = target.services.sqs.createQueue(
+        scope,
+        String(r.properties.QueueName ?? `${model.service}-${model.stage}-${r.logicalId}`),
+        queueAttributes(r.properties, `resources.Resources.${r.logicalId}.Properties`),
+      );
+      result.queues.push(queue.arn);
     } else {
       result.skipped.push(`${r.logicalId} (${r.type})`);
     }

@@ -27,7 +27,26 @@ export interface FunctionSpec {
   rules: RuleSpec[];
   /** The actions its `iamRoleStatements` (serverless-iam-roles-per-function) allow, as written. */
   allowedActions: string[];
+  /**
+   * How Lambda handles its asynchronous invocations (EventBridge's): retries of a function error
+   * (`maximumRetryAttempts`, 0 to 2, default 2), the age past which an event is dropped
+   * (`maximumEventAge`, 60 to 21600 seconds, default 21600), and where a failed one goes
+   * (`destinations.onFailure`, an SQS queue ARN here). Lambda's defaults when absent.
+   */
+  async?: AsyncInvokeConfig;
 }
+
+export interface AsyncInvokeConfig {
+  maximumRetryAttempts: number;
+  maximumEventAgeSeconds: number;
+  onFailure?: string;
+}
+
+/** Lambda's defaults for asynchronous invocation. */
+export const DEFAULT_ASYNC_INVOKE_CONFIG: AsyncInvokeConfig = {
+  maximumRetryAttempts: 2,
+  maximumEventAgeSeconds: 21_600,
+};
 
 export interface StateMachineSpec {
   key: string;
@@ -87,6 +106,20 @@ const functionSchema = z.object({
   events: z.array(functionEvent).optional(),
   // Read leniently: only the Allow statements' actions are kept; Resource and Condition are not evaluated.
   iamRoleStatements: z.array(z.unknown()).optional(),
+  maximumRetryAttempts: z.number().int().min(0).max(2).optional(),
+  maximumEventAge: z.number().int().min(60).max(21_600).optional(),
+  destinations: z
+    .strictObject({
+      onFailure: z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}$/,
+          'the local cloud sends failures to SQS queues only',
+        )
+        .optional(),
+      onSuccess: z.never({ error: 'the local cloud has no onSuccess destinations' }).optional(),
+    })
+    .optional(),
 });
 const stateMachineSchema = z.object({
   name: z.string().optional(),
@@ -248,6 +281,11 @@ export const loadServerlessModel = (file: string, opts: ResolveOptions = {}): Se
       timeoutSeconds: f.timeout ?? c.provider.timeout ?? 6,
       rules: rulesOf(`functions.${key}`, f.events, resources),
       allowedActions: allowedActionsOf(f.iamRoleStatements),
+      async: {
+        maximumRetryAttempts: f.maximumRetryAttempts ?? DEFAULT_ASYNC_INVOKE_CONFIG.maximumRetryAttempts,
+        maximumEventAgeSeconds: f.maximumEventAge ?? DEFAULT_ASYNC_INVOKE_CONFIG.maximumEventAgeSeconds,
+        ...(f.destinations?.onFailure ? { onFailure: f.destinations.onFailure } : {}),
+      },
     };
   });
   const stateMachines = Object.entries(c.stepFunctions?.stateMachines ?? {}).map(

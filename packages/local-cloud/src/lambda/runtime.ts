@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { FunctionSpec } from '../deploy/serverless-model';
+import { DEFAULT_ASYNC_INVOKE_CONFIG, type FunctionSpec } from '../deploy/serverless-model';
 import type { SimClock, TimerHandle } from '../sim-clock';
 import { functionContext, type UndeclaredAction, undeclaredActions } from './aws-calls';
 
@@ -61,6 +61,40 @@ export interface InvocationRecord {
   error?: string;
 }
 
+/** Why Lambda gave up on an asynchronous invocation, as its failure record's `condition` says. */
+export type AsyncFailureCondition = 'RetriesExhausted' | 'EventAgeExceeded';
+
+/**
+ * The record Lambda sends to a function's `onFailure` destination for an asynchronous invocation it gave
+ * up on (the shape its developer guide documents for destinations).
+ */
+export interface AsyncFailureRecord {
+  version: '1.0';
+  timestamp: string;
+  requestContext: {
+    requestId: string;
+    functionArn: string;
+    condition: AsyncFailureCondition;
+    approximateInvokeCount: number;
+  };
+  requestPayload: unknown;
+  responseContext: { statusCode: 200; executedVersion: '$LATEST'; functionError: 'Unhandled' };
+  responsePayload: { errorType: string; errorMessage: string };
+}
+
+/** An asynchronous invocation that failed for good, kept whether or not the function has a destination. */
+export interface AsyncFailure {
+  functionName: string;
+  record: AsyncFailureRecord;
+  /** Where the record went; undefined without a destination (on Lambda it is then only in the logs). */
+  destination?: string;
+  /** Why the destination did not take it (a queue that does not exist). */
+  destinationError?: string;
+}
+
+/** Lambda's waits before the second and the third attempt of an asynchronous invocation. */
+export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+
 /**
  * The registered symbol under which handlers look for their host's clock (`lambdaClock` of
  * `@ami-lifecycle/lambda-kit`): in process, they read the simulated time, as they would read the real
@@ -97,6 +131,8 @@ export class LambdaRuntime {
       cloudEnv: Readonly<Record<string, string>>;
       /** Whether invocations time out on the simulated clock (see `enforceTimeouts`); off unless said. */
       enforceTimeouts?: boolean;
+      /** Sends a failure record to an `onFailure` destination (an SQS queue ARN); throws when it cannot. */
+      sendToDestination?: (arn: string, body: string) => void;
     },
   ) {
     this.enforceTimeouts = opts.enforceTimeouts ?? false;
@@ -126,6 +162,92 @@ export class LambdaRuntime {
 
   invocations(): readonly InvocationRecord[] {
     return this.log;
+  }
+
+  private readonly failedAsync: AsyncFailure[] = [];
+
+  /** Asynchronous invocations that failed for good, oldest first. */
+  asyncFailures(): readonly AsyncFailure[] {
+    return this.failedAsync;
+  }
+
+  /**
+   * `Invoke` with `InvocationType: Event`, as EventBridge calls a function: resolves once Lambda has
+   * accepted the event (throws `ResourceNotFoundException` for an unknown function), then runs it on the
+   * simulated clock. A function error is retried by Lambda, not by the caller: after one minute, then
+   * after two more (up to the function's `maximumRetryAttempts`, and not past its `maximumEventAge`), and
+   * an invocation that still fails is sent to its `onFailure` destination. Each attempt is a task on the
+   * clock that awaits the handler, so an advance of the clock waits for it, as it waits for deliveries.
+   */
+  async invokeAsync(ref: string, payload: unknown): Promise<{ requestId: string }> {
+    const name = this.resolveName(ref);
+    const spec = this.specs.get(name)!;
+    const config = spec.async ?? DEFAULT_ASYNC_INVOKE_CONFIG;
+    const requestId = randomUUID();
+    const clock = this.opts.clock;
+    const acceptedAt = clock.nowMillis();
+    const event = structuredClone(payload);
+    let attempts = 0;
+    const attempt = async (): Promise<void> => {
+      attempts++;
+      try {
+        await this.invoke(name, event);
+        return;
+      } catch (error) {
+        const retries = attempts - 1;
+        const delay = ASYNC_RETRY_DELAYS_MS[Math.min(retries, ASYNC_RETRY_DELAYS_MS.length - 1)]!;
+        if (retries < config.maximumRetryAttempts) {
+          if (clock.nowMillis() + delay - acceptedAt <= config.maximumEventAgeSeconds * 1000) {
+            clock.after(delay, attempt);
+            return;
+          }
+          this.giveUp(spec, config, requestId, event, attempts, error, 'EventAgeExceeded');
+          return;
+        }
+        this.giveUp(spec, config, requestId, event, attempts, error, 'RetriesExhausted');
+      }
+    };
+    clock.after(0, attempt);
+    return { requestId };
+  }
+
+  private giveUp(
+    spec: FunctionSpec,
+    config: NonNullable<FunctionSpec['async']>,
+    requestId: string,
+    event: unknown,
+    attempts: number,
+    error: unknown,
+    condition: AsyncFailureCondition,
+  ): void {
+    const err = error instanceof LambdaInvocationError ? error : undefined;
+    const record: AsyncFailureRecord = {
+      version: '1.0',
+      timestamp: this.opts.clock.now().toISOString(),
+      requestContext: {
+        requestId,
+        functionArn: `${this.arnOf(spec.name)}:$LATEST`,
+        condition,
+        approximateInvokeCount: attempts,
+      },
+      requestPayload: event,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: {
+        errorType: err?.errorType ?? (error as Error)?.name ?? 'Error',
+        errorMessage: err?.errorMessage ?? (error as Error)?.message ?? String(error),
+      },
+    };
+    const failure: AsyncFailure = { functionName: spec.name, record };
+    if (config.onFailure !== undefined) {
+      failure.destination = config.onFailure;
+      try {
+        if (!this.opts.sendToDestination) throw new Error('the cloud has no destinations');
+        this.opts.sendToDestination(config.onFailure, JSON.stringify(record));
+      } catch (e) {
+        failure.destinationError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    this.failedAsync.push(failure);
   }
 
   /** Records a call the edge saw from one of this runtime's functions (tagged by `invoke`). */

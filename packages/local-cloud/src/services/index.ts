@@ -4,6 +4,7 @@ import { Ec2Service, type Ec2ServiceOptions } from './ec2';
 import { EventsService } from './events';
 import { Inspector2Service, type Inspector2ServiceOptions } from './inspector2';
 import { SfnService } from './sfn';
+import { SqsService } from './sqs';
 import { SsmService } from './ssm';
 import { StsService } from './sts';
 
@@ -16,6 +17,14 @@ export interface ServiceOptions {
   inspector2?: Inspector2ServiceOptions;
   /** Read at every invocation, so functions deployed after the services start are found. */
   lambda?: () => LambdaInvoker | undefined;
+  /**
+   * `Invoke` with `InvocationType: Event`, as EventBridge calls functions: resolves once accepted; the
+   * function's errors are Lambda's to retry and send to its failure destination, not the caller's.
+   * Without it, EventBridge waits for the function and treats its error as a failed delivery.
+   */
+  lambdaAsync?: () => LambdaInvoker | undefined;
+  /** The edge's endpoint once it listens: the origin of queue URLs handed out in process. */
+  endpoint?: () => string;
 }
 
 /** The emulated services of a full cloud; `all` is what the edge routes to. */
@@ -26,6 +35,7 @@ export interface CloudServices {
   events: EventsService;
   sfn: SfnService;
   inspector2: Inspector2Service;
+  sqs: SqsService;
   all: EmulatedService[];
 }
 
@@ -61,7 +71,10 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
   };
   const sfn = new SfnService(ctx, { invokeLambda });
   const events = new EventsService(ctx, {
-    invokeLambda,
+    invokeLambda: (arn, payload) => {
+      const invoker = opts.lambdaAsync?.();
+      return invoker ? invoker(arn, payload) : invokeLambda(arn, payload);
+    },
     // Resolves once the execution has started: EventBridge delivery must not wait on simulated time.
     startExecution: async (arn, input, name) => sfn.startExecution(arn, JSON.parse(input), name),
   });
@@ -69,7 +82,17 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
     regions: () => ec2.regions(),
     ...opts.inspector2,
   });
-  return { sts, ec2, ssm, events, sfn, inspector2, all: [sts, ec2, ssm, events, sfn, inspector2] };
+  const sqs = new SqsService(ctx, opts.endpoint);
+  return {
+    sts,
+    ec2,
+    ssm,
+    events,
+    sfn,
+    inspector2,
+    sqs,
+    all: [sts, ec2, ssm, events, sfn, inspector2, sqs],
+  };
 };
 
 /** A parameter's current value as `accountId` reads it in `region` (public ones included), if any. */
