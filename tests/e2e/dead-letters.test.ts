@@ -1,5 +1,6 @@
 import { REJECTED_EVENT_KIND } from '@ami-lifecycle/lambda-kit';
 import type { LocalCloud } from '@ami-lifecycle/local-cloud';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import {
   DeleteMessageCommand,
@@ -8,6 +9,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 import { startStage } from './support/stage';
@@ -124,6 +126,43 @@ describe('events a function refuses or keeps failing, on the local cloud', () =>
       }),
     ]);
     expect(await buildExecutions()).toEqual([]);
+  });
+
+  it('refuses, at the bus, an event put by a role outside the deployment: its policy denies it', async () => {
+    const { Credentials } = await new STSClient(cloud.clientConfig).send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${cloud.accounts.defaultAccountId}:role/ci-deployer`,
+        RoleSessionName: 'forger',
+      }),
+    );
+    const forger = new EventBridgeClient({
+      ...cloud.clientConfig,
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: Credentials!.AccessKeyId!,
+        secretAccessKey: Credentials!.SecretAccessKey!,
+        sessionToken: Credentials!.SessionToken!,
+      },
+    });
+    const before = cloud.services.events.ingested().length;
+
+    await expect(
+      forger.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: 'ami-lifecycle',
+              DetailType: 'Build Requested',
+              Detail: JSON.stringify({ family: 'golden-al2023' }),
+              EventBusName: `ami-lifecycle-${STAGE}`,
+            },
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+
+    expect(cloud.deployment?.busPolicies).toEqual(['EventBusPolicy (only-this-deployment-puts-events)']);
+    expect(cloud.services.events.ingested()).toHaveLength(before);
   });
 
   it('retries a function that keeps failing twice, as Lambda does, then keeps its failure record there', async () => {

@@ -206,6 +206,20 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
       beforeOperation: faults.beforeOperation,
       afterOperation: faults.afterOperation,
       onFunctionCall: (fn, action) => runtime?.recordCall(fn, action),
+      // A function's calls with the cloud's own keys act as its execution role, as on Lambda; keys it
+      // obtained itself (an assumed role in another account) keep their own principal.
+      functionPrincipal: (fn, principal) => {
+        if (!runtime?.has(fn) || principal.arn !== `arn:aws:iam::${accounts.defaultAccountId}:root`) {
+          return principal;
+        }
+        const roleArn = runtime.roleArnOf(fn);
+        const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+        return {
+          accountId: accounts.defaultAccountId,
+          arn: `arn:aws:sts::${accounts.defaultAccountId}:assumed-role/${roleName}/${fn}`,
+          userId: `AROALOCALFUNCTION:${fn}`,
+        };
+      },
     }),
     options.dynamodb === true ? startDynamoDb() : Promise.resolve<DynamoDbLocal | undefined>(undefined),
   ]);

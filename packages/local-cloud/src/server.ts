@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Principal } from './accounts';
 import { AwsError } from './errors';
 import { FUNCTION_HEADER } from './lambda/aws-calls';
 import type { CloudContext, EmulatedService, ServiceRequest, ServiceResponse } from './types';
@@ -52,6 +53,11 @@ export interface EdgeOptions {
    * action `<signing-service>:<Operation>`: what the function's role must allow.
    */
   onFunctionCall?: (functionName: string, action: string) => void;
+  /**
+   * The principal a request an in-process function made acts as, given the one its keys resolve to: on
+   * Lambda, a function's calls are made by its execution role.
+   */
+  functionPrincipal?: (functionName: string, principal: Principal) => Principal;
 }
 
 /** The API action of a JSON-protocol request (`X-Amz-Target: DynamoDB_20120810.PutItem` -> `PutItem`). */
@@ -179,8 +185,10 @@ export const startEdge = async (
         requestId,
       };
       // Throws for an unknown key or an expired session token, answered as the service's error.
-      const principal = () =>
-        opts.context.accounts.resolve(scope.accessKeyId, opts.context.clock.nowMillis());
+      const principal = () => {
+        const resolved = opts.context.accounts.resolve(scope.accessKeyId, opts.context.clock.nowMillis());
+        return callerName && opts.functionPrincipal ? opts.functionPrincipal(callerName, resolved) : resolved;
+      };
       const proxy = opts.proxies?.[scope.service];
       if (proxy) {
         try {

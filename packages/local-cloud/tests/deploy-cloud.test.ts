@@ -59,6 +59,7 @@ describe('a serverless.yml deployed on the local cloud', () => {
         'fixture-test-fail-rule-1',
         'fixture-test-flow-rule-1',
       ],
+      busPolicies: [],
       skipped: ['Topic (AWS::SNS::Topic)'],
     });
     const table = await new DynamoDBClient(cloud.clientConfig).send(
@@ -192,8 +193,15 @@ describe('a serverless.yml deployed on the local cloud', () => {
       'sts:GetCallerIdentity',
       'dynamodb:GetItem',
     ]);
-    const result = (await cloud.lambda!.invoke('fixture-test-callAws', {})) as { account: string };
+    const result = (await cloud.lambda!.invoke('fixture-test-callAws', {})) as {
+      account: string;
+      arn: string;
+    };
     expect(result.account).toBe(cloud.accounts.defaultAccountId);
+    // With the cloud's own keys, a function's calls act as its execution role, as on Lambda.
+    expect(result.arn).toBe(
+      `arn:aws:sts::${cloud.accounts.defaultAccountId}:assumed-role/fixture-test-callAws-eu-west-1-lambdaRole/fixture-test-callAws`,
+    );
     expect(cloud.lambda!.awsCalls().get('fixture-test-callAws')).toEqual(
       new Set(['sts:GetCallerIdentity', 'dynamodb:GetItem', 'ec2:DescribeImages']),
     );

@@ -24,6 +24,8 @@ export interface DeployResult {
   buses: string[];
   /** Queue ARNs. */
   queues: string[];
+  /** Bus policy statements put: `<logical id> (<statement id>)`. */
+  busPolicies: string[];
   functions: string[];
   stateMachines: string[];
   rules: string[];
@@ -64,6 +66,32 @@ const tableInput = (props: Record<string, unknown>): CreateTableCommandInput => 
     ...rest
   } = props;
   return rest as unknown as CreateTableCommandInput;
+};
+
+/** `{ Ref: <Bus> }` -> the bus's name, `{ Fn::GetAtt: [<Bus>, Arn] }` -> its ARN; any other intrinsic is an error. */
+const resolveResourceRefs = (
+  value: unknown,
+  buses: ReadonlyMap<string, { name: string; arn: string }>,
+  path: string,
+): unknown => {
+  if (Array.isArray(value)) return value.map((v, i) => resolveResourceRefs(v, buses, `${path}[${i}]`));
+  if (typeof value !== 'object' || value === null) return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
+    const getAtt = obj['Fn::GetAtt'] as unknown[] | undefined;
+    const bus =
+      keys[0] === 'Ref'
+        ? buses.get(String(obj.Ref))?.name
+        : getAtt?.[1] === 'Arn'
+          ? buses.get(String(getAtt[0]))?.arn
+          : undefined;
+    if (bus === undefined) {
+      throw new ServerlessConfigError(path, `${JSON.stringify(obj)} names no event bus of resources`);
+    }
+    return bus;
+  }
+  return Object.fromEntries(keys.map((k) => [k, resolveResourceRefs(obj[k], buses, `${path}.${k}`)]));
 };
 
 /** The SQS queue attributes CloudFormation's AWS::SQS::Queue properties set, as CreateQueue takes them. */
@@ -107,6 +135,7 @@ export const deployServerless = async (
     tables: [],
     buses: [],
     queues: [],
+    busPolicies: [],
     functions: [],
     stateMachines: [],
     rules: [],
@@ -159,9 +188,44 @@ export const deployServerless = async (
         queueAttributes(r.properties, `resources.Resources.${r.logicalId}.Properties`),
       );
       result.queues.push(queue.arn);
+    } else if (r.type === 'AWS::Events::EventBusPolicy') {
+      // After every bus exists: below.
     } else {
       result.skipped.push(`${r.logicalId} (${r.type})`);
     }
+  }
+
+  // Bus policies name their bus by `!Ref` (its name) and their resource by `!GetAtt <Bus>.Arn`.
+  const busRefs = new Map<string, { name: string; arn: string }>();
+  for (const r of model.resources) {
+    if (r.type !== 'AWS::Events::EventBus') continue;
+    const name = String(r.properties.Name);
+    busRefs.set(r.logicalId, {
+      name,
+      arn: `arn:aws:events:${target.region}:${target.accountId}:event-bus/${name}`,
+    });
+  }
+  for (const r of model.resources) {
+    if (r.type !== 'AWS::Events::EventBusPolicy') continue;
+    const path = `resources.Resources.${r.logicalId}.Properties`;
+    const props = resolveResourceRefs(r.properties, busRefs, path) as Record<string, unknown>;
+    const { EventBusName, StatementId, Statement, ...rest } = props;
+    if (Object.keys(rest).length > 0 || typeof StatementId !== 'string' || typeof Statement !== 'object') {
+      throw new ServerlessConfigError(
+        path,
+        'the local cloud deploys a bus policy given as EventBusName, StatementId and Statement',
+      );
+    }
+    try {
+      target.services.events.putBusPolicyStatement(
+        scope,
+        typeof EventBusName === 'string' ? EventBusName : 'default',
+        { ...(Statement as Record<string, unknown>), Sid: StatementId },
+      );
+    } catch (e) {
+      throw new ServerlessConfigError(`${path}.Statement`, (e as Error).message);
+    }
+    result.busPolicies.push(`${r.logicalId} (${StatementId})`);
   }
 
   const functionArns = new Map<string, string>();

@@ -156,6 +156,21 @@ export class LambdaRuntime {
     return `arn:aws:lambda:${this.opts.region}:${this.opts.accountId}:function:${name}`;
   }
 
+  /**
+   * The execution role a function's calls act as: one per function, named
+   * `<function name>-<region>-lambdaRole` (at most IAM's 64 characters), so it starts with
+   * `<service>-<stage>-` as the roles of one role per function do on AWS.
+   */
+  roleArnOf(name: string): string {
+    const role = `${name}-${this.opts.region}-lambdaRole`.slice(0, 64);
+    return `arn:aws:iam::${this.opts.accountId}:role/${role}`;
+  }
+
+  /** Whether `name` is a function of this runtime. */
+  has(name: string): boolean {
+    return this.specs.has(name);
+  }
+
   functions(): FunctionSpec[] {
     return [...this.specs.values()];
   }

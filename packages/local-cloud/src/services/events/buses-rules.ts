@@ -4,6 +4,7 @@ import { parseScheduleExpression, ScheduleExpressionError } from './cron';
 import { templatePlaceholders } from './input';
 import type { EventBus, PutRuleInput, PutTargetsInput, Rule, RuleState, Tag, Target } from './model';
 import { compilePattern } from './pattern';
+import { parseBusPolicy } from './policy';
 import {
   arnService,
   busArn,
@@ -115,7 +116,7 @@ export class Registry {
     return {
       name,
       arn: busArn(scope, name),
-      scope: { ...scope },
+      scope: { accountId: scope.accountId, region: scope.region },
       ...(description === undefined ? {} : { description }),
       createdAt: now,
       lastModifiedAt: now,
@@ -172,7 +173,91 @@ export class Registry {
 
   describeEventBus(scope: Scope, input: { Name?: string }) {
     const bus = this.ownBus(scope, input.Name);
-    return this.busView(bus);
+    return {
+      ...this.busView(bus),
+      ...(bus.policy === undefined ? {} : { Policy: JSON.stringify(bus.policy) }),
+    };
+  }
+
+  /**
+   * PutPermission: `Policy` replaces the bus's whole policy; otherwise one Allow statement for
+   * `events:PutEvents` by `Principal` (an account id or `*`, which needs a `Condition` on the
+   * organization), under `StatementId`, replacing a statement of that id.
+   */
+  putPermission(
+    scope: Scope,
+    input: {
+      EventBusName?: string;
+      Policy?: string;
+      Action?: string;
+      Principal?: string;
+      StatementId?: string;
+      Condition?: { Type: string; Key: string; Value: string };
+    },
+  ): Record<string, never> {
+    const bus = this.ownBus(scope, input.EventBusName);
+    if (input.Policy !== undefined) {
+      if (input.Action ?? input.Principal ?? input.StatementId ?? input.Condition) {
+        throw validationException(
+          'Policy cannot be combined with Action, Principal, StatementId or Condition.',
+        );
+      }
+      bus.policy = parseBusPolicy(input.Policy);
+    } else {
+      if (input.Action !== 'events:PutEvents') throw validationException('Action must be events:PutEvents.');
+      if (input.StatementId === undefined) throw validationException('StatementId is required.');
+      if (input.Principal === undefined || !/^(\d{12}|\*)$/.test(input.Principal)) {
+        throw validationException('Principal must be an account id or *.');
+      }
+      if (input.Principal === '*' && input.Condition === undefined) {
+        throw validationException('A Principal of * needs a Condition on aws:PrincipalOrgID.');
+      }
+      if (input.Condition !== undefined) {
+        throw validationException(
+          'The local cloud does not evaluate PutPermission conditions; give a Policy.',
+        );
+      }
+      this.putStatement(bus, {
+        Sid: input.StatementId,
+        Effect: 'Allow',
+        Principal: { AWS: input.Principal === '*' ? '*' : `arn:aws:iam::${input.Principal}:root` },
+        Action: 'events:PutEvents',
+        Resource: bus.arn,
+      });
+    }
+    bus.lastModifiedAt = this.clock.nowMillis();
+    return {};
+  }
+
+  /** Adds one statement to a bus's policy, replacing the statement of the same Sid (CloudFormation's EventBusPolicy). */
+  putStatement(bus: EventBus, statement: Record<string, unknown>): void {
+    const kept = (bus.policy?.Statement ?? []).filter((s) => s.Sid !== statement.Sid);
+    bus.policy = parseBusPolicy(JSON.stringify({ Version: '2012-10-17', Statement: [...kept, statement] }));
+  }
+
+  /** The bus a caller names in its own account and region (for the deployer). */
+  busOf(scope: Scope, name: string | undefined): EventBus {
+    return this.ownBus(scope, name);
+  }
+
+  removePermission(
+    scope: Scope,
+    input: { EventBusName?: string; StatementId?: string; RemoveAllPermissions?: boolean },
+  ): Record<string, never> {
+    const bus = this.ownBus(scope, input.EventBusName);
+    if (input.RemoveAllPermissions) {
+      delete bus.policy;
+      return {};
+    }
+    const statements = bus.policy?.Statement ?? [];
+    if (input.StatementId === undefined || !statements.some((s) => s.Sid === input.StatementId)) {
+      throw resourceNotFound(`Statement with the provided id does not exist.`);
+    }
+    const kept = statements.filter((s) => s.Sid !== input.StatementId);
+    if (kept.length === 0) delete bus.policy;
+    else bus.policy = { Version: '2012-10-17', Statement: kept };
+    bus.lastModifiedAt = this.clock.nowMillis();
+    return {};
   }
 
   private busView(bus: EventBus) {

@@ -57,7 +57,10 @@ export class EventsService implements EmulatedService {
   private readonly dispatcher: Dispatcher;
   private readonly router: EventRouter;
   private readonly scheduler: Scheduler;
-  private readonly operations: Record<string, (scope: Scope, body: Body) => unknown>;
+  private readonly operations: Record<
+    string,
+    (scope: Scope & { principalArn?: string }, body: Body) => unknown
+  >;
 
   constructor(ctx: CloudContext, options: EventsServiceOptions) {
     const { logLimit, ...invokers } = options;
@@ -106,7 +109,32 @@ export class EventsService implements EmulatedService {
         }),
       ListTagsForResource: (s, b) =>
         r.listTagsForResource(s, { ResourceARN: readString(b, 'ResourceARN', { required: true }) }),
-      PutEvents: (s, b) => this.router.putEvents(s, readPutEvents(b)),
+      PutEvents: (s, b) => this.router.putEvents(s, readPutEvents(b), s.principalArn),
+      PutPermission: (s, b) => {
+        const condition = b.Condition as { Type?: unknown; Key?: unknown; Value?: unknown } | undefined;
+        return r.putPermission(s, {
+          ...optional('EventBusName', readString(b, 'EventBusName')),
+          ...optional('Policy', readString(b, 'Policy')),
+          ...optional('Action', readString(b, 'Action')),
+          ...optional('Principal', readString(b, 'Principal')),
+          ...optional('StatementId', readString(b, 'StatementId')),
+          ...(condition === undefined || condition === null
+            ? {}
+            : {
+                Condition: {
+                  Type: String(condition.Type),
+                  Key: String(condition.Key),
+                  Value: String(condition.Value),
+                },
+              }),
+        });
+      },
+      RemovePermission: (s, b) =>
+        r.removePermission(s, {
+          ...optional('EventBusName', readString(b, 'EventBusName')),
+          ...optional('StatementId', readString(b, 'StatementId')),
+          RemoveAllPermissions: b.RemoveAllPermissions === true,
+        }),
       TestEventPattern: (_s, b) =>
         this.router.testEventPattern({
           EventPattern: readString(b, 'EventPattern', { required: true }),
@@ -120,7 +148,7 @@ export class EventsService implements EmulatedService {
   }
 
   async handle(req: ServiceRequest, operation: string): Promise<ServiceResponse> {
-    const scope: Scope = { accountId: req.principal.accountId, region: req.region };
+    const scope = { accountId: req.principal.accountId, region: req.region, principalArn: req.principal.arn };
     return jsonReply(
       CONTENT_TYPE,
       200,
@@ -144,6 +172,15 @@ export class EventsService implements EmulatedService {
   /** PutTargets in `scope`; check `FailedEntryCount`, as with the SDK. */
   putTargets(scope: Scope, input: PutTargetsInput) {
     return this.registry.putTargets(scope, input);
+  }
+
+  /**
+   * Adds one statement to the policy of a bus in `scope`, replacing the statement of the same `Sid`, as
+   * CloudFormation's AWS::Events::EventBusPolicy does; a statement the local cloud cannot evaluate is
+   * refused, naming the part.
+   */
+  putBusPolicyStatement(scope: Scope, busName: string, statement: Record<string, unknown>): void {
+    this.registry.putStatement(this.registry.busOf(scope, busName), statement);
   }
 
   /** CreateEventBus in `scope` (the controller's `ami-lifecycle-<stage>` bus). */

@@ -1,5 +1,6 @@
 import type { Schedule } from './cron';
 import type { CompiledPattern } from './pattern';
+import type { BusPolicy } from './policy';
 import type { Scope } from './wire';
 
 /**
@@ -81,6 +82,8 @@ export interface EventBus {
   lastModifiedAt: number;
   tags: Tag[];
   rules: Map<string, Rule>;
+  /** The resource-based policy (PutPermission, AWS::Events::EventBusPolicy), checked on PutEvents. */
+  policy?: BusPolicy;
 }
 
 export interface Rule {

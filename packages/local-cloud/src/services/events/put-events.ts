@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AwsError } from '../../errors';
 import type { SimClock } from '../../sim-clock';
 import type { CloudEvent } from '../../types';
 import { isEnabled, type Registry } from './buses-rules';
@@ -12,6 +13,7 @@ import {
   type Rule,
 } from './model';
 import { compilePattern, matches } from './pattern';
+import { explicitDeny, principalArnOf } from './policy';
 import { busArn, checkLength, resolveBusRef, type Scope, validationException } from './wire';
 
 /** PutEvents' limit on the total size of a request's entries, computed as AWS documents it. */
@@ -68,13 +70,41 @@ export class EventRouter {
   putEvents(
     caller: Scope,
     entries: PutEventsEntry[],
+    /** The caller's ARN, for the buses' resource-based policies; unchecked when absent (in-process puts). */
+    principalArn?: string,
   ): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
     checkLength('Entries', entries, 1, 10);
     if (entries.reduce((n, e) => n + entrySize(e), 0) > MAX_PUT_EVENTS_BYTES) {
       throw validationException('Total size of the entries in the request is over the limit.');
     }
+    if (principalArn !== undefined) this.checkPolicies(caller, entries, principalArn);
     const results = entries.map((entry) => this.putEntry(caller, entry));
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
+  /**
+   * An explicit Deny in a bus's resource-based policy refuses the whole call, whoever the caller (the
+   * bus's own account included): IAM's evaluation lets no Allow override it. Checked before any entry is
+   * put, so a refused call puts nothing.
+   */
+  private checkPolicies(caller: Scope, entries: PutEventsEntry[], principalArn: string): void {
+    for (const entry of entries) {
+      const bus = this.registry.findBus(caller, entry.EventBusName);
+      if (bus?.policy === undefined) continue;
+      const arn = principalArnOf(principalArn);
+      const deniedBy = explicitDeny(bus.policy, {
+        principalArn: arn,
+        principalAccount: caller.accountId,
+        action: 'events:PutEvents',
+        resource: bus.arn,
+      });
+      if (deniedBy !== undefined) {
+        throw new AwsError(
+          'AccessDeniedException',
+          `User: ${principalArn} is not authorized to perform: events:PutEvents on resource: ${bus.arn} with an explicit deny in a resource-based policy (statement ${deniedBy})`,
+        );
+      }
+    }
   }
 
   private putEntry(caller: Scope, entry: PutEventsEntry): PutEventsResultEntry {
