@@ -1,6 +1,6 @@
-import './polyfill';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { AwsError } from '../../errors';
+import { StateMachine } from './interpreter';
 
 /**
  * Definition checks and the rewrite the engine runs. `CreateStateMachine` refuses what AWS refuses
@@ -41,6 +41,11 @@ export interface StateInfo {
   /** The Map and Parallel states around it, innermost first. */
   containers: string[];
   lambda?: LambdaTarget;
+  /**
+   * A Task's `Parameters`, with the context paths rewritten: the emulator's handler evaluates them for
+   * each attempt (each has its own `$$.State.RetryCount`), so the engine runs the Task without them.
+   */
+  parameters?: unknown;
   /** Set for states the rewrite adds: they run, but never appear in the execution history. */
   retryGateOf?: string;
 }
@@ -287,10 +292,11 @@ const rewriteScope = (
 
 const rewriteState = (
   name: string,
-  state: AslState,
+  original: AslState,
   states: Map<string, StateInfo>,
   retriedContainers: string[],
 ): AslState => {
+  const state = withoutRootResultPath(original);
   const transition = (s: AslState) => ({
     ...('Next' in s ? { Next: s.Next } : {}),
     ...('End' in s ? { End: s.End } : {}),
@@ -300,8 +306,17 @@ const rewriteState = (
       // Retries and timeouts run in the emulator's handler, on the simulated clock; heartbeats do not
       // apply to Lambda tasks.
       const task: AslState = { ...state, TimeoutSeconds: ENGINE_TASK_TIMEOUT_SECONDS };
-      for (const field of ['Retry', 'TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath'])
+      for (const field of [
+        'Retry',
+        'Parameters',
+        'TimeoutSecondsPath',
+        'HeartbeatSeconds',
+        'HeartbeatSecondsPath',
+      ])
         delete task[field];
+      const info = states.get(name);
+      if (info && 'Parameters' in state)
+        info.parameters = rewriteContextPaths(state.Parameters, 'Parameters');
       return task;
     }
     case 'Wait':
@@ -336,6 +351,26 @@ const rewriteState = (
     default:
       return state;
   }
+};
+
+/**
+ * `ResultPath: "$"`, on a state or a catcher, puts the result (or the error output) in place of the input.
+ * That is what an absent ResultPath means, and the engine implements that one; it would write `"$"` as a
+ * field name, and fail on an input that is not an object.
+ */
+const withoutRootResultPath = (state: AslState): AslState => {
+  const isRoot = (v: unknown): boolean => isObject(v) && v.ResultPath === '$';
+  if (!isRoot(state) && !(Array.isArray(state.Catch) && state.Catch.some(isRoot))) return state;
+  const withoutResultPath = <T extends Record<string, unknown>>(v: T): T => {
+    const { ResultPath: _, ...rest } = v;
+    return rest as T;
+  };
+  const out = isRoot(state) ? withoutResultPath(state) : { ...state };
+  if (Array.isArray(state.Catch))
+    out.Catch = state.Catch.map((c: unknown) =>
+      isRoot(c) ? withoutResultPath(c as Record<string, unknown>) : c,
+    );
+  return out;
 };
 
 /**

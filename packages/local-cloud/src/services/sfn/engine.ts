@@ -1,5 +1,4 @@
-import './polyfill';
-import { ExecutionError, type RunOptions, StateMachine } from 'aws-local-stepfunctions';
+import type { RunOptions } from 'aws-local-stepfunctions';
 import { AwsError } from '../../errors';
 import { LambdaTimeoutError } from '../../lambda/runtime';
 import type { SimClock, TimerHandle } from '../../sim-clock';
@@ -11,16 +10,26 @@ import {
   type StateInfo,
 } from './definition';
 import { ExecutionHistory, jsonText, untruncated } from './history';
+import {
+  CONTEXT_CLOCK,
+  ExecutionError,
+  evaluatePayloadTemplate,
+  StateMachine,
+  stateContext,
+  type TaskOverride,
+} from './interpreter';
 import { readReferencePath } from './reference-path';
 
 /**
- * Runs one execution with `aws-local-stepfunctions` and keeps it on the simulated clock.
+ * Runs one execution with `aws-local-stepfunctions` (as `interpreter.ts` corrects it) and keeps it on the
+ * simulated clock.
  *
  * The library runs the states (Choice, Pass, Map, Parallel, data flow, Catch). The emulator takes over
  * what must follow the simulated clock or reach the rest of the local cloud, through the library's
  * per-state Task overrides (`definition.ts` turns every Task and Wait into an overridden Task):
  * - Lambda tasks call `invokeLambda` in-process, with `Retry` and `TimeoutSeconds` applied here on the
- *   simulated clock, recording the Lambda (or `lambda:invoke` Task) events AWS records;
+ *   simulated clock and `Parameters` evaluated for each attempt, recording the Lambda (or `lambda:invoke`
+ *   Task) events AWS records;
  * - Wait states wait on the simulated clock;
  * - Map and Parallel retries, which the library performs, are paced by a gate at the start of each run.
  * The library's event log supplies the state events, translated into AWS's history event types.
@@ -35,7 +44,9 @@ export type InvokeLambda = (functionArn: string, payload: unknown) => Promise<un
 
 type JSONValue = Parameters<StateMachine['run']>[0];
 type EngineEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
-type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+type TaskHandlers = Record<string, TaskOverride>;
+/** The context object of one run (the execution, a Map iteration or a Parallel branch), as the engine has it. */
+type RunContext = Parameters<TaskOverride>[1];
 
 export interface ExecutionSpec {
   arn: string;
@@ -196,7 +207,7 @@ export class Execution {
   private readonly clock: SimClock;
   private readonly states: ReadonlyMap<string, StateInfo>;
   private readonly inputValue: JSONValue;
-  private readonly context: Record<string, unknown>;
+  private readonly context: Record<string | symbol, unknown>;
   private readonly waits = new Set<PendingWait>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Task handlers that have been called but not yet called Lambda: the clock must not move meanwhile. */
@@ -247,6 +258,8 @@ export class Execution {
         [SIMULATED_CONTEXT_KEY]: { StartTime: startTime, Input: this.inputValue },
       },
       StateMachine: { Id: spec.stateMachineArn, Name: spec.stateMachineName },
+      // `$$.State.EnteredTime` is read from the simulated clock.
+      [CONTEXT_CLOCK]: () => this.clock.nowMillis(),
     };
     void statesTimeoutError();
   }
@@ -396,8 +409,9 @@ export class Execution {
     const handlers: TaskHandlers = {};
     for (const info of this.states.values()) {
       if (info.retryGateOf !== undefined) handlers[info.name] = (input) => this.passRetryGate(info, input);
-      else if (info.type === 'Wait') handlers[info.name] = (input) => this.runWait(info, input);
-      else if (info.type === 'Task') handlers[info.name] = (input) => this.runLambdaTask(info, input);
+      else if (info.type === 'Wait') handlers[info.name] = (input, run) => this.runWait(info, input, run);
+      else if (info.type === 'Task')
+        handlers[info.name] = (input, run) => this.runLambdaTask(info, input, run);
     }
     return {
       taskResourceLocalHandlers: handlers,
@@ -668,9 +682,18 @@ export class Execution {
 
   // ---- state handlers (the engine's Task overrides) ----
 
-  private async runWait(info: StateInfo, input: JSONValue): Promise<JSONValue> {
+  /**
+   * The context object the emulator reads paths in: its own (the simulated start time, the execution's
+   * input, also inside Map iterations) with the `$$.State` of the run the state is in.
+   */
+  private pathContext(run: RunContext): Record<string, unknown> {
+    const state = stateContext(run);
+    return state ? { ...this.context, State: state } : this.context;
+  }
+
+  private async runWait(info: StateInfo, input: JSONValue, run: RunContext): Promise<JSONValue> {
     if (this.status !== 'RUNNING') throw endedError();
-    const ms = this.waitMs(info, input);
+    const ms = this.waitMs(info, input, this.pathContext(run));
     if (ms > 0) {
       await this.sleep(ms, info).promise;
       this.assertLive(info);
@@ -678,7 +701,7 @@ export class Execution {
     return input;
   }
 
-  private waitMs(info: StateInfo, input: JSONValue): number {
+  private waitMs(info: StateInfo, input: JSONValue, context: Record<string, unknown>): number {
     const def = info.def;
     const now = this.clock.nowMillis();
     const timestampMs = (value: unknown, where: string): number => {
@@ -690,7 +713,7 @@ export class Execution {
     if (typeof def.Timestamp === 'string') return timestampMs(def.Timestamp, 'Timestamp');
     try {
       if (typeof def.SecondsPath === 'string') {
-        const seconds = readReferencePath(def.SecondsPath, input, this.context);
+        const seconds = readReferencePath(def.SecondsPath, input, context);
         if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
           throw runtimeError(`SecondsPath "${def.SecondsPath}" does not point to a non-negative integer`);
         }
@@ -698,7 +721,7 @@ export class Execution {
       }
       if (typeof def.TimestampPath === 'string') {
         return timestampMs(
-          readReferencePath(def.TimestampPath, input, this.context),
+          readReferencePath(def.TimestampPath, input, context),
           `TimestampPath "${def.TimestampPath}"`,
         );
       }
@@ -721,7 +744,7 @@ export class Execution {
     return input;
   }
 
-  private async runLambdaTask(info: StateInfo, input: JSONValue): Promise<JSONValue> {
+  private async runLambdaTask(info: StateInfo, input: JSONValue, run: RunContext): Promise<JSONValue> {
     const hold = this.holdClock();
     try {
       // The engine called this right after entering the state; the entry reaches the history a few
@@ -730,9 +753,11 @@ export class Execution {
       this.assertLive(info);
       const retriers = (info.def.Retry as Retrier[] | undefined) ?? [];
       const attempts = retriers.map(() => 0);
-      const timeoutSeconds = this.taskTimeoutSeconds(info, input);
+      let retries = 0;
+      let parameters = this.taskParameters(info, input, run, retries);
+      const timeoutSeconds = this.taskTimeoutSeconds(info, parameters, run);
       for (;;) {
-        const call = this.lambdaCall(info, input);
+        const call = this.lambdaCall(info, parameters);
         this.recordTask(call, 'Scheduled', timeoutSeconds);
         this.recordTask(call, 'Started');
         const invocation = this.track(this.host.invokeLambda(call.functionArn, call.payload));
@@ -754,10 +779,23 @@ export class Execution {
         }
         if (retry > 0) await this.sleep(retry, info).promise;
         this.assertLive(info);
+        parameters = this.taskParameters(info, input, run, ++retries);
       }
     } finally {
       hold.release();
     }
+  }
+
+  /**
+   * The Task's effective input for one attempt: its `Parameters` (the engine runs the Task without them)
+   * evaluated in the run's context object, whose `$$.State.RetryCount` is this attempt's, as in AWS. The
+   * count stays for the state's `ResultSelector`.
+   */
+  private taskParameters(info: StateInfo, input: JSONValue, run: RunContext, retryCount: number): JSONValue {
+    const state = stateContext(run);
+    if (state) state.RetryCount = retryCount;
+    if (info.parameters === undefined) return input;
+    return evaluatePayloadTemplate(info.parameters, input, run ?? this.context);
   }
 
   /** The pause before the next attempt, or undefined when no retrier allows one (AWS: first match decides). */
@@ -775,13 +813,13 @@ export class Execution {
     return delay;
   }
 
-  private taskTimeoutSeconds(info: StateInfo, input: JSONValue): number | undefined {
+  private taskTimeoutSeconds(info: StateInfo, input: JSONValue, run: RunContext): number | undefined {
     if (typeof info.def.TimeoutSeconds === 'number') return info.def.TimeoutSeconds;
     const path = info.def.TimeoutSecondsPath;
     if (typeof path !== 'string') return undefined;
     let seconds: unknown;
     try {
-      seconds = readReferencePath(path, input, this.context);
+      seconds = readReferencePath(path, input, this.pathContext(run));
     } catch (e) {
       throw runtimeError((e as Error).message);
     }

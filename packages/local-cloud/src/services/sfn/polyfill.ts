@@ -1,6 +1,6 @@
 /**
  * `aws-local-stepfunctions` calls `Promise.withResolvers` (ES2024, Node 22+) inside every Task state,
- * and this repository supports Node 20.10+. The engine module imports this file before it imports the
+ * and this repository supports Node 20.10+. `interpreter.ts` imports this file before it loads the
  * library, so the shim is in place before the first execution starts. Guarded, so a runtime that has the
  * real thing keeps it.
  */
