@@ -11,6 +11,23 @@ export const ssmParameterName = z
   .max(2048)
   .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'Expected a fully qualified SSM parameter name starting with /');
 
+/**
+ * zod's records skip a `__proto__` key without a word (so that it cannot become the parsed object's
+ * prototype), which would let a region named `__proto__` through as if it were absent. Refused here
+ * instead, as strict objects refuse it, before the record reads the rest.
+ */
+const refusingPrototypeKey = <T extends z.ZodType>(record: T) =>
+  z.preprocess((input, ctx) => {
+    if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['__proto__'],
+        message: 'Expected an AWS region such as eu-west-1',
+      });
+    }
+    return input;
+  }, record);
+
 export const schema = z
   .strictObject({
     schemaVersion: z.literal(version),
@@ -19,13 +36,15 @@ export const schema = z
     imageId: amiId,
     channels: z.array(channelName).min(1),
     /** AMI id per region; a record so rules can match `detail.regions.<region>` directly. */
-    regions: z
-      .record(awsRegion, amiId)
-      // abort: an empty record must not also be reported as missing imageId below.
-      .refine((regions) => Object.keys(regions).length > 0, {
-        error: 'Expected at least one region',
-        abort: true,
-      }),
+    regions: refusingPrototypeKey(
+      z
+        .record(awsRegion, amiId)
+        // abort: an empty record must not also be reported as missing imageId below.
+        .refine((regions) => Object.keys(regions).length > 0, {
+          error: 'Expected at least one region',
+          abort: true,
+        }),
+    ),
     ssmParameters: z.array(ssmParameterName).min(1),
   })
   .superRefine((detail, ctx) => {
