@@ -12,6 +12,10 @@ import type { FaultView, ServiceRequest } from './types';
 export const MAX_REAL_LATENCY_MS = 5_000;
 /** Simulated latency up to a day: more is a mistake, not a fault. */
 const MAX_SIMULATED_LATENCY_MS = 86_400_000;
+/** Copies of one delivery: AWS documents at-least-once delivery, not how many; ten is plenty for a test. */
+const MAX_DELIVERY_COPIES = 10;
+/** Delivery copies spread over up to a day, EventBridge's own default retry window. */
+const MAX_DELIVERY_WINDOW_SECONDS = 86_400;
 
 const name = z.string().regex(/^(\*|[A-Za-z0-9-]+)$/, 'a service or operation name, or *');
 const rate = z.number().min(0).max(1);
@@ -59,12 +63,31 @@ export const FaultUpdateSchema = z
     crashTimes: z.number().int().positive().nullable().optional(),
     /** Chance that work finishing later (CreateImage, CopyImage, SendCommand) ends in failure. */
     asyncFailureRate: rate.nullable().optional(),
+    /**
+     * EventBridge (`service: "events"`, every operation): each matched event reaches each target 1 to
+     * `max` times, each copy at a random offset of up to `windowSeconds` on the simulated clock, so copies
+     * of one event and of events close in time arrive out of order.
+     */
+    duplicates: z
+      .strictObject({
+        max: z.number().int().min(1).max(MAX_DELIVERY_COPIES),
+        windowSeconds: z.number().min(0).max(MAX_DELIVERY_WINDOW_SECONDS),
+      })
+      .nullable()
+      .optional(),
   })
   .superRefine((u, ctx) => {
     const ruleFields = Object.keys(u).filter((k) => !KEY_FIELDS.includes(k));
     const scoped = u.operation !== undefined || (u.region !== undefined && u.clear !== true);
     if (u.service === undefined && (ruleFields.length > 0 || scoped)) {
       ctx.addIssue({ code: 'custom', path: ['service'], message: 'required to set a fault rule (or *)' });
+    }
+    if (u.duplicates != null && (u.service !== 'events' || (u.operation ?? '*') !== '*')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['duplicates'],
+        message: 'only EventBridge deliveries are duplicated: service "events", every operation',
+      });
     }
     if (u.realLatency === true && (u.latencyMs ?? 0) > MAX_REAL_LATENCY_MS) {
       ctx.addIssue({
@@ -96,6 +119,16 @@ export const seededRandom = (seed: number): (() => number) => {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+};
+
+/** FNV-1a, 32 bits: mixes an operation's name into the seed of its own stream. */
+const fnv1a = (text: string): number => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 };
 
 /** Each service's own codes for a throttled call and for a server failure, as its SDK expects them. */
@@ -170,6 +203,30 @@ const candidateKeys = (service: string, operation: string, region: string | unde
     ] as const
   ).flatMap(([s, o]) => (region === undefined ? [ruleKey(s, o)] : [ruleKey(s, o), ruleKey(s, o, region)]));
 
+/** How many faults of each kind were injected into one `service:operation`. */
+export interface InjectedCounts {
+  /** Refused by a token bucket (or by a `throttling` rule without one). */
+  throttled?: number;
+  /** Failed by `errorRate`. */
+  errors?: number;
+  /** Crashed before the effect. */
+  crashedBefore?: number;
+  /** Took effect, then lost the answer. */
+  crashedAfter?: number;
+  /** Held by `latencyMs`. */
+  delayed?: number;
+  /** Work that finished later in failure (`asyncFailureRate`). */
+  asyncFailures?: number;
+  /** EventBridge (`events:Delivery`): copies made on top of the one delivery each target is due. */
+  duplicates?: number;
+  /** EventBridge (`events:Delivery`): copies due before a copy scheduled earlier for the same target. */
+  reordered?: number;
+}
+export type InjectedKind = keyof InjectedCounts;
+
+/** The pseudo-operation EventBridge's deliveries are counted under (`events:Delivery`). */
+export const DELIVERY_OPERATION = 'Delivery';
+
 export interface FaultState {
   seed: number;
   rules: FaultRuleState[];
@@ -179,11 +236,26 @@ export interface FaultState {
 }
 
 /**
+ * The injector of each clock, so that parts built with only the clock (EventBridge's dispatcher) find the
+ * faults of their cloud. A cloud has one clock and one injector; a second injector on a clock replaces
+ * the first.
+ */
+const injectorOfClock = new WeakMap<SimClock, FaultInjector>();
+
+/** The fault injector built on `clock`, if any. */
+export const faultInjectorOf = (clock: SimClock): FaultInjector | undefined => injectorOfClock.get(clock);
+
+/**
  * Request-level faults, applied by the edge around every operation (`beforeOperation`/`afterOperation`),
  * and the asynchronous failures services ask about (`FaultView`). Rules are per service and operation,
  * with `*` for either, and optionally per Region (the request's SigV4 Region); the most specific rule
  * wins field by field (see `candidateKeys`). Nothing is injected until a rule says so, so normal runs
- * never throttle or fail.
+ * never throttle or fail. EventBridge's dispatcher asks it how many copies of a delivery to make, and
+ * when (`deliveryCopies`). Every fault injected is counted (`injectedCounts`).
+ *
+ * Crashes: `before` fails the call with no effect; `after` lets the call take effect and loses the
+ * answer. A call the service refuses by itself spends no crash after the effect: the crash waits for a
+ * call that has one.
  *
  * Latency: `latencyMs` holds the call until the simulated clock has moved that far, i.e. it passes with
  * `speed` or an explicit advance, and a clock standing still holds it (see `delayed`). Because the clock
@@ -193,10 +265,12 @@ export interface FaultState {
 export class FaultInjector implements FaultView {
   private readonly rules = new Map<string, { scope: RuleScope; rule: FaultRule }>();
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly crashAfter = new WeakSet<ServiceRequest>();
+  private readonly injected = new Map<string, InjectedCounts>();
   private seed = 1;
-  private errorRandom = seededRandom(1);
+  /** One stream per `service:operation` (see `errorRandom`). */
+  private readonly errorStreams = new Map<string, () => number>();
   private asyncRandom = seededRandom(1);
+  private deliveryRandom = seededRandom(1);
   private delayedCount = 0;
 
   constructor(
@@ -205,13 +279,18 @@ export class FaultInjector implements FaultView {
   ) {
     this.reseed(opts.seed ?? 1);
     for (const rule of opts.rules ?? []) this.update(FaultUpdateSchema.parse(rule));
+    injectorOfClock.set(clock, this);
   }
 
-  /** Restarts the random numbers; separate streams keep request errors and async failures independent. */
+  /**
+   * Restarts the random numbers; separate streams keep request errors (one stream per operation), async
+   * failures and EventBridge's delivery copies independent of one another.
+   */
   reseed(seed: number): void {
     this.seed = seed;
-    this.errorRandom = seededRandom(seed);
+    this.errorStreams.clear();
     this.asyncRandom = seededRandom(seed ^ 0x5bd1e995);
+    this.deliveryRandom = seededRandom(seed ^ 0x27d4eb2f);
   }
 
   /** Applies a validated update (see `FaultUpdateSchema`). */
@@ -270,12 +349,54 @@ export class FaultInjector implements FaultView {
   }
 
   /**
+   * Faults injected since the injector was made, per `service:operation`: neither `clear` nor `seed`
+   * resets them, so a caller compares two readings to see what one run met.
+   */
+  injectedCounts(): Record<string, InjectedCounts> {
+    return Object.fromEntries([...this.injected.entries()].map(([key, counts]) => [key, { ...counts }]));
+  }
+
+  /** Counts `n` injected faults of `kind` on `service:operation` (see `injectedCounts`). */
+  count(service: string, operation: string, kind: InjectedKind, n = 1): void {
+    if (n <= 0) return;
+    const key = `${service}:${operation}`;
+    const counts = this.injected.get(key) ?? {};
+    counts[kind] = (counts[kind] ?? 0) + n;
+    this.injected.set(key, counts);
+  }
+
+  /**
+   * When each copy of one EventBridge delivery (one matched event, one target) is due, in milliseconds
+   * from now: `[0]` without a `duplicates` rule for the rule's Region; otherwise 1 to `max` copies, each at
+   * a random offset within the window, drawn from the seeded numbers so that a seed replays. The copies
+   * beyond the first are counted as `duplicates` of `events:Delivery`.
+   */
+  deliveryCopies(region?: string): number[] {
+    let spec: FaultRule['duplicates'];
+    for (const key of [
+      ruleKey('events', '*'),
+      ...(region === undefined ? [] : [ruleKey('events', '*', region)]),
+    ]) {
+      const rule = this.rules.get(key)?.rule;
+      if (rule?.duplicates) spec = rule.duplicates;
+    }
+    if (spec === undefined) return [0];
+    const copies = 1 + Math.min(spec.max - 1, Math.floor(this.deliveryRandom() * spec.max));
+    const windowMs = spec.windowSeconds * 1000;
+    const delays = Array.from({ length: copies }, () => Math.floor(this.deliveryRandom() * windowMs));
+    this.count('events', DELIVERY_OPERATION, 'duplicates', copies - 1);
+    return delays;
+  }
+
+  /**
    * Whether work of this operation that finishes later fails. Without `region` only the rules for every
    * Region apply: a caller that knows the request's Region passes it.
    */
   asyncFailure(service: string, operation: string, region?: string): boolean {
     const p = this.effective(service, operation, region).asyncFailureRate;
-    return p !== undefined && p > 0 && this.asyncRandom() < p;
+    const fails = p !== undefined && p > 0 && this.asyncRandom() < p;
+    if (fails) this.count(service, operation, 'asyncFailures');
+    return fails;
   }
 
   /** The edge's `beforeOperation`: latency, throttling, injected errors, crash before the effect. */
@@ -285,9 +406,17 @@ export class FaultInjector implements FaultView {
     req: ServiceRequest,
   ): Promise<void> => {
     const rule = this.effective(service, operation, req.region);
-    if (rule.latencyMs) await this.delay(rule.latencyMs, rule.realLatency === true);
+    if (rule.latencyMs) {
+      this.count(service, operation, 'delayed');
+      await this.delay(rule.latencyMs, rule.realLatency === true);
+    }
     if (rule.throttling) this.throttle(service, operation, req, rule);
-    if (rule.errorRate !== undefined && rule.errorRate > 0 && this.errorRandom() < rule.errorRate) {
+    if (
+      rule.errorRate !== undefined &&
+      rule.errorRate > 0 &&
+      this.errorRandom(service, operation) < rule.errorRate
+    ) {
+      this.count(service, operation, 'errors');
       const code = rule.errorCode ?? errorsOf(service).internal[0];
       throw new AwsError(
         code,
@@ -295,22 +424,44 @@ export class FaultInjector implements FaultView {
         rule.errorStatus ?? defaultStatus(code),
       );
     }
-    const crash = this.takeCrash(service, operation, req.region);
-    if (crash === 'before') throw this.crashError(service, operation, 'before');
-    if (crash === 'after') this.crashAfter.add(req);
+    if (this.takeCrash(service, operation, req.region, 'before')) {
+      this.count(service, operation, 'crashedBefore');
+      throw this.crashError(service, operation, 'before');
+    }
   };
 
-  /** The edge's `afterOperation`: a crash after the effect loses the answer. */
+  /**
+   * The edge's `afterOperation`: a crash after the effect loses the answer. A call the service refused
+   * (an error answer, or a proxied service's error status) spends no `crashTimes`, so a crash after
+   * always follows an effect.
+   */
   readonly afterOperation = async (
     service: string,
     operation: string,
     req: ServiceRequest,
+    res?: { status: number },
   ): Promise<void> => {
-    if (this.crashAfter.has(req)) {
-      this.crashAfter.delete(req);
+    if (res !== undefined && res.status >= 300) return;
+    if (this.takeCrash(service, operation, req.region, 'after')) {
+      this.count(service, operation, 'crashedAfter');
       throw this.crashError(service, operation, 'after');
     }
   };
+
+  /**
+   * The next number of the operation's own stream: the n-th call of an operation meets the same number
+   * under the same seed whatever other operations were called in between, so a seed replays even when
+   * concurrent callers interleave differently.
+   */
+  private errorRandom(service: string, operation: string): number {
+    const key = `${service}:${operation}`;
+    let stream = this.errorStreams.get(key);
+    if (!stream) {
+      stream = seededRandom(this.seed ^ fnv1a(key));
+      this.errorStreams.set(key, stream);
+    }
+    return stream();
+  }
 
   private effective(service: string, operation: string, region: string | undefined): FaultRule {
     const effective: FaultRule = {};
@@ -320,16 +471,21 @@ export class FaultInjector implements FaultView {
     return effective;
   }
 
-  /** Finds the most specific crash rule and spends one of its `crashTimes`. */
+  /**
+   * Whether the most specific crash rule crashes at `at`; if it does, spends one of its `crashTimes`. (The
+   * most specific rule decides alone: a `before` rule for the operation hides an `after` rule for the
+   * service, and the other way round.)
+   */
   private takeCrash(
     service: string,
     operation: string,
     region: string | undefined,
-  ): 'before' | 'after' | undefined {
+    at: 'before' | 'after',
+  ): boolean {
     for (const key of candidateKeys(service, operation, region).reverse()) {
       const rule = this.rules.get(key)?.rule;
       if (!rule?.crash) continue;
-      const at = rule.crash;
+      if (rule.crash !== at) return false;
       if (rule.crashTimes !== undefined) {
         if (rule.crashTimes <= 1) {
           delete rule.crash;
@@ -337,9 +493,9 @@ export class FaultInjector implements FaultView {
           if (Object.keys(rule).length === 0) this.rules.delete(key);
         } else rule.crashTimes -= 1;
       }
-      return at;
+      return true;
     }
-    return undefined;
+    return false;
   }
 
   private crashError(service: string, operation: string, at: 'before' | 'after'): AwsError {
@@ -378,7 +534,10 @@ export class FaultInjector implements FaultView {
       wanted.push({ key: scope, spec: rule.bucket, tokens: 1 });
     }
     const [code, status] = errorsOf(service).throttle;
-    if (wanted.length === 0) throw new AwsError(code, 'Rate exceeded', status);
+    if (wanted.length === 0) {
+      this.count(service, operation, 'throttled');
+      throw new AwsError(code, 'Rate exceeded', status);
+    }
     const buckets = wanted.map((w) => {
       let bucket = this.buckets.get(w.key);
       if (!bucket) {
@@ -388,6 +547,7 @@ export class FaultInjector implements FaultView {
       return { bucket, tokens: w.tokens };
     });
     if (buckets.some(({ bucket, tokens }) => bucket.level(now) < tokens)) {
+      this.count(service, operation, 'throttled');
       throw new AwsError(code, service === 'ec2' ? 'Request limit exceeded.' : 'Rate exceeded', status);
     }
     for (const { bucket, tokens } of buckets) bucket.take(tokens);

@@ -217,6 +217,29 @@ describe('the publish steps', () => {
     expect(Object.values(done.progress.entries).map((e) => e.writes)).toEqual([1, 1, 1, 1]);
   });
 
+  it('audits a parameter an earlier attempt wrote but could not report (its progress lost with its failure)', async () => {
+    const { request } = await candidate(world, FAMILY, VERSION);
+    const plan = { ...planFor(world, FAMILY), regions: [HOME], copyRegions: [] };
+    plan.parameters = plan.parameters.filter((p) => p.region === HOME);
+    await world
+      .region(HOME)
+      .parameters.putImageParameter(
+        plan.parameters[0]!.name,
+        (await world.catalog.getImage(FAMILY, VERSION))!.amiIds[HOME]!,
+      );
+    world.advance(60);
+
+    // A retried attempt starts from no progress: it finds one parameter right although it wrote nothing.
+    const done = await parametersUntilDone(world, { request, plan });
+
+    expect(done.next).toBe('done');
+    const audit = (await world.catalog.listAudit(FAMILY, VERSION, { limit: 50 })).items
+      .filter((a) => a.action === 'parameters-written')
+      .map((a) => a.reason);
+    expect(audit.join(' ')).toContain(`${plan.parameters[0]!.name} in ${HOME}`);
+    expect(Object.values(done.progress.entries).map((e) => e.writes)).toEqual(plan.parameters.map(() => 1));
+  });
+
   it("fails with SSM's reason after the last write when a value never validates, and leaves the old value", async () => {
     const { request } = await candidate(world, FAMILY, VERSION);
     const plan = { ...planFor(world, FAMILY), regions: [HOME], copyRegions: [] };

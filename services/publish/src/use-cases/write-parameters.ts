@@ -46,7 +46,16 @@ export const writeParameters = async (
     progress.entries[key] = entry;
     const parameters = deps.regions(region).parameters;
     const current = await parameters.getParameter(name);
-    if (current?.value === amiId) continue;
+    if (current?.value === amiId) {
+      // Right, though no attempt of this step says it wrote it: an attempt that failed after writing it
+      // (its answer lost, or a later call failed) could not hand its progress on. The write is this
+      // publication's, and goes on its audit trail like the others.
+      if (entry.writes === 0) {
+        entry.writes = 1;
+        written.push(`${name} in ${region}`);
+      }
+      continue;
+    }
     pending++;
     if (entry.writes > 0 && entry.looksSinceWrite < LOOKS_BEFORE_REWRITE) {
       entry.looksSinceWrite++;

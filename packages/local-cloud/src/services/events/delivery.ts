@@ -1,3 +1,4 @@
+import { DELIVERY_OPERATION, faultInjectorOf } from '../../faults';
 import type { SimClock } from '../../sim-clock';
 import { type TargetInput, targetInput } from './input';
 import type {
@@ -15,6 +16,16 @@ import { arnService } from './wire';
 export interface TargetInvokers {
   invokeLambda(arn: string, payload: unknown): Promise<unknown>;
   startExecution(stateMachineArn: string, input: string, name?: string): Promise<unknown>;
+}
+
+/**
+ * What delivery asks of the cloud's fault injector (`FaultInjector`): the copies of one delivery and when
+ * each is due, and where to count copies that overtake earlier ones.
+ */
+export interface DeliveryFaults {
+  /** Milliseconds from now at which each copy is due: `[0]` (one, at once) when nothing is injected. */
+  deliveryCopies(region?: string): number[];
+  count(service: string, operation: string, kind: 'reordered', n?: number): void;
 }
 
 /** AWS's defaults when a target has no RetryPolicy: 185 retries within 24 hours. */
@@ -56,31 +67,53 @@ const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : S
  * Delivers matched events to targets asynchronously on the simulated clock, retrying failures with
  * exponential backoff up to the target's RetryPolicy, then dead-lettering them. Every delivery that reaches
  * an outcome is logged; every one that ran out of retries is kept as a dead-letter record.
+ *
+ * EventBridge delivers at least once: with a `duplicates` fault rule (see `FaultInjector.deliveryCopies`)
+ * a delivery is made several times, each copy a delivery of its own (retries, log entry, dead letter),
+ * at random offsets that reorder it against other events. Without one, each target gets one delivery at
+ * the clock's next advance.
  */
 export class Dispatcher {
   private readonly log: DeliveryRecord[] = [];
   private readonly dead: DeadLetterRecord[] = [];
+  /** Per target ARN, the latest time a copy was due at: a copy due earlier overtakes it. */
+  private readonly latestDue = new Map<string, number>();
 
+  /** `faults`: the clock's fault injector when not given (the cloud builds both on one clock). */
   constructor(
     private readonly clock: SimClock,
     private readonly invokers: TargetInvokers,
     private readonly limit = 10_000,
+    private readonly faults?: DeliveryFaults,
   ) {}
 
   /** Queues the event for each of the rule's targets; delivery starts at the clock's next advance. */
   dispatch(event: EventEnvelope, rule: Rule, ingestedAt: number): void {
+    const faults = this.faults ?? faultInjectorOf(this.clock);
     for (const target of rule.targets.values()) {
-      const job: Job = {
-        event,
-        ingestedAt,
-        ruleArn: rule.arn,
-        ruleName: rule.name,
-        eventBusName: rule.bus.name,
-        target: structuredClone(target),
-        attempts: 0,
-      };
-      this.clock.after(0, () => this.attempt(job));
+      const delays = faults?.deliveryCopies(rule.bus.scope.region) ?? [0];
+      for (const delayMs of delays) {
+        const job: Job = {
+          event,
+          ingestedAt,
+          ruleArn: rule.arn,
+          ruleName: rule.name,
+          eventBusName: rule.bus.name,
+          target: structuredClone(target),
+          attempts: 0,
+        };
+        this.noteOrder(target.Arn, delayMs, faults);
+        this.clock.after(delayMs, () => this.attempt(job));
+      }
     }
+  }
+
+  /** Counts a copy due before one already scheduled for the same target as reordered. */
+  private noteOrder(targetArn: string, delayMs: number, faults: DeliveryFaults | undefined): void {
+    const due = this.clock.nowMillis() + delayMs;
+    const latest = this.latestDue.get(targetArn);
+    if (latest !== undefined && due < latest) faults?.count('events', DELIVERY_OPERATION, 'reordered');
+    else this.latestDue.set(targetArn, due);
   }
 
   /** Outcomes so far, oldest first. */
