@@ -236,16 +236,6 @@ export interface FaultState {
 }
 
 /**
- * The injector of each clock, so that parts built with only the clock (EventBridge's dispatcher) find the
- * faults of their cloud. A cloud has one clock and one injector; a second injector on a clock replaces
- * the first.
- */
-const injectorOfClock = new WeakMap<SimClock, FaultInjector>();
-
-/** The fault injector built on `clock`, if any. */
-export const faultInjectorOf = (clock: SimClock): FaultInjector | undefined => injectorOfClock.get(clock);
-
-/**
  * Request-level faults, applied by the edge around every operation (`beforeOperation`/`afterOperation`),
  * and the asynchronous failures services ask about (`FaultView`). Rules are per service and operation,
  * with `*` for either, and optionally per Region (the request's SigV4 Region); the most specific rule
@@ -279,7 +269,6 @@ export class FaultInjector implements FaultView {
   ) {
     this.reseed(opts.seed ?? 1);
     for (const rule of opts.rules ?? []) this.update(FaultUpdateSchema.parse(rule));
-    injectorOfClock.set(clock, this);
   }
 
   /**

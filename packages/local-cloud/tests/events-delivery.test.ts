@@ -389,6 +389,47 @@ describe('EventBridge delivery', () => {
       ]);
     });
 
+    it("sends the event to the target's dead-letter queue with EventBridge's attributes, or says why not", async () => {
+      const fn = lambdaArn('gone');
+      eb.failLambda(fn);
+      const missingQueue = `arn:aws:sqs:${REGION}:${ACCOUNT}:no-such-queue`;
+      await rule('kept', { source: ['ami-lifecycle'] }, [
+        { Id: 'fn', Arn: fn, RetryPolicy: { MaximumRetryAttempts: 1 }, DeadLetterConfig: { Arn: DLQ_ARN } },
+        {
+          Id: 'lost',
+          Arn: fn,
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+          DeadLetterConfig: { Arn: missingQueue },
+        },
+      ]);
+
+      const [id] = await put(imageEvent({ imageId: 'ami-0abc' }));
+      await eb.edge.clock.advance(60);
+
+      expect(eb.queued).toEqual([
+        {
+          queueArn: DLQ_ARN,
+          body: expect.any(String),
+          attributes: {
+            RULE_ARN: `arn:aws:events:${REGION}:${ACCOUNT}:rule/kept`,
+            TARGET_ARN: fn,
+            ERROR_CODE: 'Error',
+            ERROR_MESSAGE: 'Task timed out',
+            EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts',
+            RETRY_ATTEMPTS: '1',
+          },
+        },
+      ]);
+      expect(JSON.parse(eb.queued[0]!.body)).toMatchObject({ id, detail: { imageId: 'ami-0abc' } });
+      expect(eb.service.deadLetters({ targetId: 'lost' })).toEqual([
+        expect.objectContaining({
+          deadLetterArn: missingQueue,
+          deadLetterError: expect.stringContaining('does not exist'),
+        }),
+      ]);
+      expect(eb.service.deliveries().find((d) => d.target === 'lost')?.outcome).toBe('failed');
+    });
+
     it('delivers on a retry once the target recovers', async () => {
       const fn = lambdaArn('recovers');
       eb.failLambda(fn, 2);

@@ -6,7 +6,7 @@ import {
   type Target,
 } from '@aws-sdk/client-eventbridge';
 import { startLocalCloud } from '../src/cloud';
-import { FaultInjector, FaultUpdateSchema } from '../src/faults';
+import { type FaultInjector, FaultUpdateSchema } from '../src/faults';
 import { type EventBridgeHarness, lambdaArn, startEventBridge, stateMachineArn } from './events/harness';
 import { control } from './helpers';
 
@@ -19,8 +19,7 @@ describe('EventBridge duplicate deliveries', () => {
 
   beforeEach(async () => {
     eb = await startEventBridge();
-    // The dispatcher finds the injector built on its clock, as in the cloud.
-    faults = new FaultInjector(eb.edge.clock);
+    faults = eb.faults;
   });
   afterEach(async () => {
     await eb.close();

@@ -1,7 +1,7 @@
 import { AwsError } from '../errors';
 import type { CloudContext, EmulatedService } from '../types';
 import { Ec2Service, type Ec2ServiceOptions } from './ec2';
-import { EventsService } from './events';
+import { type DeliveryFaults, EventsService } from './events';
 import { Inspector2Service, type Inspector2ServiceOptions } from './inspector2';
 import { SfnService } from './sfn';
 import { SqsService } from './sqs';
@@ -70,6 +70,7 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
     return invoker(arn, payload);
   };
   const sfn = new SfnService(ctx, { invokeLambda });
+  const sqs = new SqsService(ctx, opts.endpoint);
   const events = new EventsService(ctx, {
     invokeLambda: (arn, payload) => {
       const invoker = opts.lambdaAsync?.();
@@ -77,12 +78,22 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
     },
     // Resolves once the execution has started: EventBridge delivery must not wait on simulated time.
     startExecution: async (arn, input, name) => sfn.startExecution(arn, JSON.parse(input), name),
+    sendToQueue: (arn, body, attributes) => {
+      sqs.sendToArn(
+        arn,
+        body,
+        Object.fromEntries(
+          Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+        ),
+        'events.amazonaws.com',
+      );
+    },
+    ...(isDeliveryFaults(ctx.faults) ? { faults: ctx.faults } : {}),
   });
   const inspector2 = new Inspector2Service(ctx, ec2.instances, {
     regions: () => ec2.regions(),
     ...opts.inspector2,
   });
-  const sqs = new SqsService(ctx, opts.endpoint);
   return {
     sts,
     ec2,
@@ -94,6 +105,11 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
     all: [sts, ec2, ssm, events, sfn, inspector2, sqs],
   };
 };
+
+/** The cloud's `FaultInjector` makes copies of deliveries; a bare `FaultView` (a service test's) does not. */
+const isDeliveryFaults = (faults: unknown): faults is DeliveryFaults =>
+  typeof (faults as Partial<DeliveryFaults>).deliveryCopies === 'function' &&
+  typeof (faults as Partial<DeliveryFaults>).count === 'function';
 
 /** A parameter's current value as `accountId` reads it in `region` (public ones included), if any. */
 const ssmParameterValue = (

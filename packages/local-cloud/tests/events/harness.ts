@@ -1,4 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { FaultInjector } from '../../src/faults';
 import { EventsService } from '../../src/services/events';
 import { startTestEdge } from '../../src/testing/edge-harness';
 
@@ -28,6 +29,9 @@ export const startEventBridge = async () => {
   const lambdaCalls: TargetCall[] = [];
   const executions: TargetCall[] = [];
   const failures = new Map<string, { remaining: number; error: () => Error }>();
+  /** What reached a dead-letter queue, as SQS would hold it. */
+  const queued: { queueArn: string; body: string; attributes: Record<string, string> }[] = [];
+  let faults!: FaultInjector;
   const edge = await startTestEdge((ctx) => [
     new EventsService(ctx, {
       invokeLambda: async (arn, payload) => {
@@ -43,6 +47,12 @@ export const startEventBridge = async () => {
         executions.push({ arn, payload: JSON.parse(input), input, at: ctx.clock.now().toISOString() });
         return { executionArn: `${arn.replace(':stateMachine:', ':execution:')}:x` };
       },
+      sendToQueue: (queueArn, body, attributes) => {
+        if (queueArn !== DLQ_ARN) throw new Error(`The specified queue does not exist: ${queueArn}`);
+        queued.push({ queueArn, body, attributes });
+      },
+      // Its own injector on the edge's clock: the cloud's, for `duplicates` rules.
+      faults: (faults = new FaultInjector(ctx.clock)),
     }),
   ]);
   const client = new EventBridgeClient({ ...edge.clientConfig, maxAttempts: 1 });
@@ -52,6 +62,9 @@ export const startEventBridge = async () => {
     service: edge.services[0] as EventsService,
     lambdaCalls,
     executions,
+    queued,
+    /** The fault injector delivery asks for copies of a delivery (`duplicates` rules). */
+    faults,
     /** Lambda `arn` throws for its next `times` calls. */
     failLambda: (arn: string, times = Number.POSITIVE_INFINITY, error = () => new Error('Task timed out')) =>
       failures.set(arn, { remaining: times, error }),

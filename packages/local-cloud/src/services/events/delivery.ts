@@ -1,4 +1,4 @@
-import { DELIVERY_OPERATION, faultInjectorOf } from '../../faults';
+import { DELIVERY_OPERATION } from '../../faults';
 import type { SimClock } from '../../sim-clock';
 import { type TargetInput, targetInput } from './input';
 import type {
@@ -16,6 +16,11 @@ import { arnService } from './wire';
 export interface TargetInvokers {
   invokeLambda(arn: string, payload: unknown): Promise<unknown>;
   startExecution(stateMachineArn: string, input: string, name?: string): Promise<unknown>;
+  /**
+   * Sends a message to an SQS queue by ARN (a target's dead-letter queue), as EventBridge's service
+   * principal does; throws when the queue does not take it.
+   */
+  sendToQueue?(queueArn: string, body: string, attributes: Record<string, string>): void;
 }
 
 /**
@@ -79,7 +84,7 @@ export class Dispatcher {
   /** Per target ARN, the latest time a copy was due at: a copy due earlier overtakes it. */
   private readonly latestDue = new Map<string, number>();
 
-  /** `faults`: the clock's fault injector when not given (the cloud builds both on one clock). */
+  /** `faults`: the cloud's fault injector, which may make several copies of a delivery. */
   constructor(
     private readonly clock: SimClock,
     private readonly invokers: TargetInvokers,
@@ -89,7 +94,7 @@ export class Dispatcher {
 
   /** Queues the event for each of the rule's targets; delivery starts at the clock's next advance. */
   dispatch(event: EventEnvelope, rule: Rule, ingestedAt: number): void {
-    const faults = this.faults ?? faultInjectorOf(this.clock);
+    const faults = this.faults;
     for (const target of rule.targets.values()) {
       const delays = faults?.deliveryCopies(rule.bus.scope.region) ?? [0];
       for (const delayMs of delays) {
@@ -174,21 +179,45 @@ export class Dispatcher {
     return undefined;
   }
 
+  /**
+   * Keeps the record, and sends the event to the target's dead-letter queue as EventBridge does: the
+   * event as the body, and why in the attributes `RULE_ARN`, `TARGET_ARN`, `ERROR_CODE`, `ERROR_MESSAGE`,
+   * `EXHAUSTED_RETRY_CONDITION` and `RETRY_ATTEMPTS`. A queue that does not take it (gone, or the cloud
+   * has none) leaves the delivery `failed`, with why in `deadLetterError`.
+   */
   private giveUp(job: Job, error: unknown, condition: ExhaustedRetryCondition): void {
     const deadLetterArn = job.target.DeadLetterConfig?.Arn;
+    let deadLetterError: string | undefined;
+    if (deadLetterArn !== undefined) {
+      try {
+        if (!this.invokers.sendToQueue) throw new Error('the cloud has no SQS');
+        this.invokers.sendToQueue(deadLetterArn, JSON.stringify(job.event), {
+          RULE_ARN: job.ruleArn,
+          TARGET_ARN: job.target.Arn,
+          ERROR_CODE: errorCode(error),
+          ERROR_MESSAGE: errorMessage(error).slice(0, 1024) || '(none)',
+          EXHAUSTED_RETRY_CONDITION: condition,
+          RETRY_ATTEMPTS: String(job.attempts - 1),
+        });
+      } catch (e) {
+        deadLetterError = errorMessage(e);
+      }
+    }
     this.keep(this.dead, {
       event: job.event,
       ruleArn: job.ruleArn,
       targetId: job.target.Id,
       targetArn: job.target.Arn,
       ...(deadLetterArn === undefined ? {} : { deadLetterArn }),
+      ...(deadLetterError === undefined ? {} : { deadLetterError }),
       attempts: job.attempts,
       errorCode: errorCode(error),
       errorMessage: errorMessage(error),
       exhaustedRetryCondition: condition,
       at: this.clock.now().toISOString(),
     });
-    this.record(job, deadLetterArn === undefined ? 'failed' : 'dead-lettered', errorMessage(error));
+    const kept = deadLetterArn !== undefined && deadLetterError === undefined;
+    this.record(job, kept ? 'dead-lettered' : 'failed', errorMessage(error));
   }
 
   private record(job: Job, outcome: DeliveryOutcome, error?: string): void {

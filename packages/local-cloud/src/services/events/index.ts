@@ -2,7 +2,7 @@ import type { AwsError } from '../../errors';
 import { dispatchJson, jsonErrorReply, jsonReply, targetOperation } from '../../protocols/json';
 import type { CloudContext, CloudEvent, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
 import { Registry } from './buses-rules';
-import { Dispatcher, type TargetInvokers } from './delivery';
+import { type DeliveryFaults, Dispatcher, type TargetInvokers } from './delivery';
 import type {
   DeadLetterRecord,
   DeliveryRecord,
@@ -29,6 +29,7 @@ export { nextFireTime, parseScheduleExpression, type Schedule, ScheduleExpressio
 export {
   DEFAULT_MAX_EVENT_AGE_SECONDS,
   DEFAULT_MAX_RETRY_ATTEMPTS,
+  type DeliveryFaults,
   retryDelayMs,
   type TargetInvokers,
 } from './delivery';
@@ -40,6 +41,8 @@ export type { Scope } from './wire';
 export interface EventsServiceOptions extends TargetInvokers {
   /** How many deliveries, dead letters and ingested events the in-memory logs keep (latest first to go). */
   logLimit?: number;
+  /** The cloud's fault injector: copies of a delivery (`duplicates` rules) and their counts. */
+  faults?: DeliveryFaults;
 }
 
 const TARGET_PREFIX = 'AWSEvents.';
@@ -63,8 +66,8 @@ export class EventsService implements EmulatedService {
   >;
 
   constructor(ctx: CloudContext, options: EventsServiceOptions) {
-    const { logLimit, ...invokers } = options;
-    this.dispatcher = new Dispatcher(ctx.clock, invokers, logLimit);
+    const { logLimit, faults, ...invokers } = options;
+    this.dispatcher = new Dispatcher(ctx.clock, invokers, logLimit, faults);
     // Registry -> scheduler (rules arm timers) -> router (timers fire rules) -> registry: a closure breaks the cycle.
     this.scheduler = new Scheduler(ctx.clock, (rule, dueAt) => this.router.fireSchedule(rule, dueAt));
     this.registry = new Registry(ctx.clock, this.scheduler);

@@ -149,6 +149,8 @@ export interface DeadLetterRecord {
   targetId: string;
   targetArn: string;
   deadLetterArn?: string;
+  /** Why the dead-letter queue did not take the event (it does not exist); the event is then lost on AWS. */
+  deadLetterError?: string;
   attempts: number;
   errorCode: string;
   errorMessage: string;
