@@ -81,11 +81,24 @@ export const planListing = (plan: PlanListing): PlanListing => ({
   summary: plan.summary,
 });
 
+/**
+ * The longest `by` a config apply may record (a user name or an e-mail address fits many times over):
+ * bounded, so the size of a stored config item is known before the apply is run.
+ */
+export const MAX_CONFIG_AUTHOR_LENGTH = 256;
+
 const configOptsSchema = z.strictObject({
   expectedCurrent: z.number().int().positive().nullable(),
   at: isoTimestampSchema,
-  by: z.string().min(1),
+  by: z.string().min(1).max(MAX_CONFIG_AUTHOR_LENGTH),
 });
+
+/** Checks the options of a config apply (the version read, when and by whom). */
+export const parseConfigOpts = (opts: {
+  expectedCurrent: number | null;
+  at: string;
+  by: string;
+}): z.infer<typeof configOptsSchema> => parseInput(configOptsSchema, opts, 'config apply options');
 
 /** Checks a config apply; the config must survive JSON, which is how both adapters store it. */
 export const parseConfigInput = (
@@ -94,7 +107,7 @@ export const parseConfigInput = (
   opts: { expectedCurrent: number | null; at: string; by: string },
 ): { family: string; configJson: string; opts: z.infer<typeof configOptsSchema> } => {
   parseFamily(family);
-  const parsedOpts = parseInput(configOptsSchema, opts, 'config apply options');
+  const parsedOpts = parseConfigOpts(opts);
   let configJson: string | undefined;
   try {
     configJson = JSON.stringify(config);
@@ -117,7 +130,7 @@ export const parseOrganizationConfigInput = (
   config: OrganizationConfig,
   opts: { expectedCurrent: number | null; at: string; by: string },
 ): { configJson: string; opts: z.infer<typeof configOptsSchema> } => {
-  const parsedOpts = parseInput(configOptsSchema, opts, 'config apply options');
+  const parsedOpts = parseConfigOpts(opts);
   const parsed = parseInput(organizationConfigSchema, config, 'organization config');
   return { configJson: JSON.stringify(parsed), opts: parsedOpts };
 };

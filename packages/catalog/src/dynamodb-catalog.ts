@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type AuditContext,
@@ -29,6 +30,7 @@ import {
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -50,10 +52,8 @@ import {
   nextImage,
   type PlanListing,
   parseAuditContext,
-  parseConfigInput,
   parseFamily,
   parseInput,
-  parseOrganizationConfigInput,
   parseStateVersion,
   parseTimestamp,
   parseUpdateAudit,
@@ -65,20 +65,20 @@ import { defaultDocumentClient } from './document-client';
 import {
   ChannelConflictError,
   ChannelTargetNotPublishedError,
-  ConfigVersionConflictError,
+  ConcurrentConfigApplyError,
   CorruptItemError,
   HoldAlreadyExistsError,
   HoldNotFoundError,
   ImageAlreadyExistsError,
   ImageNotFoundError,
   type ImageStamp,
-  organizationConfigConflict,
   PlanAlreadyExistsError,
   QueryBoundExceededError,
   StaleImageError,
   TransitionConflictError,
   UnprocessedItemsError,
 } from './errors';
+import { MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS } from './item-size';
 import {
   type AmiPointer,
   amiPointerToItem,
@@ -87,7 +87,6 @@ import {
   auditToItem,
   batchOutcomeToItem,
   channelToItems,
-  configToItems,
   holdToItem,
   type Item,
   imageToItem,
@@ -96,30 +95,48 @@ import {
   itemToAudit,
   itemToBatchOutcome,
   itemToChannel,
-  itemToConfig,
   itemToHold,
   itemToImage,
-  itemToOrganizationConfig,
   itemToPlanSummary,
   itemToRefreshDecision,
-  organizationConfigToItems,
+  type PolicyHead,
   planToItems,
   refreshDecisionToItem,
 } from './items';
 import {
   channelKey,
-  configKey,
-  currentConfigKey,
-  currentOrganizationConfigKey,
   holdTableKey,
   imageTableKey,
-  organizationConfigKey,
   PLAN_SUMMARY_SK,
   planPk,
+  policyHeadKey,
   refreshDecisionTableKey,
   type TableKey,
 } from './keys';
 import { compareBytes, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pageLimit } from './pagination';
+import {
+  type AppliedPolicyConfigs,
+  type ApplyPlan,
+  type ConfigItemSource,
+  type CurrentView,
+  collisionOf,
+  expectationConflict,
+  fenceHead,
+  type HeadView,
+  headViewOf,
+  isAboveHead,
+  itemId,
+  type PolicyConfigChange,
+  type PolicyConfigStore,
+  planPolicyApply,
+  readFamilyConfig,
+  readFamilyConfigs,
+  readFamilyConfigVersions,
+  readHead,
+  readHeadForWrite,
+  readOrganizationConfig,
+  type StagedVersion,
+} from './policy-apply';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -130,6 +147,46 @@ interface Step {
 }
 type ConflictHandler = NonNullable<Step['onConditionFailed']>;
 
+/** A policy apply that met a change it does not care about (or fenced off a dead one): read and try again. */
+class RetryApply extends Error {
+  constructor(cause: unknown) {
+    super('the policy head moved; the apply is retried', { cause });
+  }
+}
+
+/** Bounds on the transactions of a policy apply. */
+interface TransactionLimits {
+  maxItems: number;
+  maxBytes: number;
+}
+
+/**
+ * Cuts a policy apply's version writes into transactions; each also carries the head (a check, or
+ * the new head in the last), so each holds at most `maxItems - 1` writes and room for the head's bytes.
+ */
+const splitTransactions = <T extends { bytes: number }>(
+  writes: readonly T[],
+  headBytes: number,
+  limits: TransactionLimits,
+): T[][] => {
+  const transactions: T[][] = [[]];
+  let bytes = headBytes;
+  for (const write of writes) {
+    const current = transactions[transactions.length - 1] as T[];
+    if (
+      current.length > 0 &&
+      (current.length + 2 > limits.maxItems || bytes + write.bytes > limits.maxBytes)
+    ) {
+      transactions.push([write]);
+      bytes = headBytes + write.bytes;
+    } else {
+      current.push(write);
+      bytes += write.bytes;
+    }
+  }
+  return transactions;
+};
+
 export interface DynamoDbCatalogOptions {
   tableName: string;
   /** Defaults to the module-scope client, so a Lambda builds it once per container. */
@@ -139,11 +196,18 @@ export interface DynamoDbCatalogOptions {
    * (`TransactionConflict`) and unprocessed batch items. Delays are full-jitter exponential.
    */
   retry?: { maxAttempts?: number; baseDelayMs?: number };
+  /**
+   * Bounds on one transaction of a policy apply: DynamoDB's own (100 actions, 4 MB) unless lower ones
+   * are given, as a test does to spread a small policy over several transactions.
+   */
+  transactions?: { maxItems?: number; maxBytes?: number };
 }
 
 /** Pages a whole-result query may read before the catalog refuses it as unbounded. */
 const MAX_QUERY_PAGES = 1_000;
 const BATCH_WRITE_SIZE = 25;
+/** Requests by key sent at once (the family list's reads, a failed apply's clean-up). */
+const PARALLEL_REQUESTS = 25;
 
 const pause = (ms: number) =>
   ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
@@ -152,105 +216,105 @@ const errorName = (error: unknown): string | undefined => (error instanceof Erro
 
 /**
  * The catalog over one DynamoDB table (design 6). Every multi-item change is one transaction whose
- * failed conditions become the named errors of this package; every item read is parsed with the core
- * schemas. See `keys.ts` for the layout. Reads by key and table queries are strongly consistent; the
- * index queries (by state, region, AMI id, hold target, active holds, plan list, family list, refresh
- * decisions) are eventually consistent, as DynamoDB indexes are; the images behind region and AMI id
- * pointers are then read consistently.
+ * failed conditions become the named errors of this package, except a policy apply too large for one:
+ * its versions take several and one conditioned head makes them current (`policy-apply.ts`). Every item
+ * read is parsed with the core schemas. See `keys.ts` for the layout. Reads by key and table queries are
+ * strongly consistent, and so is the family list (the policy head, then its families' items by key); the
+ * index queries (by state, region, AMI id, hold target, active holds, plan list, refresh decisions) are
+ * eventually consistent, as DynamoDB indexes are; the images behind region and AMI id pointers are then
+ * read consistently.
  */
-export class DynamoDbCatalog implements CatalogPort {
+export class DynamoDbCatalog implements CatalogPort, PolicyConfigStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
+  private readonly transactionLimits: TransactionLimits;
 
   constructor(opts: DynamoDbCatalogOptions) {
     this.tableName = opts.tableName;
     this.client = opts.client ?? defaultDocumentClient();
     this.maxAttempts = opts.retry?.maxAttempts ?? 5;
     this.baseDelayMs = opts.retry?.baseDelayMs ?? 25;
+    const maxItems = opts.transactions?.maxItems ?? MAX_TRANSACTION_ITEMS;
+    if (!Number.isInteger(maxItems) || maxItems < 2 || maxItems > MAX_TRANSACTION_ITEMS) {
+      throw new RangeError(`transactions.maxItems must be an integer from 2 to ${MAX_TRANSACTION_ITEMS}`);
+    }
+    // A little under DynamoDB's 4 MB: the conditions and keys of the actions travel in the request too.
+    this.transactionLimits = {
+      maxItems,
+      maxBytes: Math.min(
+        opts.transactions?.maxBytes ?? MAX_TRANSACTION_BYTES,
+        MAX_TRANSACTION_BYTES - 64 * 1024,
+      ),
+    };
   }
 
-  // ---- family configs ---------------------------------------------------------------------------------
+  // ---- configs ------------------------------------------------------------------------------------------
 
+  /** One family's config as the next version: a policy apply of that family alone (see `policy-apply.ts`). */
   async putFamilyConfig(
     family: string,
     config: unknown,
     opts: { expectedCurrent: number | null; at: string; by: string },
   ): Promise<StoredFamilyConfig> {
-    const input = parseConfigInput(family, config, opts);
-    const { expectedCurrent } = input.opts;
-    const stored: StoredFamilyConfig = {
-      family,
-      version: (expectedCurrent ?? 0) + 1,
-      config: JSON.parse(input.configJson) as unknown,
-      storedAt: input.opts.at,
-      storedBy: input.opts.by,
-    };
-    const items = configToItems(stored);
-    const conflict = async (cause: unknown) =>
-      new ConfigVersionConflictError(family, expectedCurrent, await this.currentConfigVersion(family), {
-        cause,
-      });
-    await this.transact(
-      [
-        { item: { Put: this.putNew(items.version) }, onConditionFailed: conflict },
-        { item: { Put: this.putCurrent(items.current, expectedCurrent) }, onConditionFailed: conflict },
-      ],
-      conflict,
-    );
-    return stored;
+    const applied = await this.applyPolicyConfigs({
+      families: [{ family, expectedCurrent: opts.expectedCurrent, config }],
+      at: opts.at,
+      by: opts.by,
+    });
+    return applied.families[0] as StoredFamilyConfig;
   }
 
-  async getFamilyConfig(family: string, version?: number): Promise<StoredFamilyConfig | undefined> {
-    const item = await this.get(
-      version === undefined ? currentConfigKey(family) : configKey(family, version),
-    );
-    return item && itemToConfig(item);
+  getFamilyConfig(family: string, version?: number): Promise<StoredFamilyConfig | undefined> {
+    return readFamilyConfig(this.configSource, family, version);
   }
 
   listFamilyConfigVersions(family: string, page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
-    return this.queryPage(patterns.familyConfigVersions(family), page, itemToConfig);
+    return readFamilyConfigVersions(this.configSource, family, page);
   }
 
-  /** From GSI1, so eventually consistent: a config applied a moment ago may still show its former version. */
+  /** The families the policy head names, by name; their configs read consistently. */
   listFamilyConfigs(page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
-    return this.queryPage(patterns.familyConfigs(), page, itemToConfig);
+    return readFamilyConfigs(this.configSource, page);
   }
 
-  // ---- organisation config -------------------------------------------------------------------------------
-
-  /** Versioned as a family's config is, in one transaction with the same conflict rule. */
+  /** The organisation config as the next version: a policy apply of it alone. */
   async putOrganizationConfig(
     config: OrganizationConfig,
     opts: { expectedCurrent: number | null; at: string; by: string },
   ): Promise<StoredOrganizationConfig> {
-    const input = parseOrganizationConfigInput(config, opts);
-    const { expectedCurrent } = input.opts;
-    const stored: StoredOrganizationConfig = {
-      version: (expectedCurrent ?? 0) + 1,
-      config: JSON.parse(input.configJson) as unknown,
-      storedAt: input.opts.at,
-      storedBy: input.opts.by,
-    };
-    const items = organizationConfigToItems(stored);
-    const conflict = async (cause: unknown) =>
-      organizationConfigConflict(expectedCurrent, await this.currentOrganizationConfigVersion(), { cause });
-    await this.transact(
-      [
-        { item: { Put: this.putNew(items.version) }, onConditionFailed: conflict },
-        { item: { Put: this.putCurrent(items.current, expectedCurrent) }, onConditionFailed: conflict },
-      ],
-      conflict,
-    );
-    return stored;
+    const applied = await this.applyPolicyConfigs({
+      organization: { expectedCurrent: opts.expectedCurrent, config },
+      families: [],
+      at: opts.at,
+      by: opts.by,
+    });
+    return applied.organization as StoredOrganizationConfig;
   }
 
-  async getOrganizationConfig(version?: number): Promise<StoredOrganizationConfig | undefined> {
-    const item = await this.get(
-      version === undefined ? currentOrganizationConfigKey() : organizationConfigKey(version),
-    );
-    return item && itemToOrganizationConfig(item);
+  getOrganizationConfig(version?: number): Promise<StoredOrganizationConfig | undefined> {
+    return readOrganizationConfig(this.configSource, version);
+  }
+
+  /**
+   * Stores a policy's configs whole or not at all (see `policy-apply.ts`): the new versions, then the
+   * head that makes them current, in one transaction when they fit and in several otherwise, the head
+   * last. A head moved by a change this apply does not care about is read again and the apply retried.
+   */
+  async applyPolicyConfigs(change: PolicyConfigChange): Promise<AppliedPolicyConfigs> {
+    const applyId = randomUUID();
+    for (let attempt = 1; ; attempt += 1) {
+      const plan = planPolicyApply(await readHeadForWrite(this.configSource), change, applyId);
+      if (plan.versions.length === 0) return plan.applied;
+      if ((await this.writePlan(plan, change)) === 'written') return plan.applied;
+      if (attempt >= this.maxAttempts) {
+        throw new ConcurrentConfigApplyError(
+          'the policy',
+          `its head changed under each of ${this.maxAttempts} attempts`,
+        );
+      }
+    }
   }
 
   // ---- images -------------------------------------------------------------------------------------------
@@ -622,14 +686,6 @@ export class DynamoDbCatalog implements CatalogPort {
 
   // ---- plumbing ---------------------------------------------------------------------------------------------
 
-  private async currentConfigVersion(family: string): Promise<number | null> {
-    return (await this.getFamilyConfig(family))?.version ?? null;
-  }
-
-  private async currentOrganizationConfigVersion(): Promise<number | null> {
-    return (await this.getOrganizationConfig())?.version ?? null;
-  }
-
   private async channelRevision(family: string, name: string): Promise<number | null> {
     return (await this.getChannel(family, name))?.revision ?? null;
   }
@@ -638,26 +694,194 @@ export class DynamoDbCatalog implements CatalogPort {
     return { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' };
   }
 
-  /** The `CONFIG#current` item of a config, written only over the version the caller read (or none). */
-  private putCurrent(item: Item, expectedCurrent: number | null) {
-    return {
-      TableName: this.tableName,
-      Item: item,
-      ...(expectedCurrent === null
-        ? { ConditionExpression: 'attribute_not_exists(PK)' }
-        : {
-            ConditionExpression: '#version = :expected',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':expected': expectedCurrent },
-          }),
-    };
-  }
-
   private async get(key: TableKey): Promise<Item | undefined> {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     return out.Item;
+  }
+
+  /** The catalog as the config readers of `policy-apply.ts` see it. */
+  private readonly configSource: ConfigItemSource = {
+    get: (key) => this.get(key),
+    getMany: (keys) => this.getMany(keys),
+    page: (pattern, page) => this.queryPage(pattern, page, (item) => item),
+    all: (pattern) => this.queryAll(pattern),
+  };
+
+  /**
+   * Items by key, read consistently, `PARALLEL_REQUESTS` at a time. GetItem, not BatchGetItem: every function that reads
+   * configs may already get items, and a page of the family list is at most 100 keys.
+   */
+  private async getMany(keys: readonly TableKey[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    for (let i = 0; i < keys.length; i += PARALLEL_REQUESTS) {
+      const chunk = keys.slice(i, i + PARALLEL_REQUESTS);
+      const items = await Promise.all(chunk.map((key) => this.get(key)));
+      items.forEach((item, j) => {
+        const key = chunk[j];
+        if (item !== undefined && key !== undefined) found.set(itemId(key), item);
+      });
+    }
+    return found;
+  }
+
+  /** The condition that the head is still the one a plan was made from. */
+  private headCondition(base: HeadView) {
+    return base.stored === undefined
+      ? { ConditionExpression: 'attribute_not_exists(PK)' }
+      : {
+          ConditionExpression: '#revision = :base',
+          ExpressionAttributeNames: { '#revision': 'revision' },
+          ExpressionAttributeValues: { ':base': base.revision },
+        };
+  }
+
+  /**
+   * Writes a plan: every transaction checks the head (the last one replaces it), so a conflict stops
+   * the apply at the first transaction after it. `retry` when the head moved without touching what
+   * this apply expects, or a dead apply's staging was fenced off. On any failure the versions staged by
+   * earlier transactions are deleted again.
+   */
+  private async writePlan(plan: ApplyPlan, change: PolicyConfigChange): Promise<'written' | 'retry'> {
+    const condition = this.headCondition(plan.base);
+    const headMoved: ConflictHandler = async (cause) =>
+      expectationConflict(await readHeadForWrite(this.configSource), change) ?? new RetryApply(cause);
+    const collided =
+      (version: StagedVersion): ConflictHandler =>
+      async (cause) => {
+        const decision = collisionOf(plan, version, await this.get(version.key), change.at);
+        if (decision === 'fence') {
+          // The head moves on by one revision, unchanged otherwise; if it moved already, so much the better.
+          await this.client
+            .send(new PutCommand({ TableName: this.tableName, Item: fenceHead(plan, change), ...condition }))
+            .catch((error: unknown) => {
+              if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+            });
+        }
+        return decision === 'fence' || decision === 'retry' ? new RetryApply(cause) : decision;
+      };
+    const steps = plan.versions.map((version) => ({
+      version,
+      bytes: version.bytes,
+      step: {
+        item: {
+          Put: {
+            TableName: this.tableName,
+            Item: version.item,
+            ConditionExpression: 'attribute_not_exists(PK) OR #policyRevision <= :base',
+            ExpressionAttributeNames: { '#policyRevision': 'policyRevision' },
+            ExpressionAttributeValues: { ':base': plan.base.revision },
+          },
+        },
+        onConditionFailed: collided(version),
+      } satisfies Step,
+    }));
+    const transactions = splitTransactions(steps, plan.headBytes, this.transactionLimits);
+    // The views go with the head as far as its transaction has room; the rest follow once it committed.
+    const final = transactions[transactions.length - 1] as typeof steps;
+    let room = this.transactionLimits.maxItems - 1 - final.length;
+    let bytes = plan.headBytes + final.reduce((sum, t) => sum + t.bytes, 0);
+    const withHead: CurrentView[] = [];
+    const after: CurrentView[] = [];
+    for (const view of plan.views) {
+      if (after.length === 0 && room > 0 && bytes + view.bytes <= this.transactionLimits.maxBytes) {
+        withHead.push(view);
+        room -= 1;
+        bytes += view.bytes;
+      } else {
+        after.push(view);
+      }
+    }
+    const staged: StagedVersion[] = [];
+    try {
+      for (const [i, transaction] of transactions.entries()) {
+        const last = i === transactions.length - 1;
+        const head: Step = {
+          item: last
+            ? { Put: { TableName: this.tableName, Item: plan.head, ...condition } }
+            : { ConditionCheck: { TableName: this.tableName, Key: policyHeadKey(), ...condition } },
+          onConditionFailed: headMoved,
+        };
+        const views: Step[] = last
+          ? withHead.map((view) => ({ item: { Put: this.putView(view) }, onConditionFailed: headMoved }))
+          : [];
+        // The head first: when it moved, that is the reason to report, whatever else failed with it.
+        await this.transact([head, ...transaction.map((t) => t.step), ...views], headMoved);
+        if (!last) staged.push(...transaction.map((t) => t.version));
+      }
+    } catch (error) {
+      let head: PolicyHead | undefined;
+      try {
+        head = await readHead(this.configSource);
+      } catch (readError) {
+        // What took effect cannot be told: the staged versions stay, invisible until written over.
+        throw error instanceof RetryApply ? readError : error;
+      }
+      // The last transaction took effect and only its answer was lost.
+      if (head?.applyId === plan.applyId) {
+        await this.rollViewsForward(after);
+        return 'written';
+      }
+      const now = head === undefined ? undefined : headViewOf(head);
+      await this.unstage(
+        staged.filter((v) => now === undefined || isAboveHead(now, v)),
+        plan.applyId,
+      );
+      if (error instanceof RetryApply) return 'retry';
+      throw error;
+    }
+    await this.rollViewsForward(after);
+    return 'written';
+  }
+
+  /** A view's write: never over a newer view (one a later apply wrote). */
+  private putView(view: CurrentView) {
+    return {
+      TableName: this.tableName,
+      Item: view.item,
+      ConditionExpression: 'attribute_not_exists(PK) OR #version < :version',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: { ':version': view.version },
+    };
+  }
+
+  /**
+   * Writes the views that did not fit with the head, once the head made their versions current. Best
+   * effort: until a view is written, readers see it lag the head and read the version item instead.
+   */
+  private async rollViewsForward(views: readonly CurrentView[]): Promise<void> {
+    for (let i = 0; i < views.length; i += PARALLEL_REQUESTS) {
+      await Promise.all(
+        views
+          .slice(i, i + PARALLEL_REQUESTS)
+          .map((view) => this.client.send(new PutCommand(this.putView(view))).catch(() => undefined)),
+      );
+    }
+  }
+
+  /**
+   * Deletes what this apply staged and never made current (the condition keeps another apply's
+   * versions); best effort: what stays is invisible, and a later apply writes over it.
+   */
+  private async unstage(versions: readonly StagedVersion[], applyId: string): Promise<void> {
+    for (let i = 0; i < versions.length; i += PARALLEL_REQUESTS) {
+      await Promise.all(
+        versions.slice(i, i + PARALLEL_REQUESTS).map((version) =>
+          this.client
+            .send(
+              new DeleteCommand({
+                TableName: this.tableName,
+                Key: version.key,
+                ConditionExpression: '#applyId = :applyId',
+                ExpressionAttributeNames: { '#applyId': 'applyId' },
+                ExpressionAttributeValues: { ':applyId': applyId },
+              }),
+            )
+            .catch(() => undefined),
+        ),
+      );
+    }
   }
 
   /**

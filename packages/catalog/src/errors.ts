@@ -99,6 +99,25 @@ export const organizationConfigConflict = (
     subject: 'the organization',
   });
 
+/**
+ * A config apply met another one still storing versions on the same policy head (or, after bounded
+ * retries, kept losing to other writes of it). Nothing of this apply is current; run it again once the
+ * other one has finished. An apply that stopped half-way (its process died) stops blocking once its
+ * versions are older than the catalog's stale-apply window.
+ */
+export class ConcurrentConfigApplyError extends DomainError {
+  constructor(
+    readonly subject: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `config of ${subject} is being stored by another apply (${detail}); try again when it has finished`,
+      options,
+    );
+  }
+}
+
 export class ChannelConflictError extends DomainError {
   constructor(
     readonly family: string,

@@ -45,6 +45,7 @@ import {
   organizationConfigKey,
   planDecisionKey,
   planSummaryKeys,
+  policyHeadKey,
   refreshDecisionKeys,
   type TableKey,
 } from './keys';
@@ -134,7 +135,7 @@ export const amiPointerToItem = (image: Image, region: string, amiId: string): I
 
 export const itemToAmiPointer = (item: Item): AmiPointer => parseItem(amiPointerSchema, item);
 
-// ---- family configs ---------------------------------------------------------------------------------
+// ---- configs ------------------------------------------------------------------------------------------
 
 /** Config is policy as code (JSON-shaped); it is stored as JSON text so it round-trips exactly. */
 const configItemSchema = z.strictObject({
@@ -145,23 +146,60 @@ const configItemSchema = z.strictObject({
   storedBy: z.string().min(1),
 });
 
-export const configToItems = (stored: StoredFamilyConfig): { version: Item; current: Item } => {
-  const body = {
-    entity: 'family-config',
-    family: stored.family,
-    version: stored.version,
-    configJson: JSON.stringify(stored.config),
-    storedAt: stored.storedAt,
-    storedBy: stored.storedBy,
-  };
-  return {
-    version: { ...body, ...configKey(stored.family, stored.version) },
-    current: { ...body, ...currentConfigKeys(stored.family) },
-  };
+/**
+ * Who wrote a config version: the apply (`applyId`, random per apply) and the policy revision it was
+ * written for (the head's revision it read, plus one). A version becomes current only when the head
+ * names it; until then it is staged, and readers never see it.
+ */
+export interface ConfigStaging {
+  policyRevision: number;
+  applyId: string;
+}
+const STAGING_ATTRIBUTES = ['policyRevision', 'applyId'] as const;
+
+const stagingSchema = z.object({
+  policyRevision: z.number().int().positive(),
+  applyId: z.string().min(1),
+});
+
+/** The staging of a config version item; `undefined` for one written before the policy head existed. */
+export const itemStaging = (item: Item): ConfigStaging | undefined => {
+  if (item.policyRevision === undefined && item.applyId === undefined) return undefined;
+  const parsed = stagingSchema.safeParse({ policyRevision: item.policyRevision, applyId: item.applyId });
+  if (!parsed.success) throw new CorruptItemError(keyOf(item), issuesOf(parsed.error));
+  return parsed.data;
 };
 
+/** One version of a family's config, as the item under `CONFIG#v<n>`. */
+export const familyConfigToItem = (stored: StoredFamilyConfig, staging: ConfigStaging): Item => ({
+  entity: 'family-config',
+  family: stored.family,
+  version: stored.version,
+  configJson: JSON.stringify(stored.config),
+  storedAt: stored.storedAt,
+  storedBy: stored.storedBy,
+  ...staging,
+  ...configKey(stored.family, stored.version),
+});
+
+/**
+ * The current-config view of a family (`CONFIG#current`, listed in GSI1 `FAMILIES`): a copy of the
+ * version the policy head names, written only once that version is current. Readers fetch it beside the
+ * head and use it when the versions agree (a version never changes once current), so a read is one round
+ * trip; a view that lags the head is not used.
+ */
+export const familyConfigViewToItem = (stored: StoredFamilyConfig): Item => ({
+  entity: 'family-config',
+  family: stored.family,
+  version: stored.version,
+  configJson: JSON.stringify(stored.config),
+  storedAt: stored.storedAt,
+  storedBy: stored.storedBy,
+  ...currentConfigKeys(stored.family),
+});
+
 export const itemToConfig = (item: Item): StoredFamilyConfig => {
-  const { configJson, ...rest } = parseItem(configItemSchema, item);
+  const { configJson, ...rest } = parseItem(configItemSchema, item, STAGING_ATTRIBUTES);
   try {
     return { ...rest, config: JSON.parse(configJson) as unknown };
   } catch (error) {
@@ -170,30 +208,32 @@ export const itemToConfig = (item: Item): StoredFamilyConfig => {
     });
   }
 };
-
-// ---- organisation config -----------------------------------------------------------------------------
 
 const organizationConfigItemSchema = configItemSchema.omit({ family: true });
 
-/** Stored like a family's config: JSON text, one item per version plus the current one. */
-export const organizationConfigToItems = (
-  stored: StoredOrganizationConfig,
-): { version: Item; current: Item } => {
-  const body = {
-    entity: 'organization-config',
-    version: stored.version,
-    configJson: JSON.stringify(stored.config),
-    storedAt: stored.storedAt,
-    storedBy: stored.storedBy,
-  };
-  return {
-    version: { ...body, ...organizationConfigKey(stored.version) },
-    current: { ...body, ...currentOrganizationConfigKey() },
-  };
-};
+/** One version of the organisation config, stored like a family's: JSON text under `ORG` / `CONFIG#v<n>`. */
+export const organizationConfigToItem = (stored: StoredOrganizationConfig, staging: ConfigStaging): Item => ({
+  entity: 'organization-config',
+  version: stored.version,
+  configJson: JSON.stringify(stored.config),
+  storedAt: stored.storedAt,
+  storedBy: stored.storedBy,
+  ...staging,
+  ...organizationConfigKey(stored.version),
+});
+
+/** The organisation's current-config view (`ORG` / `CONFIG#current`), as a family's. */
+export const organizationConfigViewToItem = (stored: StoredOrganizationConfig): Item => ({
+  entity: 'organization-config',
+  version: stored.version,
+  configJson: JSON.stringify(stored.config),
+  storedAt: stored.storedAt,
+  storedBy: stored.storedBy,
+  ...currentOrganizationConfigKey(),
+});
 
 export const itemToOrganizationConfig = (item: Item): StoredOrganizationConfig => {
-  const { configJson, ...rest } = parseItem(organizationConfigItemSchema, item);
+  const { configJson, ...rest } = parseItem(organizationConfigItemSchema, item, STAGING_ATTRIBUTES);
   try {
     return { ...rest, config: JSON.parse(configJson) as unknown };
   } catch (error) {
@@ -201,6 +241,32 @@ export const itemToOrganizationConfig = (item: Item): StoredOrganizationConfig =
       cause: error,
     });
   }
+};
+
+/**
+ * The policy head: the current config version of every family and of the organisation, the revision
+ * (one more on every change of the head) and the apply that wrote it.
+ */
+const policyHeadSchema = z.strictObject({
+  revision: z.number().int().positive(),
+  families: z.record(z.string().min(1), z.number().int().positive()),
+  organization: z.number().int().positive().optional(),
+  appliedAt: isoTimestampSchema,
+  appliedBy: z.string().min(1),
+  applyId: z.string().min(1),
+});
+export type PolicyHead = z.infer<typeof policyHeadSchema>;
+
+export const policyHeadToItem = (head: PolicyHead): Item => ({
+  ...withoutUndefined(head),
+  ...policyHeadKey(),
+  entity: 'policy-head',
+});
+
+export const itemToPolicyHead = (item: Item): PolicyHead => {
+  const head = parseItem(policyHeadSchema, item);
+  assertKeys(item, { ...policyHeadKey() });
+  return head;
 };
 
 // ---- channels ----------------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
  *
  * | entity            | PK                          | SK                                   | GSI1 PK / SK                    | GSI2 PK / SK                             |
  * | ----------------- | --------------------------- | ------------------------------------ | ------------------------------- | ---------------------------------------- |
+ * | policy head       | `POLICY`                    | `HEAD`                               |                                 |                                          |
  * | family config     | `FAMILY#<family>`           | `CONFIG#v<n, 10 digits>`             |                                 |                                          |
- * | current config    | `FAMILY#<family>`           | `CONFIG#current`                     | `FAMILIES` / `<family>`         |                                          |
- * | org config        | `ORG`                       | `CONFIG#v<n, 10 digits>`, `CONFIG#current` |                           |                                          |
+ * | current config    | `FAMILY#<family>`           | `CONFIG#current` (a view, checked against the head) | `FAMILIES` / `<family>` |                      |
+ * | org config        | `ORG`                       | `CONFIG#v<n, 10 digits>`, `CONFIG#current` (a view) |                   |                                          |
  * | image             | `FAMILY#<family>`           | `IMAGE#<version>`                    |                                 | `STATE#<state>` / `<family>#<createdAt>#<version>`  |
  * | AMI pointer       | `FAMILY#<family>`           | `AMIREF#<version>#<region>`          | `AMI#<amiId>` / `REGION#<region>` | `REGION#<region>` / `<family>#<createdAt>#<version>` |
  * | channel           | `FAMILY#<family>`           | `CHANNEL#<name>`                     |                                 |                                          |
@@ -37,10 +38,15 @@
  *   hold keeps its keys until it is released: expiry is judged by the reader's clock.
  * - The organisation config (accounts, regions, organization, sweep guards) is versioned as a family's
  *   config is, under the partition `ORG`; it is in no index (it is read by key).
- * - Only the `CONFIG#current` item of a family is in the `FAMILIES` partition of GSI1 (the versions are
- *   not), so `listFamilyConfigs` reads one item per family, in family-name order, without a Scan. One
- *   partition holds every family: fine for the hundreds of families a fleet has, and its sort key is the
- *   family name, unique, so the order is total.
+ * - Which config version is current is said by one item, the policy head (`POLICY` / `HEAD`): the
+ *   current version of every family and of the organisation. A policy apply writes its new versions
+ *   first and then replaces the head under a condition, so readers, who follow the head, see the whole
+ *   policy or none of it, however many transactions the versions took (see `policy-apply.ts`).
+ * - `CONFIG#current` is a view of the current version, written only once the head names that version;
+ *   a reader fetches it beside the head and uses it when the versions agree, so a read stays one round
+ *   trip. A family's view is listed in the `FAMILIES` partition of GSI1. Tables written before the head
+ *   have only the views: they are read as they are while there is no head, and the first apply builds
+ *   the head from them.
  * - A sweep's inventory is one partition per sweep: a part per region (`REGION#<region>`, the reading's
  *   metadata, naming its reading) and the reading itself, compressed and cut into pieces under the item
  *   size, keyed by a reading id of its own (its start and random digits), so a retried reading never mixes
@@ -98,6 +104,8 @@ export const PLANS_GSI1PK = 'PLANS';
 export const FAMILIES_GSI1PK = 'FAMILIES';
 export const HOLDS_GSI2PK = 'HOLDS';
 export const ORG_PK = 'ORG';
+export const POLICY_PK = 'POLICY';
+export const POLICY_HEAD_SK = 'HEAD';
 
 /** Widths of zero-padded numbers: 10 digits sort correctly up to 9,999,999,999. */
 const NUMBER_WIDTH = 10;
@@ -158,6 +166,9 @@ export const organizationConfigKey = (version: number): TableKey => ({
 });
 
 export const currentOrganizationConfigKey = (): TableKey => ({ PK: ORG_PK, SK: CONFIG_CURRENT_SK });
+
+/** The one item that names the current config version of every family and of the organisation. */
+export const policyHeadKey = (): TableKey => ({ PK: POLICY_PK, SK: POLICY_HEAD_SK });
 
 export const imageTableKey = (family: string, version: string): TableKey => ({
   PK: familyPk(family),
@@ -334,6 +345,7 @@ export const batchOutcomeKey = (sweepId: string, batch: number): TableKey => ({
 // ---- parser ---------------------------------------------------------------------------------------
 
 export type ParsedKey =
+  | { entity: 'policy-head' }
   | { entity: 'family-config'; family: string; version: number | 'current' }
   | { entity: 'organization-config'; version: number | 'current' }
   | { entity: 'image'; family: string; version: string }
@@ -430,6 +442,8 @@ export const parseKey = (key: TableKey): ParsedKey => {
         : version === undefined
           ? undefined
           : { entity: 'organization-config', version: parseNumber(version, 'config version') };
+  } else if (PK === POLICY_PK) {
+    parsed = SK === POLICY_HEAD_SK ? { entity: 'policy-head' } : undefined;
   } else if (hold !== undefined) {
     parsed = split(hold, 1) && SK === HOLD_SK ? { entity: 'hold', id: hold } : undefined;
   } else if (audit !== undefined) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type AuditContext,
   type AuditRecord,
@@ -38,10 +39,8 @@ import {
   nextImage,
   type PlanListing,
   parseAuditContext,
-  parseConfigInput,
   parseFamily,
   parseInput,
-  parseOrganizationConfigInput,
   parseStateVersion,
   parseTimestamp,
   parseUpdateAudit,
@@ -52,14 +51,13 @@ import {
 import {
   ChannelConflictError,
   ChannelTargetNotPublishedError,
-  ConfigVersionConflictError,
+  ConcurrentConfigApplyError,
   CorruptItemError,
   HoldAlreadyExistsError,
   HoldNotFoundError,
   ImageAlreadyExistsError,
   ImageNotFoundError,
   type ImageStamp,
-  organizationConfigConflict,
   PlanAlreadyExistsError,
   StaleImageError,
   TransitionConflictError,
@@ -71,43 +69,58 @@ import {
   auditToItem,
   batchOutcomeToItem,
   channelToItems,
-  configToItems,
   holdToItem,
   type Item,
   imageToItem,
   inventoryPartToItems,
+  itemStaging,
   itemToAmiPointer,
   itemToAudit,
   itemToBatchOutcome,
   itemToChannel,
-  itemToConfig,
   itemToHold,
   itemToImage,
-  itemToOrganizationConfig,
   itemToPlanSummary,
+  itemToPolicyHead,
   itemToRefreshDecision,
-  organizationConfigToItems,
   planToItems,
   refreshDecisionToItem,
 } from './items';
 import {
   auditKey,
   channelKey,
-  configKey,
-  currentConfigKey,
-  currentOrganizationConfigKey,
   holdTableKey,
   imageTableKey,
   inventoryPartKey,
   KEY_ATTRIBUTES,
-  organizationConfigKey,
   PLAN_SUMMARY_SK,
   planPk,
+  policyHeadKey,
   refreshDecisionTableKey,
   type TableKey,
 } from './keys';
 import { compareBytes, pageInMemory, sortEntries } from './pagination';
+import {
+  type AppliedPolicyConfigs,
+  type ApplyPlan,
+  type ConfigItemSource,
+  collisionOf,
+  expectationConflict,
+  fenceHead,
+  headViewOf,
+  itemId,
+  type PolicyConfigChange,
+  type PolicyConfigStore,
+  planPolicyApply,
+  readFamilyConfig,
+  readFamilyConfigs,
+  readFamilyConfigVersions,
+  readHeadForWrite,
+  readOrganizationConfig,
+} from './policy-apply';
 
+/** As `DynamoDbCatalog`'s default `retry.maxAttempts`. */
+const MAX_APPLY_ATTEMPTS = 5;
 const stamp = (image: Image): ImageStamp => ({ state: image.state, stateVersion: image.stateVersion });
 const id = (key: TableKey): string => `${key.PK}\u0000${key.SK}`;
 
@@ -117,79 +130,73 @@ const id = (key: TableKey): string => `${key.PK}\u0000${key.SK}`;
  * same; each call checks every condition before it writes anything, and no call awaits in between, so
  * a call is atomic as a transaction is. Everything is copied in and out.
  */
-export class InMemoryCatalog implements CatalogPort {
+export class InMemoryCatalog implements CatalogPort, PolicyConfigStore {
   private readonly items = new Map<string, Item>();
 
-  // ---- family configs ---------------------------------------------------------------------------------
+  // ---- configs ------------------------------------------------------------------------------------------
 
+  /** One family's config as the next version: a policy apply of that family alone. */
   async putFamilyConfig(
     family: string,
     config: unknown,
     opts: { expectedCurrent: number | null; at: string; by: string },
   ): Promise<StoredFamilyConfig> {
-    const input = parseConfigInput(family, config, opts);
-    const { expectedCurrent } = input.opts;
-    const version = (expectedCurrent ?? 0) + 1;
-    const actual = this.read(currentConfigKey(family));
-    const actualVersion = actual === undefined ? null : itemToConfig(actual).version;
-    if (actualVersion !== expectedCurrent || this.read(configKey(family, version)) !== undefined) {
-      throw new ConfigVersionConflictError(family, expectedCurrent, actualVersion);
-    }
-    const stored: StoredFamilyConfig = {
-      family,
-      version,
-      config: JSON.parse(input.configJson) as unknown,
-      storedAt: input.opts.at,
-      storedBy: input.opts.by,
-    };
-    const items = configToItems(stored);
-    this.write(items.version, items.current);
-    return structuredClone(stored);
+    const applied = await this.applyPolicyConfigs({
+      families: [{ family, expectedCurrent: opts.expectedCurrent, config }],
+      at: opts.at,
+      by: opts.by,
+    });
+    return applied.families[0] as StoredFamilyConfig;
   }
 
-  async getFamilyConfig(family: string, version?: number): Promise<StoredFamilyConfig | undefined> {
-    const item = this.read(version === undefined ? currentConfigKey(family) : configKey(family, version));
-    return item && itemToConfig(item);
+  getFamilyConfig(family: string, version?: number): Promise<StoredFamilyConfig | undefined> {
+    return readFamilyConfig(this.configSource, family, version);
   }
 
-  async listFamilyConfigVersions(family: string, page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
-    return this.page(patterns.familyConfigVersions(family), page, itemToConfig);
+  listFamilyConfigVersions(family: string, page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
+    return readFamilyConfigVersions(this.configSource, family, page);
   }
 
-  async listFamilyConfigs(page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
-    return this.page(patterns.familyConfigs(), page, itemToConfig);
+  listFamilyConfigs(page?: PageRequest): Promise<Page<StoredFamilyConfig>> {
+    return readFamilyConfigs(this.configSource, page);
   }
 
-  // ---- organisation config -------------------------------------------------------------------------------
-
+  /** The organisation config as the next version: a policy apply of it alone. */
   async putOrganizationConfig(
     config: OrganizationConfig,
     opts: { expectedCurrent: number | null; at: string; by: string },
   ): Promise<StoredOrganizationConfig> {
-    const input = parseOrganizationConfigInput(config, opts);
-    const { expectedCurrent } = input.opts;
-    const version = (expectedCurrent ?? 0) + 1;
-    const actual = this.read(currentOrganizationConfigKey());
-    const actualVersion = actual === undefined ? null : itemToOrganizationConfig(actual).version;
-    if (actualVersion !== expectedCurrent || this.read(organizationConfigKey(version)) !== undefined) {
-      throw organizationConfigConflict(expectedCurrent, actualVersion);
-    }
-    const stored: StoredOrganizationConfig = {
-      version,
-      config: JSON.parse(input.configJson) as unknown,
-      storedAt: input.opts.at,
-      storedBy: input.opts.by,
-    };
-    const items = organizationConfigToItems(stored);
-    this.write(items.version, items.current);
-    return structuredClone(stored);
+    const applied = await this.applyPolicyConfigs({
+      organization: { expectedCurrent: opts.expectedCurrent, config },
+      families: [],
+      at: opts.at,
+      by: opts.by,
+    });
+    return applied.organization as StoredOrganizationConfig;
   }
 
-  async getOrganizationConfig(version?: number): Promise<StoredOrganizationConfig | undefined> {
-    const item = this.read(
-      version === undefined ? currentOrganizationConfigKey() : organizationConfigKey(version),
-    );
-    return item && itemToOrganizationConfig(item);
+  getOrganizationConfig(version?: number): Promise<StoredOrganizationConfig | undefined> {
+    return readOrganizationConfig(this.configSource, version);
+  }
+
+  /**
+   * The same items and outcomes as `DynamoDbCatalog.applyPolicyConfigs`, written at once: the checks
+   * its transactions make (the head unchanged, no version in the way) are made right before the write,
+   * with nothing awaited in between.
+   */
+  async applyPolicyConfigs(change: PolicyConfigChange): Promise<AppliedPolicyConfigs> {
+    const applyId = randomUUID();
+    for (let attempt = 1; ; attempt += 1) {
+      const plan = planPolicyApply(await readHeadForWrite(this.configSource), change, applyId);
+      if (plan.versions.length === 0) return plan.applied;
+      if (this.commit(plan, change) === 'written') return structuredClone(plan.applied);
+      if (attempt >= MAX_APPLY_ATTEMPTS) {
+        throw new ConcurrentConfigApplyError(
+          'the policy',
+          `its head changed under each of ${MAX_APPLY_ATTEMPTS} attempts`,
+        );
+      }
+    }
   }
 
   // ---- images -------------------------------------------------------------------------------------------
@@ -434,6 +441,57 @@ export class InMemoryCatalog implements CatalogPort {
   }
 
   // ---- plumbing ---------------------------------------------------------------------------------------------
+
+  /** The catalog as the config readers of `policy-apply.ts` see it. */
+  private readonly configSource: ConfigItemSource = {
+    get: async (key) => this.read(key),
+    getMany: async (keys) =>
+      new Map(
+        keys.flatMap((key) => {
+          const item = this.read(key);
+          return item === undefined ? [] : [[itemId(key), item] as const];
+        }),
+      ),
+    page: async (pattern, page) => this.page(pattern, page, (item) => item),
+    all: async (pattern) => this.query(pattern),
+  };
+
+  /** Writes a plan if its head is still current and nothing stands where its versions go. */
+  private commit(plan: ApplyPlan, change: PolicyConfigChange): 'written' | 'retry' {
+    const headItem = this.read(policyHeadKey());
+    const head = headItem && itemToPolicyHead(headItem);
+    if (
+      (head?.revision ?? 0) !== plan.base.revision ||
+      (head === undefined) !== (plan.base.stored === undefined)
+    ) {
+      if (head === undefined) return 'retry';
+      const conflict = expectationConflict(headViewOf(head), change);
+      if (conflict !== undefined) throw conflict;
+      return 'retry';
+    }
+    for (const version of plan.versions) {
+      const existing = this.read(version.key);
+      const staging = existing && itemStaging(existing);
+      if (existing === undefined || (staging !== undefined && staging.policyRevision <= plan.base.revision)) {
+        continue;
+      }
+      const decision = collisionOf(plan, version, existing, change.at);
+      if (decision === 'fence') {
+        this.write(fenceHead(plan, change));
+        return 'retry';
+      }
+      if (decision !== 'retry') throw decision;
+    }
+    this.write(...plan.versions.map((v) => v.item), ...plan.views.map((v) => v.item), plan.head);
+    return 'written';
+  }
+
+  /** Every item, copied, in key order: what a test compares to show that a call changed nothing. */
+  dump(): Item[] {
+    return [...this.items.entries()]
+      .sort(([a], [b]) => compareBytes(a, b))
+      .map(([, item]) => structuredClone(item));
+  }
 
   private read(key: TableKey): Item | undefined {
     const item = this.items.get(id(key));

@@ -19,6 +19,7 @@ import {
   parseKey,
   planDecisionKey,
   planSummaryKeys,
+  policyHeadKey,
   refreshDecisionKeys,
   refreshDecisionTableKey,
   sortableTimestamp,
@@ -243,6 +244,11 @@ describe('catalog keys', () => {
     ).toThrow(InvalidKeyError);
   });
 
+  it('keeps the policy head apart from every config item', () => {
+    expect(policyHeadKey()).toEqual({ PK: 'POLICY', SK: 'HEAD' });
+    expect(parseKey(policyHeadKey())).toEqual({ entity: 'policy-head' });
+  });
+
   it('refuses to parse what is not one of its keys', () => {
     for (const key of [
       { PK: 'USER#1', SK: 'PROFILE' },
@@ -257,6 +263,8 @@ describe('catalog keys', () => {
       { PK: 'ORG', SK: 'CONFIG#v1' },
       { PK: 'ORG', SK: 'IMAGE#1' },
       { PK: 'ORG#x', SK: 'CONFIG#current' },
+      { PK: 'POLICY', SK: 'CONFIG#current' },
+      { PK: 'POLICY#x', SK: 'HEAD' },
     ]) {
       expect(() => parseKey(key)).toThrow(InvalidKeyError);
     }

@@ -4,9 +4,13 @@ import { buildIdFor } from '@ami-lifecycle/build-service';
 import {
   ChannelConflictError,
   ChannelTargetNotPublishedError,
+  ConcurrentConfigApplyError,
   ConfigVersionConflictError,
   HoldNotFoundError,
   ImageNotFoundError,
+  type PolicyConfigChange,
+  type PolicyConfigStore,
+  policyStorageIssues,
   StaleImageError,
 } from '@ami-lifecycle/catalog';
 import { type BuildRequestedDetail, buildRequested, type DetailOf } from '@ami-lifecycle/contracts';
@@ -21,7 +25,6 @@ import {
   InvalidVersionError,
   imageKey,
   organizationConfigOf,
-  type Policy,
   parsePolicy,
   ValidationError,
 } from '@ami-lifecycle/core';
@@ -52,7 +55,8 @@ export type AmictlEvents = {
 
 /** What amictl works with; `main.ts` wires AWS (or the local cloud's endpoints), tests their own. */
 export interface AmictlDeps {
-  catalog: CatalogPort;
+  /** The catalog, and its all-or-nothing store of a policy's configs (`config apply`). */
+  catalog: CatalogPort & PolicyConfigStore;
   events: EventPublisher<AmictlEvents>;
   clock: Clock;
   /** The home region: where images are built, whose AMI the approval events name. */
@@ -104,6 +108,7 @@ const REFUSALS = [
   ChannelConflictError,
   ChannelTargetNotPublishedError,
   ConfigVersionConflictError,
+  ConcurrentConfigApplyError,
   HoldRefusedError,
   HoldNotFoundError,
   OrganizationNotConfiguredError,
@@ -231,7 +236,11 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
 
 const realPause = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
 
-/** Reads and validates the policy file, waivers judged against now; each expired waiver is a warning. */
+/**
+ * Reads and validates the policy file, waivers judged against now; each expired waiver is a warning.
+ * What the catalog could not store (an item over DynamoDB's 400 KB, measured as it will be stored) is
+ * refused here too, so `config validate` passes only what `config apply` can store.
+ */
 const readPolicy = (file: string, deps: Pick<AmictlDeps, 'readFile' | 'clock' | 'err'>) => {
   let text: string;
   try {
@@ -240,7 +249,7 @@ const readPolicy = (file: string, deps: Pick<AmictlDeps, 'readFile' | 'clock' | 
     throw new RefusedError(`cannot read ${file}: ${(error as Error).message}`);
   }
   const now = deps.clock.now();
-  const policy = parsePolicy(text, file, { now });
+  const policy = parsePolicy(text, file, { now, storable: policyStorageIssues });
   for (const w of expiredWaivers(policy, now)) {
     deps.err(
       `warning: ${file}: the waiver ${w.id} of ${w.family} expired at ${w.expiresAt} and excuses nothing`,
@@ -251,45 +260,56 @@ const readPolicy = (file: string, deps: Pick<AmictlDeps, 'readFile' | 'clock' | 
 
 /**
  * Validates the whole file first (a bad file stores nothing), then stores the organisation config and
- * each family whose config changed as its next version; an unchanged config keeps its version, so
- * applying twice is a no-op. The organisation goes first: the sweep reads it to judge the families.
+ * each family whose config changed as its next version, all at once or nothing (one policy apply of the
+ * catalog): every config, changed or not, must still be at the version read here, or the apply is
+ * refused before anything is written. An unchanged config keeps its version, so applying twice is a
+ * no-op.
  */
 const applyPolicy = async (file: string, by: string, deps: AmictlDeps): Promise<ExitCode> => {
   const policy = readPolicy(file, deps);
   const at = deps.clock.now().toISOString();
-  await applyOrganization(policy, { at, by }, deps);
-  for (const config of Object.values(policy.families) as FamilyConfig[]) {
-    const current = await deps.catalog.getFamilyConfig(config.name);
-    if (current !== undefined && JSON.stringify(current.config) === JSON.stringify(config)) {
-      deps.out(`${config.name}: unchanged (version ${current.version})`);
-      continue;
-    }
-    const stored = await deps.catalog.putFamilyConfig(config.name, config, {
+  const organization = organizationConfigOf(policy);
+  const currentOrganization = await deps.catalog.getOrganizationConfig();
+  const organizationChanged =
+    currentOrganization === undefined || !isDeepStrictEqual(currentOrganization.config, organization);
+  const families = await Promise.all(
+    (Object.values(policy.families) as FamilyConfig[]).map(async (config) => {
+      const current = await deps.catalog.getFamilyConfig(config.name);
+      const changed = current === undefined || JSON.stringify(current.config) !== JSON.stringify(config);
+      return { config, current, changed };
+    }),
+  );
+  const change: PolicyConfigChange = {
+    organization: {
+      expectedCurrent: currentOrganization?.version ?? null,
+      ...(organizationChanged ? { config: organization } : {}),
+    },
+    families: families.map(({ config, current, changed }) => ({
+      family: config.name,
       expectedCurrent: current?.version ?? null,
-      at,
-      by,
-    });
-    deps.out(`${config.name}: stored as version ${stored.version}`);
+      ...(changed ? { config } : {}),
+    })),
+    at,
+    by,
+  };
+  const stored =
+    organizationChanged || families.some((f) => f.changed)
+      ? await deps.catalog.applyPolicyConfigs(change)
+      : { families: [] };
+  deps.out(
+    stored.organization === undefined
+      ? `organization config: unchanged (version ${currentOrganization?.version})`
+      : `organization config: stored as version ${stored.organization.version}`,
+  );
+  for (const { config, current } of families) {
+    const version = stored.families.find((f) => f.family === config.name)?.version;
+    deps.out(
+      version === undefined
+        ? `${config.name}: unchanged (version ${current?.version})`
+        : `${config.name}: stored as version ${version}`,
+    );
   }
   return 0;
-};
-
-const applyOrganization = async (
-  policy: Policy,
-  opts: { at: string; by: string },
-  deps: AmictlDeps,
-): Promise<void> => {
-  const config = organizationConfigOf(policy);
-  const current = await deps.catalog.getOrganizationConfig();
-  if (current !== undefined && isDeepStrictEqual(current.config, config)) {
-    deps.out(`organization config: unchanged (version ${current.version})`);
-    return;
-  }
-  const stored = await deps.catalog.putOrganizationConfig(config, {
-    expectedCurrent: current?.version ?? null,
-    ...opts,
-  });
-  deps.out(`organization config: stored as version ${stored.version}`);
 };
 
 const requestBuild = async (

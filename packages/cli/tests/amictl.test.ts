@@ -723,11 +723,11 @@ describe('amictl config and build', () => {
 });
 
 describe('amictl config apply: the organisation config', () => {
-  it('stores the organisation sections first, then again only when they changed', async () => {
+  it('stores the organisation sections with the families in one apply, then again only when they changed', async () => {
     const world = await createWorld([]);
     expect(await world.run('config', 'apply', EXAMPLE, '--by', 'carol')).toBe(0);
     expect(world.out[0]).toBe('organization config: stored as version 1');
-    expect(world.writes[0]).toBe('putOrganizationConfig');
+    expect(world.writes).toEqual(['applyPolicyConfigs']);
     const stored = await world.catalog.getOrganizationConfig();
     expect(stored).toMatchObject({ version: 1, storedBy: 'carol', storedAt: '2026-03-01T10:00:00.000Z' });
     expect(stored?.config).toEqual({
@@ -756,7 +756,7 @@ describe('amictl config apply: the organisation config', () => {
     expect(await world.run('config', 'apply', 'changed.yaml')).toBe(0);
     expect(world.out[0]).toBe('organization config: stored as version 2');
     expect(world.out).toContain('golden-al2023: unchanged (version 1)');
-    expect(world.writes).toEqual(['putOrganizationConfig']);
+    expect(world.writes).toEqual(['applyPolicyConfigs']);
     expect((await world.catalog.getOrganizationConfig())?.config).toMatchObject({
       sweep: { maxRetirementsPerRun: 5 },
     });

@@ -116,6 +116,44 @@ describe('parsePolicy refuses what it cannot store faithfully', () => {
     ]);
   });
 
+  it('judges what could not be stored by the check it is given, at the paths it names, in place of the JSON bound', () => {
+    // Arrange: a family of ~370 KB of JSON, over the default bound; the store's own check takes it, and
+    // finds the organisation too large instead.
+    const command = `            - echo ${'x'.repeat(190)}\n`;
+    const big = EXAMPLE.replace(
+      '            - systemctl enable auditd\n',
+      `            - systemctl enable auditd\n${command.repeat(1850)}`,
+    );
+    const judged: string[] = [];
+    const storable = (policy: { families: Record<string, unknown> }) => {
+      judged.push(...Object.keys(policy.families));
+      return [
+        { path: ['accounts', 'workloads'], message: 'would be too large to store' },
+        { path: ['families', 'payments-api'], message: 'would be too large as well' },
+      ];
+    };
+
+    // Act
+    let refused: unknown;
+    try {
+      parsePolicy(big, 'test.yaml', { storable });
+    } catch (error) {
+      refused = error;
+    }
+
+    // Assert: the issues are the check's, in file order, each with its line.
+    expect(judged).toEqual(['golden-al2023', 'golden-ubuntu', 'payments-api', 'orders-worker']);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).issues).toEqual([
+      { path: 'accounts.workloads', message: 'would be too large to store (line 19, column 3)' },
+      {
+        path: 'families.payments-api',
+        message: expect.stringMatching(/^would be too large as well \(line \d+, column 3\)$/),
+      },
+    ]);
+    expect(() => parsePolicy(big, 'test.yaml', { storable: () => [] })).not.toThrow();
+  });
+
   it('refuses a family too large to store, naming it and the limit, so that apply never stores half a policy', () => {
     // Arrange: golden-ubuntu's hardening component grows to ~400 KB of commands.
     const command = `            - echo ${'x'.repeat(190)}\n`;

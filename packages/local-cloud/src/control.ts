@@ -21,6 +21,124 @@ export const ClockUpdateSchema = z
     message: 'give advanceSeconds or speed',
   });
 
+/**
+ * The longest string each field of a control body may hold, by route and field path (`*`: every element
+ * of a list), sized to what the field carries; where the schema already bounds a field, the same bound.
+ * A string at a path not listed here may hold `DEFAULT_STRING_LIMIT` characters. The limits are checked
+ * before the schema, so an oversized value is refused, named with its limit, and never copied into an
+ * answer or into the cloud's state.
+ */
+export const CONTROL_STRING_LIMITS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  '/_local/faults': {
+    // Signing names (`ec2`, `execute-api`) and API operation names (`DescribeImageReferences`) are words.
+    service: 64,
+    operation: 128,
+    // The longest Region names (`ap-southeast-5`, `us-gov-west-1`) are under 20 characters.
+    region: 32,
+    errorCode: 128,
+    crash: 16,
+  },
+  '/_local/inspector/cves': {
+    // CVE, GHSA and ALAS ids are about 20 characters; 128 as the schema says.
+    vulnerabilityId: 128,
+    packageName: 256,
+    family: 16,
+    // rpm epoch:version-release and Debian versions stay well under 128 characters.
+    fixedVersion: 128,
+    affectsVersionsBelow: 128,
+    introducedIn: 128,
+    severity: 16,
+    // A CVSS 4.0 vector with every supplemental metric is about 200 characters.
+    cvssVector: 256,
+    title: 1024,
+    description: 1024,
+    source: 64,
+    sourceUrl: 2048,
+    'referenceUrls.*': 2048,
+    publishedAt: 64,
+  },
+};
+
+/** Any string of a control body at a path `CONTROL_STRING_LIMITS` does not list. */
+export const DEFAULT_STRING_LIMIT = 256;
+/** Field names of control bodies are short words; a longer one is refused without being echoed whole. */
+export const MAX_FIELD_NAME_LENGTH = 64;
+/** The deepest a control body nests (the deepest schema, a fault rule's `bucket`, has two levels). */
+export const MAX_CONTROL_BODY_DEPTH = 8;
+/** At most this many limit problems are listed: enough to fix a body, not a second copy of it. */
+const MAX_LIMIT_ISSUES = 20;
+
+/** What each route's body is, in its errors. */
+const SUBJECTS: Readonly<Record<string, string>> = {
+  '/_local/clock': 'clock request',
+  '/_local/faults': 'fault rule',
+  '/_local/inspector/cves': 'CVE feed entry',
+};
+
+interface LimitIssue {
+  path: string;
+  message: string;
+  limit: number;
+}
+
+const shownKey = (key: string): string =>
+  key.length <= MAX_FIELD_NAME_LENGTH ? key : `${key.slice(0, 32)}...`;
+
+/**
+ * The strings and field names of a control body over their limits, and where it nests too deep, each
+ * with its path (list elements by index). Walks with a stack of its own: a deep body cannot exhaust
+ * the call stack.
+ */
+export const overLimits = (route: string, body: unknown): LimitIssue[] => {
+  const limits = CONTROL_STRING_LIMITS[route] ?? {};
+  const issues: LimitIssue[] = [];
+  const pending: { value: unknown; path: string[]; pattern: string[] }[] = [
+    { value: body, path: [], pattern: [] },
+  ];
+  while (pending.length > 0 && issues.length < MAX_LIMIT_ISSUES) {
+    const { value, path, pattern } = pending.pop() as (typeof pending)[number];
+    const at = path.join('.') || '(body)';
+    if (typeof value === 'string') {
+      const limit = limits[pattern.join('.')] ?? DEFAULT_STRING_LIMIT;
+      if (value.length > limit) {
+        issues.push({
+          path: at,
+          limit,
+          message: `must be at most ${limit} characters (got ${value.length})`,
+        });
+      }
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length >= MAX_CONTROL_BODY_DEPTH) {
+      issues.push({
+        path: at,
+        limit: MAX_CONTROL_BODY_DEPTH,
+        message: `nests deeper than ${MAX_CONTROL_BODY_DEPTH} levels`,
+      });
+      continue;
+    }
+    if (Array.isArray(value)) {
+      for (const [i, element] of value.entries()) {
+        pending.push({ value: element, path: [...path, String(i)], pattern: [...pattern, '*'] });
+      }
+      continue;
+    }
+    for (const [key, element] of Object.entries(value)) {
+      if (key.length > MAX_FIELD_NAME_LENGTH) {
+        issues.push({
+          path: [...path, shownKey(key)].join('.'),
+          limit: MAX_FIELD_NAME_LENGTH,
+          message: `is a field name of ${key.length} characters; field names have at most ${MAX_FIELD_NAME_LENGTH}`,
+        });
+        continue;
+      }
+      pending.push({ value: element, path: [...path, key], pattern: [...pattern, key] });
+    }
+  }
+  return issues.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+};
+
 export interface ControlDeps {
   clock: SimClock;
   faults: FaultInjector;
@@ -62,7 +180,9 @@ const clockState = (clock: SimClock) => ({
 
 /**
  * The control API under `/_local/`, served on the edge's port: health, the simulated clock, faults and
- * the event log. Bodies are JSON, validated with zod; a bad one is answered 400 with the field's path.
+ * the event log. Bodies are JSON (at most `MAX_CONTROL_BODY_BYTES` of `server.ts`, refused with 413 by the edge before
+ * they are read), their strings within `CONTROL_STRING_LIMITS`, then validated with zod; a bad one is
+ * answered 400 with the field's path and, for a limit, the limit.
  */
 export const createControlApi = (deps: ControlDeps): ControlHandler => {
   const routes: Record<string, Partial<Record<string, (body: unknown) => Promise<Reply>>>> = {
@@ -154,6 +274,16 @@ export const createControlApi = (deps: ControlDeps): ControlHandler => {
       return {
         status: 405,
         body: { error: `${method} ${path} is not supported`, allow: Object.keys(route) },
+      };
+    }
+    const issues = overLimits(path, body);
+    if (issues.length > 0) {
+      return {
+        status: 400,
+        body: {
+          error: `invalid ${SUBJECTS[path] ?? 'control request'}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+          issues,
+        },
       };
     }
     return handler(body);

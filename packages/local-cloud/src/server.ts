@@ -84,6 +84,60 @@ const proxiedJsonError = (service: string, err: AwsError, requestId: string): Se
   }),
 });
 
+/**
+ * The largest body the control API reads. Its bodies are a clock step, a fault rule or a CVE entry: a
+ * few hundred bytes, a few KiB at most. 1 MiB leaves room many times over and keeps a mistaken upload
+ * (a file posted to the wrong URL) out of memory. The AWS endpoints are not bound by it.
+ */
+export const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
+
+/** A body read whole, or refused as larger than the limit (its size when it was declared). */
+type LimitedBody = { body: Buffer } | { tooLarge: { declaredBytes?: number } };
+
+/**
+ * Reads a body of at most `limit` bytes. One declared larger is refused before a byte of it is read;
+ * one that turns out larger (sent without a length) is refused once it passes the limit. The rest of a
+ * refused body is read and dropped, never kept, so the client can finish sending and read the answer.
+ */
+const readLimitedBody = (req: IncomingMessage, limit: number): Promise<LimitedBody> =>
+  new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      resolve({ tooLarge: { declaredBytes: declared } });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      req.off('data', onData);
+      req.resume();
+      resolve({ tooLarge: {} });
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve({ body: Buffer.concat(chunks) }));
+    req.on('error', reject);
+  });
+
+/** The 413 of a control body over the limit, naming the limit in bytes. */
+const bodyTooLarge = (declaredBytes: number | undefined): ServiceResponse => ({
+  status: 413,
+  // The rest of the body is not wanted: the connection closes once the answer is sent.
+  headers: { 'content-type': 'application/json', connection: 'close' },
+  body: JSON.stringify({
+    error:
+      `control API bodies may be at most ${MAX_CONTROL_BODY_BYTES} bytes (1 MiB); this one ` +
+      (declaredBytes === undefined ? 'is larger' : `is ${declaredBytes} bytes`),
+    limitBytes: MAX_CONTROL_BODY_BYTES,
+  }),
+});
+
 const readBody = (req: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -145,13 +199,16 @@ export const startEdge = async (
   const services = new Map(opts.services.map((s) => [s.signingName, s]));
   const server = createServer((req, res) => {
     void (async () => {
-      const body = await readBody(req);
       // Not part of the request the SDK signed: read and removed before a service or DynamoDB sees it.
       const caller = req.headers[FUNCTION_HEADER];
       delete req.headers[FUNCTION_HEADER];
       const callerName = Array.isArray(caller) ? caller[0] : caller;
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname.startsWith('/_local/')) {
+        // Bounded before it is read into memory, let alone parsed; the AWS endpoints below keep AWS's limits.
+        const read = await readLimitedBody(req, MAX_CONTROL_BODY_BYTES);
+        if ('tooLarge' in read) return send(res, bodyTooLarge(read.tooLarge.declaredBytes));
+        const { body } = read;
         let parsed: unknown = {};
         try {
           parsed = body.length ? JSON.parse(body.toString('utf8')) : {};
@@ -165,6 +222,7 @@ export const startEdge = async (
           return send(res, jsonReply(400, { error: (e as Error).message }));
         }
       }
+      const body = await readBody(req);
       const scope = parseCredentialScope(req.headers.authorization);
       if (!scope) {
         return send(

@@ -8,7 +8,6 @@ import {
 } from '@ami-lifecycle/aws/memory';
 import { InMemoryCatalog } from '@ami-lifecycle/catalog';
 import {
-  type CatalogPort,
   fixedClock,
   type Image,
   type ImagePort,
@@ -26,6 +25,7 @@ export const START = '2026-03-01T10:00:00.000Z';
 
 /** Every CatalogPort method that writes: a test proves "nothing changed" by none being called. */
 const WRITES = new Set<string>([
+  'applyPolicyConfigs',
   'putFamilyConfig',
   'putOrganizationConfig',
   'createImage',
@@ -77,7 +77,7 @@ export interface World {
 }
 
 /** A catalog that records the names of the writes made through it. */
-const recording = (catalog: CatalogPort, writes: string[]): CatalogPort =>
+const recording = (catalog: AmictlDeps['catalog'], writes: string[]): AmictlDeps['catalog'] =>
   new Proxy(catalog, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);

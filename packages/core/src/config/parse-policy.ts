@@ -34,10 +34,17 @@ const DEFAULT_SUBJECT = 'policy';
 export const MAX_POLICY_BYTES = 1024 * 1024;
 
 /**
- * The most a family's stored config may take: DynamoDB refuses an item over 400 KB, and the config item
- * carries its keys and bookkeeping besides the config (a policy `config validate` accepts must be storable).
+ * Without a `storable` check (see `ParsePolicyOptions`), the most a family's config may take as JSON: a
+ * conservative bound under DynamoDB's 400 KB item size, leaving room for the keys and bookkeeping the
+ * stored item carries besides the config.
  */
 export const MAX_FAMILY_CONFIG_BYTES = 350 * 1024;
+
+/** Something of a valid policy that could not be stored, at its path in the file. */
+export interface StorageIssue {
+  path: (string | number)[];
+  message: string;
+}
 
 /** Keys that would change an object's prototype, not add an entry, once the YAML becomes objects. */
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -142,9 +149,23 @@ const check = (input: unknown): { ok: true; policy: Policy } | { ok: false; issu
   };
 };
 
-/** A valid policy with a family too large to store is refused, naming the family and the limit. */
-const tooLarge = (result: ReturnType<typeof check>): ReturnType<typeof check> => {
+/**
+ * A valid policy that could not be stored is refused, naming what and the limit: by the caller's
+ * `storable` check when given (the catalog measures its items exactly), else by the JSON size bound.
+ */
+const tooLarge = (
+  result: ReturnType<typeof check>,
+  storable?: (policy: Policy) => readonly StorageIssue[],
+): ReturnType<typeof check> => {
   if (!result.ok) return result;
+  if (storable !== undefined) {
+    const issues = storable(result.policy).map((issue) => ({
+      segments: issue.path.map((s) => (typeof s === 'number' ? s : String(s))),
+      message: issue.message,
+      atKey: true,
+    }));
+    return issues.length === 0 ? result : { ok: false, issues };
+  }
   const issues: LocatedIssue[] = Object.entries(result.policy.families).flatMap(([name, family]) => {
     const bytes = Buffer.byteLength(JSON.stringify(family), 'utf8');
     return bytes > MAX_FAMILY_CONFIG_BYTES
@@ -279,6 +300,12 @@ export interface ParsePolicyOptions {
    * refused (a waiver is a decision with an end, not a way to switch a finding off).
    */
   now?: Date;
+  /**
+   * What of a valid policy the store could not take (an item over its size limit), each at its path;
+   * `amictl` passes the catalog's, which measures the items as DynamoDB will. Without it a family's
+   * config may take at most `MAX_FAMILY_CONFIG_BYTES` as JSON.
+   */
+  storable?: (policy: Policy) => readonly StorageIssue[];
 }
 
 export const parsePolicy = (
@@ -348,7 +375,7 @@ export const parsePolicy = (
       cause,
     });
   }
-  const checked = tooLarge(check(input));
+  const checked = tooLarge(check(input), options.storable);
   const result =
     checked.ok && options.now !== undefined
       ? ((issues) => (issues.length === 0 ? checked : { ok: false as const, issues }))(

@@ -32,29 +32,32 @@ export const startEventBridge = async () => {
   /** What reached a dead-letter queue, as SQS would hold it. */
   const queued: { queueArn: string; body: string; attributes: Record<string, string> }[] = [];
   let faults!: FaultInjector;
-  const edge = await startTestEdge((ctx) => [
-    new EventsService(ctx, {
-      invokeLambda: async (arn, payload) => {
-        lambdaCalls.push({ arn, payload, at: ctx.clock.now().toISOString() });
-        const failure = failures.get(arn);
-        if (failure && failure.remaining > 0) {
-          failure.remaining--;
-          throw failure.error();
-        }
-        return { StatusCode: 202 };
-      },
-      startExecution: async (arn, input) => {
-        executions.push({ arn, payload: JSON.parse(input), input, at: ctx.clock.now().toISOString() });
-        return { executionArn: `${arn.replace(':stateMachine:', ':execution:')}:x` };
-      },
-      sendToQueue: (queueArn, body, attributes) => {
-        if (queueArn !== DLQ_ARN) throw new Error(`The specified queue does not exist: ${queueArn}`);
-        queued.push({ queueArn, body, attributes });
-      },
-      // Its own injector on the edge's clock: the cloud's, for `duplicates` rules.
-      faults: (faults = new FaultInjector(ctx.clock)),
-    }),
-  ]);
+  const edge = await startTestEdge((ctx) => {
+    // Its own injector on the edge's clock, as the cloud's: for `duplicates` rules.
+    faults = new FaultInjector(ctx.clock);
+    return [
+      new EventsService(ctx, {
+        invokeLambda: async (arn, payload) => {
+          lambdaCalls.push({ arn, payload, at: ctx.clock.now().toISOString() });
+          const failure = failures.get(arn);
+          if (failure && failure.remaining > 0) {
+            failure.remaining--;
+            throw failure.error();
+          }
+          return { StatusCode: 202 };
+        },
+        startExecution: async (arn, input) => {
+          executions.push({ arn, payload: JSON.parse(input), input, at: ctx.clock.now().toISOString() });
+          return { executionArn: `${arn.replace(':stateMachine:', ':execution:')}:x` };
+        },
+        sendToQueue: (queueArn, body, attributes) => {
+          if (queueArn !== DLQ_ARN) throw new Error(`The specified queue does not exist: ${queueArn}`);
+          queued.push({ queueArn, body, attributes });
+        },
+        faults,
+      }),
+    ];
+  });
   const client = new EventBridgeClient({ ...edge.clientConfig, maxAttempts: 1 });
   return {
     edge,
