@@ -85,7 +85,14 @@ describe('events a function refuses or keeps failing, on the local cloud', () =>
     });
     await cloud.clock.advance(0);
 
-    // Assert
+    // Assert: where an operator looks first, then in the queue itself.
+    const local = (await (await fetch(`${cloud.endpoint}/_local/events`)).json()) as {
+      queues: { queueArn: string; messages: { Body: string }[] }[];
+    };
+    const dlq = local.queues.find((q) => q.queueArn.endsWith(`:ami-lifecycle-${STAGE}-events-dlq`));
+    expect(dlq?.messages.map((m) => JSON.parse(m.Body).error.issues)).toEqual([
+      [expect.objectContaining({ path: 'detail.force' })],
+    ]);
     const [message, ...others] = await drainQueue();
     expect(others).toEqual([]);
     expect(message?.MessageAttributes).toMatchObject({
@@ -207,6 +214,15 @@ describe('events a function refuses or keeps failing, on the local cloud', () =>
     ]);
     // Lambda took the event each time: nothing for EventBridge to retry or dead-letter.
     expect(cloud.services.events.deadLetters()).toEqual([]);
+    const local = (await (await fetch(`${cloud.endpoint}/_local/events`)).json()) as {
+      lambdaFailures: { functionName: string; destination: string }[];
+    };
+    expect(local.lambdaFailures).toEqual([
+      expect.objectContaining({
+        functionName: `ami-lifecycle-${STAGE}-requestBuild`,
+        destination: expect.stringContaining(`:ami-lifecycle-${STAGE}-events-dlq`),
+      }),
+    ]);
     await pipeline.injectFault({ clear: true });
   });
 });

@@ -192,6 +192,8 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
         : { endpoint: proxies.dynamodb, up: await probeDynamoDb(proxies.dynamodb) },
     eventbridge: () => services.events,
     inspector: () => services.inspector2,
+    queues: () => services.sqs.peek(),
+    lambdaFailures: () => runtime?.asyncFailures() ?? [],
   });
 
   // The edge fails fast (a taken port) while Java takes seconds: start both, clean up either on failure.

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { EventLog } from './events';
 import { type FaultInjector, FaultUpdateSchema } from './faults';
+import type { AsyncFailure } from './lambda/runtime';
 import type { ControlHandler } from './server';
 import type { EventsService } from './services/events';
 import { CveFeedEntrySchema, type Inspector2Service } from './services/inspector2';
+import type { SqsService } from './services/sqs';
 import type { SimClock } from './sim-clock';
 
 /** Ten years: an advance beyond that is a typo, and would run every periodic task a million times. */
@@ -152,6 +154,10 @@ export interface ControlDeps {
   eventbridge?: () => Pick<EventsService, 'deliveries' | 'deadLetters'>;
   /** Inspector2's feed, for `/_local/inspector/cves`. */
   inspector?: () => Pick<Inspector2Service, 'addCve' | 'cves'>;
+  /** The SQS queues and what they hold (the events dead-letter queue), for `GET /_local/events`. */
+  queues?: () => ReturnType<SqsService['peek']>;
+  /** Asynchronous invocations Lambda gave up on, for `GET /_local/events`. */
+  lambdaFailures?: () => readonly AsyncFailure[];
 }
 
 type Reply = { status: number; body: unknown };
@@ -243,6 +249,10 @@ export const createControlApi = (deps: ControlDeps): ControlHandler => {
           body: {
             events: deps.events.list(),
             ...(eb ? { deliveries: eb.deliveries(), deadLetters: eb.deadLetters() } : {}),
+            // What an operator looks at: every queue's messages (refused events, Lambda's failure
+            // records, EventBridge's dead letters), without receiving them.
+            ...(deps.queues ? { queues: deps.queues() } : {}),
+            ...(deps.lambdaFailures ? { lambdaFailures: deps.lambdaFailures() } : {}),
           },
         };
       },
