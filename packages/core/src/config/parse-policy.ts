@@ -220,6 +220,18 @@ const asPublicIssue = (issue: LocatedIssue): PolicyIssue => ({
  * policy: the result lists every problem with its dotted path.
  */
 export const validatePolicy = (input: unknown): PolicyValidationResult => {
+  // zod's records skip a `__proto__` key, and `constructor` or `prototype` would name an object's
+  // machinery rather than an entry: refused as parsePolicy refuses them in a file.
+  const reserved = reservedObjectKeys(input, []);
+  if (reserved.length > 0) {
+    return {
+      ok: false,
+      issues: reserved.map((path) => ({
+        path: dotted(path),
+        message: `"${String(path.at(-1))}" is a reserved name and cannot be a key`,
+      })),
+    };
+  }
   const result = tooLarge(check(input));
   return result.ok ? result : { ok: false, issues: result.issues.map(asPublicIssue) };
 };
@@ -269,6 +281,48 @@ const keyAt = (doc: Document, offset: number): { key: string; path: Segment[] } 
   return walk(doc.contents, []);
 };
 
+/**
+ * The duplicated key the parser meant when its position is not a key's start: after a first occurrence
+ * with no value, it points where that value would be. The key of the map holding two pairs of one name
+ * whose first pair ends there (or, failing that, the first duplicate in the document).
+ */
+const duplicateNear = (doc: Document, offset: number): { key: string; path: Segment[] } | undefined => {
+  const found: { key: string; path: Segment[]; near: boolean }[] = [];
+  const walk = (node: unknown, path: Segment[]): void => {
+    if (isMap(node)) {
+      const seen = new Map<string, unknown>();
+      for (const pair of node.items) {
+        const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+        const first = seen.get(key) as { key?: unknown; value?: unknown } | undefined;
+        if (first !== undefined) {
+          const ends = [startOf(first.value), isNode(first.key) ? first.key.range?.[1] : undefined];
+          found.push({ key, path, near: ends.includes(offset) });
+        } else seen.set(key, pair);
+        walk(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      for (const [i, item] of node.items.entries()) walk(item, [...path, i]);
+    }
+  };
+  walk(doc.contents, []);
+  const best = found.find((f) => f.near) ?? found[0];
+  return best === undefined ? undefined : { key: best.key, path: best.path };
+};
+
+/** Deeper than any policy nests: past it an object is not walked further (the schema refuses it anyway). */
+const MAX_OBJECT_DEPTH = 64;
+
+/** Every own key of a parsed object, at any depth, that names an object's prototype rather than an entry. */
+const reservedObjectKeys = (value: unknown, path: Segment[]): Segment[][] => {
+  if (path.length > MAX_OBJECT_DEPTH || typeof value !== 'object' || value === null) return [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => reservedObjectKeys(item, [...path, i]));
+  return Object.keys(value).flatMap((key) =>
+    RESERVED_KEYS.has(key)
+      ? [[...path, key]]
+      : reservedObjectKeys((value as Record<string, unknown>)[key], [...path, key]),
+  );
+};
+
 /** Every map key anywhere in the document that names an object's prototype rather than an entry. */
 const reservedKeys = (node: unknown, path: Segment[]): { path: Segment[]; offset: number }[] => {
   if (isMap(node)) {
@@ -282,6 +336,50 @@ const reservedKeys = (node: unknown, path: Segment[]): { path: Segment[]; offset
   }
   if (isSeq(node)) return node.items.flatMap((item, i) => reservedKeys(item, [...path, i]));
   return [];
+};
+
+/** Far deeper than any policy nests, and far shallower than the YAML parser's stack. */
+export const MAX_FLOW_NESTING = 256;
+
+/**
+ * How deep `[` and `{` nest outside quotes and comments, and the line where the depth first passed the
+ * limit: a file nested thousands deep would run the parser out of stack, naming no limit.
+ */
+const flowDepth = (text: string): { depth: number; line: number; column: number } => {
+  let depth = 0;
+  let max = 0;
+  let line = 1;
+  let lineStart = 0;
+  let overAt = 0;
+  let overColumn = 0;
+  let quote: string | undefined;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      line++;
+      lineStart = i + 1;
+      comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote !== undefined) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) comment = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth > max) max = depth;
+      if (depth > MAX_FLOW_NESTING && overAt === 0) {
+        overAt = line;
+        overColumn = i - lineStart + 1;
+      }
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return { depth: max, line: overAt, column: overColumn };
 };
 
 const lineAndColumn = (lineCounter: LineCounter, offset: number): string => {
@@ -322,6 +420,15 @@ export const parsePolicy = (
       },
     ]);
   }
+  const depth = flowDepth(text);
+  if (depth.depth > MAX_FLOW_NESTING) {
+    throw new ValidationError(source, [
+      {
+        path: '',
+        message: `brackets nest deeper than ${MAX_FLOW_NESTING} levels (line ${depth.line}, column ${depth.column}); a policy may nest at most ${MAX_FLOW_NESTING}`,
+      },
+    ]);
+  }
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: `no`, `on` and dates stay strings; merge keys (`<<: *base`) let families share blocks.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
@@ -332,7 +439,7 @@ export const parsePolicy = (
       yamlProblems.map((problem) => {
         const where = lineAndColumn(lineCounter, problem.pos[0]);
         if (problem.code === 'DUPLICATE_KEY') {
-          const found = keyAt(doc, problem.pos[0]);
+          const found = keyAt(doc, problem.pos[0]) ?? duplicateNear(doc, problem.pos[0]);
           if (found !== undefined) {
             const what =
               found.path.length === 1 && found.path[0] === 'families'
@@ -343,6 +450,12 @@ export const parsePolicy = (
               message: `${what} (${where}); each may appear once`,
             };
           }
+        }
+        if (/Maximum call stack size exceeded/.test(problem.message)) {
+          return {
+            path: '',
+            message: `the file nests deeper than it can be read (${where}); a policy may nest at most ${MAX_FLOW_NESTING} levels`,
+          };
         }
         return {
           path: '',

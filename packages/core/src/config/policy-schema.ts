@@ -141,10 +141,11 @@ const ssmParameterNameSchema = z
   .max(SSM_NAME_MAX_LENGTH)
   .regex(/^\/?[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/, 'must be an SSM parameter name like /aws/service/...');
 
+type SourceVariant = { amiId: string } | { nameFilter: string; owners: string[] } | { ssmParameter: string };
+
 const SOURCE_KINDS = 'exactly one of { amiId }, { nameFilter, owners } or { ssmParameter }';
 
-// Written as one object so a typo inside a variant gets its own precise error; the union after the
-// pipe only gives the output its narrowed type, since by then exactly one variant can match.
+// Written as one object so a typo inside a variant gets its own precise error.
 const sourceSchema = z
   .strictObject(
     {
@@ -178,13 +179,9 @@ const sourceSchema = z
       ctx.addIssue({ code: 'custom', path: ['owners'], message: 'only applies with nameFilter', input: s });
     }
   })
-  .pipe(
-    z.union([
-      z.strictObject({ amiId: z.string() }),
-      z.strictObject({ nameFilter: z.string(), owners: z.array(z.string()) }),
-      z.strictObject({ ssmParameter: z.string() }),
-    ]),
-  )
+  // Only narrows the type: by now exactly one variant holds. A `.pipe` into a union would do the same,
+  // but zod then lets the strict object's unknown keys through (a misspelt `owner` dropped unreported).
+  .transform((s) => s as SourceVariant)
   .meta({
     oneOf: [{ required: ['amiId'] }, { required: ['nameFilter', 'owners'] }, { required: ['ssmParameter'] }],
   });
