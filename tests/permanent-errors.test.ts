@@ -5,9 +5,10 @@ import {
   BuilderNotReadyError,
 } from '@ami-lifecycle/build-service';
 import { ImageNotFoundError, StaleImageError } from '@ami-lifecycle/catalog';
-import { PermanentError } from '@ami-lifecycle/core';
+import { PermanentError, StoredConfigInvalidError } from '@ami-lifecycle/core';
 import {
   EventsNotSentError,
+  HoldRefusedError,
   InventoryIncompleteError,
   PlanNotFoundError,
   RegionNotEnabledError,
@@ -40,6 +41,7 @@ describe('refusals that a retry meets again are permanent', () => {
     ['a sweep planned on a partial inventory', InventoryIncompleteError],
     ['a region the policy does not enable', RegionNotEnabledError],
     ['a launch permission that would make an image public', InvalidLaunchPermissionError],
+    ['a hold request refused', HoldRefusedError],
   ])('%s', (_, cls) => {
     expect(instanceOf(cls)).toBeInstanceOf(PermanentError);
     expect(classifyError(instanceOf(cls))).toBe('reject');
@@ -54,6 +56,7 @@ describe('errors a retry may cure are retried', () => {
     ['refresh decisions partly carried out', RefreshApplyError],
     ['an image not written yet', ImageNotFoundError],
     ['a lost optimistic-lock race', StaleImageError],
+    ['a stored config this code cannot read (data or deployment, not the event)', StoredConfigInvalidError],
   ])('%s', (_, cls) => {
     expect(instanceOf(cls)).not.toBeInstanceOf(PermanentError);
     expect(classifyError(instanceOf(cls))).toBe('retry');

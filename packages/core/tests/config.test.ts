@@ -4,8 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { policyJsonSchema } from '../src/config/json-schema';
 import { parsePolicy, validatePolicy } from '../src/config/parse-policy';
 import { type FamilyConfig, PUBLIC_SHARING_MESSAGE, ssmParameterName } from '../src/config/policy-schema';
-import { parseStoredConfig } from '../src/config/stored-config';
-import { ValidationError } from '../src/errors';
+import { parseStoredConfig, StoredConfigInvalidError } from '../src/config/stored-config';
+import { PermanentError, ValidationError } from '../src/errors';
 
 const FIXTURES = join(__dirname, 'fixtures', 'config');
 const EXAMPLE_PATH = join(__dirname, '..', '..', '..', 'examples', 'ami-lifecycle.yaml');
@@ -634,7 +634,11 @@ describe('a family config shared with the organization', () => {
       }
       return undefined;
     })();
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(pathsOf(error as ValidationError)).toEqual(['publish.sharing.organizationArn']);
+    // Not a permanent refusal: the stored data (or this code's version) is wrong, not the event.
+    expect(error).toBeInstanceOf(StoredConfigInvalidError);
+    expect(error).not.toBeInstanceOf(PermanentError);
+    expect((error as StoredConfigInvalidError).issues.map((i) => i.path)).toEqual([
+      'publish.sharing.organizationArn',
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EnvironmentError } from './env';
 
-/** The variable that names the events dead-letter queue by URL (`!Ref` of the queue in serverless.yml). */
+/** The variable that names the events dead-letter queue by URL (set in serverless.yml). */
 export const DEAD_LETTER_QUEUE_URL_VARIABLE = 'EVENTS_DEAD_LETTER_QUEUE_URL';
 
 /** Marks a message this stack wrote, as opposed to EventBridge's or Lambda's own dead letters. */
@@ -19,7 +19,13 @@ export interface RejectedEvent {
   functionName: string;
   requestId: string;
   rejectedAt: string;
-  error: { name: string; message: string; issues?: readonly { path: string; message: string }[] };
+  error: {
+    name: string;
+    message: string;
+    issues?: readonly { path: string; message: string }[];
+    /** How many issues past `MAX_RECORD_ISSUES` were left out. */
+    issuesOmitted?: number;
+  };
   /** The event as the function received it; a prefix of its JSON when it did not fit (`eventTruncated`). */
   event: unknown;
   eventTruncated?: true;
@@ -37,20 +43,50 @@ export interface DeadLetterSink {
 export const MAX_RECORD_BYTES = 240 * 1024;
 const MAX_ATTRIBUTE_CHARS = 1024;
 
-/** The record's JSON, the event cut to a prefix of its JSON when the whole would not fit in a message. */
+/** Issues kept in a record: a malformed event can have thousands, and the first ones say enough. */
+export const MAX_RECORD_ISSUES = 100;
+/** Characters of the error's message kept in a record (its issues repeat what it lists). */
+export const MAX_RECORD_MESSAGE_CHARS = 4096;
+
+/**
+ * The record's JSON, always at most `MAX_RECORD_BYTES`: the error's message and issues cut to their
+ * maximum first, then the event cut to a prefix of its JSON when the whole would not fit in a message
+ * (`eventTruncated`), down to no event at all.
+ */
 export const serialiseRejectedEvent = (record: RejectedEvent): string => {
-  const whole = JSON.stringify(record);
+  const issues = record.error.issues;
+  const bounded: RejectedEvent = {
+    ...record,
+    error: {
+      name: record.error.name.slice(0, 256),
+      message:
+        record.error.message.length > MAX_RECORD_MESSAGE_CHARS
+          ? `${record.error.message.slice(0, MAX_RECORD_MESSAGE_CHARS - 1)}…`
+          : record.error.message,
+      ...(issues === undefined
+        ? {}
+        : {
+            issues: issues.slice(0, MAX_RECORD_ISSUES).map((i) => ({
+              path: i.path.slice(0, 1024),
+              message: i.message.slice(0, 1024),
+            })),
+            ...(issues.length > MAX_RECORD_ISSUES
+              ? { issuesOmitted: issues.length - MAX_RECORD_ISSUES }
+              : {}),
+          }),
+    },
+  };
+  const whole = JSON.stringify(bounded);
   if (Buffer.byteLength(whole) <= MAX_RECORD_BYTES) return whole;
-  const shell = JSON.stringify({ ...record, event: '', eventTruncated: true });
-  let room = MAX_RECORD_BYTES - Buffer.byteLength(shell);
   const eventJson = JSON.stringify(record.event) ?? 'undefined';
+  const shell = JSON.stringify({ ...bounded, event: '', eventTruncated: true });
   // A character of the prefix may take up to six bytes once escaped again inside the string.
-  let prefix = eventJson.slice(0, Math.max(0, Math.floor(room / 6)));
+  let prefix = eventJson.slice(0, Math.max(0, Math.floor((MAX_RECORD_BYTES - Buffer.byteLength(shell)) / 6)));
   for (;;) {
-    const text = JSON.stringify({ ...record, event: prefix, eventTruncated: true });
-    if (Buffer.byteLength(text) <= MAX_RECORD_BYTES) return text;
-    room = Math.floor(prefix.length / 2);
-    prefix = prefix.slice(0, room);
+    const text = JSON.stringify({ ...bounded, event: prefix, eventTruncated: true });
+    // The bounded fields alone are far below the limit, so an empty prefix always fits.
+    if (Buffer.byteLength(text) <= MAX_RECORD_BYTES || prefix.length === 0) return text;
+    prefix = prefix.slice(0, Math.floor(prefix.length / 2));
   }
 };
 

@@ -244,6 +244,19 @@ describe('createHandler with a dead-letter sink (a function EventBridge invokes)
     expect(names()).not.toContain('InvalidEventsDropped');
   });
 
+  it('refuses an event with thousands of bad fields at once, its record bounded', async () => {
+    const { handler, sink } = setupSink(async () => 'ran');
+    const bad = {
+      ...event,
+      detail: { family: Array.from({ length: 3000 }, (_, i) => i), idempotencyKey: 1 },
+    };
+
+    const result = await handler(bad, lambdaContext());
+
+    expect(result).toMatchObject({ status: 'rejected', reason: 'invalid' });
+    expect(sink.records[0]?.error.issues?.length).toBeLessThanOrEqual(100);
+  });
+
   it('keeps a well-formed event refused for good (a PermanentError) without retrying it', async () => {
     const { handler, sink } = setupSink(async () => {
       throw new FamilyNotConfiguredError('golden');
@@ -312,6 +325,38 @@ describe('serialiseRejectedEvent', () => {
     rejectedAt: '2026-03-01T00:00:00.000Z',
     error: { name: 'InvalidEventError', message: 'detail.family: too long' },
     event,
+  });
+
+  it('bounds the error: at most 100 issues (the rest counted) and a cut message, whatever the event', () => {
+    const issues = Array.from({ length: 5000 }, (_, i) => ({
+      path: `resources.${i}`,
+      message: 'Expected string',
+    }));
+    const big: RejectedEvent = {
+      ...record({ resources: Array.from({ length: 5000 }, (_, i) => i) }),
+      error: {
+        name: 'InvalidEventError',
+        message: issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+        issues,
+      },
+    };
+
+    const text = serialiseRejectedEvent(big);
+
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_RECORD_BYTES);
+    const parsed = JSON.parse(text) as RejectedEvent;
+    expect(parsed.error.issues).toHaveLength(100);
+    expect(parsed.error.issuesOmitted).toBe(4900);
+    expect(parsed.error.message.length).toBeLessThanOrEqual(4096);
+    expect(parsed.event).toEqual({ resources: Array.from({ length: 5000 }, (_, i) => i) });
+  });
+
+  it('ends with no event at all rather than loop when even the bounded fields leave no room', () => {
+    const huge: RejectedEvent = { ...record({ a: 'x'.repeat(300_000) }), functionName: 'f'.repeat(300_000) };
+
+    const text = serialiseRejectedEvent(huge);
+
+    expect(JSON.parse(text)).toMatchObject({ event: '', eventTruncated: true });
   });
 
   it('keeps a whole event that fits', () => {

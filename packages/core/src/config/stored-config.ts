@@ -1,4 +1,4 @@
-import { PermanentError, ValidationError } from '../errors';
+import { DomainError, PermanentError } from '../errors';
 import type { CatalogPort, StoredFamilyConfig } from '../ports/catalog';
 import { familyConfigSchema } from './policy-schema';
 
@@ -15,6 +15,22 @@ export class FamilyNotConfiguredError extends PermanentError {
   }
 }
 
+/**
+ * A stored config that no longer parses: the data or this code's version is wrong, not the event that
+ * needed it. Not permanent: an event waiting on it is retried (a deployment catching up with a newer
+ * schema fixes it) and kept by the function's failure destination if nothing does.
+ */
+export class StoredConfigInvalidError extends DomainError {
+  constructor(
+    readonly subject: string,
+    readonly issues: readonly { path: string; message: string }[],
+  ) {
+    super(
+      `${subject} is invalid:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+    );
+  }
+}
+
 /** One stored config version, parsed again; refused with its paths when it no longer parses. */
 export const parseStoredConfig = (
   family: string,
@@ -23,19 +39,19 @@ export const parseStoredConfig = (
   const subject = `stored config of family ${family} (version ${stored.version})`;
   const parsed = familyConfigSchema.safeParse(stored.config);
   if (!parsed.success) {
-    throw new ValidationError(
+    throw new StoredConfigInvalidError(
       subject,
       parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     );
   }
   if (parsed.data.name !== undefined && parsed.data.name !== family) {
-    throw new ValidationError(subject, [{ path: 'name', message: `must be ${family}` }]);
+    throw new StoredConfigInvalidError(subject, [{ path: 'name', message: `must be ${family}` }]);
   }
   // Filled in from the policy's organization section when stored: without it, sharing with the organization
   // would share with no one and say nothing.
   const sharing = parsed.data.publish.sharing;
   if (sharing.organization && sharing.organizationArn === undefined) {
-    throw new ValidationError(subject, [
+    throw new StoredConfigInvalidError(subject, [
       { path: 'publish.sharing.organizationArn', message: 'is required when sharing with the organization' },
     ]);
   }
