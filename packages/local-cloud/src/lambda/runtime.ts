@@ -187,7 +187,8 @@ export class LambdaRuntime {
   }
 
   /**
-   * `Invoke` with `InvocationType: Event`, as EventBridge calls a function: resolves once Lambda has
+   * `Invoke` with `InvocationType: Event`, as EventBridge calls a function (every attempt with the one
+   * request id the failure record names): resolves once Lambda has
    * accepted the event (throws `ResourceNotFoundException` for an unknown function), then runs it on the
    * simulated clock. A function error is retried by Lambda, not by the caller: after one minute, then
    * after two more (up to the function's `maximumRetryAttempts`, and not past its `maximumEventAge`), and
@@ -206,7 +207,7 @@ export class LambdaRuntime {
     const attempt = async (): Promise<void> => {
       attempts++;
       try {
-        await this.invoke(name, event);
+        await this.invoke(name, event, requestId);
         return;
       } catch (error) {
         const retries = attempts - 1;
@@ -297,8 +298,9 @@ export class LambdaRuntime {
    */
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  invoke(ref: string, payload: unknown): Promise<unknown> {
-    const run = this.run(ref, payload);
+  /** `requestId`: an asynchronous invocation's own, which Lambda keeps across its retries. */
+  invoke(ref: string, payload: unknown, requestId?: string): Promise<unknown> {
+    const run = this.run(ref, payload, requestId);
     this.track(run);
     return run;
   }
@@ -335,12 +337,12 @@ export class LambdaRuntime {
    * latency on the same clock. An invocation awaited by a scheduled task (an EventBridge delivery) holds
    * the clock itself, so its timeout cannot fire until it returns: see `FaultInjector`.
    */
-  private async run(ref: string, payload: unknown): Promise<unknown> {
+  private async run(ref: string, payload: unknown, givenRequestId?: string): Promise<unknown> {
     const name = this.resolveName(ref);
     const spec = this.specs.get(name)!;
     this.applyEnvironment(spec);
     const handler = this.load(spec);
-    const requestId = randomUUID();
+    const requestId = givenRequestId ?? randomUUID();
     const clock = this.opts.clock;
     const startedAt = clock.nowMillis();
     const deadline = startedAt + spec.timeoutSeconds * 1000;
