@@ -51,6 +51,20 @@ export const runId = z
   .max(80)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'Expected an id of letters, digits, and _ . : -');
 
+/**
+ * zod's records skip a `__proto__` key without a word (so that it cannot become the parsed object's
+ * prototype), which would let an entry named `__proto__` through as if it were absent. Refused here
+ * instead, as strict objects refuse it, before the record reads the rest; `message` says what the
+ * record's keys are.
+ */
+export const refusingPrototypeKey = <T extends z.ZodType>(record: T, message: string) =>
+  z.preprocess((input, ctx) => {
+    if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message });
+    }
+    return input;
+  }, record);
+
 export const imageRef = z.strictObject({
   family: familyName,
   version: imageVersion,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { amiId, awsRegion, channelName, EVENT_SOURCE, imageIdentity } from '../fields';
+import { amiId, awsRegion, channelName, EVENT_SOURCE, imageIdentity, refusingPrototypeKey } from '../fields';
 import { eventFixtures } from '../fixtures';
 
 export const source = EVENT_SOURCE;
@@ -12,21 +12,11 @@ export const ssmParameterName = z
   .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'Expected a fully qualified SSM parameter name starting with /');
 
 /**
- * zod's records skip a `__proto__` key without a word (so that it cannot become the parsed object's
- * prototype), which would let a region named `__proto__` through as if it were absent. Refused here
- * instead, as strict objects refuse it, before the record reads the rest.
+ * The refusal of a `__proto__` key this event's `regions` applies, for the records of the publish steps'
+ * inputs too (the plan's KMS keys per region, the parameters' progress): the services reach the
+ * contracts' fields through the event modules.
  */
-const refusingPrototypeKey = <T extends z.ZodType>(record: T) =>
-  z.preprocess((input, ctx) => {
-    if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['__proto__'],
-        message: 'Expected an AWS region such as eu-west-1',
-      });
-    }
-    return input;
-  }, record);
+export { refusingPrototypeKey };
 
 export const schema = z
   .strictObject({
@@ -44,6 +34,7 @@ export const schema = z
           error: 'Expected at least one region',
           abort: true,
         }),
+      'Expected an AWS region such as eu-west-1',
     ),
     ssmParameters: z.array(ssmParameterName).min(1),
   })

@@ -1,3 +1,4 @@
+import { imageBuilt } from '@ami-lifecycle/contracts';
 import { INSTANCE_STATES } from '@ami-lifecycle/core';
 import { z } from 'zod';
 
@@ -8,8 +9,9 @@ import { z } from 'zod';
  * `stepStatus`, `stepIndex`/`stepCount` and `checks`/`maxChecks`.
  */
 export const buildProgressSchema = z.object({
-  family: z.string().min(1),
-  version: z.string().min(1),
+  /** The image the build makes, named as its Image Built will name it. */
+  family: imageBuilt.schema.shape.family,
+  version: imageBuilt.schema.shape.version,
   buildId: z.string().min(1),
   correlationId: z.string().min(1),
   instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'Expected an instance id'),

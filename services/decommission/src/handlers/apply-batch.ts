@@ -1,6 +1,7 @@
 import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import { applyBatch } from '../use-cases/apply-batch';
+import { sweepIdSchema } from '../use-cases/sweep-id';
 import { deps } from '../wiring';
 
 /** Decommission machine, one Map item: one batch of the plan's actions, its outcome stored with the sweep. */
@@ -8,7 +9,7 @@ export const handler = asStep(
   'ApplyBatch',
   createHandler({
     name: 'decommission-apply',
-    event: z.strictObject({ sweepId: z.string().min(1).max(80), batch: z.number().int().nonnegative() }),
+    event: z.strictObject({ sweepId: sweepIdSchema, batch: z.number().int().nonnegative() }),
     correlationIdPath: 'sweepId',
     useCase: (input) => applyBatch(input, deps),
   }),

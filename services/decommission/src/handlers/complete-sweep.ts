@@ -2,6 +2,7 @@ import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import { finishSweep } from '../use-cases/complete-sweep';
 import { loadSweepSettings } from '../use-cases/settings';
+import { sweepIdSchema } from '../use-cases/sweep-id';
 import { deps } from '../wiring';
 
 /**
@@ -12,7 +13,7 @@ export const handler = asStep(
   'CompleteSweep',
   createHandler({
     name: 'decommission-complete',
-    event: z.strictObject({ sweepId: z.string().min(1).max(80), dryRun: z.boolean() }),
+    event: z.strictObject({ sweepId: sweepIdSchema, dryRun: z.boolean() }),
     correlationIdPath: 'sweepId',
     useCase: async (input) => finishSweep(input, await loadSweepSettings(deps.catalog), deps),
   }),

@@ -2,6 +2,7 @@ import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import { liftExpiredHolds } from '../use-cases/holds';
 import { loadSweepSettings } from '../use-cases/settings';
+import { sweepIdSchema } from '../use-cases/sweep-id';
 import { deps, holdRegions } from '../wiring';
 
 /**
@@ -12,7 +13,7 @@ export const handler = asStep(
   'PrepareSweep',
   createHandler({
     name: 'decommission-prepare',
-    event: z.strictObject({ sweepId: z.string().min(1).max(80), dryRun: z.boolean() }),
+    event: z.strictObject({ sweepId: sweepIdSchema, dryRun: z.boolean() }),
     correlationIdPath: 'sweepId',
     useCase: async () => {
       const settings = await loadSweepSettings(deps.catalog);

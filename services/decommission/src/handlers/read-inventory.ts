@@ -2,6 +2,7 @@ import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
 import { z } from 'zod';
 import { readRegionInventory } from '../use-cases/plan-sweep';
 import { loadSweepSettings } from '../use-cases/settings';
+import { sweepIdSchema } from '../use-cases/sweep-id';
 import { deps } from '../wiring';
 
 /**
@@ -13,7 +14,7 @@ export const handler = asStep(
   createHandler({
     name: 'decommission-inventory',
     event: z.strictObject({
-      sweepId: z.string().min(1).max(80),
+      sweepId: sweepIdSchema,
       region: z
         .string()
         .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region like eu-west-1'),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { imageBuilt } from '@ami-lifecycle/contracts';
 import { amiIdSchema, familyNameSchema, MANAGED_TAG, TAG_PREFIX } from '@ami-lifecycle/core';
 import { z } from 'zod';
 
@@ -17,7 +18,8 @@ export const inspectionRequestSchema = z.strictObject({
     .max(64)
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'Expected letters, digits, _ and -'),
   family: familyNameSchema,
-  version: z.string().min(1),
+  /** As the Image Built (or the catalog's published image) the inspection is of carries it. */
+  version: imageBuilt.schema.shape.version,
   imageId: amiIdSchema,
   purpose: z.enum(PURPOSES),
   correlationId: z.string().min(1).max(128),

@@ -1,4 +1,5 @@
 /** The inputs of the publish state machine's steps, as the definition's `Parameters` shape them. */
+import { imagePublished } from '@ami-lifecycle/contracts';
 import { z } from 'zod';
 import { publicationPlanSchema, publicationRequestSchema } from '../use-cases/publication';
 
@@ -19,7 +20,11 @@ export const parametersStepSchema = z.strictObject({
   progress: z
     .strictObject({
       checks: counter,
-      entries: z.record(z.string(), z.strictObject({ writes: counter, looksSinceWrite: counter })),
+      /** Per parameter, keyed `<region>|<name>` by the step itself. */
+      entries: imagePublished.refusingPrototypeKey(
+        z.record(z.string(), z.strictObject({ writes: counter, looksSinceWrite: counter })),
+        'Expected a parameter of the plan (<region>|<name>)',
+      ),
     })
     .optional(),
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { imageApproved, imageBuilt, imagePublished } from '@ami-lifecycle/contracts';
 import { amiIdSchema, familyNameSchema, type LaunchPermissionGrants } from '@ami-lifecycle/core';
 import { z } from 'zod';
 import { PlanNotExecutableError } from '../errors';
@@ -12,7 +13,8 @@ export const publicationRequestSchema = z.strictObject({
     .max(80)
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'Expected an id of letters, digits, and _ . -'),
   family: familyNameSchema,
-  version: z.string().min(1),
+  /** As the Image Approved that starts the publication carries it. */
+  version: imageApproved.schema.shape.version,
   /** The image in the home region. */
   imageId: amiIdSchema,
   correlationId: z.string().min(1).max(128),
@@ -57,23 +59,54 @@ export const kmsKeyInRegion = (key: string, homeRegion: string, region: string):
   return `${m[1]}${region}${m[3]}`;
 };
 
-const regionList = z.array(z.string().min(1)).min(1);
+// The plan names what Image Published will carry (regions, channels, parameter names), so its fields
+// follow that contract's rules.
+const region = imageBuilt.schema.shape.region;
+const channel = imagePublished.schema.shape.channels.element;
+const { refusingPrototypeKey } = imagePublished;
+
+/**
+ * An SSM parameter a publication reads and writes: a name under one of the policy's templates, which
+ * never start with `/aws` or `/ssm` (AWS reserves them; a name there is not one of ours).
+ */
+export const parameterNameSchema = imagePublished.ssmParameterName.refine(
+  (name) => !/^\/(?:aws|ssm)(?:\/|$)/i.test(name),
+  'Expected an SSM parameter name outside /aws and /ssm, which AWS reserves',
+);
+
+const PARTITION = 'aws(?:-cn|-us-gov)?';
+const KMS_KEY_ARN = new RegExp(
+  `^arn:${PARTITION}:kms:[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\\d:\\d{12}:key/` +
+    '(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$',
+);
+const KMS_ALIAS = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
+
+/**
+ * A root-volume key as the policy admits it (an alias, or a key ARN), or as `kmsKeyInRegion` makes it
+ * from one (a multi-Region key's ARN in another region).
+ */
+export const kmsKeySchema = z
+  .string()
+  .refine(
+    (key) => KMS_ALIAS.test(key) || KMS_KEY_ARN.test(key),
+    'Expected a KMS alias (alias/...) or a key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+  );
+
+const regionList = z.array(region).min(1);
 
 /** Everything a publication does, derived once from the family's config and carried by the execution. */
 export const publicationPlanSchema = z.strictObject({
-  homeRegion: z.string().min(1),
+  homeRegion: region,
   regions: regionList,
-  copyRegions: z.array(z.string().min(1)),
-  kmsKeyIds: z.record(z.string(), z.string().min(1)),
-  channels: z.array(z.string().min(1)).min(1),
+  copyRegions: z.array(region),
+  kmsKeyIds: refusingPrototypeKey(z.record(region, kmsKeySchema), 'Expected an AWS region such as eu-west-1'),
+  channels: z.array(channel).min(1),
   grants: z.strictObject({
     accountIds: z.array(z.string().regex(/^\d{12}$/, 'Expected a 12-digit account id')),
     organizationArns: z.array(z.string().min(1)),
     organizationalUnitArns: z.array(z.string().min(1)),
   }),
-  parameters: z.array(
-    z.strictObject({ region: z.string().min(1), channel: z.string().min(1), name: z.string().min(1) }),
-  ),
+  parameters: z.array(z.strictObject({ region, channel, name: parameterNameSchema })),
   /** How long the machine waits between looks at the copies, and how many looks it takes at most. */
   copyPollSeconds: z.number().int().positive(),
   maxCopyChecks: z.number().int().positive(),
