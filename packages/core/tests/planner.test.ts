@@ -80,6 +80,44 @@ describe('planRetention', () => {
     expect(codes(plan, '1.5.0')).toEqual(['expired-count', 'grace-elapsed']);
   });
 
+  it('counts a grace of whole days at the same time of day: a sweep a few minutes earlier than the change still moves it, an hour and more does not', () => {
+    const retention = policy({ keepLatest: 1, disableAfterDeprecatedDays: 2, failedRetireAfterDays: 2 });
+    const minutes = (n: number) => new Date(Date.parse(daysAgo(2)) + n * 60_000).toISOString();
+    const images = [
+      image({ family: 'web', version: '1.9.0', ageDays: 1 }),
+      // Deprecated by the sweep two days ago, ten minutes after its start: this sweep is a day-pair later.
+      image({
+        family: 'web',
+        version: '1.8.0',
+        ageDays: 50,
+        state: 'deprecated',
+        stateChangedAt: minutes(10),
+      }),
+      // Deprecated an hour and a half later than this sweep's time of day: not yet two days.
+      image({
+        family: 'web',
+        version: '1.7.0',
+        ageDays: 60,
+        state: 'deprecated',
+        stateChangedAt: minutes(90),
+      }),
+      image({
+        family: 'web',
+        version: '1.6.0',
+        ageDays: 3,
+        state: 'failed',
+        stateChangedAt: minutes(10),
+        amiIds: {},
+      }),
+    ];
+
+    const plan = planRetention(planInput({ images, families: [{ name: 'web', retention }] }));
+
+    expect(decisionOf(plan, '1.8.0').decision).toBe('disable');
+    expect(decisionOf(plan, '1.7.0').decision).toBe('keep');
+    expect(decisionOf(plan, '1.6.0').decision).toBe('retire');
+  });
+
   it('never skips a stage: an expired published image is deprecated, not retired', () => {
     const images = [
       image({ family: 'web', version: '2.0.0', ageDays: 1 }),

@@ -401,7 +401,7 @@ const proposeByPolicy = (
   const changedMs = Date.parse(image.stateChangedAt);
   if (image.state === 'rejected' || image.state === 'failed') {
     const due = changedMs + policy.failedRetireAfterDays * DAY_MS;
-    if (due <= nowMs) {
+    if (graceElapsed(due, policy.failedRetireAfterDays, nowMs)) {
       w.decision = 'retire';
       w.reasons = only(reasons.failed);
     } else {
@@ -435,7 +435,7 @@ const proposeByPolicy = (
         ? [policy.retireAfterDisabledDays, reasons.retireGrace]
         : [0, undefined];
   const due = changedMs + grace * DAY_MS;
-  if (due <= nowMs) {
+  if (graceElapsed(due, grace, nowMs)) {
     w.decision = next;
     if (elapsed && grace > 0) w.reasons = [expired, elapsed];
   } else {
@@ -445,6 +445,18 @@ const proposeByPolicy = (
     ];
   }
 };
+
+/**
+ * How early a grace of whole days counts as over. Sweeps run once a day at one time, and a sweep's action
+ * lands minutes after it starts (after the inventory is read and the plan made): measured to the
+ * millisecond, the sweep `grace` days later would find the grace a few minutes short, and every stage
+ * would take a day longer than the policy says. An hour is far more than a sweep's minutes and far less
+ * than a day, so no stage comes a sweep early.
+ */
+export const GRACE_TOLERANCE_MS = 60 * 60_000;
+
+const graceElapsed = (dueMs: number, graceDays: number, nowMs: number): boolean =>
+  graceDays === 0 ? dueMs <= nowMs : dueMs - GRACE_TOLERANCE_MS <= nowMs;
 
 /** The never-rules. Each one that applies is recorded; any of them turns a proposed action into keep. */
 const applyNeverRules = (
