@@ -136,6 +136,8 @@ import {
   readHeadForWrite,
   readOrganizationConfig,
   type StagedVersion,
+  viewKeyOf,
+  wasMadeCurrent,
 } from './policy-apply';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -305,7 +307,8 @@ export class DynamoDbCatalog implements CatalogPort, PolicyConfigStore {
   async applyPolicyConfigs(change: PolicyConfigChange): Promise<AppliedPolicyConfigs> {
     const applyId = randomUUID();
     for (let attempt = 1; ; attempt += 1) {
-      const plan = planPolicyApply(await readHeadForWrite(this.configSource), change, applyId);
+      const names = change.families.map((f) => f.family);
+      const plan = planPolicyApply(await readHeadForWrite(this.configSource, names), change, applyId);
       if (plan.versions.length === 0) return plan.applied;
       if ((await this.writePlan(plan, change)) === 'written') return plan.applied;
       if (attempt >= this.maxAttempts) {
@@ -741,7 +744,7 @@ export class DynamoDbCatalog implements CatalogPort, PolicyConfigStore {
    * Writes a plan: every transaction checks the head (the last one replaces it), so a conflict stops
    * the apply at the first transaction after it. `retry` when the head moved without touching what
    * this apply expects, or a dead apply's staging was fenced off. On any failure the versions staged by
-   * earlier transactions are deleted again.
+   * the apply are deleted again (see `afterFailure`).
    */
   private async writePlan(plan: ApplyPlan, change: PolicyConfigChange): Promise<'written' | 'retry'> {
     const condition = this.headCondition(plan.base);
@@ -750,17 +753,17 @@ export class DynamoDbCatalog implements CatalogPort, PolicyConfigStore {
     const collided =
       (version: StagedVersion): ConflictHandler =>
       async (cause) => {
-        const decision = collisionOf(plan, version, await this.get(version.key), change.at);
-        if (decision === 'fence') {
-          // The head moves on by one revision, unchanged otherwise; if it moved already, so much the better.
-          await this.client
-            .send(new PutCommand({ TableName: this.tableName, Item: fenceHead(plan, change), ...condition }))
-            .catch((error: unknown) => {
-              if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
-            });
-        }
+        const [existing, view] = await Promise.all([this.get(version.key), this.get(viewKeyOf(version))]);
+        const decision = collisionOf(plan, version, existing, view, change.at);
+        // The head moves on by one revision, unchanged otherwise; if it moved already, so much the better.
+        if (decision === 'fence') await this.fence(plan, change);
         return decision === 'fence' || decision === 'retry' ? new RetryApply(cause) : decision;
       };
+    // Over a version this apply may write over (`isOverwritable`): a staging for an older head, or, once
+    // there is a head, a version from a tool older than the head, above what the head names.
+    const overwritable = `attribute_not_exists(PK) OR #policyRevision <= :base${
+      plan.base.stored === undefined ? '' : ' OR attribute_not_exists(#policyRevision)'
+    }`;
     const steps = plan.versions.map((version) => ({
       version,
       bytes: version.bytes,
@@ -769,7 +772,7 @@ export class DynamoDbCatalog implements CatalogPort, PolicyConfigStore {
           Put: {
             TableName: this.tableName,
             Item: version.item,
-            ConditionExpression: 'attribute_not_exists(PK) OR #policyRevision <= :base',
+            ConditionExpression: overwritable,
             ExpressionAttributeNames: { '#policyRevision': 'policyRevision' },
             ExpressionAttributeValues: { ':base': plan.base.revision },
           },
@@ -793,7 +796,10 @@ export class DynamoDbCatalog implements CatalogPort, PolicyConfigStore {
         after.push(view);
       }
     }
+    // Every version of a transaction once it is sent, committed or not: the clean-up deletes only what
+    // carries this apply's id, so one never written costs a request, and one whose reply was lost goes.
     const staged: StagedVersion[] = [];
+    let outcomeUnknown = false;
     try {
       for (const [i, transaction] of transactions.entries()) {
         const last = i === transactions.length - 1;
@@ -803,45 +809,111 @@ export class DynamoDbCatalog implements CatalogPort, PolicyConfigStore {
             : { ConditionCheck: { TableName: this.tableName, Key: policyHeadKey(), ...condition } },
           onConditionFailed: headMoved,
         };
+        // With the head, a view needs no condition of its own: while the head is the one this apply
+        // read, no later apply has written a view, and one from a tool older than the head is replaced.
         const views: Step[] = last
-          ? withHead.map((view) => ({ item: { Put: this.putView(view) }, onConditionFailed: headMoved }))
+          ? withHead.map((view) => ({ item: { Put: { TableName: this.tableName, Item: view.item } } }))
           : [];
+        staged.push(...transaction.map((t) => t.version));
         // The head first: when it moved, that is the reason to report, whatever else failed with it.
-        await this.transact([head, ...transaction.map((t) => t.step), ...views], headMoved);
-        if (!last) staged.push(...transaction.map((t) => t.version));
+        await this.transact([head, ...transaction.map((t) => t.step), ...views], headMoved, () => {
+          outcomeUnknown = true;
+        });
       }
     } catch (error) {
-      let head: PolicyHead | undefined;
-      try {
-        head = await readHead(this.configSource);
-      } catch (readError) {
-        // What took effect cannot be told: the staged versions stay, invisible until written over.
-        throw error instanceof RetryApply ? readError : error;
-      }
-      // The last transaction took effect and only its answer was lost.
-      if (head?.applyId === plan.applyId) {
-        await this.rollViewsForward(after);
-        return 'written';
-      }
-      const now = head === undefined ? undefined : headViewOf(head);
-      await this.unstage(
-        staged.filter((v) => now === undefined || isAboveHead(now, v)),
-        plan.applyId,
-      );
-      if (error instanceof RetryApply) return 'retry';
-      throw error;
+      return this.afterFailure(plan, change, { staged, after, outcomeUnknown }, error);
     }
     await this.rollViewsForward(after);
     return 'written';
   }
 
-  /** A view's write: never over a newer view (one a later apply wrote). */
+  /**
+   * What a failed apply leaves. When the failed transaction was refused (cancelled), nothing of it took
+   * effect, and the versions staged before it, still above the head, are deleted. When its outcome is
+   * unknown (a timeout, a lost reply), it may still commit later, so the head is first moved on by one
+   * revision (`fenceHead`): once it is, the transaction's condition can never hold, and deleting is safe.
+   * If the head had moved already, the transaction can no longer commit but may have committed: the
+   * apply was stored if its versions were made current (the head is its own, or names versions it
+   * wrote), and failed otherwise, its staged versions deleted. If the head can be neither moved nor
+   * read, the staged versions stay, invisible to readers and overwritable by a later apply.
+   */
+  private async afterFailure(
+    plan: ApplyPlan,
+    change: PolicyConfigChange,
+    state: { staged: readonly StagedVersion[]; after: readonly CurrentView[]; outcomeUnknown: boolean },
+    error: unknown,
+  ): Promise<'written' | 'retry'> {
+    const fail = (): 'retry' => {
+      if (error instanceof RetryApply) return 'retry';
+      throw error;
+    };
+    if (state.outcomeUnknown) {
+      let fenced: 'fenced' | 'moved';
+      try {
+        fenced = await this.fence(plan, change);
+      } catch {
+        return fail();
+      }
+      if (fenced === 'fenced') {
+        await this.unstage(state.staged, plan.applyId);
+        return fail();
+      }
+    }
+    let head: PolicyHead | undefined;
+    let found: Map<string, Item>;
+    try {
+      head = await readHead(this.configSource);
+      found = state.outcomeUnknown ? await this.getMany(plan.versions.map((v) => v.key)) : new Map();
+    } catch (readError) {
+      // What took effect cannot be told: the staged versions stay, invisible until written over.
+      throw error instanceof RetryApply ? readError : error;
+    }
+    if (wasMadeCurrent(plan, head, found)) {
+      await this.rollViewsForward(state.after);
+      return 'written';
+    }
+    const now = head === undefined ? undefined : headViewOf(head);
+    await this.unstage(
+      state.staged.filter((v) => now === undefined || isAboveHead(now, v)),
+      plan.applyId,
+    );
+    return fail();
+  }
+
+  /**
+   * Moves the head on by one revision, unchanged otherwise, on the condition that it is still the one
+   * `plan` read: `fenced`, or `moved` when it was not. Throws when that cannot be told.
+   */
+  private async fence(plan: ApplyPlan, change: PolicyConfigChange): Promise<'fenced' | 'moved'> {
+    const put = new PutCommand({
+      TableName: this.tableName,
+      Item: fenceHead(plan, change),
+      ...this.headCondition(plan.base),
+    });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(put);
+        return 'fenced';
+      } catch (error) {
+        if (errorName(error) === 'ConditionalCheckFailedException') return 'moved';
+        // A transaction still holding the head (perhaps the very one whose outcome is unknown).
+        if (errorName(error) !== 'TransactionConflictException' || attempt >= this.maxAttempts) throw error;
+        await pause(this.backoff(attempt));
+      }
+    }
+  }
+
+  /**
+   * A view's write after its head: never over a newer view a later apply wrote, always over one from a
+   * tool older than the head (no staging), which may copy a version that was never current.
+   */
   private putView(view: CurrentView) {
     return {
       TableName: this.tableName,
       Item: view.item,
-      ConditionExpression: 'attribute_not_exists(PK) OR #version < :version',
-      ExpressionAttributeNames: { '#version': 'version' },
+      ConditionExpression:
+        'attribute_not_exists(PK) OR #version < :version OR attribute_not_exists(#policyRevision)',
+      ExpressionAttributeNames: { '#version': 'version', '#policyRevision': 'policyRevision' },
       ExpressionAttributeValues: { ':version': view.version },
     };
   }
@@ -987,13 +1059,21 @@ export class DynamoDbCatalog implements CatalogPort, PolicyConfigStore {
    * the item holds now). A cancellation for a concurrent transaction is retried, bounded: the conditions
    * make the retry safe, and the loser of a race then fails its condition like any stale writer.
    */
-  private async transact(steps: Step[], onContention: ConflictHandler): Promise<void> {
+  private async transact(
+    steps: Step[],
+    onContention: ConflictHandler,
+    onOutcomeUnknown?: () => void,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.client.send(new TransactWriteCommand({ TransactItems: steps.map((s) => s.item) }));
         return;
       } catch (error) {
-        if (errorName(error) !== 'TransactionCanceledException') throw error;
+        if (errorName(error) !== 'TransactionCanceledException') {
+          // Not a refusal: the transaction may have committed, or may still.
+          onOutcomeUnknown?.();
+          throw error;
+        }
         const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
         const failed = steps[reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed')];
         if (failed !== undefined) {

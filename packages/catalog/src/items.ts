@@ -184,17 +184,19 @@ export const familyConfigToItem = (stored: StoredFamilyConfig, staging: ConfigSt
 
 /**
  * The current-config view of a family (`CONFIG#current`, listed in GSI1 `FAMILIES`): a copy of the
- * version the policy head names, written only once that version is current. Readers fetch it beside the
- * head and use it when the versions agree (a version never changes once current), so a read is one round
- * trip; a view that lags the head is not used.
+ * version the policy head names, with that version's staging, written only once that version is current.
+ * Readers fetch it beside the head and use it when the versions agree and it carries a staging (a version
+ * never changes once current), so a read is one round trip; a view that lags the head is not used, nor
+ * one without a staging (written by a tool from before the head: it may copy a version never current).
  */
-export const familyConfigViewToItem = (stored: StoredFamilyConfig): Item => ({
+export const familyConfigViewToItem = (stored: StoredFamilyConfig, staging: ConfigStaging): Item => ({
   entity: 'family-config',
   family: stored.family,
   version: stored.version,
   configJson: JSON.stringify(stored.config),
   storedAt: stored.storedAt,
   storedBy: stored.storedBy,
+  ...staging,
   ...currentConfigKeys(stored.family),
 });
 
@@ -223,12 +225,16 @@ export const organizationConfigToItem = (stored: StoredOrganizationConfig, stagi
 });
 
 /** The organisation's current-config view (`ORG` / `CONFIG#current`), as a family's. */
-export const organizationConfigViewToItem = (stored: StoredOrganizationConfig): Item => ({
+export const organizationConfigViewToItem = (
+  stored: StoredOrganizationConfig,
+  staging: ConfigStaging,
+): Item => ({
   entity: 'organization-config',
   version: stored.version,
   configJson: JSON.stringify(stored.config),
   storedAt: stored.storedAt,
   storedBy: stored.storedBy,
+  ...staging,
   ...currentOrganizationConfigKey(),
 });
 

@@ -42,11 +42,16 @@
  *   current version of every family and of the organisation. A policy apply writes its new versions
  *   first and then replaces the head under a condition, so readers, who follow the head, see the whole
  *   policy or none of it, however many transactions the versions took (see `policy-apply.ts`).
- * - `CONFIG#current` is a view of the current version, written only once the head names that version;
- *   a reader fetches it beside the head and uses it when the versions agree, so a read stays one round
- *   trip. A family's view is listed in the `FAMILIES` partition of GSI1. Tables written before the head
- *   have only the views: they are read as they are while there is no head, and the first apply builds
- *   the head from them.
+ * - `CONFIG#current` is a view of the current version, written only once the head names that version,
+ *   with that version's staging (`applyId`, `policyRevision`); a reader fetches it beside the head and
+ *   uses it when the versions agree and it carries a staging, so a read stays one round trip. A family's
+ *   view is listed in the `FAMILIES` partition of GSI1. Tables written before the head have only the
+ *   views: they are read as they are while there is no head, and the first apply builds the head from
+ *   them, each read consistently (GSI1 only lists their names).
+ * - A version item records the head revision that made it current (`policyRevision`), and never changes
+ *   once current. Every read is atomic on its own: a `listFamilyConfigs` cursor carries the revision its
+ *   first page read, so every page of one listing is of that revision; the organisation config is read by
+ *   another call, which may see a later revision.
  * - A sweep's inventory is one partition per sweep: a part per region (`REGION#<region>`, the reading's
  *   metadata, naming its reading) and the reading itself, compressed and cut into pieces under the item
  *   size, keyed by a reading id of its own (its start and random digits), so a retried reading never mixes

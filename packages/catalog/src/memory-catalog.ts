@@ -73,7 +73,6 @@ import {
   type Item,
   imageToItem,
   inventoryPartToItems,
-  itemStaging,
   itemToAmiPointer,
   itemToAudit,
   itemToBatchOutcome,
@@ -108,6 +107,7 @@ import {
   expectationConflict,
   fenceHead,
   headViewOf,
+  isOverwritable,
   itemId,
   type PolicyConfigChange,
   type PolicyConfigStore,
@@ -117,6 +117,7 @@ import {
   readFamilyConfigVersions,
   readHeadForWrite,
   readOrganizationConfig,
+  viewKeyOf,
 } from './policy-apply';
 
 /** As `DynamoDbCatalog`'s default `retry.maxAttempts`. */
@@ -187,7 +188,8 @@ export class InMemoryCatalog implements CatalogPort, PolicyConfigStore {
   async applyPolicyConfigs(change: PolicyConfigChange): Promise<AppliedPolicyConfigs> {
     const applyId = randomUUID();
     for (let attempt = 1; ; attempt += 1) {
-      const plan = planPolicyApply(await readHeadForWrite(this.configSource), change, applyId);
+      const names = change.families.map((f) => f.family);
+      const plan = planPolicyApply(await readHeadForWrite(this.configSource, names), change, applyId);
       if (plan.versions.length === 0) return plan.applied;
       if (this.commit(plan, change) === 'written') return structuredClone(plan.applied);
       if (attempt >= MAX_APPLY_ATTEMPTS) {
@@ -471,11 +473,8 @@ export class InMemoryCatalog implements CatalogPort, PolicyConfigStore {
     }
     for (const version of plan.versions) {
       const existing = this.read(version.key);
-      const staging = existing && itemStaging(existing);
-      if (existing === undefined || (staging !== undefined && staging.policyRevision <= plan.base.revision)) {
-        continue;
-      }
-      const decision = collisionOf(plan, version, existing, change.at);
+      if (isOverwritable(plan, existing)) continue;
+      const decision = collisionOf(plan, version, existing, this.read(viewKeyOf(version)), change.at);
       if (decision === 'fence') {
         this.write(fenceHead(plan, change));
         return 'retry';

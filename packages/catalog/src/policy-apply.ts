@@ -9,23 +9,36 @@
  * Each config also keeps a view of its current version (`CONFIG#current`), written with the head when
  * the head's transaction has room and right after it otherwise, and never before its version is
  * current. A reader fetches the head and the view at once and uses the view when its version is the one
- * the head names (a version never changes once current); when the view lags, it reads the version item.
+ * the head names and it carries that version's staging (a version never changes once current); when the
+ * view lags, or was written by a tool from before the head, it reads the version item.
  *
- * An apply reads the head, checks every version the caller expects against it (a conflict is refused
- * before anything is written), writes the new versions and then the new head, with the condition that
- * the head is still the one it read. When everything fits in one DynamoDB transaction (100 actions, 4 MB
- * of items) the versions and the head are that one transaction. A larger policy writes its versions in
- * several transactions, each also checking the head, and the head in the last: until that last one
- * commits, the new versions are staged, invisible to every reader. If any step fails, the versions the
- * apply staged are deleted again; those a crashed apply leaves behind stay invisible, and a later apply
- * writes over them (see `STALE_APPLY_MS`).
+ * An apply reads the head, checks every version the caller expects against it (a conflict with what it
+ * read is refused before anything is written), writes the new versions and then the new head, with the
+ * condition that the head is still the one it read. When everything fits in one DynamoDB transaction (100
+ * actions, 4 MB of items) the versions and the head are that one transaction. A larger policy writes its
+ * versions in several transactions, each also checking the head, and the head in the last: until that
+ * last one commits, the new versions are staged, invisible to every reader. A change of the head after
+ * the read stops the apply at its next transaction, which may be the last one: a conflict is then
+ * reported after versions were staged, and they are deleted again. If any step fails, the versions the
+ * apply staged are deleted again; when the outcome of a transaction is unknown (a timeout, a lost
+ * reply), the head is first moved on by one revision, unchanged otherwise, so that transaction can no
+ * longer commit late and make deleted versions current. Those a crashed apply leaves behind stay
+ * invisible, and a later apply writes over them (see `STALE_APPLY_MS`).
  *
  * A version item records the head revision it was written for (`policyRevision`) and the apply that
  * wrote it (`applyId`). A staged version for a revision not above the head's may be written over: the
  * apply that staged it read an older head, so its own condition can never hold again. One staged for
  * the next revision belongs to an apply still running (or one that died); it is left alone, unless it is
  * older than `STALE_APPLY_MS`: then the head is moved on by one revision, unchanged otherwise, which
- * makes that apply's versions overwritable and its last transaction fail.
+ * makes that apply's versions overwritable and its last transaction fail. A version above the head
+ * without a staging was written by a tool from before the head (an older amictl); no reader sees it, and
+ * the next apply of that config writes over it. Before the first head exists such a version is current
+ * when its config's view names it (a conflict, reported with that version), and a leftover otherwise:
+ * the apply then writes the first head, unchanged, and writes over it.
+ *
+ * Since a version item never changes once current and records the revision that made it current, a
+ * listing of every family reads at one revision: its cursor carries the revision its first page read,
+ * and a later page takes, for a family changed since, the latest version made current at or before it.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -51,6 +64,7 @@ import {
   ConcurrentConfigApplyError,
   ConfigVersionConflictError,
   CorruptItemError,
+  InvalidCursorError,
   ORGANIZATION_CONFIG,
   organizationConfigConflict,
 } from './errors';
@@ -77,7 +91,7 @@ import {
   policyHeadKey,
   type TableKey,
 } from './keys';
-import { pageInMemory } from './pagination';
+import { decodeCursor, pageInMemory } from './pagination';
 
 /**
  * A staged version younger than this belongs to an apply that may still be running and blocks another
@@ -111,10 +125,12 @@ export interface AppliedPolicyConfigs {
 /** Both catalogs store a policy this way; `amictl config apply` needs it besides the `CatalogPort`. */
 export interface PolicyConfigStore {
   /**
-   * Stores the policy's new config versions and makes them current together, or changes nothing:
+   * Stores the policy's new config versions and makes them current together, or makes none current:
    * `ConfigVersionConflictError` when a config is not at the version expected, `ValidationError` when an
    * input is malformed or an item would exceed DynamoDB's item size, `ConcurrentConfigApplyError` when
-   * another apply is storing versions of the same configs right now.
+   * another apply is storing versions of the same configs right now. A failure deletes what the apply
+   * staged; after one whose outcome was unknown the head has moved on one revision, naming the same
+   * versions.
    */
   applyPolicyConfigs(change: PolicyConfigChange): Promise<AppliedPolicyConfigs>;
 }
@@ -242,13 +258,13 @@ export const planPolicyApply = (base: HeadView, change: PolicyConfigChange, appl
           {
             owner: ORGANIZATION_CONFIG,
             version: applied.organization.version,
-            item: organizationConfigViewToItem(applied.organization),
+            item: organizationConfigViewToItem(applied.organization, staging),
           },
         ]),
     ...applied.families.map((stored) => ({
       owner: stored.family,
       version: stored.version,
-      item: familyConfigViewToItem(stored),
+      item: familyConfigViewToItem(stored, staging),
     })),
   ].map((view) => ({
     ...view,
@@ -301,28 +317,46 @@ export const expectationConflict = (
   return undefined;
 };
 
+/** Whether an item at a version's key may be written over by `plan` (the condition its write carries). */
+export const isOverwritable = (plan: ApplyPlan, existing: Item | undefined): boolean => {
+  if (existing === undefined) return true;
+  const staging = itemStaging(existing);
+  // Without a staging: a tool from before the head wrote it above the head; no reader sees it.
+  if (staging === undefined) return plan.base.stored !== undefined;
+  return staging.policyRevision <= plan.base.revision;
+};
+
+/** The key of the current-config view of a config an apply stores. */
+export const viewKeyOf = (version: StagedVersion): TableKey =>
+  version.owner === ORGANIZATION_CONFIG ? currentOrganizationConfigKey() : currentConfigKey(version.owner);
+
 /**
  * What an item found where an apply wanted to write a version means: `retry` (gone, or overwritable
- * now), `fence` (a stale staging of an apply that died: move the head on, then retry), or the error
- * to refuse with (another apply is storing it right now; or a version the head does not know).
+ * now), `fence` (a stale staging of an apply that died, or a leftover from before the head: move the
+ * head on, then retry), or the error to refuse with (another apply is storing it right now; or, before
+ * the first head, a version current since the apply read it). `view` is the config's current-config
+ * view, read consistently.
  */
 export const collisionOf = (
   plan: ApplyPlan,
   version: StagedVersion,
   existing: Item | undefined,
+  view: Item | undefined,
   at: string,
 ): 'retry' | 'fence' | Error => {
-  if (existing === undefined) return 'retry';
+  if (isOverwritable(plan, existing) || existing === undefined) return 'retry';
   const staging = itemStaging(existing);
-  const stored =
-    version.owner === ORGANIZATION_CONFIG ? itemToOrganizationConfig(existing) : itemToConfig(existing);
+  const read = version.owner === ORGANIZATION_CONFIG ? itemToOrganizationConfig : itemToConfig;
+  const stored = read(existing);
   const subject = version.owner === ORGANIZATION_CONFIG ? 'the organization' : `family ${version.owner}`;
   if (staging === undefined) {
-    // A version from before the head that the head does not know: the head was built from a list that
-    // had not caught up with it.
+    // Before the first head: the version is current if the view names it (written since the apply read
+    // the views), and a leftover no reader sees otherwise.
+    const current = view === undefined ? null : read(view).version;
+    if (current === version.expectedCurrent) return 'fence';
     return version.owner === ORGANIZATION_CONFIG
-      ? organizationConfigConflict(version.expectedCurrent, stored.version)
-      : new ConfigVersionConflictError(version.owner, version.expectedCurrent, stored.version);
+      ? organizationConfigConflict(version.expectedCurrent, current)
+      : new ConfigVersionConflictError(version.owner, version.expectedCurrent, current);
   }
   if (staging.policyRevision <= plan.base.revision) return 'retry';
   if (Date.parse(at) - Date.parse(stored.storedAt) >= STALE_APPLY_MS) return 'fence';
@@ -350,6 +384,31 @@ export const fenceHead = (plan: ApplyPlan, change: PolicyConfigChange): Item =>
 export const isAboveHead = (head: HeadView, version: StagedVersion): boolean =>
   version.version > (currentOf(head, version.owner) ?? 0);
 
+/**
+ * Whether `plan`'s head was written, judged from a later head (which another apply may have moved on
+ * since) and the items found at the plan's version keys: a version item this plan wrote (its apply and
+ * revision) at or below what the head makes current was made current by this plan's head, since another
+ * apply makes a version current only by writing it itself.
+ */
+export const wasMadeCurrent = (
+  plan: ApplyPlan,
+  head: PolicyHead | undefined,
+  found: ReadonlyMap<string, Item>,
+): boolean => {
+  if (head === undefined) return false;
+  if (head.applyId === plan.applyId) return true;
+  const now = headViewOf(head);
+  return plan.versions.some((version) => {
+    const item = found.get(itemId(version.key));
+    const staging = item && itemStaging(item);
+    return (
+      staging?.applyId === plan.applyId &&
+      staging.policyRevision === plan.base.revision + 1 &&
+      !isAboveHead(now, version)
+    );
+  });
+};
+
 // ---- sizes, for `config validate` ---------------------------------------------------------------------
 
 /** The longest bookkeeping an apply may add: the widest version numbers, timestamp and author. */
@@ -371,7 +430,7 @@ export const familyConfigItemBytes = (family: string, config: unknown): number =
   };
   return Math.max(
     dynamoItemBytes(familyConfigToItem(stored, WIDEST.staging)),
-    dynamoItemBytes(familyConfigViewToItem(stored)),
+    dynamoItemBytes(familyConfigViewToItem(stored, WIDEST.staging)),
   );
 };
 
@@ -397,7 +456,7 @@ export const policyStorageIssues = (policy: Policy): StorageIssue[] => {
   };
   const orgBytes = Math.max(
     dynamoItemBytes(organizationConfigToItem(org, WIDEST.staging)),
-    dynamoItemBytes(organizationConfigViewToItem(org)),
+    dynamoItemBytes(organizationConfigViewToItem(org, WIDEST.staging)),
   );
   if (orgBytes > MAX_ITEM_BYTES) {
     issues.push({
@@ -453,18 +512,39 @@ export const headViewOf = (head: PolicyHead): HeadView => ({
 
 /**
  * The head an apply starts from. Without a stored one (a new table, or one written before the head),
- * the current versions are those of the `CONFIG#current` items, and the first apply writes the head.
+ * the current versions are those of the `CONFIG#current` items, each read consistently, of the
+ * families the `FAMILIES` list names and of `families` (those the apply names, which a list that has
+ * not caught up yet may miss); the first apply writes the head.
  */
-export const readHeadForWrite = async (source: ConfigItemSource): Promise<HeadView> => {
+export const readHeadForWrite = async (
+  source: ConfigItemSource,
+  families: readonly string[] = [],
+): Promise<HeadView> => {
   const head = await readHead(source);
   if (head !== undefined) return headViewOf(head);
-  const families = (await source.all(patterns.familyConfigs())).map(itemToConfig);
-  const org = await source.get(currentOrganizationConfigKey());
+  const listed = (await source.all(patterns.familyConfigs())).map((item) => itemToConfig(item).family);
+  const names = [...new Set([...listed, ...families.filter(isFamilyName)])];
+  const keys = names.map((name) => currentConfigKey(name));
+  const [found, org] = await Promise.all([source.getMany(keys), source.get(currentOrganizationConfigKey())]);
+  const current = keys.flatMap((key) => {
+    const item = found.get(itemId(key));
+    return item === undefined ? [] : [itemToConfig(item)];
+  });
   return {
     revision: 0,
-    families: Object.fromEntries(families.map((c) => [c.family, c.version])),
+    families: Object.fromEntries(current.map((c) => [c.family, c.version])),
     organization: org && itemToOrganizationConfig(org).version,
   };
+};
+
+/** Whether a name an apply was given is a family's (a malformed one is refused by the plan, with the rest). */
+const isFamilyName = (name: string): boolean => {
+  try {
+    parseFamily(name);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 /** A page of versions without those above `visible` (staged, never current); they sort last. */
@@ -486,6 +566,14 @@ const visiblePage = <T extends { version: number }>(
 /** A config version by key; without a head, a staged one (it has a staging) is not a version yet. */
 const preHeadVersion = <T>(item: Item | undefined, map: (item: Item) => T): T | undefined =>
   item === undefined || itemStaging(item) !== undefined ? undefined : map(item);
+
+/**
+ * Whether an item read beside the head may serve a read: a version item asked for, or a view written by
+ * an apply (with its version's staging); a view from a tool older than the head may copy a version that
+ * was never current.
+ */
+const usable = (found: Item | undefined, version: number | undefined): found is Item =>
+  found !== undefined && (version !== undefined || itemStaging(found) !== undefined);
 
 /**
  * The head and an item read together (one round trip): the current-config view, or the version asked
@@ -512,7 +600,7 @@ export const readFamilyConfig = async (
   const current = versionIn(head.families, family);
   if (current === undefined || (version !== undefined && version > current)) return undefined;
   // The view (or the version asked for) when it is the one the head names; the version item otherwise.
-  const read = found && itemToConfig(found);
+  const read = usable(found, version) ? itemToConfig(found) : undefined;
   if (read !== undefined && read.version === (version ?? current)) return read;
   const key = configKey(family, version ?? current);
   const item = await source.get(key);
@@ -536,32 +624,113 @@ export const readFamilyConfigVersions = async (
   return visiblePage(await source.page(patterns.familyConfigVersions(family), page), visible, itemToConfig);
 };
 
-/** The current config of every family, by family name, with the cursors of the `FAMILIES` listing. */
+/**
+ * A cursor of the family listing: the position in the `FAMILIES` listing (a cursor of that index) and
+ * the policy revision the listing's first page read (0: before the head).
+ */
+interface FamilyListCursor {
+  revision: number;
+  after: string;
+}
+
+const encodeFamilyListCursor = (cursor: FamilyListCursor): string =>
+  Buffer.from(JSON.stringify({ revision: cursor.revision, after: cursor.after }), 'utf8').toString(
+    'base64url',
+  );
+
+const decodeFamilyListCursor = (pattern: AccessPattern, cursor: string): FamilyListCursor => {
+  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    throw new InvalidCursorError('not a base64url string');
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw new InvalidCursorError('not a cursor this catalog handed out', { cause: error });
+  }
+  const record = (typeof decoded === 'object' && decoded !== null ? decoded : {}) as Record<string, unknown>;
+  const { revision, after } = record;
+  if (
+    Object.keys(record).length !== 2 ||
+    typeof revision !== 'number' ||
+    !Number.isSafeInteger(revision) ||
+    revision < 0 ||
+    typeof after !== 'string'
+  ) {
+    throw new InvalidCursorError('it was handed out for another query');
+  }
+  decodeCursor(pattern, after);
+  return { revision, after };
+};
+
+/** The revision that made a version item current: 0 for one written before the head. */
+const revisionOf = (item: Item): number => itemStaging(item)?.policyRevision ?? 0;
+
+/**
+ * The version of `family` current at `revision`, when the head names a later one: the latest version
+ * below it made current at or before `revision` (every version at or below the head's was made current,
+ * by the revision it records); `undefined` when the family had no version then.
+ */
+const versionAtRevision = async (
+  source: ConfigItemSource,
+  family: string,
+  below: number,
+  revision: number,
+): Promise<StoredFamilyConfig | undefined> => {
+  const items = await source.all(patterns.familyConfigVersions(family));
+  const then = items
+    .map((item) => ({ item, version: itemToConfig(item).version }))
+    .filter(({ item, version }) => version < below && revisionOf(item) <= revision)
+    .sort((a, b) => b.version - a.version)[0];
+  return then && itemToConfig(then.item);
+};
+
+/**
+ * The current config of every family, by family name, with the cursors of the `FAMILIES` listing. A
+ * listing reads at one policy revision: that of its first page, which its cursors carry; a later page
+ * shows each family as it was at that revision, and leaves out one added since.
+ */
 export const readFamilyConfigs = async (
   source: ConfigItemSource,
   page?: PageRequest,
 ): Promise<Page<StoredFamilyConfig>> => {
   const pattern = patterns.familyConfigs();
+  const from = page?.cursor === undefined ? undefined : decodeFamilyListCursor(pattern, page.cursor);
+  const request: PageRequest = {
+    ...(page?.limit === undefined ? {} : { limit: page.limit }),
+    ...(from === undefined ? {} : { cursor: from.after }),
+  };
   const head = await readHead(source);
+  const revision = from?.revision ?? head?.revision ?? 0;
+  if (revision > (head?.revision ?? 0)) {
+    throw new InvalidCursorError(`it names policy revision ${revision}, which this catalog never had`);
+  }
+  const withCursor = <T>(items: T[], after: string | undefined): Page<T> =>
+    after === undefined ? { items } : { items, cursor: encodeFamilyListCursor({ revision, after }) };
   if (head === undefined) {
-    const raw = await source.page(pattern, page);
-    return { ...raw, items: raw.items.map(itemToConfig) };
+    const raw = await source.page(pattern, request);
+    return withCursor(raw.items.map(itemToConfig), raw.cursor);
   }
   const names = pageInMemory(
     pattern,
     Object.keys(head.families).map((name) => ({ key: { ...currentConfigKeys(name) }, value: name })),
-    page,
+    request,
   );
   const keys = names.items.map((name) => configKey(name, versionIn(head.families, name) ?? 0));
   const found = await source.getMany(keys);
-  return {
-    ...names,
-    items: keys.map((key) => {
-      const item = found.get(itemId(key));
-      if (item === undefined) throw missing(key);
-      return itemToConfig(item);
-    }),
-  };
+  const items: StoredFamilyConfig[] = [];
+  for (const [i, key] of keys.entries()) {
+    const item = found.get(itemId(key));
+    if (item === undefined) throw missing(key);
+    const stored = itemToConfig(item);
+    if (revisionOf(item) <= revision) {
+      items.push(stored);
+    } else {
+      const then = await versionAtRevision(source, names.items[i] as string, stored.version, revision);
+      if (then !== undefined) items.push(then);
+    }
+  }
+  return withCursor(items, names.cursor);
 };
 
 export const readOrganizationConfig = async (
@@ -575,7 +744,7 @@ export const readOrganizationConfig = async (
   if (head === undefined) return preHeadVersion(found, itemToOrganizationConfig);
   const current = head.organization;
   if (current === undefined || (version !== undefined && version > current)) return undefined;
-  const read = found && itemToOrganizationConfig(found);
+  const read = usable(found, version) ? itemToOrganizationConfig(found) : undefined;
   if (read !== undefined && read.version === (version ?? current)) return read;
   const key = organizationConfigKey(version ?? current);
   const item = await source.get(key);

@@ -17,12 +17,14 @@ import {
   STALE_APPLY_MS,
 } from '@ami-lifecycle/catalog';
 import { localClientConfig } from '@ami-lifecycle/catalog/local';
-import { type CatalogPort, ValidationError } from '@ami-lifecycle/core';
+import { type CatalogPort, type StoredFamilyConfig, ValidationError } from '@ami-lifecycle/core';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
   PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
   ScanCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -71,6 +73,8 @@ interface Subject {
   catalog: Catalog;
   /** Every item the catalog holds, in key order. */
   dump(): Promise<Item[]>;
+  /** Stores items as they are, as another writer of the table would. */
+  putRaw(...items: Item[]): Promise<void>;
 }
 
 const FAMILIES = ['base-os', 'golden-al2023', 'orders-worker', 'payments-api'] as const;
@@ -115,19 +119,49 @@ const readAll = async (catalog: CatalogPort) => ({
   nextOrganization: await catalog.getOrganizationConfig(2),
 });
 
+/** A config version and its view as an amictl from before the policy head wrote them: no staging. */
+const legacyItems = (family: string, version: number, config: unknown): Item[] => {
+  const stored = {
+    entity: 'family-config',
+    family,
+    version,
+    configJson: JSON.stringify(config),
+    storedAt: at(version),
+    storedBy: 'old-amictl',
+  };
+  return [
+    { ...stored, ...configKey(family, version) },
+    { ...stored, ...currentConfigKeys(family) },
+  ];
+};
+
+/** An error after which a request may or may not have taken effect. */
+const outcomeUnknown = (message: string): Error =>
+  Object.assign(new Error(message), { name: 'TimeoutError' });
+
 describe.each<[string, () => Promise<Subject>]>([
   [
     'InMemoryCatalog',
     async () => {
       const catalog = new InMemoryCatalog();
-      return { catalog, dump: async () => catalog.dump() };
+      return {
+        catalog,
+        dump: async () => catalog.dump(),
+        putRaw: async (...items) => (catalog as unknown as { write(...items: Item[]): void }).write(...items),
+      };
     },
   ],
   [
     'DynamoDbCatalog on DynamoDB Local',
     async () => {
       const tableName = await freshTable();
-      return { catalog: new DynamoDbCatalog({ tableName, client: doc }), dump: () => scanAll(tableName) };
+      return {
+        catalog: new DynamoDbCatalog({ tableName, client: doc }),
+        dump: () => scanAll(tableName),
+        putRaw: async (...items) => {
+          for (const item of items) await doc.send(new PutCommand({ TableName: tableName, Item: item }));
+        },
+      };
     },
   ],
 ])('%s: a policy apply is whole or nothing', (_name, make) => {
@@ -249,6 +283,65 @@ describe.each<[string, () => Promise<Subject>]>([
       expect(await subject.catalog.getFamilyConfig(family, 3)).toBeUndefined();
     }
   });
+
+  it('writes over a version an older amictl stored above the head, which no reader sees', async () => {
+    await subject.putRaw(...legacyItems('base-os', 2, { old: true }));
+
+    expect(await subject.catalog.getFamilyConfig('base-os')).toMatchObject({ version: 1 });
+    expect(await subject.catalog.getFamilyConfig('base-os', 2)).toBeUndefined();
+    await expect(
+      subject.catalog.applyPolicyConfigs(
+        nextPolicy({ families: [{ family: 'base-os', expectedCurrent: 2, config: { v: 3 } }] }),
+      ),
+    ).rejects.toMatchObject({ name: 'ConfigVersionConflictError', expectedCurrent: 2, actualCurrent: 1 });
+
+    await subject.catalog.applyPolicyConfigs(nextPolicy());
+
+    for (const family of FAMILIES) {
+      expect(await subject.catalog.getFamilyConfig(family)).toMatchObject({
+        version: 2,
+        config: { family, v: 2 },
+        storedBy: 'bob',
+      });
+    }
+    expect((await subject.catalog.getFamilyConfig('base-os', 2))?.config).toEqual({
+      family: 'base-os',
+      v: 2,
+    });
+    expect((await subject.catalog.listFamilyConfigs()).items.map((c) => c.config)).toEqual(
+      FAMILIES.map((family) => ({ family, v: 2 })),
+    );
+  });
+
+  it('pages through the family list at the policy revision its first page read, across applies', async () => {
+    const first = await subject.catalog.listFamilyConfigs({ limit: 2 });
+    await subject.catalog.applyPolicyConfigs(nextPolicy());
+    await subject.catalog.putFamilyConfig(
+      'zz-other',
+      { z: 1 },
+      { expectedCurrent: null, at: at(11), by: 'carol' },
+    );
+    await subject.catalog.putFamilyConfig(
+      LAST,
+      { family: LAST, v: 3 },
+      { expectedCurrent: 2, at: at(12), by: 'carol' },
+    );
+
+    const rest: StoredFamilyConfig[] = [];
+    for (let cursor = first.cursor; cursor !== undefined; ) {
+      const page = await subject.catalog.listFamilyConfigs({ limit: 2, cursor });
+      rest.push(...page.items);
+      cursor = page.cursor;
+    }
+
+    expect([...first.items, ...rest].map((c) => [c.family, c.version, c.config])).toEqual(
+      FAMILIES.map((family) => [family, 1, { family, v: 1 }]),
+    );
+    expect((await subject.catalog.listFamilyConfigs()).items.map((c) => [c.family, c.version])).toEqual([
+      ...FAMILIES.map((family) => [family, family === LAST ? 3 : 2]),
+      ['zz-other', 1],
+    ]);
+  });
 });
 
 /** A document client whose TransactWriteItems, DeleteItem and PutItem calls pass through `hooks` first. */
@@ -256,6 +349,8 @@ const intercepted = (hooks: {
   transact?: (n: number, command: TransactWriteCommand) => Promise<void>;
   delete?: (command: DeleteCommand) => Promise<void>;
   put?: (command: PutCommand) => Promise<void>;
+  /** What a query returns, given what DynamoDB returned. */
+  query?: (command: QueryCommand, out: QueryCommandOutput) => QueryCommandOutput;
 }): DynamoDBDocumentClient => {
   let transactions = 0;
   const send = async (command: unknown) => {
@@ -265,6 +360,9 @@ const intercepted = (hooks: {
     }
     if (command instanceof DeleteCommand) await hooks.delete?.(command);
     if (command instanceof PutCommand) await hooks.put?.(command);
+    if (command instanceof QueryCommand && hooks.query !== undefined) {
+      return hooks.query(command, await doc.send(command));
+    }
     return doc.send(command as PutCommand);
   };
   return new Proxy(doc, {
@@ -342,7 +440,17 @@ describe('DynamoDbCatalog on DynamoDB Local: a policy over several transactions'
     await expect(catalog.applyPolicyConfigs(nextPolicy())).rejects.toThrow('socket hang up');
 
     expect(midway).toEqual(seen);
-    expect(await scanAll(tableName)).toEqual(before);
+    // The outcome of the last transaction is unknown: the head moved on one revision, unchanged
+    // otherwise, so it can no longer commit; everything else is as before.
+    const after = await scanAll(tableName);
+    const isHead = (item: Item) => item.PK === policyHeadKey().PK;
+    expect(after.filter((item) => !isHead(item))).toEqual(before.filter((item) => !isHead(item)));
+    const [headBefore, headAfter] = [before.find(isHead), after.find(isHead)];
+    expect(headAfter).toMatchObject({
+      revision: Number(headBefore?.revision) + 1,
+      families: headBefore?.families,
+      organization: headBefore?.organization,
+    });
     expect(await readAll(plain)).toEqual(seen);
   });
 
@@ -402,6 +510,141 @@ describe('DynamoDbCatalog on DynamoDB Local: a policy over several transactions'
     ).toHaveLength(FAMILIES.length * 3 + 2);
   });
 
+  it('fences off a last transaction whose outcome is unknown before deleting what it staged, so its late arrival changes nothing', async () => {
+    const seen = await readAll(plain);
+    let held: TransactWriteCommand | undefined;
+    const catalog = new DynamoDbCatalog({
+      tableName,
+      client: intercepted({
+        transact: async (n, command) => {
+          if (n !== 3) return;
+          held = command;
+          throw outcomeUnknown('socket hang up');
+        },
+      }),
+      transactions: SMALL_TRANSACTIONS,
+    });
+
+    await expect(catalog.applyPolicyConfigs(nextPolicy())).rejects.toThrow('socket hang up');
+    // The transaction whose answer never came reaches DynamoDB only now.
+    await expect(doc.send(held as TransactWriteCommand)).rejects.toMatchObject({
+      name: 'TransactionCanceledException',
+    });
+
+    expect(await readAll(plain)).toEqual(seen);
+    expect((await scanAll(tableName)).filter((item) => item.storedBy === 'bob')).toEqual([]);
+  });
+
+  it('reports an apply stored when its last transaction, outcome unknown, commits while the failure is handled', async () => {
+    let held: TransactWriteCommand | undefined;
+    let replayed = false;
+    const arrive = async () => {
+      if (held === undefined || replayed) return;
+      replayed = true;
+      await doc.send(held);
+    };
+    const catalog = new DynamoDbCatalog({
+      tableName,
+      client: intercepted({
+        transact: async (n, command) => {
+          if (n !== 3) return;
+          held = command;
+          throw outcomeUnknown('socket hang up');
+        },
+        put: arrive,
+        delete: arrive,
+      }),
+      transactions: SMALL_TRANSACTIONS,
+    });
+
+    const outcome = await catalog.applyPolicyConfigs(nextPolicy()).then(
+      () => 'stored',
+      (error: unknown) => error,
+    );
+
+    expect(replayed).toBe(true);
+    const after = await readAll(plain);
+    expect(outcome).toBe('stored');
+    expect(after.current.map((c) => c?.version)).toEqual(FAMILIES.map(() => 2));
+    expect(after.organization?.version).toBe(2);
+  });
+
+  it('deletes what a transaction whose reply was lost staged, so the apply can be run again at once', async () => {
+    const seen = await readAll(plain);
+    const catalog = new DynamoDbCatalog({
+      tableName,
+      client: intercepted({
+        transact: async (n, command) => {
+          if (n !== 1) return;
+          await doc.send(command);
+          throw outcomeUnknown('connection reset');
+        },
+      }),
+      transactions: SMALL_TRANSACTIONS,
+    });
+
+    await expect(catalog.applyPolicyConfigs(nextPolicy())).rejects.toThrow('connection reset');
+
+    expect((await scanAll(tableName)).filter((item) => item.storedBy === 'bob')).toEqual([]);
+    expect(await readAll(plain)).toEqual(seen);
+    await plain.applyPolicyConfigs(nextPolicy({ at: at(11), by: 'carol' }));
+    for (const family of FAMILIES) {
+      expect(await plain.getFamilyConfig(family)).toMatchObject({ version: 2, storedBy: 'carol' });
+    }
+  });
+
+  it('reports an apply stored when its last reply was lost and another apply moved the head before it looked', async () => {
+    const catalog = new DynamoDbCatalog({
+      tableName,
+      client: intercepted({
+        transact: async (n, command) => {
+          if (n !== 3) return;
+          await doc.send(command);
+          await plain.putFamilyConfig(
+            'zz-other',
+            { z: 1 },
+            { expectedCurrent: null, at: at(11), by: 'carol' },
+          );
+          throw outcomeUnknown('socket hang up');
+        },
+      }),
+      transactions: SMALL_TRANSACTIONS,
+    });
+
+    const applied = await catalog.applyPolicyConfigs(nextPolicy());
+
+    expect(applied.families.map((c) => c.version)).toEqual(FAMILIES.map(() => 2));
+    expect((await plain.listFamilyConfigs()).items.map((c) => [c.family, c.version, c.storedBy])).toEqual([
+      ...FAMILIES.map((family) => [family, 2, 'bob']),
+      ['zz-other', 1, 'carol'],
+    ]);
+  });
+
+  it('serves the new version, not the view an older amictl wrote at the same version, when the view follows the head', async () => {
+    for (const item of legacyItems('base-os', 2, { old: true })) {
+      await doc.send(new PutCommand({ TableName: tableName, Item: item }));
+    }
+    const catalog = new DynamoDbCatalog({
+      tableName,
+      client: intercepted({ put: async () => Promise.reject(new Error('connection reset')) }),
+      transactions: SMALL_TRANSACTIONS,
+    });
+
+    await catalog.applyPolicyConfigs(nextPolicy());
+
+    expect(await plain.getFamilyConfig('base-os')).toMatchObject({
+      version: 2,
+      config: { family: 'base-os', v: 2 },
+    });
+    await plain.applyPolicyConfigs(
+      nextPolicy({
+        families: [{ family: 'base-os', expectedCurrent: 2, config: { v: 3 } }],
+        organization: undefined,
+      }),
+    );
+    expect(await plain.getFamilyConfig('base-os')).toMatchObject({ version: 3, config: { v: 3 } });
+  });
+
   it('keeps the versions of an apply that died invisible; a later apply waits for them to go stale, then writes over them', async () => {
     const seen = await readAll(plain);
     const died = new DynamoDbCatalog({
@@ -409,6 +652,10 @@ describe('DynamoDbCatalog on DynamoDB Local: a policy over several transactions'
       client: intercepted({
         transact: async (n) => {
           if (n === 3) throw Object.assign(new Error('connection reset'), { name: 'TimeoutError' });
+        },
+        // The process is gone: it neither moves the head on nor deletes what it staged.
+        put: async () => {
+          throw Object.assign(new Error('connection reset'), { name: 'TimeoutError' });
         },
         delete: async () => {
           throw Object.assign(new Error('connection reset'), { name: 'TimeoutError' });
@@ -459,6 +706,63 @@ describe('DynamoDbCatalog on DynamoDB Local: sizes and tables from before the po
     await expect(doc.send(new PutCommand({ TableName: tableName, Item: item(1) }))).rejects.toThrow(
       /Item size has exceeded the maximum allowed size/,
     );
+  });
+
+  it('builds the first head from each config read consistently, not from a family list that lags', async () => {
+    for (const item of [
+      ...legacyItems('base-os', 1, { family: 'base-os', v: 1 }),
+      ...legacyItems('golden-al2023', 1, { family: 'golden-al2023', v: 1 }),
+    ]) {
+      await doc.send(new PutCommand({ TableName: tableName, Item: item }));
+    }
+    // The family list (GSI1) has not caught up with golden-al2023 yet.
+    const catalog = new DynamoDbCatalog({
+      tableName,
+      client: intercepted({
+        query: (command, out) =>
+          command.input.IndexName === 'GSI1'
+            ? { ...out, Items: (out.Items ?? []).filter((item) => item.family !== 'golden-al2023') }
+            : out,
+      }),
+    });
+
+    await catalog.applyPolicyConfigs({
+      families: [
+        { family: 'base-os', expectedCurrent: 1, config: { v: 2 } },
+        { family: 'golden-al2023', expectedCurrent: 1, config: { v: 2 } },
+      ],
+      at: at(10),
+      by: 'bob',
+    });
+
+    const plain = new DynamoDbCatalog({ tableName, client: doc });
+    expect((await plain.listFamilyConfigs()).items.map((c) => [c.family, c.version])).toEqual([
+      ['base-os', 2],
+      ['golden-al2023', 2],
+    ]);
+  });
+
+  it('writes over a version above the current one that an older amictl left, before the head existed', async () => {
+    for (const item of [
+      ...legacyItems('base-os', 1, { family: 'base-os', v: 1 }),
+      ...legacyItems('base-os', 2, { left: 'over' }).slice(0, 1),
+    ]) {
+      await doc.send(new PutCommand({ TableName: tableName, Item: item }));
+    }
+    const catalog = new DynamoDbCatalog({ tableName, client: doc });
+    expect(await catalog.getFamilyConfig('base-os')).toMatchObject({ version: 1 });
+
+    await catalog.applyPolicyConfigs({
+      families: [{ family: 'base-os', expectedCurrent: 1, config: { v: 2 } }],
+      at: at(10),
+      by: 'bob',
+    });
+
+    expect(await catalog.getFamilyConfig('base-os')).toMatchObject({ version: 2, config: { v: 2 } });
+    expect((await catalog.listFamilyConfigVersions('base-os')).items.map((c) => c.storedBy)).toEqual([
+      'old-amictl',
+      'bob',
+    ]);
   });
 
   it('reads configs stored before the head, and the first apply continues their versions', async () => {
