@@ -4,7 +4,9 @@ import {
   awsRetentionPorts,
   decommissionStateMachineName,
   runAmictl,
+  sqsDeadLetterReader,
 } from '@ami-lifecycle/cli';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalPipeline } from './local-pipeline';
 
 export interface AmictlRun {
@@ -16,7 +18,8 @@ export interface AmictlRun {
 /**
  * `amictl` as an operator runs it against a stage deployed on the local cloud: its catalog and bus, the
  * home region's clients and every other region's, the live inventory of every account (other accounts'
- * through their roles) and the stage's decommission state machine; SSM waits spend simulated time. Nobody
+ * through their roles), the stage's decommission state machine and its events dead-letter queue; SSM waits
+ * spend simulated time. Nobody
  * answers: `retention apply` without `--yes` is answered no (exit 1, nothing started).
  */
 export const amictlOn =
@@ -38,6 +41,11 @@ export const amictlOn =
         home,
         clientOptions: cloud.clientConfig,
         stateMachine: { name: decommissionStateMachineName(pipeline.stage) },
+      }),
+      deadLetters: sqsDeadLetterReader(new SQSClient(cloud.clientConfig), async () => {
+        const sqs = new SQSClient(cloud.clientConfig);
+        const found = await sqs.send(new GetQueueUrlCommand({ QueueName: `${pipeline.bus}-events-dlq` }));
+        return found.QueueUrl!;
       }),
       confirm: async () => false,
       pause: (seconds) => cloud.clock.advance(seconds),

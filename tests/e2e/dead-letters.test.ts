@@ -10,6 +10,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { amictlOn } from '../../scripts/amictl-on';
 import type { LocalPipeline } from '../../scripts/local-pipeline';
 import { dynamoDbEndpoint } from '../support/dynamodb-local-env';
 import { startStage } from './support/stage';
@@ -92,6 +93,18 @@ describe('events a function refuses or keeps failing, on the local cloud', () =>
     const dlq = local.queues.find((q) => q.queueArn.endsWith(`:ami-lifecycle-${STAGE}-events-dlq`));
     expect(dlq?.messages.map((m) => JSON.parse(m.Body).error.issues)).toEqual([
       [expect.objectContaining({ path: 'detail.force' })],
+    ]);
+    // And as amictl lists it, the field named.
+    const listed = await amictlOn(pipeline, cloud.region)('events', 'rejected', '--json');
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out)).toEqual([
+      expect.objectContaining({
+        kind: 'rejected',
+        by: `ami-lifecycle-${STAGE}-requestBuild`,
+        detailType: 'Build Requested',
+        family: 'golden-al2023',
+        fields: ['detail.force'],
+      }),
     ]);
     const [message, ...others] = await drainQueue();
     expect(others).toEqual([]);

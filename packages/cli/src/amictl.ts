@@ -42,6 +42,7 @@ import {
   rollbackChannel,
 } from '@ami-lifecycle/publish-service';
 import { type AmictlCommand, CliUsageError, parseAmictlArgs } from './args';
+import { type DeadLetterReader, showDeadLetters } from './dead-letter-commands';
 import { RefusedError, unreachable } from './errors';
 import { addHold, listHolds, removeHold } from './hold-commands';
 import { listImages, showChannels, showImage } from './read-commands';
@@ -78,6 +79,8 @@ export interface AmictlDeps {
    * terminal, and then `retention apply` needs `--yes` (exit 2 otherwise).
    */
   confirm?: (question: string) => Promise<boolean>;
+  /** The events dead-letter queue, for `events rejected`; `main.ts` wires SQS. */
+  deadLetters?: DeadLetterReader;
   /** Waits while SSM validates a rolled-back parameter; real time unless a test says otherwise. */
   pause?: (seconds: number) => Promise<void>;
   readFile: (path: string) => string;
@@ -195,6 +198,9 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
       return 0;
     case 'retention-show':
       await showRetention(command, deps);
+      return 0;
+    case 'events-rejected':
+      await showDeadLetters(command, deps);
       return 0;
     case 'approve':
     case 'reject': {

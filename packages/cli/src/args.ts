@@ -67,7 +67,11 @@ export type AmictlCommand =
   | { command: 'hold-remove'; id: string; reason: string; by: string | undefined }
   | { command: 'retention-plan'; family: string | undefined; json: boolean }
   | { command: 'retention-apply'; yes: boolean; dryRun: boolean }
-  | { command: 'retention-show'; sweepId: string | undefined; json: boolean };
+  | { command: 'retention-show'; sweepId: string | undefined; json: boolean }
+  | { command: 'events-rejected'; json: boolean; limit: number };
+
+/** Dead letters listed by `events rejected` unless `--limit` says otherwise. */
+export const DEAD_LETTERS_LIMIT = 100;
 
 /** What each exit code means; the end of `amictl --help`. */
 export const EXIT_CODES = `Exit codes:
@@ -91,6 +95,8 @@ const ENVIRONMENT = `Environment:
                                  account, <stage> read from CATALOG_TABLE ami-lifecycle-<stage>)
   AWS_REGION, AWS_ENDPOINT_URL   as for any AWS client: the same commands work against the local cloud
                                  (npm run local-cloud prints the variables) and against AWS
+  EVENTS_DEAD_LETTER_QUEUE_URL   the events dead-letter queue events rejected reads (default: the queue
+                                 <EVENT_BUS_NAME>-events-dlq of the caller's account)
   USER                           who acts when --by does not say
 
 Run "amictl <command> --help" for a command's arguments and options; from the repository,
@@ -484,6 +490,26 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
         command: 'retention-show',
         sweepId: sweepId === undefined ? undefined : operand(cmd, 'sweep-id', sweepId),
         json: options.json === true,
+      });
+    });
+
+  const events = program.command('events').description('the events the controller did not act on');
+  events
+    .command('rejected')
+    .summary('the dead letters: events refused, failed or not delivered, with why')
+    .description(
+      'List the events dead-letter queue without taking anything out of it, oldest first: events a ' +
+        'function refused at once (malformed, with the fields named, or refused for good), events a ' +
+        "function still failed after Lambda's retries, and events EventBridge could not deliver; each with " +
+        'who refused it, its detail-type and family, and why. --json carries each event, to re-drive it.',
+    )
+    .option('--json', 'print a JSON array instead of a table')
+    .option('--limit <n>', `at most this many (default: ${DEAD_LETTERS_LIMIT})`)
+    .action((options: { json?: boolean; limit?: string }, cmd: Command) => {
+      emit({
+        command: 'events-rejected',
+        json: options.json === true,
+        limit: positiveInteger(cmd, '--limit', options.limit) ?? DEAD_LETTERS_LIMIT,
       });
     });
 

@@ -6,6 +6,13 @@ export {
   decommissionStateMachineName,
   stateMachineFromEnv,
 } from './aws-retention';
+export {
+  type DeadLetterReader,
+  type DeadLetterView,
+  describeDeadLetter,
+  type RawDeadLetter,
+  sqsDeadLetterReader,
+} from './dead-letter-commands';
 export { type Unreachable, unreachable } from './errors';
 export type { HoldView } from './hold-commands';
 export type { ChannelView, ImageDetailView, ImageView, TimelineEntry } from './read-commands';

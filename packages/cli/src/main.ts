@@ -6,8 +6,10 @@ import { createClients, Ec2Images, EventBridgePublisher, SsmParameters } from '@
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
 import { systemClock } from '@ami-lifecycle/core';
 import type { RegionalPorts } from '@ami-lifecycle/publish-service';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { runAmictl } from './amictl';
 import { awsRetentionPorts, stateMachineFromEnv } from './aws-retention';
+import { sqsDeadLetterReader } from './dead-letter-commands';
 
 /** EC2 and SSM of each region, with one set of clients per region, made when first needed. */
 const regionalPorts = (): RegionalPorts => {
@@ -49,19 +51,29 @@ const askOnTerminal = async (question: string): Promise<boolean> => {
   }
 };
 
+/** The events dead-letter queue: `EVENTS_DEAD_LETTER_QUEUE_URL`, or `<bus>-events-dlq` found by name. */
+const deadLetterReader = (region: string, busName: string) => {
+  const client = new SQSClient({ region, useQueueUrlAsEndpoint: false });
+  return sqsDeadLetterReader(client, async () => {
+    const given = process.env.EVENTS_DEAD_LETTER_QUEUE_URL;
+    if (given !== undefined && given !== '') return given;
+    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: `${busName}-events-dlq` }));
+    if (QueueUrl === undefined) throw new Error(`SQS named no URL for ${busName}-events-dlq`);
+    return QueueUrl;
+  });
+};
+
 const main = async () => {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'eu-west-1';
   const catalogTable = process.env.CATALOG_TABLE ?? 'ami-lifecycle-local';
   const clients = createClients({ region });
+  const busName = process.env.EVENT_BUS_NAME ?? 'ami-lifecycle-local';
   const code = await runAmictl(process.argv.slice(2), {
     catalog: new DynamoDbCatalog({
       tableName: catalogTable,
       client: createDocumentClient({ region }),
     }),
-    events: new EventBridgePublisher(
-      process.env.EVENT_BUS_NAME ?? 'ami-lifecycle-local',
-      clients.eventBridge,
-    ),
+    events: new EventBridgePublisher(busName, clients.eventBridge),
     clock: systemClock,
     region,
     regions: regionalPorts(),
@@ -71,6 +83,7 @@ const main = async () => {
     }),
     // Only a terminal can be asked; without one, retention apply needs --yes.
     ...(process.stdin.isTTY ? { confirm: askOnTerminal } : {}),
+    deadLetters: deadLetterReader(region, busName),
     readFile: (path) => readFileSync(path, 'utf8'),
     user: process.env.USER ?? userInfo().username,
     out: (line) => console.log(line),
