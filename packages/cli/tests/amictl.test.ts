@@ -148,7 +148,7 @@ describe('amictl bad usage', () => {
   it.each([
     [
       ['deploy'],
-      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold or retention',
+      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention or events',
       '(see amictl --help)',
     ],
     [

@@ -218,7 +218,7 @@ describe('amictl arguments', () => {
   it.each([
     [
       ['deploy'],
-      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold or retention$/,
+      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention or events$/,
       '',
     ],
     [['help', 'deploy'], /^unknown command "deploy"/, ''],
