@@ -44,6 +44,7 @@ import {
 import { type AmictlCommand, CliUsageError, parseAmictlArgs } from './args';
 import { type DeadLetterReader, showDeadLetters } from './dead-letter-commands';
 import { RefusedError, unreachable } from './errors';
+import { listFamilies } from './family-commands';
 import { addHold, listHolds, removeHold } from './hold-commands';
 import { listImages, showChannels, showImage } from './read-commands';
 import { showRefreshHistory, showRefreshPlan } from './refresh-commands';
@@ -201,6 +202,9 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
       return 0;
     case 'events-rejected':
       await showDeadLetters(command, deps);
+      return 0;
+    case 'families-list':
+      await listFamilies(command, deps);
       return 0;
     case 'approve':
     case 'reject': {

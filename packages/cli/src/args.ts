@@ -68,7 +68,8 @@ export type AmictlCommand =
   | { command: 'retention-plan'; family: string | undefined; json: boolean }
   | { command: 'retention-apply'; yes: boolean; dryRun: boolean }
   | { command: 'retention-show'; sweepId: string | undefined; json: boolean }
-  | { command: 'events-rejected'; json: boolean; limit: number };
+  | { command: 'events-rejected'; json: boolean; limit: number }
+  | { command: 'families-list'; json: boolean };
 
 /** Dead letters listed by `events rejected` unless `--limit` says otherwise. */
 export const DEAD_LETTERS_LIMIT = 100;
@@ -491,6 +492,21 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
         sweepId: sweepId === undefined ? undefined : operand(cmd, 'sweep-id', sweepId),
         json: options.json === true,
       });
+    });
+
+  program
+    .command('families')
+    .description('the families of the stored policy')
+    .command('list')
+    .summary('every family: kind, base, config version, channels and images by state')
+    .description(
+      'List every family with a stored config, by name: golden or application, what it builds on (its ' +
+        "source, or its parent's channel), the config version and who stored it, where its channels point " +
+        'and how many of its images are in each state.',
+    )
+    .option('--json', 'print a JSON array instead of a table')
+    .action((options: { json?: boolean }) => {
+      emit({ command: 'families-list', json: options.json === true });
     });
 
   const events = program.command('events').description('the events the controller did not act on');

@@ -14,6 +14,7 @@ export {
   sqsDeadLetterReader,
 } from './dead-letter-commands';
 export { type Unreachable, unreachable } from './errors';
+export type { FamilyView } from './family-commands';
 export type { HoldView } from './hold-commands';
 export type { ChannelView, ImageDetailView, ImageView, TimelineEntry } from './read-commands';
 export type { RefreshPlanView } from './refresh-commands';

@@ -148,7 +148,7 @@ describe('amictl bad usage', () => {
   it.each([
     [
       ['deploy'],
-      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention or events',
+      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families or events',
       '(see amictl --help)',
     ],
     [

@@ -218,7 +218,7 @@ describe('amictl arguments', () => {
   it.each([
     [
       ['deploy'],
-      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention or events$/,
+      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families or events$/,
       '',
     ],
     [['help', 'deploy'], /^unknown command "deploy"/, ''],
