@@ -3,9 +3,9 @@
  * as malformed, naming that field?" and "did this event get past the function's edge?".
  *
  * A function refuses a malformed event in one of two ways:
- * - an EventBridge-triggered function answers `{ status: 'rejected', reason: 'invalid', error }` (having
- *   kept the event in the events dead-letter queue) or `{ status: 'dropped', reason: 'invalid', error }`,
- *   so EventBridge does not retry it;
+ * - an EventBridge-triggered function answers `{ status: 'rejected', reason: 'invalid', error }`, having
+ *   kept the event in the events dead-letter queue (a `dropped` answer, refused in a log line only, is not
+ *   a refusal: the event would be lost);
  * - a Step Functions task fails with `StepInputRejectedError`, so the machine's Catch sees it.
  * Either way `error.message` lists each offending field as `<path>: <why>`, joined by `; `.
  *
@@ -26,9 +26,9 @@ export const capture = async (run: () => Promise<unknown>): Promise<Outcome> => 
 };
 
 /** AWS calls a refusal may make: handing the refused event to the events dead-letter queue. */
-export const REFUSAL_AWS_CALLS: ReadonlySet<string> = new Set(['sqs:SendMessage', 'sqs:GetQueueUrl']);
+export const REFUSAL_AWS_CALLS: ReadonlySet<string> = new Set(['sqs:SendMessage']);
 
-const REFUSED_STATUSES = new Set(['dropped', 'rejected']);
+const REFUSED_STATUSES = new Set(['rejected']);
 const STEP_REJECTION = 'StepInputRejectedError';
 
 interface Refusal {
