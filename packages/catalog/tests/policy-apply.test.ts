@@ -535,6 +535,55 @@ describe('DynamoDbCatalog on DynamoDB Local: a policy over several transactions'
     expect((await scanAll(tableName)).filter((item) => item.storedBy === 'bob')).toEqual([]);
   });
 
+  it("never deletes another apply's staged version when it cleans up its own at the same key", async () => {
+    // Carol's apply stages its first transaction's versions, then waits before its next one.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let staged!: () => void;
+    const carolStaged = new Promise<void>((resolve) => {
+      staged = resolve;
+    });
+    const carol = new DynamoDbCatalog({
+      tableName,
+      client: intercepted({
+        transact: async (n) => {
+          if (n !== 2) return;
+          staged();
+          await released;
+        },
+      }),
+      transactions: SMALL_TRANSACTIONS,
+    });
+    let carolApply: Promise<unknown> | undefined;
+    // Bob's apply, from the same versions, loses its first transaction's answer while Carol's waits.
+    const bob = new DynamoDbCatalog({
+      tableName,
+      client: intercepted({
+        transact: async (n) => {
+          if (n !== 1) return;
+          carolApply = carol.applyPolicyConfigs(nextPolicy({ at: at(11), by: 'carol' })).catch((e) => e);
+          await carolStaged;
+          throw outcomeUnknown('connection reset');
+        },
+      }),
+      transactions: SMALL_TRANSACTIONS,
+    });
+
+    await expect(bob.applyPolicyConfigs(nextPolicy())).rejects.toThrow('connection reset');
+
+    // Bob's clean-up went to the very keys Carol staged at, and left her versions alone.
+    expect((await scanAll(tableName)).filter((item) => item.storedBy === 'carol').length).toBeGreaterThan(0);
+    release();
+    expect(await carolApply).not.toBeInstanceOf(Error);
+    // Carol's apply then stores her whole policy, every version intact; nothing of Bob's stays.
+    for (const family of FAMILIES) {
+      expect(await plain.getFamilyConfig(family)).toMatchObject({ version: 2, storedBy: 'carol' });
+    }
+    expect((await scanAll(tableName)).filter((item) => item.storedBy === 'bob')).toEqual([]);
+  });
+
   it('reports an apply stored when its last transaction, outcome unknown, commits while the failure is handled', async () => {
     let held: TransactWriteCommand | undefined;
     let replayed = false;
