@@ -111,6 +111,20 @@ describe('EventBridge bus policies', () => {
     expect(out.FailedEntryCount).toBe(0);
   });
 
+  it('refuses the whole call, putting none of its entries, when one entry goes to a bus that denies the caller', async () => {
+    const guarded = await newBus();
+    const open = await newBus();
+    await root.send(new PutPermissionCommand({ EventBusName: guarded, Policy: onlyDeployment(guarded) }));
+    const intruder = await as('some-other-role');
+    const before = ingested();
+
+    await expect(
+      intruder.send(new PutEventsCommand({ Entries: [entry(open), entry(guarded)] })),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+
+    expect(ingested()).toBe(before);
+  });
+
   it('describes the policy, and removes a statement by id', async () => {
     const bus = await newBus();
     await root.send(new PutPermissionCommand({ EventBusName: bus, Policy: onlyDeployment(bus) }));
