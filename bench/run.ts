@@ -219,8 +219,26 @@ const main = async () => {
     else lines.push(...section);
   }
 
+  if (!only || only === 'bundles') {
+    const { benchBundles, renderBundlesSection, BUNDLES_HEADING } = await import('./bundles');
+    const r = await benchBundles();
+    const worst = [...r.functions].sort((a, b) => b.bytes - a.bytes)[0];
+    console.log(
+      `bundles: floor ${(r.floor.bytes / 1024).toFixed(0)} KiB / ${r.floor.importMs.toFixed(0)} ms; largest ${worst?.name} ${((worst?.bytes ?? 0) / 1024).toFixed(0)} KiB / ${worst?.importMs.toFixed(0)} ms`,
+    );
+    const section = renderBundlesSection(
+      r,
+      only
+        ? `Recorded by \`npm run bench -- bundles\` on ${new Date().toISOString().slice(0, 10)}, machine: ${machine}.`
+        : 'Recorded with the rest of this file.',
+    );
+    if (only) mergeSection(join(__dirname, 'RESULTS.md'), BUNDLES_HEADING, section);
+    else lines.push(...section);
+  }
+
   if (!only) writeFileSync(join(__dirname, 'RESULTS.md'), `${lines.join('\n')}\n`);
   else if (only === 'decommission') console.log(`bench/RESULTS.md: ${DECOMMISSION_HEADING.slice(3)} updated`);
+  else if (only === 'bundles') console.log(`bench/RESULTS.md: ${'Lambda bundles'} updated`);
   else if (only === 'scale')
     console.log('bench/RESULTS.md: Decommission sweep at fleet scale (projection) updated');
   else console.log(lines.join('\n'));
