@@ -1,6 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
-import { buildIdFor } from '@ami-lifecycle/build-service';
 import {
   ChannelConflictError,
   ChannelTargetNotPublishedError,
@@ -8,24 +5,19 @@ import {
   ConfigVersionConflictError,
   HoldNotFoundError,
   ImageNotFoundError,
-  type PolicyConfigChange,
   type PolicyConfigStore,
-  policyStorageIssues,
   StaleImageError,
 } from '@ami-lifecycle/catalog';
-import { type BuildRequestedDetail, buildRequested, type DetailOf } from '@ami-lifecycle/contracts';
+import type { DetailOf } from '@ami-lifecycle/contracts';
 import {
   type CatalogPort,
   type Clock,
   type EventPublisher,
-  expiredWaivers,
-  type FamilyConfig,
   FamilyNotConfiguredError,
+  type FindingsPort,
   IllegalTransitionError,
   InvalidVersionError,
   imageKey,
-  organizationConfigOf,
-  parsePolicy,
   ValidationError,
 } from '@ami-lifecycle/core';
 import {
@@ -42,12 +34,16 @@ import {
   rollbackChannel,
 } from '@ami-lifecycle/publish-service';
 import { type AmictlCommand, CliUsageError, parseAmictlArgs } from './args';
+import { type BuildTracker, requestBuild } from './build-commands';
+import { applyPolicy, diffPolicy, validatePolicy } from './config-commands';
 import { type DeadLetterReader, showDeadLetters } from './dead-letter-commands';
 import { RefusedError, unreachable } from './errors';
 import { listFamilies } from './family-commands';
 import { addHold, listHolds, removeHold } from './hold-commands';
+import { showLineage } from './lineage-commands';
 import { listImages, showChannels, showImage } from './read-commands';
 import { showRefreshHistory, showRefreshPlan } from './refresh-commands';
+import { runReport } from './report';
 import { applyRetention, type RetentionPorts, showRetention, showRetentionPlan } from './retention-commands';
 
 /** The events amictl puts on the bus itself or through the publish service. */
@@ -84,6 +80,32 @@ export interface AmictlDeps {
   deadLetters?: DeadLetterReader;
   /** Waits while SSM validates a rolled-back parameter; real time unless a test says otherwise. */
   pause?: (seconds: number) => Promise<void>;
+  /**
+   * Waits between two looks at a build that `build --wait` follows (seconds); real time unless a test
+   * says otherwise (against the local cloud, tests advance the simulated clock). The wait is bounded by
+   * `clock` and by the number of looks, so a clock that never moves still ends it.
+   */
+  sleep?: (seconds: number) => Promise<void>;
+  /**
+   * The build state machine's executions, by build id: what `build --wait` reports before the image is
+   * registered (builder, components) and the reason of a build that failed without one. Without it,
+   * `build --wait` follows the catalog alone.
+   */
+  builds?: BuildTracker;
+  /** Inspector's findings of an AMI: the CVEs `build --wait` names for an image the gate rejected. */
+  findings?: Pick<FindingsPort, 'listFindingsForImage'>;
+  /**
+   * Whether to colour what is printed (states, verdicts, outcomes); never JSON. `main.ts` sets it when
+   * stdout is a terminal and `NO_COLOR` is empty (`useColor`). Default: no colour.
+   */
+  color?: boolean;
+  /** `AWS_ENDPOINT_URL`, for messages: the endpoint every client was made with (undefined: AWS's own). */
+  endpoint?: string | undefined;
+  /**
+   * Writes a file of the operator's (`report --html FILE`): the path as given, the whole content.
+   * Without it, `report --html` is refused as bad usage (exit 2).
+   */
+  writeFile?: (path: string, content: string) => void;
   readFile: (path: string) => string;
   /** Who is acting, when `--by` does not say: the user name of the shell. */
   user: string | undefined;
@@ -141,7 +163,7 @@ export const runAmictl = async (argv: readonly string[], deps: AmictlDeps): Prom
       deps.err(`amictl: ${(error as Error).message}`);
       return 1;
     }
-    const away = unreachable(error);
+    const away = unreachable(error, { endpoint: deps.endpoint, region: deps.region });
     if (away !== undefined) {
       deps.err(`amictl: ${away.problem}`);
       deps.err(`amictl: ${away.hint}`);
@@ -155,18 +177,42 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
   const by = (named: string | undefined) => named ?? deps.user ?? 'amictl';
   switch (command.command) {
     case 'help':
+    case 'version':
       deps.out(command.text);
       return 0;
-    case 'config-validate': {
-      const policy = readPolicy(command.file, deps);
-      const names = Object.keys(policy.families);
-      deps.out(`${command.file}: valid, ${names.length} families (${names.join(', ')})`);
+    case 'config-validate':
+      return validatePolicy(command, deps) ? 0 : 1;
+    case 'config-apply':
+      await applyPolicy(command.file, by(command.by), deps);
+      return 0;
+    case 'config-diff':
+      await diffPolicy(command, deps);
+      return 0;
+    case 'build':
+      return await requestBuild(command, { ...deps, sleep: deps.sleep ?? realPause });
+    case 'lineage':
+      await showLineage(
+        deps.catalog,
+        { family: command.family, format: command.format, color: deps.color ?? false },
+        deps.out,
+      );
+      return 0;
+    case 'report': {
+      const { writeFile } = deps;
+      if (command.html !== undefined && writeFile === undefined)
+        throw new CliUsageError('report --html needs a place to write files; use --json', 'report');
+      await runReport(
+        {
+          catalog: deps.catalog,
+          clock: deps.clock,
+          ...(deps.decommission === undefined ? {} : { inventory: deps.decommission.inventory }),
+        },
+        { html: command.html, json: command.json },
+        deps.out,
+        writeFile ?? (() => undefined),
+      );
       return 0;
     }
-    case 'config-apply':
-      return await applyPolicy(command.file, by(command.by), deps);
-    case 'build':
-      return await requestBuild(command, deps);
     case 'images-list':
       await listImages(command, deps);
       return 0;
@@ -245,110 +291,3 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
 };
 
 const realPause = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
-
-/**
- * Reads and validates the policy file, waivers judged against now; each expired waiver is a warning.
- * What the catalog could not store (an item over DynamoDB's 400 KB, measured as it will be stored) is
- * refused here too, so `config validate` passes only what `config apply` can store.
- */
-const readPolicy = (file: string, deps: Pick<AmictlDeps, 'readFile' | 'clock' | 'err'>) => {
-  let text: string;
-  try {
-    text = deps.readFile(file);
-  } catch (error) {
-    throw new RefusedError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  const now = deps.clock.now();
-  const policy = parsePolicy(text, file, { now, storable: policyStorageIssues });
-  for (const w of expiredWaivers(policy, now)) {
-    deps.err(
-      `warning: ${file}: the waiver ${w.id} of ${w.family} expired at ${w.expiresAt} and excuses nothing`,
-    );
-  }
-  return policy;
-};
-
-/**
- * Validates the whole file first (a bad file stores nothing), then stores the organisation config and
- * each family whose config changed as its next version, all at once or nothing (one policy apply of the
- * catalog): every config, changed or not, must still be at the version read here, or the apply is
- * refused before anything is written. An unchanged config keeps its version, so applying twice is a
- * no-op.
- */
-const applyPolicy = async (file: string, by: string, deps: AmictlDeps): Promise<ExitCode> => {
-  const policy = readPolicy(file, deps);
-  const at = deps.clock.now().toISOString();
-  const organization = organizationConfigOf(policy);
-  const currentOrganization = await deps.catalog.getOrganizationConfig();
-  const organizationChanged =
-    currentOrganization === undefined || !isDeepStrictEqual(currentOrganization.config, organization);
-  const families = await Promise.all(
-    (Object.values(policy.families) as FamilyConfig[]).map(async (config) => {
-      const current = await deps.catalog.getFamilyConfig(config.name);
-      const changed = current === undefined || JSON.stringify(current.config) !== JSON.stringify(config);
-      return { config, current, changed };
-    }),
-  );
-  const change: PolicyConfigChange = {
-    organization: {
-      expectedCurrent: currentOrganization?.version ?? null,
-      ...(organizationChanged ? { config: organization } : {}),
-    },
-    families: families.map(({ config, current, changed }) => ({
-      family: config.name,
-      expectedCurrent: current?.version ?? null,
-      ...(changed ? { config } : {}),
-    })),
-    at,
-    by,
-  };
-  const stored =
-    organizationChanged || families.some((f) => f.changed)
-      ? await deps.catalog.applyPolicyConfigs(change)
-      : { families: [] };
-  deps.out(
-    stored.organization === undefined
-      ? `organization config: unchanged (version ${currentOrganization?.version})`
-      : `organization config: stored as version ${stored.organization.version}`,
-  );
-  for (const { config, current } of families) {
-    const version = stored.families.find((f) => f.family === config.name)?.version;
-    deps.out(
-      version === undefined
-        ? `${config.name}: unchanged (version ${current?.version})`
-        : `${config.name}: stored as version ${version}`,
-    );
-  }
-  return 0;
-};
-
-const requestBuild = async (
-  command: Extract<AmictlCommand, { command: 'build' }>,
-  deps: AmictlDeps,
-): Promise<ExitCode> => {
-  if ((await deps.catalog.getFamilyConfig(command.family)) === undefined) {
-    throw new RefusedError(`family ${command.family} has no stored config; run amictl config apply first`);
-  }
-  const key = command.key ?? `amictl-${randomUUID()}`;
-  const parsed = buildRequested.schema.safeParse({
-    schemaVersion: 1,
-    family: command.family,
-    correlationId: randomUUID(),
-    idempotencyKey: key,
-    occurredAt: deps.clock.now().toISOString(),
-    reason: command.reason,
-    requestedBy: command.by ?? deps.user ?? 'amictl',
-    force: command.force,
-  });
-  if (!parsed.success) {
-    throw new RefusedError(
-      `Build Requested would be invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(detail)'}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const detail: BuildRequestedDetail = parsed.data;
-  const { eventId } = await deps.events.publish('Build Requested', detail);
-  deps.out(
-    `Build Requested for ${detail.family} (event ${eventId}, idempotency key ${key}, build id ${buildIdFor(detail.family, key)})`,
-  );
-  return 0;
-};

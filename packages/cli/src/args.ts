@@ -1,5 +1,7 @@
 import { type HoldTarget, LIFECYCLE_STATES, type LifecycleState } from '@ami-lifecycle/core';
 import { Command, type CommanderError, Help, Option } from 'commander';
+import cliPackage from '../package.json';
+import { LINEAGE_FORMATS, type LineageFormat } from './lineage-commands';
 import { CHANNEL_HISTORY } from './read-commands';
 import { REFRESH_HISTORY_LIMIT } from './refresh-commands';
 
@@ -18,10 +20,15 @@ export class CliUsageError extends Error {
 
 export const BUILD_REASONS = ['manual', 'schedule', 'parent-published', 'vulnerable', 'stale-base'] as const;
 
+/** `build --timeout` when `--wait` does not say. */
+export const DEFAULT_BUILD_TIMEOUT = '60m';
+
 export type AmictlCommand =
   | { command: 'help'; text: string }
-  | { command: 'config-validate'; file: string }
+  | { command: 'version'; text: string }
+  | { command: 'config-validate'; file: string; json: boolean }
   | { command: 'config-apply'; file: string; by: string | undefined }
+  | { command: 'config-diff'; file: string; json: boolean }
   | {
       command: 'build';
       family: string;
@@ -29,6 +36,9 @@ export type AmictlCommand =
       reason: (typeof BUILD_REASONS)[number];
       by: string | undefined;
       key: string | undefined;
+      json: boolean;
+      /** `--wait`: follow the build to its outcome, for at most the timeout (`--timeout` as given, and in seconds). */
+      wait: { timeout: string; timeoutSeconds: number } | undefined;
     }
   | {
       command: 'images-list';
@@ -69,24 +79,34 @@ export type AmictlCommand =
   | { command: 'retention-apply'; yes: boolean; dryRun: boolean }
   | { command: 'retention-show'; sweepId: string | undefined; json: boolean }
   | { command: 'events-rejected'; json: boolean; limit: number }
-  | { command: 'families-list'; json: boolean };
+  | { command: 'families-list'; json: boolean }
+  | { command: 'lineage'; family: string | undefined; format: LineageFormat }
+  | { command: 'report'; html: string | undefined; json: boolean };
 
 /** Dead letters listed by `events rejected` unless `--limit` says otherwise. */
 export const DEAD_LETTERS_LIMIT = 100;
 
 /** What each exit code means; the end of `amictl --help`. */
 export const EXIT_CODES = `Exit codes:
-  0  done
-  1  refused: an unknown family or version, an illegal transition, a policy file or a request that
-     the publish service refused, a hold on nothing known, an expiry not in the future, an unknown
-     hold id, an unknown sweep id, no stored organisation config, a retention apply not confirmed;
-     the message names it, and nothing was changed
+  0  done (config diff: with or without differences; build --wait: published, or passed and waiting
+     for a person's approval)
+  1  refused: an unknown family or version, an illegal transition, an invalid policy file, a request
+     that the publish service refused, a hold on nothing known, an expiry not in the future, an
+     unknown hold id, an unknown sweep id, no stored organisation config, a retention apply not
+     confirmed; build --wait: the build failed, the image was rejected or its publication failed (the
+     reason printed), or it did not end within --timeout; the message names it
   2  bad usage: an unknown command or option, a missing argument or option, a bad option value, a
      retention apply without --yes and without a terminal to ask on; nothing was read or changed
   3  could not reach AWS or the local cloud (network, endpoint, credentials, missing table, bus or
-     state machine): check AWS_ENDPOINT_URL, AWS_REGION and your credentials
+     state machine): the message names the endpoint (AWS_ENDPOINT_URL) and region (AWS_REGION)
+     used, and what to check
   4  failed otherwise (a bug, an AWS error amictl does not know): the error is printed; a write may
      have been partly done, so look with images list, image show or channel show`;
+
+/** The one line each command's help ends with. */
+const EXIT_CODES_LINE =
+  'Exit codes: 0 done, 1 refused, 2 bad usage, 3 AWS or the local cloud could not be reached,\n' +
+  '4 failed otherwise (amictl --help says more).';
 
 const ENVIRONMENT = `Environment:
   CATALOG_TABLE, EVENT_BUS_NAME  the catalog table and the bus (default ami-lifecycle-local)
@@ -96,6 +116,9 @@ const ENVIRONMENT = `Environment:
                                  account, <stage> read from CATALOG_TABLE ami-lifecycle-<stage>)
   AWS_REGION, AWS_ENDPOINT_URL   as for any AWS client: the same commands work against the local cloud
                                  (npm run local-cloud prints the variables) and against AWS
+  BUILD_STATE_MACHINE_ARN        the build state machine build --wait reads (default: the stage's
+                                 ami-lifecycle-<stage>-build, as for the decommission one)
+  NO_COLOR                       any value but empty: no colour (amictl colours only on a terminal)
   EVENTS_DEAD_LETTER_QUEUE_URL   the events dead-letter queue events rejected reads (default: the queue
                                  <EVENT_BUS_NAME>-events-dlq of the caller's account)
   USER                           who acts when --by does not say
@@ -113,6 +136,15 @@ const NOUNS: Record<string, string> = {
   'sweep-id': 'a sweep id',
 };
 
+/** `90s`, `45m`, `2h`, `1h30m`: a positive duration, in seconds; undefined when it is not one. */
+export const parseDuration = (text: string): number | undefined => {
+  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
+  if (parts === null || text.trim() === '') return undefined;
+  const [h, m, s] = parts.slice(1).map((p) => Number(p ?? 0)) as [number, number, number];
+  const seconds = h * 3600 + m * 60 + s;
+  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
+};
+
 /**
  * Parses and checks the words; every mistake is a `CliUsageError` naming it, and `--help` (or no words
  * at all) answers the help text. Nothing is read or written here.
@@ -127,9 +159,17 @@ export const parseAmictlArgs = (argv: readonly string[]): AmictlCommand => {
     (text) => out.push(text),
   );
   try {
-    program.parse(argv.length === 0 ? ['--help'] : [...argv], { from: 'user' });
+    // `amictl help config diff` is `amictl config diff --help` (commander's help command takes one word).
+    const words =
+      argv.length === 0
+        ? ['--help']
+        : argv[0] === 'help' && argv.length > 2
+          ? [...argv.slice(1), '--help']
+          : [...argv];
+    program.parse(words, { from: 'user' });
   } catch (error) {
     if (error instanceof HelpShown) return { command: 'help', text: out.join('').trimEnd() };
+    if (error instanceof VersionShown) return { command: 'version', text: out.join('').trimEnd() };
     throw error;
   }
   if (parsed === undefined) throw new CliUsageError('nothing to do; see amictl --help');
@@ -138,6 +178,57 @@ export const parseAmictlArgs = (argv: readonly string[]): AmictlCommand => {
 
 /** Thrown through commander when it printed help (to `out`): not an error, the answer. */
 class HelpShown extends Error {}
+
+/** Thrown through commander when it printed the version (to `out`). */
+class VersionShown extends Error {}
+
+/** Each command's examples, by its words; every command that runs has some (a test checks). */
+export const EXAMPLES: Record<string, readonly string[]> = {
+  'config validate': ['config validate examples/ami-lifecycle.yaml', 'config validate policy.yaml --json'],
+  'config apply': ['config apply examples/ami-lifecycle.yaml --by alice@example.com'],
+  'config diff': ['config diff examples/ami-lifecycle.yaml', 'config diff policy.yaml --json'],
+  build: [
+    'build golden-al2023',
+    'build golden-al2023 --force --reason stale-base --key rebuild-2026-03',
+    'build golden-al2023 --wait --timeout 90m',
+    'build payments-api --wait --json',
+  ],
+  'images list': ['images list', 'images list --family golden-al2023 --state published --json'],
+  'image show': ['image show golden-al2023 2026.03.01.1', 'image show golden-al2023 2026.03.01.1 --json'],
+  approve: ['approve payments-api 1.2.0 --reason "tests signed off" --by alice@example.com'],
+  reject: ['reject payments-api 1.2.0 --reason "breaks the payment flow" --by alice@example.com'],
+  'channel show': ['channel show golden-al2023', 'channel show golden-al2023 --json'],
+  'channel rollback': [
+    'channel rollback golden-al2023 stable --reason "1.1.0 breaks boot"',
+    'channel rollback golden-al2023 stable --to 1.0.0 --reason "back to the known good one"',
+  ],
+  'refresh plan': ['refresh plan', 'refresh plan --json'],
+  'refresh history': ['refresh history golden-al2023', 'refresh history golden-al2023 --limit 5 --json'],
+  'hold add': [
+    'hold add --image golden-al2023@1.0.0 --reason "litigation LIT-42" --owner legal@example.com',
+    'hold add --family payments-api --reason audit --owner legal@example.com --ticket LEGAL-9 --expires 2026-12-31T00:00:00Z',
+  ],
+  'hold list': ['hold list', 'hold list --json'],
+  'hold remove': ['hold remove hold-3f9c0a51d2e87b46 --reason "case closed"'],
+  'retention plan': ['retention plan', 'retention plan --family golden-ubuntu --json'],
+  'retention apply': ['retention apply', 'retention apply --yes --dry-run'],
+  'retention show': ['retention show', 'retention show sweep-2026-03-01 --json'],
+  'families list': ['families list', 'families list --json'],
+  'events rejected': ['events rejected', 'events rejected --limit 10 --json'],
+  lineage: ['lineage', 'lineage golden-al2023 --format mermaid', 'lineage --json'],
+  report: ['report', 'report --html report.html', 'report --json'],
+};
+
+/** The command named by its words (`config apply`). */
+const commandAt = (program: Command, path: string): Command => {
+  let cmd = program;
+  for (const word of path.split(' ')) {
+    const next = cmd.commands.find((c) => c.name() === word);
+    if (next === undefined) throw new Error(`amictl has no command "${path}"`);
+    cmd = next;
+  }
+  return cmd;
+};
 
 /**
  * The command tree. Actions only record what was asked (`emit`); `write` receives help text. Errors
@@ -162,6 +253,7 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
       outputError: () => {},
     })
     .showSuggestionAfterError(true)
+    .version(`amictl ${cliPackage.version}`, '-V, --version', "print amictl's version")
     .addHelpText('after', `\n${EXIT_CODES}\n\n${ENVIRONMENT}`)
     // Before any command acts: commander takes the word after an option as its value, even another option.
     .hook('preAction', (_program, actionCmd) => refuseOptionsAsValues(program, actionCmd));
@@ -172,8 +264,9 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
     .summary('check a policy file')
     .description('Check a policy file; every problem is named by its path and line. Nothing is stored.')
     .argument('<file>', 'the policy file (YAML)')
-    .action((file: string, _options: object, cmd: Command) => {
-      emit({ command: 'config-validate', file: operand(cmd, 'file', file) });
+    .option('--json', 'print { file, valid, families, problems: [{ path, message }], warnings } instead')
+    .action((file: string, options: { json?: boolean }, cmd: Command) => {
+      emit({ command: 'config-validate', file: operand(cmd, 'file', file), json: options.json === true });
     });
   config
     .command('apply')
@@ -188,23 +281,59 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
     .action((file: string, options: { by?: string }, cmd: Command) => {
       emit({ command: 'config-apply', file: operand(cmd, 'file', file), by: text(cmd, '--by', options.by) });
     });
+  config
+    .command('diff')
+    .summary('what config apply of a policy file would change, without writing')
+    .description(
+      'Compare a policy file with the stored configs, as config apply would, and write nothing: the ' +
+        'organisation config and each family added, changed (every changed field by its path, old -> new) ' +
+        'or unchanged, and the stored families the file no longer names (config apply leaves those as ' +
+        'stored: it never deletes a family). Exit 0 with or without differences ("no changes" when none); ' +
+        'an invalid file is exit 1, with the problems config validate names.',
+    )
+    .argument('<file>', 'the policy file (YAML)')
+    .option('--json', 'print { file, changes, organization, families } instead of lines')
+    .action((file: string, options: { json?: boolean }, cmd: Command) => {
+      emit({ command: 'config-diff', file: operand(cmd, 'file', file), json: options.json === true });
+    });
 
   program
     .command('build')
     .summary('request a build of a family')
     .description(
       'Put Build Requested for a family on the bus; the build service takes it from there. The family ' +
-        'needs a stored config (amictl config apply).',
+        'needs a stored config that parses (amictl config apply); otherwise nothing is put on the bus. ' +
+        'Prints the event id, the idempotency key and the build id. With --wait, follows the build and ' +
+        'its inspection to the outcome, a line per step (builder launched, each component, image created ' +
+        'and available, inspection started, verdict and findings, approved, published or rejected): exit ' +
+        "0 when the image is published, or passed its inspection and waits for a person's approval; exit 1 " +
+        'when the build failed, the image was rejected or its publication failed, with the reason the ' +
+        'failing step recorded (and the failing CVEs of a rejection), or when it did not end within ' +
+        '--timeout.',
     )
     .argument('<family>', 'the family to build')
     .option('--force', 'build even when nothing changed since the last build')
     .addOption(new Option('--reason <reason>', 'why it is built').choices(BUILD_REASONS).default('manual'))
     .option('--by <name>', 'who asks (default: $USER)')
     .option('--key <key>', 'the idempotency key: the same key never builds twice (default: a new one)')
+    .option('--wait', 'follow the build to its outcome (published, waiting for approval, rejected, failed)')
+    .option(
+      '--timeout <duration>',
+      `with --wait: give up after this long, e.g. 90s, 45m, 2h (default: ${DEFAULT_BUILD_TIMEOUT})`,
+    )
+    .option('--json', 'print the request as JSON; with --wait, the outcome with the image and every step')
     .action(
       (
         family: string,
-        options: { force?: boolean; reason: (typeof BUILD_REASONS)[number]; by?: string; key?: string },
+        options: {
+          force?: boolean;
+          reason: (typeof BUILD_REASONS)[number];
+          by?: string;
+          key?: string;
+          wait?: boolean;
+          timeout?: string;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
         emit({
@@ -214,6 +343,8 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
           reason: options.reason,
           by: text(cmd, '--by', options.by),
           key: text(cmd, '--key', options.key),
+          json: options.json === true,
+          wait: buildWait(cmd, options.wait === true, options.timeout),
         });
       },
     );
@@ -529,6 +660,53 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
       });
     });
 
+  program
+    .command('lineage')
+    .summary('which image is built on which')
+    .description(
+      'The lineage of the images: which image each was built on, of one family or of all; as a tree, as ' +
+        'Mermaid or Graphviz DOT text, or as JSON.',
+    )
+    .argument('[family]', 'only the lineage of this family (default: every family)')
+    .addOption(new Option('--format <format>', 'how to draw it').choices(LINEAGE_FORMATS).default('tree'))
+    .option('--json', 'the same as --format json')
+    .action(
+      (family: string | undefined, options: { format: LineageFormat; json?: boolean }, cmd: Command) => {
+        const given = cmd.getOptionValueSource('format') === 'cli';
+        if (options.json === true && given && options.format !== 'json')
+          throw new CliUsageError(
+            `--json is --format json; it does not go with --format ${options.format}`,
+            pathOf(cmd),
+          );
+        emit({
+          command: 'lineage',
+          family: family === undefined ? undefined : operand(cmd, 'family', family),
+          format: options.json === true ? 'json' : options.format,
+        });
+      },
+    );
+
+  program
+    .command('report')
+    .summary('a report of the estate as the catalog knows it')
+    .description(
+      'A report of the estate as the catalog knows it now, printed as text, written as one HTML file ' +
+        '(--html) or printed as JSON (--json).',
+    )
+    .option('--html <file>', 'write the report as HTML to this file')
+    .option('--json', 'print the report as JSON instead of text')
+    .action((options: { html?: string; json?: boolean }, cmd: Command) => {
+      emit({ command: 'report', html: text(cmd, '--html', options.html), json: options.json === true });
+    });
+
+  for (const [path, examples] of Object.entries(EXAMPLES)) {
+    const cmd = commandAt(program, path);
+    cmd.addHelpText(
+      'after',
+      `\nExamples:\n${examples.map((e) => `  $ amictl ${e}`).join('\n')}\n\n${EXIT_CODES_LINE}`,
+    );
+  }
+
   // amictl --help lists the commands one can run (config validate, config apply, ...), not the groups.
   program.configureHelp({
     visibleCommands: (cmd) => leaves(new Help().visibleCommands(cmd)),
@@ -542,6 +720,7 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
   // Set last, on every command: each translates its own errors (it knows its name and arguments).
   for (const cmd of everyCommand(program)) {
     cmd.exitOverride((error) => {
+      if (error.code === 'commander.version') throw new VersionShown();
       if (error.exitCode === 0 || helpWritten) throw new HelpShown();
       throw usageError(program, cmd, error);
     });
@@ -601,6 +780,26 @@ const holdTarget = (cmd: Command, image: string | undefined, family: string | un
   if (at <= 0 || at === image!.length - 1)
     throw new CliUsageError(`--image must be FAMILY@VERSION, got "${image}"`, pathOf(cmd));
   return { kind: 'image', family: image!.slice(0, at), version: image!.slice(at + 1) };
+};
+
+/** `--wait [--timeout D]`: how long to follow the build; `--timeout` alone is a mistake. */
+const buildWait = (
+  cmd: Command,
+  wait: boolean,
+  timeout: string | undefined,
+): { timeout: string; timeoutSeconds: number } | undefined => {
+  if (!wait) {
+    if (timeout !== undefined) throw new CliUsageError('--timeout goes with --wait', pathOf(cmd));
+    return undefined;
+  }
+  const given = timeout ?? DEFAULT_BUILD_TIMEOUT;
+  const seconds = parseDuration(given);
+  if (seconds === undefined)
+    throw new CliUsageError(
+      `--timeout must be a duration such as 90s, 45m, 2h or 1h30m, got "${given}"`,
+      pathOf(cmd),
+    );
+  return { timeout: given.trim(), timeoutSeconds: seconds };
 };
 
 const positiveInteger = (cmd: Command, flag: string, value: string | undefined): number | undefined => {

@@ -61,42 +61,61 @@ export interface Unreachable {
   hint: string;
 }
 
+/** Where amictl's clients go: the endpoint they were made with (none: AWS's own) and the home region. */
+export interface Target {
+  /** `AWS_ENDPOINT_URL`, when set: every client of amictl uses it. */
+  endpoint: string | undefined;
+  region: string;
+}
+
+/** `http://127.0.0.1:4566 (AWS_ENDPOINT_URL) in eu-west-1`, or `AWS in eu-west-1 (no AWS_ENDPOINT_URL set)`. */
+export const describeTarget = (target: Target): string =>
+  target.endpoint === undefined
+    ? `AWS in ${target.region} (no AWS_ENDPOINT_URL set)`
+    : `${target.endpoint} (AWS_ENDPOINT_URL) in ${target.region}`;
+
 /**
  * Whether `error` (or an error it was caused by) says that AWS or the local cloud could not be
- * reached or would not take the caller: the environment is wrong, not the request.
+ * reached or would not take the caller: the environment is wrong, not the request. The problem and the
+ * hint name the endpoint and the region the clients used.
  */
-export const unreachable = (error: unknown): Unreachable | undefined => {
+export const unreachable = (error: unknown, target: Target): Unreachable | undefined => {
+  const where = describeTarget(target);
   for (const e of causes(error)) {
-    const code = typeof e.code === 'string' ? e.code : undefined;
     const name = typeof e.name === 'string' ? e.name : '';
-    const words = wordsOf(e) || name;
+    const words = (wordsOf(e) || name).replace(/^AWS SDK error wrapper for /, '');
+    // The SDK wraps what is not an Error of its own realm in an Error carrying only its text.
+    const code = typeof e.code === 'string' ? e.code : /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(words)?.[1];
     const fromAws = typeof e.$metadata === 'object' && e.$metadata !== null;
     if (
       (code !== undefined && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR_'))) ||
       NETWORK_NAMES.has(name)
     )
       return {
-        problem: `could not reach AWS or the local cloud: ${words}${code && !words.includes(code) ? ` (${code})` : ''}`,
-        hint: 'check AWS_ENDPOINT_URL (npm run local-cloud prints it; unset it for AWS) and AWS_REGION, and that the endpoint is up',
+        problem: `could not reach ${where}: ${words}${code && !words.includes(code) ? ` (${code})` : ''}`,
+        hint:
+          target.endpoint === undefined
+            ? `check the network and AWS_REGION (${target.region}); for the local cloud set AWS_ENDPOINT_URL (npm run local-cloud prints it)`
+            : `check that the local cloud is up at ${target.endpoint} (npm run local-cloud prints its endpoint) and AWS_REGION (${target.region}); unset AWS_ENDPOINT_URL for AWS`,
       };
     if (CREDENTIAL_NAMES.has(name))
       return {
-        problem: `AWS did not take the credentials: ${name}: ${words}`,
+        problem: `${where} did not take the credentials: ${name}: ${words}`,
         hint: 'check your credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, an expired session) and AWS_ENDPOINT_URL',
       };
     if (fromAws && PERMISSION_NAMES.has(name))
       return {
-        problem: `AWS refused the call: ${name}: ${words}`,
+        problem: `${where} refused the call: ${name}: ${words}`,
         hint: 'the credentials work but may not do this: check the role or profile in use (AWS_PROFILE) and its permissions',
       };
     if (fromAws && name === 'StateMachineDoesNotExist')
       return {
-        problem: `AWS has no such state machine: ${words}`,
+        problem: `${where} has no such state machine: ${words}`,
         hint: 'check DECOMMISSION_STATE_MACHINE_ARN, or CATALOG_TABLE whose stage names the machine, and AWS_REGION and AWS_ENDPOINT_URL',
       };
     if (fromAws && name === 'ResourceNotFoundException')
       return {
-        problem: `AWS has no such resource: ${words}`,
+        problem: `${where} has no such resource: ${words}`,
         hint: 'check CATALOG_TABLE and EVENT_BUS_NAME (the stage deployed), AWS_REGION and AWS_ENDPOINT_URL',
       };
   }

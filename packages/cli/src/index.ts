@@ -1,5 +1,18 @@
 export { type AmictlDeps, type AmictlEvents, type ExitCode, runAmictl } from './amictl';
-export { type AmictlCommand, BUILD_REASONS, CliUsageError, EXIT_CODES, parseAmictlArgs } from './args';
+export {
+  type AmictlCommand,
+  BUILD_REASONS,
+  CliUsageError,
+  EXIT_CODES,
+  parseAmictlArgs,
+  parseDuration,
+} from './args';
+export {
+  buildStateMachineFromEnv,
+  buildStateMachineName,
+  describeBuildHistory,
+  sfnBuildTracker,
+} from './aws-builds';
 export {
   type AwsRetentionOptions,
   awsRetentionPorts,
@@ -7,20 +20,56 @@ export {
   stateMachineFromEnv,
 } from './aws-retention';
 export {
+  BUILD_OUTCOMES,
+  BUILD_POLL_SECONDS,
+  type BuildExecutionView,
+  type BuildOutcome,
+  type BuildOutcomeView,
+  type BuildRequestView,
+  type BuildTracker,
+  type ProgressLine,
+} from './build-commands';
+export type { ConfigDiffView, ConfigValidationView, FieldChange } from './config-commands';
+export {
   type DeadLetterReader,
   type DeadLetterView,
   describeDeadLetter,
   type RawDeadLetter,
   sqsDeadLetterReader,
 } from './dead-letter-commands';
-export { type Unreachable, unreachable } from './errors';
+export { describeTarget, type Target, type Unreachable, unreachable } from './errors';
 export type { FamilyView } from './family-commands';
 export type { HoldView } from './hold-commands';
+export {
+  buildLineageGraph,
+  formatLineage,
+  formatLineageDot,
+  formatLineageJson,
+  formatLineageMermaid,
+  formatLineageTree,
+  LINEAGE_FORMATS,
+  type LineageFormat,
+  type LineageGraph,
+  type LineageImage,
+  type LineageRef,
+  showLineage,
+} from './lineage-commands';
+export { paint, type Tone, useColor } from './output';
 export type { ChannelView, ImageDetailView, ImageView, TimelineEntry } from './read-commands';
 export type { RefreshPlanView } from './refresh-commands';
+export {
+  formatReportJson,
+  gatherReport,
+  type ReportData,
+  type ReportDeps,
+  renderReportHtml,
+  reportText,
+  runReport,
+} from './report';
 export {
   manualSweepId,
   type RetentionActionView,
   type RetentionPorts,
   type RetentionShowView,
 } from './retention-commands';
+export { amictlDepsFromEnv, clientOptionsOf, type ProcessIo } from './wiring';

@@ -9,7 +9,7 @@ import {
   type LifecycleState,
 } from '@ami-lifecycle/core';
 import { RefusedError } from './errors';
-import { allPages, amiList, json, minutes, table } from './output';
+import { allPages, amiList, json, minutes, paint, stateTone, table, verdictTone } from './output';
 
 /** One image as `images list --json` prints it. */
 export interface ImageView {
@@ -72,9 +72,12 @@ const FEW_VERSIONS = 10;
 export interface ReadDeps {
   catalog: CatalogPort;
   out: (line: string) => void;
+  /** Colour states and verdicts (never JSON). */
+  color?: boolean | undefined;
 }
 
-const imageView = (image: Image, channels: readonly Channel[]): ImageView => ({
+/** The `images list --json` object of an image, with the channels of its family. */
+export const imageView = (image: Image, channels: readonly Channel[]): ImageView => ({
   family: image.family,
   version: image.version,
   state: image.state,
@@ -136,6 +139,7 @@ export const listImages = async (
     deps.out(`no images${describeFilter(options)}`);
     return;
   }
+  const color = paint(deps.color ?? false);
   for (const line of table(
     ['FAMILY', 'VERSION', 'STATE', 'VERDICT', 'VULNERABLE', 'CHANNELS', 'CREATED', 'AMIS'],
     views.map((v) => [
@@ -148,6 +152,14 @@ export const listImages = async (
       minutes(v.createdAt),
       amiList(v.amiIds),
     ]),
+    (cell, _row, column) =>
+      column === 2
+        ? color(stateTone(cell), cell)
+        : column === 3
+          ? color(verdictTone(cell), cell)
+          : column === 4 && cell === 'yes'
+            ? color('bad', cell)
+            : cell,
   ))
     deps.out(line);
 };
@@ -197,14 +209,15 @@ export const showImage = async (
         .map(([severity, n]) => `${severity} ${n}`)
         .join(', ') || 'none'
     : '-';
+  const color = paint(deps.color ?? false);
   for (const line of [
-    `${imageKey(view)}: ${view.state} since ${view.stateChangedAt}`,
+    `${imageKey(view)}: ${color(stateTone(view.state), view.state)} since ${view.stateChangedAt}`,
     `  created      ${view.createdAt}${view.buildReason ? ` (build reason: ${view.buildReason})` : ''}`,
     `  amis         ${amiList(view.amiIds)}`,
     `  parent       ${parent}`,
-    `  verdict      ${view.verdict ?? '-'}${view.approver ? ` (by ${view.approver})` : ''}`,
+    `  verdict      ${view.verdict === null ? '-' : color(verdictTone(view.verdict), view.verdict)}${view.approver ? ` (by ${view.approver})` : ''}`,
     `  findings     ${findings}`,
-    `  vulnerable   ${view.vulnerable ? 'yes' : 'no'}`,
+    `  vulnerable   ${view.vulnerable ? color('bad', 'yes') : 'no'}`,
     `  channels     ${view.channels.join(', ') || '-'}`,
     ...(view.publishedAt ? [`  published    ${view.publishedAt}`] : []),
     `timeline (${view.timeline.length}):`,

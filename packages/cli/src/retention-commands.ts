@@ -21,7 +21,7 @@ import {
 } from '@ami-lifecycle/decommission-service';
 import { CliUsageError } from './args';
 import { RefusedError } from './errors';
-import { json, minutes, table } from './output';
+import { json, minutes, paint, type Tone, table } from './output';
 
 /**
  * What the retention commands need beyond the catalog and the regional EC2 images amictl already has: the
@@ -45,6 +45,8 @@ export interface RetentionDeps {
   /** Asks a yes/no question on the terminal; absent when there is none (no TTY). */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
   out: (line: string) => void;
+  /** Colour decisions and the guard (never JSON). */
+  color?: boolean | undefined;
 }
 
 /** One action of a stored plan and what became of it: the image's state in the catalog now. */
@@ -128,7 +130,19 @@ const diffEntry = (e: PlanDiffEntry) =>
   `${e.family}@${e.version}: ${e.from ?? '(none)'} -> ${e.to ?? '(gone)'}`;
 
 /** The decisions table, the guard, the counts and the diff: what `plan` and `show` both print. */
-const printPlan = (plan: RetentionPlan, deps: Pick<RetentionDeps, 'out'>, opts: { markActions: boolean }) => {
+const DECISION_TONE: Record<Decision, Tone> = {
+  keep: 'good',
+  deprecate: 'busy',
+  disable: 'busy',
+  retire: 'bad',
+};
+
+const printPlan = (
+  plan: RetentionPlan,
+  deps: Pick<RetentionDeps, 'out' | 'color'>,
+  opts: { markActions: boolean },
+) => {
+  const color = paint(deps.color ?? false);
   const acted = new Set(plan.actions.map((a) => imageKey(a)));
   if (plan.decisions.length === 0) deps.out('no images to decide on');
   else
@@ -142,12 +156,13 @@ const printPlan = (plan: RetentionPlan, deps: Pick<RetentionDeps, 'out'>, opts: 
         ...(opts.markActions ? [d.decision === 'keep' ? '-' : acted.has(imageKey(d)) ? 'yes' : 'no'] : []),
         reasonsText(d),
       ]),
+      (cell, _row, column) => (column === 3 ? color(DECISION_TONE[cell as Decision], cell) : cell),
     ))
       deps.out(line);
   deps.out(
     plan.guard.status === 'ok'
-      ? 'guard: ok'
-      : `guard: tripped, no action is taken: ${plan.guard.reasons.join('; ')}`,
+      ? `guard: ${color('good', 'ok')}`
+      : `guard: ${color('bad', 'tripped')}, no action is taken: ${plan.guard.reasons.join('; ')}`,
   );
   const { summary: s } = plan;
   deps.out(
@@ -299,7 +314,7 @@ const unknownSweep = async (sweepId: string, catalog: CatalogPort): Promise<stri
 /** `retention show`: a stored plan (the newest by default) and each action with the image's state now. */
 export const showRetention = async (
   options: { sweepId: string | undefined; json: boolean },
-  deps: Pick<RetentionDeps, 'catalog' | 'out'>,
+  deps: Pick<RetentionDeps, 'catalog' | 'out' | 'color'>,
 ): Promise<void> => {
   const { catalog } = deps;
   let sweepId = options.sweepId;

@@ -148,7 +148,7 @@ describe('amictl bad usage', () => {
   it.each([
     [
       ['deploy'],
-      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families or events',
+      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families, events, lineage or report',
       '(see amictl --help)',
     ],
     [
@@ -590,7 +590,7 @@ describe('amictl when AWS cannot be reached', () => {
     [
       'a refused connection',
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' }),
-      'amictl: could not reach AWS or the local cloud: connect ECONNREFUSED 127.0.0.1:4566',
+      'amictl: could not reach AWS in eu-west-1 (no AWS_ENDPOINT_URL set): connect ECONNREFUSED 127.0.0.1:4566',
       /AWS_ENDPOINT_URL/,
     ],
     [
@@ -602,7 +602,7 @@ describe('amictl when AWS cannot be reached', () => {
         ),
         { code: 'ECONNREFUSED' },
       ),
-      'amictl: could not reach AWS or the local cloud: connect ECONNREFUSED ::1:4566',
+      'amictl: could not reach AWS in eu-west-1 (no AWS_ENDPOINT_URL set): connect ECONNREFUSED ::1:4566',
       /AWS_ENDPOINT_URL/,
     ],
     [
@@ -610,7 +610,7 @@ describe('amictl when AWS cannot be reached', () => {
       new Error('request failed', {
         cause: Object.assign(new Error('getaddrinfo ENOTFOUND dynamodb.nowhere'), { code: 'ENOTFOUND' }),
       }),
-      'amictl: could not reach AWS or the local cloud: getaddrinfo ENOTFOUND dynamodb.nowhere',
+      'amictl: could not reach AWS in eu-west-1 (no AWS_ENDPOINT_URL set): getaddrinfo ENOTFOUND dynamodb.nowhere',
       /AWS_ENDPOINT_URL/,
     ],
     [
@@ -618,7 +618,7 @@ describe('amictl when AWS cannot be reached', () => {
       Object.assign(new Error('Could not load credentials from any providers'), {
         name: 'CredentialsProviderError',
       }),
-      'amictl: AWS did not take the credentials: CredentialsProviderError: Could not load credentials from any providers',
+      'amictl: AWS in eu-west-1 (no AWS_ENDPOINT_URL set) did not take the credentials: CredentialsProviderError: Could not load credentials from any providers',
       /credentials \(AWS_PROFILE/,
     ],
     [
@@ -627,7 +627,7 @@ describe('amictl when AWS cannot be reached', () => {
         name: 'ResourceNotFoundException',
         $metadata: { httpStatusCode: 400 },
       }),
-      'amictl: AWS has no such resource: Requested resource not found',
+      'amictl: AWS in eu-west-1 (no AWS_ENDPOINT_URL set) has no such resource: Requested resource not found',
       /CATALOG_TABLE/,
     ],
   ])('%s: exit 3 with a hint', async (_what, error, problem, hint) => {
@@ -637,6 +637,20 @@ describe('amictl when AWS cannot be reached', () => {
     expect(world.err[0]).toBe(problem);
     expect(world.err[1]).toMatch(hint);
     expect(world.out).toEqual([]);
+  });
+
+  it('names the endpoint and the region it used, and what to check there', async () => {
+    const world = await seeded();
+    world.deps.endpoint = 'http://127.0.0.1:4566';
+    world.deps.region = 'eu-central-1';
+    await failing(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' }))(
+      world,
+    );
+    expect(await world.run('images', 'list')).toBe(3);
+    expect(world.err).toEqual([
+      'amictl: could not reach http://127.0.0.1:4566 (AWS_ENDPOINT_URL) in eu-central-1: connect ECONNREFUSED 127.0.0.1:4566',
+      'amictl: check that the local cloud is up at http://127.0.0.1:4566 (npm run local-cloud prints its endpoint) and AWS_REGION (eu-central-1); unset AWS_ENDPOINT_URL for AWS',
+    ]);
   });
 
   it('throws what it cannot name', async () => {

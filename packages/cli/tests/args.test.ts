@@ -1,4 +1,6 @@
-import { type AmictlCommand, CliUsageError, parseAmictlArgs } from '../src';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AmictlCommand, CliUsageError, parseAmictlArgs, parseDuration } from '../src';
 
 const helpOf = (argv: string[]): string => {
   const parsed = parseAmictlArgs(argv);
@@ -11,6 +13,22 @@ describe('amictl arguments', () => {
     expect(parseAmictlArgs(['config', 'validate', 'p.yaml'])).toEqual({
       command: 'config-validate',
       file: 'p.yaml',
+      json: false,
+    });
+    expect(parseAmictlArgs(['config', 'validate', 'p.yaml', '--json'])).toEqual({
+      command: 'config-validate',
+      file: 'p.yaml',
+      json: true,
+    });
+    expect(parseAmictlArgs(['config', 'diff', 'p.yaml'])).toEqual({
+      command: 'config-diff',
+      file: 'p.yaml',
+      json: false,
+    });
+    expect(parseAmictlArgs(['config', 'diff', 'p.yaml', '--json'])).toEqual({
+      command: 'config-diff',
+      file: 'p.yaml',
+      json: true,
     });
     expect(parseAmictlArgs(['config', 'apply', 'p.yaml', '--by', 'alice'])).toEqual({
       command: 'config-apply',
@@ -24,12 +42,88 @@ describe('amictl arguments', () => {
       reason: 'stale-base',
       by: undefined,
       key: undefined,
+      json: false,
+      wait: undefined,
     });
     expect(parseAmictlArgs(['build', 'golden-al2023', '--key', 'k-1'])).toMatchObject({
       force: false,
       reason: 'manual',
       key: 'k-1',
     });
+  });
+
+  it('reads build --wait with its timeout (60m unless --timeout says), and --json', () => {
+    expect(parseAmictlArgs(['build', 'golden-al2023', '--wait'])).toMatchObject({
+      json: false,
+      wait: { timeout: '60m', timeoutSeconds: 3600 },
+    });
+    expect(
+      parseAmictlArgs(['build', 'golden-al2023', '--wait', '--timeout', '1h30m', '--json']),
+    ).toMatchObject({
+      json: true,
+      wait: { timeout: '1h30m', timeoutSeconds: 5400 },
+    });
+    expect(parseAmictlArgs(['build', 'golden-al2023', '--json'])).toMatchObject({
+      json: true,
+      wait: undefined,
+    });
+  });
+
+  it.each([
+    ['90s', 90],
+    ['45m', 2700],
+    ['2h', 7200],
+    ['1h30m', 5400],
+    ['1h0m30s', 3630],
+    [' 5m ', 300],
+  ])('reads the duration %j as %d seconds', (text, seconds) => {
+    expect(parseDuration(text)).toBe(seconds);
+  });
+
+  it.each(['', '0m', '60', 'm', '1.5h', '-5m', '5 m', '30m1h', 'forever'])(
+    'refuses the duration %j',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
+
+  it('reads lineage and report, --json being lineage --format json', () => {
+    expect(parseAmictlArgs(['lineage'])).toEqual({ command: 'lineage', family: undefined, format: 'tree' });
+    expect(parseAmictlArgs(['lineage', 'golden-al2023', '--format', 'mermaid'])).toEqual({
+      command: 'lineage',
+      family: 'golden-al2023',
+      format: 'mermaid',
+    });
+    expect(parseAmictlArgs(['lineage', '--format', 'dot'])).toEqual({
+      command: 'lineage',
+      family: undefined,
+      format: 'dot',
+    });
+    expect(parseAmictlArgs(['lineage', '--json'])).toEqual({
+      command: 'lineage',
+      family: undefined,
+      format: 'json',
+    });
+    expect(parseAmictlArgs(['lineage', 'payments-api', '--format', 'json', '--json'])).toEqual({
+      command: 'lineage',
+      family: 'payments-api',
+      format: 'json',
+    });
+    expect(parseAmictlArgs(['report'])).toEqual({ command: 'report', html: undefined, json: false });
+    expect(parseAmictlArgs(['report', '--html', 'estate.html', '--json'])).toEqual({
+      command: 'report',
+      html: 'estate.html',
+      json: true,
+    });
+  });
+
+  it("answers amictl's version for --version and -V, from packages/cli/package.json", () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(parseAmictlArgs(['--version'])).toEqual({ command: 'version', text: `amictl ${version}` });
+    expect(parseAmictlArgs(['-V'])).toEqual({ command: 'version', text: `amictl ${version}` });
+    expect(helpOf(['--help'])).toMatch(/\n {2}-V, --version +print amictl's version\n/);
   });
 
   it.each<[string[], AmictlCommand]>([
@@ -145,7 +239,7 @@ describe('amictl arguments', () => {
     expect(helpOf(['--help'])).toBe(help);
     expect(helpOf(['help'])).toBe(help);
     for (const command of [
-      'config validate <file>',
+      'config validate [options] <file>',
       'config apply [options] <file>',
       'build [options] <family>',
       'images list [options]',
@@ -159,17 +253,39 @@ describe('amictl arguments', () => {
       'hold add [options]',
       'hold list [options]',
       'hold remove [options] <id>',
+      'config diff [options] <file>',
+      'lineage [options] [family]',
+      'report [options]',
     ])
       expect(help).toContain(`  ${command}  `);
     expect(help).toMatch(
-      /Exit codes:\n {2}0 {2}done\n {2}1 {2}refused.*\n {2}2 {2}bad usage.*\n {2}3 {2}could not reach AWS/s,
+      /Exit codes:\n {2}0 {2}done.*\n {2}1 {2}refused.*\n {2}2 {2}bad usage.*\n {2}3 {2}could not reach AWS.*\n {2}4 {2}failed otherwise/s,
     );
   });
 
   it.each([
-    [['config', 'validate'], 'config validate [options] <file>', ['the policy file']],
+    [['config', 'validate'], 'config validate [options] <file>', ['the policy file', '--json']],
+    [
+      ['config', 'diff'],
+      'config diff [options] <file>',
+      ['the policy file', '--json', 'never deletes a family'],
+    ],
     [['config', 'apply'], 'config apply [options] <file>', ['--by <name>']],
-    [['build'], 'build [options] <family>', ['--force', '--reason <reason>', 'stale-base', '--key <key>']],
+    [
+      ['build'],
+      'build [options] <family>',
+      [
+        '--force',
+        '--reason <reason>',
+        'stale-base',
+        '--key <key>',
+        '--wait',
+        '--timeout <duration>',
+        '--json',
+      ],
+    ],
+    [['lineage'], 'lineage [options] [family]', ['--format <format>', '"mermaid"', '"dot"', '--json']],
+    [['report'], 'report [options]', ['--html <file>', '--json']],
     [
       ['images', 'list'],
       'images list [options]',
@@ -205,7 +321,11 @@ describe('amictl arguments', () => {
     [['hold', 'list'], 'hold list [options]', ['--json', 'expired']],
     [['hold', 'remove'], 'hold remove [options] <id>', ['--reason <text>', '--by <name>']],
     [['hold'], 'hold [options] [command]', ['add [options]', 'list [options]', 'remove [options] <id>']],
-    [['config'], 'config [options] [command]', ['validate <file>', 'apply [options] <file>']],
+    [
+      ['config'],
+      'config [options] [command]',
+      ['validate [options] <file>', 'apply [options] <file>', 'diff [options] <file>'],
+    ],
     [['refresh'], 'refresh [options] [command]', ['plan [options]', 'history [options] <family>']],
     [['channel'], 'channel [options] [command]', ['show [options] <family>', 'rollback [options]']],
   ])('gives %j its own --help', (words, usage, mentions) => {
@@ -218,12 +338,35 @@ describe('amictl arguments', () => {
   it.each([
     [
       ['deploy'],
-      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families or events$/,
+      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families, events, lineage or report$/,
       '',
     ],
     [['help', 'deploy'], /^unknown command "deploy"/, ''],
-    [['config'], /^config takes validate or apply, got nothing$/, 'config'],
-    [['config', 'remove'], /^config takes validate or apply, got "remove"$/, 'config'],
+    [['config'], /^config takes validate, apply or diff, got nothing$/, 'config'],
+    [['config', 'remove'], /^config takes validate, apply or diff, got "remove"$/, 'config'],
+    [['config', 'diff'], /^config diff needs a policy file$/, 'config diff'],
+    [['build', 'x', '--timeout', '5m'], /^--timeout goes with --wait$/, 'build'],
+    [
+      ['build', 'x', '--wait', '--timeout', 'soon'],
+      /^--timeout must be a duration such as 90s, 45m, 2h or 1h30m, got "soon"$/,
+      'build',
+    ],
+    [['build', 'x', '--wait', '--timeout', '0s'], /^--timeout must be a duration/, 'build'],
+    [
+      ['lineage', '--format', 'svg'],
+      /^--format must be one of tree, mermaid, dot, json, got "svg"$/,
+      'lineage',
+    ],
+    [
+      ['lineage', '--format', 'dot', '--json'],
+      /^--json is --format json; it does not go with --format dot$/,
+      'lineage',
+    ],
+    [['lineage', 'a', 'b'], /^lineage takes one family, got also "b"$/, 'lineage'],
+    [['lineage', ' '], /^lineage needs a family name$/, 'lineage'],
+    [['report', '--html', ' '], /^--html must not be empty$/, 'report'],
+    [['report', '--html'], /option '--html <file>' argument missing/, 'report'],
+    [['report', 'now'], /^report takes no arguments, got also "now"$/, 'report'],
     [['config', 'apply'], /^config apply needs a policy file$/, 'config apply'],
     [['config', 'apply', ' '], /^config apply needs a policy file$/, 'config apply'],
     [['config', 'validate', 'a.yaml', 'b.yaml'], /takes one file, got also "b.yaml"/, 'config validate'],
@@ -388,5 +531,79 @@ describe('amictl arguments', () => {
   it('refuses an option before the command, saying where it goes', () => {
     expect(() => parseAmictlArgs(['--json', 'images', 'list'])).toThrow(CliUsageError);
     expect(() => parseAmictlArgs(['--json', 'images', 'list'])).toThrow(/^--json goes after the command/);
+  });
+});
+
+describe('amictl help pages', () => {
+  /** Every command one can run, by its words, as `amictl --help` lists them. */
+  const runnable = (): string[][] =>
+    helpOf(['--help'])
+      .split('Commands:\n')[1]!
+      .split('\n\n')[0]!
+      .split('\n')
+      .filter((line) => /^ {2}[a-z]/.test(line))
+      .map((line) => line.trim().split(/\s+/))
+      .map((words) => words.slice(0, words.findIndex((w) => w.startsWith('[') || w.startsWith('<')) >>> 0))
+      .map((words) => words.filter((w) => /^[a-z]+$/.test(w)))
+      .filter((words) => words[0] !== 'help');
+
+  it('lists every command', () => {
+    expect(runnable().map((w) => w.join(' '))).toEqual([
+      'config validate',
+      'config apply',
+      'config diff',
+      'build',
+      'images list',
+      'image show',
+      'approve',
+      'reject',
+      'channel show',
+      'channel rollback',
+      'refresh plan',
+      'refresh history',
+      'hold add',
+      'hold list',
+      'hold remove',
+      'retention plan',
+      'retention apply',
+      'retention show',
+      'families list',
+      'events rejected',
+      'lineage',
+      'report',
+    ]);
+  });
+
+  it('gives every command a page with its usage, arguments, options, examples and exit codes, by --help and by help', () => {
+    for (const words of runnable()) {
+      const page = helpOf([...words, '--help']);
+      expect(helpOf(['help', ...words])).toBe(page);
+      expect(page).toMatch(new RegExp(`^Usage: amictl ${words.join(' ')} `));
+      const usage = page.split('\n')[0]!;
+      for (const argument of usage.match(/<[a-z-]+>|\[[a-z-]+\]/g)?.filter((a) => a !== '[options]') ?? [])
+        expect(page).toMatch(new RegExp(`\\n {2}${argument.slice(1, -1)} `));
+      if (usage.includes('[options]')) expect(page).toContain('Options:\n');
+      const examples = page.split('Examples:\n')[1];
+      expect(examples).toBeDefined();
+      expect(
+        examples!.split('\n').filter((l) => l.startsWith(`  $ amictl ${words.join(' ')}`)).length,
+      ).toBeGreaterThan(0);
+      expect(page).toMatch(/Exit codes: 0 done, 1 refused, 2 bad usage, 3 .*\n4 failed otherwise/);
+    }
+  });
+
+  it('runs each example through the parser: every one of them is a valid command line', () => {
+    for (const words of runnable()) {
+      const examples = helpOf([...words, '--help'])
+        .split('Examples:\n')[1]!
+        .split('\n')
+        .filter((l) => l.startsWith('  $ amictl '))
+        .map((l) => l.slice('  $ amictl '.length));
+      for (const example of examples) {
+        const argv = [...example.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+        expect(() => parseAmictlArgs(argv)).not.toThrow();
+        expect(parseAmictlArgs(argv).command).not.toBe('help');
+      }
+    }
   });
 });

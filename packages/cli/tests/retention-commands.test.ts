@@ -377,7 +377,7 @@ describe('amictl retention apply', () => {
     expect(await world.run('retention', 'apply', '--yes')).toBe(3);
 
     expect(world.err[0]).toBe(
-      'amictl: AWS has no such state machine: State Machine Does Not Exist: ami-lifecycle-prod-decommission',
+      'amictl: AWS in eu-west-1 (no AWS_ENDPOINT_URL set) has no such state machine: State Machine Does Not Exist: ami-lifecycle-prod-decommission',
     );
     expect(world.err[1]).toMatch(/DECOMMISSION_STATE_MACHINE_ARN/);
   });
