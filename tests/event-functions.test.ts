@@ -8,9 +8,9 @@ const DLQ_ARN = '${self:custom.deadLetterQueueArn}';
 
 interface FunctionConfig {
   handler: string;
-  events?: unknown[];
+  events?: Record<string, unknown>[];
   maximumRetryAttempts?: number;
-  destinations?: { onFailure?: string };
+  destinations?: { onFailure?: unknown };
   iamRoleStatements?: { Effect: string; Action: string | string[]; Resource: unknown }[];
 }
 
@@ -34,8 +34,19 @@ const eventFunctions = readdirSync(join(ROOT, 'services'), { withFileTypes: true
  */
 describe.each(eventFunctions)('%s', (_name, fn) => {
   it("sends what still fails after Lambda's retries to the events dead-letter queue", () => {
-    expect(fn.destinations?.onFailure).toBe(DLQ_ARN);
+    // The queue's ARN is a `!GetAtt`: a destination given by an intrinsic names its type.
+    expect(fn.destinations?.onFailure).toEqual({ type: 'sqs', arn: DLQ_ARN });
     expect(fn.maximumRetryAttempts).toBe(2);
+  });
+
+  it('has every rule and schedule retry a delivery Lambda does not accept, then dead-letter it', () => {
+    // Serverless v3's `schedule` event takes no dead-letter queue: schedules are `eventBridge` schedules.
+    expect(fn.events!.map((e) => Object.keys(e))).toEqual(fn.events!.map(() => ['eventBridge']));
+    for (const e of fn.events!) {
+      const rule = e.eventBridge as { retryPolicy?: Record<string, number>; deadLetterQueueArn?: unknown };
+      expect(rule.deadLetterQueueArn).toBe(DLQ_ARN);
+      expect(rule.retryPolicy).toEqual({ maximumRetryAttempts: 185, maximumEventAge: expect.any(Number) });
+    }
   });
 
   it('may send what it refuses there itself, and its handler does', () => {

@@ -7,8 +7,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { LambdaRuntime } from '../lambda/runtime';
 import type { CloudServices } from '../services';
+import { functionLogicalId, resolveIntrinsics } from './cloudformation';
 import { ServerlessConfigError } from './serverless-config';
-import type { RuleSpec, ServerlessModel } from './serverless-model';
+import type { ResourceSpec, RuleSpec, ServerlessModel } from './serverless-model';
 
 export interface DeployTarget {
   accountId: string;
@@ -33,29 +34,6 @@ export interface DeployResult {
   skipped: string[];
 }
 
-/** serverless-step-functions names a function's CloudFormation resource `<Name>LambdaFunction`. */
-const functionLogicalId = (key: string) =>
-  `${key.charAt(0).toUpperCase()}${key.slice(1).replace(/-/g, 'Dash').replace(/_/g, 'Underscore')}LambdaFunction`;
-
-/**
- * Replaces `!GetAtt <Fn>LambdaFunction.Arn` and `!Ref <Fn>LambdaFunction` in a state machine definition
- * with the function's ARN, as CloudFormation would; any other intrinsic is an error naming it.
- */
-const resolveIntrinsics = (value: unknown, arns: ReadonlyMap<string, string>, path: string): unknown => {
-  if (Array.isArray(value)) return value.map((v, i) => resolveIntrinsics(v, arns, `${path}[${i}]`));
-  if (typeof value !== 'object' || value === null) return value;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0] === 'Fn::GetAtt')) {
-    const target = keys[0] === 'Ref' ? obj.Ref : (obj['Fn::GetAtt'] as unknown[])[0];
-    const arn = typeof target === 'string' ? arns.get(target) : undefined;
-    if (!arn)
-      throw new ServerlessConfigError(path, `${JSON.stringify(obj)} names no function of this service`);
-    return arn;
-  }
-  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], arns, `${path}.${k}`)]));
-};
-
 const tableInput = (props: Record<string, unknown>): CreateTableCommandInput => {
   // CloudFormation-only properties (PITR, deletion protection, tags as CFN writes them) are not CreateTable's.
   const {
@@ -66,32 +44,6 @@ const tableInput = (props: Record<string, unknown>): CreateTableCommandInput => 
     ...rest
   } = props;
   return rest as unknown as CreateTableCommandInput;
-};
-
-/** `{ Ref: <Bus> }` -> the bus's name, `{ Fn::GetAtt: [<Bus>, Arn] }` -> its ARN; any other intrinsic is an error. */
-const resolveResourceRefs = (
-  value: unknown,
-  buses: ReadonlyMap<string, { name: string; arn: string }>,
-  path: string,
-): unknown => {
-  if (Array.isArray(value)) return value.map((v, i) => resolveResourceRefs(v, buses, `${path}[${i}]`));
-  if (typeof value !== 'object' || value === null) return value;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) {
-    const getAtt = obj['Fn::GetAtt'] as unknown[] | undefined;
-    const bus =
-      keys[0] === 'Ref'
-        ? buses.get(String(obj.Ref))?.name
-        : getAtt?.[1] === 'Arn'
-          ? buses.get(String(getAtt[0]))?.arn
-          : undefined;
-    if (bus === undefined) {
-      throw new ServerlessConfigError(path, `${JSON.stringify(obj)} names no event bus of resources`);
-    }
-    return bus;
-  }
-  return Object.fromEntries(keys.map((k) => [k, resolveResourceRefs(obj[k], buses, `${path}.${k}`)]));
 };
 
 /** The SQS queue attributes CloudFormation's AWS::SQS::Queue properties set, as CreateQueue takes them. */
@@ -142,7 +94,18 @@ export const deployServerless = async (
     skipped: [],
   };
 
-  for (const r of model.resources) {
+  // A resource's intrinsics (`!Ref`, `!GetAtt`, `!Sub` with pseudo parameters) resolved as CloudFormation
+  // would, for the resources deployed here; anything unresolvable is an error naming where it is.
+  const propertiesOf = (r: ResourceSpec) =>
+    resolveIntrinsics(
+      r.properties,
+      model.cloudFormation,
+      `resources.Resources.${r.logicalId}.Properties`,
+    ) as Record<string, unknown>;
+
+  for (const raw of model.resources) {
+    const deployed = ['AWS::DynamoDB::Table', 'AWS::Events::EventBus', 'AWS::SQS::Queue'].includes(raw.type);
+    const r = deployed ? { ...raw, properties: propertiesOf(raw) } : raw;
     if (r.type === 'AWS::DynamoDB::Table' && target.dynamodb) {
       const client = new DynamoDBClient({
         endpoint: target.dynamodb.endpoint,
@@ -195,20 +158,11 @@ export const deployServerless = async (
     }
   }
 
-  // Bus policies name their bus by `!Ref` (its name) and their resource by `!GetAtt <Bus>.Arn`.
-  const busRefs = new Map<string, { name: string; arn: string }>();
-  for (const r of model.resources) {
-    if (r.type !== 'AWS::Events::EventBus') continue;
-    const name = String(r.properties.Name);
-    busRefs.set(r.logicalId, {
-      name,
-      arn: `arn:aws:events:${target.region}:${target.accountId}:event-bus/${name}`,
-    });
-  }
+  // After every bus exists; they name their bus by `!Ref` (its name) and their resource by `!GetAtt <Bus>.Arn`.
   for (const r of model.resources) {
     if (r.type !== 'AWS::Events::EventBusPolicy') continue;
     const path = `resources.Resources.${r.logicalId}.Properties`;
-    const props = resolveResourceRefs(r.properties, busRefs, path) as Record<string, unknown>;
+    const props = propertiesOf(r);
     const { EventBusName, StatementId, Statement, ...rest } = props;
     if (Object.keys(rest).length > 0 || typeof StatementId !== 'string' || typeof Statement !== 'object') {
       throw new ServerlessConfigError(
@@ -292,11 +246,8 @@ export const deployServerless = async (
 
   const sfnRole = `arn:aws:iam::${target.accountId}:role/${model.service}-${model.stage}-states`;
   for (const m of model.stateMachines) {
-    const definition = resolveIntrinsics(
-      m.definition,
-      functionArns,
-      `stepFunctions.stateMachines.${m.key}.definition`,
-    );
+    // The model resolved its intrinsics (`!GetAtt <Fn>LambdaFunction.Arn` -> the function's ARN).
+    const definition = m.definition;
     const { stateMachineArn } = target.services.sfn.createStateMachine(
       target.accountId,
       target.region,

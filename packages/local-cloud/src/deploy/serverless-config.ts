@@ -67,6 +67,8 @@ export interface ResolveOptions {
   region?: string;
   accountId?: string;
   env?: Readonly<Record<string, string | undefined>>;
+  /** `--param "<name>=<value>"`: what `${param:<name>}` reads before the file's `params`. */
+  params?: Readonly<Record<string, string>>;
 }
 
 const VARS = /\$\{([^${}]+)\}/g;
@@ -76,8 +78,9 @@ const WHOLE = /^\$\{([^${}]+)\}$/;
 
 /**
  * Reads serverless.yml and resolves the variables the project uses (`self:`, `sls:stage`, `opt:`,
- * `env:`, `aws:accountId|region`, `file(...)` with an optional `:key`), each with an optional
- * `, 'default'`, as Serverless Framework v3 does. Unknown sources are errors naming the path.
+ * `param:`, `env:`, `aws:accountId|region`, `file(...)` with an optional `:key`), each with an optional
+ * `, 'default'`, as Serverless Framework v3 does. A `param:` is the one given (`--param`), else the file's
+ * `params.<stage>`, else its `params.default`. Unknown sources are errors naming the path.
  */
 export const loadServerlessConfig = (file: string, opts: ResolveOptions = {}): Record<string, unknown> => {
   const root = readYaml(file, '(file)') as Record<string, unknown>;
@@ -107,6 +110,7 @@ export const loadServerlessConfig = (file: string, opts: ResolveOptions = {}): R
     if (ref.startsWith('self:')) return get(root, ref.slice(5), path, depth);
     if (ref === 'sls:stage') return stage();
     if (ref.startsWith('opt:')) return options[ref.slice(4)];
+    if (ref.startsWith('param:')) return param(ref.slice(6), path, depth);
     if (ref.startsWith('env:')) return (opts.env ?? process.env)[ref.slice(4)];
     if (ref === 'aws:accountId') return opts.accountId ?? '000000000000';
     if (ref === 'aws:region') return region();
@@ -117,6 +121,15 @@ export const loadServerlessConfig = (file: string, opts: ResolveOptions = {}): R
       return f[2] ? dig(loaded, f[2], path) : loaded;
     }
     throw new ServerlessConfigError(path, `unsupported variable source in \${${ref}}`);
+  };
+
+  const param = (name: string, path: string, depth: number): unknown => {
+    if (opts.params?.[name] !== undefined) return opts.params[name];
+    for (const section of [stage(), 'default']) {
+      const value = get(root, `params.${section}.${name}`, path, depth);
+      if (value !== undefined) return value;
+    }
+    return undefined;
   };
 
   const stage = () =>

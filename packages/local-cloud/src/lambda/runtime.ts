@@ -157,12 +157,15 @@ export class LambdaRuntime {
   }
 
   /**
-   * The execution role a function's calls act as: one per function, named
-   * `<function name>-<region>-lambdaRole` (at most IAM's 64 characters), so it starts with
-   * `<service>-<stage>-` as the roles of one role per function do on AWS.
+   * The execution role a function's calls act as: its spec's `roleName` (its own role, as
+   * serverless-iam-roles-per-function names it, or the provider's default role it shares). A spec without
+   * one is named as its own role would be: `<function name>-<region>-lambdaRole`, without `-lambdaRole`
+   * past IAM's 64 characters.
    */
   roleArnOf(name: string): string {
-    const role = `${name}-${this.opts.region}-lambdaRole`.slice(0, 64);
+    const given = this.specs.get(name)?.roleName;
+    const own = `${name}-${this.opts.region}-lambdaRole`;
+    const role = given ?? (own.length <= 64 ? own : `${name}-${this.opts.region}`.slice(0, 64));
     return `arn:aws:iam::${this.opts.accountId}:role/${role}`;
   }
 
