@@ -12,14 +12,18 @@ const accountNameSchema = z
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9 and -, starting with a letter');
 
 const storedAccountSchema = z.strictObject({
-  id: accountIdSchema,
-  /** Assumed for cross-account work (usage inventory); absent for the controller's own account. */
+  id: accountIdSchema.describe('The 12-digit account id.'),
   roleArn: z
     .string()
     .regex(ROLE_ARN, 'must be an IAM role ARN like arn:aws:iam::123456789012:role/name')
-    .optional(),
-  /** The regions this account uses, resolved: the organisation's enabled regions when the file said none. */
-  regions: z.array(regionSchema).min(1),
+    .optional()
+    .describe("Assumed for cross-account work (usage inventory); absent for the controller's own account."),
+  regions: z
+    .array(regionSchema)
+    .min(1)
+    .describe(
+      "The regions this account uses, resolved: the organisation's enabled regions when the file said none.",
+    ),
 });
 
 /**
@@ -31,17 +35,27 @@ export const organizationConfigSchema = z
   .strictObject({
     organization: z
       .strictObject({
-        id: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id like o-a1b2c3d4e5'),
-        managementAccountId: accountIdSchema,
+        id: z
+          .string()
+          .regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id like o-a1b2c3d4e5')
+          .describe('The AWS Organizations id (`o-...`).'),
+        managementAccountId: accountIdSchema.describe("The organization's management account."),
       })
-      .optional(),
-    accounts: z.record(accountNameSchema, storedAccountSchema),
-    regions: z.strictObject({
-      home: regionSchema,
-      /** Every region images may be published to or used in; the home region is one of them. */
-      enabled: z.array(regionSchema).min(1),
-    }),
-    sweep: sweepGuardsSchema,
+      .optional()
+      .describe("The policy's organization section, when it has one."),
+    accounts: z
+      .record(accountNameSchema, storedAccountSchema)
+      .describe('The accounts by name, each with its role and its regions resolved.'),
+    regions: z
+      .strictObject({
+        home: regionSchema.describe('Where the controller runs.'),
+        enabled: z
+          .array(regionSchema)
+          .min(1)
+          .describe('Every region images may be published to or used in; the home region is one of them.'),
+      })
+      .describe("The organisation's regions."),
+    sweep: sweepGuardsSchema.describe('The retention sweep settings, every default applied.'),
   })
   .superRefine((config, ctx) => {
     const enabled = new Set(config.regions.enabled);

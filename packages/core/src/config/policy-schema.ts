@@ -83,51 +83,86 @@ const commandTimeoutSchema = positiveInt.max(
 );
 
 const componentSchema = z.strictObject({
-  name: slugSchema,
-  kind: z.enum(['os-update', 'agent', 'hardening', 'application', 'custom']),
-  /** Shell commands run through SSM (`AWS-RunShellScript`) on the builder, in order. */
-  commands: commandsSchema,
-  timeoutSeconds: commandTimeoutSchema.default(3600),
+  name: slugSchema.describe(
+    "The component's name, unique in the family; the SSM command that runs it is labelled with it.",
+  ),
+  kind: z
+    .enum(['os-update', 'agent', 'hardening', 'application', 'custom'])
+    .describe('What the component does; `os-update` components run first, the others in the order listed.'),
+  commands: commandsSchema.describe(
+    'Shell commands run through SSM (`AWS-RunShellScript`) on the builder, in order; a failing command fails the build.',
+  ),
+  timeoutSeconds: commandTimeoutSchema
+    .default(3600)
+    .describe('How long the commands may run, in seconds; at most 172800 (48 hours, the SSM limit).'),
 });
 
 const testSchema = z.strictObject({
-  name: slugSchema,
-  commands: commandsSchema,
-  timeoutSeconds: commandTimeoutSchema.default(600),
+  name: slugSchema.describe("The test's name, unique in the family."),
+  commands: commandsSchema.describe(
+    'Shell commands run through SSM on the test instance, in order; the test passes when every one succeeds.',
+  ),
+  timeoutSeconds: commandTimeoutSchema
+    .default(600)
+    .describe('How long the commands may run, in seconds; at most 172800 (48 hours, the SSM limit).'),
 });
 
 const rootVolumeSchema = z.strictObject({
-  sizeGiB: positiveInt.max(16_384, 'must be at most 16384 (the EBS volume limit)'),
+  sizeGiB: positiveInt
+    .max(16_384, 'must be at most 16384 (the EBS volume limit)')
+    .describe("The root volume's size in GiB; at most 16384 (the EBS volume limit)."),
   kmsKeyId: z
     .string()
     .refine(
       (v) => KMS_ALIAS.test(v) || KMS_KEY_ARN.test(v),
       'must be a KMS alias (alias/...) or a key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+    )
+    .describe(
+      'The customer-managed KMS key that encrypts the root volume and every copy: an alias that exists in every region the family publishes to, or a key ARN in the home region (a multi-Region key `mrk-...` when the family publishes to other regions). `alias/aws/ebs` cannot be shared.',
     ),
   encrypted: z
     .literal(true, {
       error: 'must be true: root volumes are always encrypted, and copies and shares inherit it',
     })
-    .default(true),
+    .default(true)
+    .meta({
+      description: 'Always true: root volumes are always encrypted, and copies and shares inherit it.',
+      examples: [true],
+    }),
 });
 
 const buildSchema = z.strictObject({
   instanceType: z
     .string()
-    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.medium'),
+    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.medium')
+    .describe('The EC2 instance type of the builder and of the test instance.'),
   subnet: z
     .string()
     .regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id like subnet-0123456789abcdef0')
-    .optional(),
+    .optional()
+    .describe(
+      "The subnet the builder and the test instance are launched in; the account's default subnet when absent. It needs a route to SSM (a NAT gateway or VPC endpoints).",
+    ),
   securityGroup: z
     .string()
     .regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id like sg-0123456789abcdef0')
-    .optional(),
-  /** The builder's instance profile (name or ARN); it needs SSM managed-instance permissions. */
-  instanceProfile: z.string().regex(INSTANCE_PROFILE, 'must be an instance profile name or ARN'),
-  /** Run in this order; a failed component fails the build. */
-  components: z.array(componentSchema).default([]),
-  rootVolume: rootVolumeSchema,
+    .optional()
+    .describe(
+      "The security group of the builder and the test instance; the subnet's default group when absent. No inbound rule is needed: commands go through SSM.",
+    ),
+  instanceProfile: z
+    .string()
+    .regex(INSTANCE_PROFILE, 'must be an instance profile name or ARN')
+    .describe(
+      'The instance profile (name or ARN) of the builder and the test instance; its role needs SSM managed-instance permissions.',
+    ),
+  components: z
+    .array(componentSchema)
+    .default([])
+    .describe(
+      'What the builder runs, one SSM command each: the `os-update` ones first, the rest in this order; a failed component fails the build.',
+    ),
+  rootVolume: rootVolumeSchema.describe("The image's root volume: its size and its encryption key."),
 });
 
 const imageOwnerSchema = z
@@ -149,12 +184,27 @@ const SOURCE_KINDS = 'exactly one of { amiId }, { nameFilter, owners } or { ssmP
 const sourceSchema = z
   .strictObject(
     {
-      amiId: amiIdSchema.optional(),
-      /** An EC2 image name filter (`*` wildcards); the newest match is used. */
-      nameFilter: z.string().min(1).max(128).optional(),
-      owners: z.array(imageOwnerSchema).min(1).optional(),
-      /** A parameter holding an AMI id, such as AWS's public `/aws/service/ami-amazon-linux-latest/...`. */
-      ssmParameter: ssmParameterNameSchema.optional(),
+      amiId: amiIdSchema
+        .optional()
+        .meta({ description: 'Build from exactly this AMI.', examples: ['ami-0123456789abcdef0'] }),
+      nameFilter: z
+        .string()
+        .min(1)
+        .max(128)
+        .optional()
+        .describe('An EC2 image name filter (`*` wildcards); the newest match among `owners` is used.'),
+      owners: z
+        .array(imageOwnerSchema)
+        .min(1)
+        .optional()
+        .describe(
+          'Whose images `nameFilter` searches: 12-digit account ids, `amazon`, `self` or `aws-marketplace`; required with `nameFilter`, since anyone can publish an AMI with a matching name.',
+        ),
+      ssmParameter: ssmParameterNameSchema
+        .optional()
+        .describe(
+          "An SSM parameter holding an AMI id, such as AWS's public `/aws/service/ami-amazon-linux-latest/...`; read in the home region at build time.",
+        ),
     },
     {
       error: (iss) =>
@@ -183,14 +233,17 @@ const sourceSchema = z
   // but zod then lets the strict object's unknown keys through (a misspelt `owner` dropped unreported).
   .transform((s) => s as SourceVariant)
   .meta({
+    description:
+      'Where a golden image starts from: exactly one of `amiId`, `nameFilter` with `owners`, or `ssmParameter`.',
     oneOf: [{ required: ['amiId'] }, { required: ['nameFilter', 'owners'] }, { required: ['ssmParameter'] }],
   });
 
 const parentRefSchema = z.strictObject(
   {
-    family: familyNameSchema,
-    /** The parent's channel whose current image this family builds on. */
-    channel: channelNameSchema,
+    family: familyNameSchema.describe('The family this one builds on; it must be a family of the policy.'),
+    channel: channelNameSchema.describe(
+      "The parent's channel whose current image this family builds on; the parent must publish it.",
+    ),
   },
   {
     error: (iss) =>
@@ -201,12 +254,24 @@ const parentRefSchema = z.strictObject(
 );
 
 const inspectSchema = z.strictObject({
-  gate: gateSchema.prefault({}),
-  tests: z.array(testSchema).default([]),
-  /** Published images are inspected again this often, besides on every new Inspector finding. */
-  reinspectEveryDays: positiveInt.default(7),
-  /** How long to wait for Inspector to cover and scan the test instance before failing the inspection. */
-  scanTimeoutMinutes: positiveInt.max(1440).default(60),
+  gate: gateSchema
+    .prefault({})
+    .describe("The security gate a candidate must pass on its test instance's Inspector findings."),
+  tests: z
+    .array(testSchema)
+    .default([])
+    .describe(
+      'Commands run on the test instance through SSM after the scan; a failing test fails the inspection.',
+    ),
+  reinspectEveryDays: positiveInt
+    .default(7)
+    .describe('Published images are inspected again this often, besides on every new Inspector finding.'),
+  scanTimeoutMinutes: positiveInt
+    .max(1440)
+    .default(60)
+    .describe(
+      'How long to wait for Inspector to cover and scan the test instance before failing the inspection; at most 1440.',
+    ),
 });
 
 const publicKeysError = (iss: { code?: string; keys?: string[] }): string | undefined =>
@@ -214,7 +279,6 @@ const publicKeysError = (iss: { code?: string; keys?: string[] }): string | unde
 
 const sharingSchema = z.strictObject(
   {
-    /** Account names from `accounts`, or ids of accounts listed there; resolved to ids when parsed. */
     accounts: z
       .array(
         z
@@ -222,25 +286,38 @@ const sharingSchema = z.strictObject(
           .min(1)
           .refine((v) => !isPublicPrincipal(v), PUBLIC_SHARING_MESSAGE),
       )
-      .default([]),
-    /** Share with the whole organization named at the top of the file. */
-    organization: z.boolean().default(false),
+      .default([])
+      .describe(
+        'Accounts that may launch the image: names from `accounts`, or ids of accounts listed there; resolved to ids when parsed.',
+      ),
+    organization: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'Share with the whole organization named at the top of the file (needs the `organization` section).',
+        examples: [true],
+      }),
     organizationalUnits: z
       .array(
         z.string().regex(OU_ARN, 'must be an OU ARN like arn:aws:organizations::<account>:ou/o-.../ou-...'),
       )
-      .default([]),
-    /**
-     * The organization's ARN, filled in from the file's organization section when `organization` is true,
-     * so that a family config stored on its own still says whom to share with.
-     */
+      .default([])
+      .describe(
+        "Organizational units whose accounts may launch the image, as OU ARNs of the file's organization.",
+      ),
     organizationArn: z
       .string()
       .regex(
         ORGANIZATION_ARN,
         'must be an organization ARN like arn:aws:organizations::<account>:organization/o-...',
       )
-      .optional(),
+      .optional()
+      .meta({
+        description:
+          "Not written in a policy file: filled in from the file's `organization` section when `organization` is true, so that a family config stored on its own still says whom to share with.",
+        examples: ['arn:aws:organizations::111111111111:organization/o-testorg123'],
+      }),
   },
   { error: publicKeysError },
 );
@@ -274,25 +351,52 @@ const ssmParameterPathSchema = z
 
 const publishSchema = z.strictObject(
   {
-    /** `auto` publishes on a passing gate; `manual` waits for a person, which is the safe default. */
-    approval: z.enum(['auto', 'manual']).default('manual'),
-    channels: z.array(channelNameSchema).min(1).default(['latest']),
-    /** Regions the image is copied to; defaults to the home region, where it is built. */
-    regions: z.array(regionSchema).min(1).optional(),
-    sharing: sharingSchema.prefault({}),
-    /** Template of each channel's SSM parameter; `{family}` and `{channel}` are filled in. */
-    ssmParameterPath: ssmParameterPathSchema.default(DEFAULT_SSM_PARAMETER_PATH),
+    approval: z
+      .enum(['auto', 'manual'])
+      .default('manual')
+      .describe(
+        '`auto` publishes on a passing gate; `manual` waits for a person (`amictl approve`), which is the safe default.',
+      ),
+    channels: z
+      .array(channelNameSchema)
+      .min(1)
+      .default(['latest'])
+      .describe(
+        'The channels a publication moves to the new image; each has an SSM parameter per region. Children build on one of them.',
+      ),
+    regions: z
+      .array(regionSchema)
+      .min(1)
+      .optional()
+      .describe(
+        'Regions the image is copied to, each one of `regions.enabled`; the home region, where it is built, when absent.',
+      ),
+    sharing: sharingSchema
+      .prefault({})
+      .describe('Who may launch the published image; never public. Nobody else when absent.'),
+    ssmParameterPath: ssmParameterPathSchema.default(DEFAULT_SSM_PARAMETER_PATH).meta({
+      description:
+        "Template of each channel's SSM parameter, which holds the channel's AMI id in each region; `{family}` and `{channel}` are filled in.",
+      examples: ['/golden/{family}/{channel}'],
+    }),
   },
   { error: publicKeysError },
 );
 
 const refreshSchema = z.strictObject({
-  /** Rebuild when the parent family publishes on the channel this family builds from. */
-  onParentPublish: z.boolean().default(true),
-  /** Rebuild when a published image of this family is found vulnerable. */
-  onVulnerable: z.boolean().default(true),
-  /** Rebuild when the base (parent image or source AMI) is older than this, even if nothing changed. */
-  maxBaseAgeDays: positiveInt.optional(),
+  onParentPublish: z
+    .boolean()
+    .default(true)
+    .describe('Rebuild when the parent family publishes on the channel this family builds from.'),
+  onVulnerable: z
+    .boolean()
+    .default(true)
+    .describe('Rebuild when a published image of this family is found vulnerable.'),
+  maxBaseAgeDays: positiveInt
+    .optional()
+    .describe(
+      'Rebuild when the base (parent image or source AMI) is older than this many days, even if nothing changed; never when absent.',
+    ),
 });
 
 const tagsSchema = z
@@ -312,21 +416,55 @@ const tagsSchema = z
   .default({});
 
 const familyFields = {
-  /** Optional; when given it must equal the family's key. It lets a stored family config stand alone. */
-  name: familyNameSchema.optional(),
-  description: z.string().max(255).optional(),
-  versioning: z.strictObject({ scheme: z.enum(['calendar', 'semver']).default('calendar') }).prefault({}),
-  build: buildSchema,
-  inspect: inspectSchema.prefault({}),
-  publish: publishSchema.prefault({}),
-  refresh: refreshSchema.prefault({}),
-  retention: retentionPolicySchema,
-  /** Extra tags on the image and its snapshots, e.g. for cost allocation. */
-  tags: tagsSchema,
+  name: familyNameSchema.optional().meta({
+    description:
+      "Optional; when given it must equal the family's key under `families`. It lets a stored family config stand alone.",
+    examples: ['golden-al2023'],
+  }),
+  description: z
+    .string()
+    .max(255)
+    .optional()
+    .describe('What the family is for, for people; at most 255 characters.'),
+  versioning: z
+    .strictObject({
+      scheme: z
+        .enum(['calendar', 'semver'])
+        .default('calendar')
+        .describe(
+          'How versions are numbered: `calendar` (`YYYY.MM.DD.N`, N from 1) or `semver` (`1.0.0`, the minor raised on each build).',
+        ),
+    })
+    .prefault({})
+    .describe("How the family's image versions are numbered."),
+  build: buildSchema.describe(
+    'How an image of the family is built: the builder, its components and its root volume.',
+  ),
+  inspect: inspectSchema
+    .prefault({})
+    .describe(
+      'How a candidate is inspected (test instance, Inspector, tests, the gate) and how often a published image is inspected again.',
+    ),
+  publish: publishSchema
+    .prefault({})
+    .describe('How an approved image is published: approval, channels, regions, sharing and SSM parameters.'),
+  refresh: refreshSchema
+    .prefault({})
+    .describe('When the refresh service rebuilds the family without being asked.'),
+  retention: retentionPolicySchema.describe(
+    "When the family's images are deprecated, disabled and retired; the never-rules keep whatever is in use, held, pointed to by a channel or the parent of an image that stays.",
+  ),
+  tags: tagsSchema.describe(
+    'Extra tags on the image and its snapshots, e.g. for cost allocation; at most 45, none starting with `aws:` or `ami-lifecycle:`.',
+  ),
 };
 
 const goldenFamilySchema = z.strictObject({
-  kind: z.literal('golden'),
+  kind: z
+    .literal('golden')
+    .describe(
+      "`golden` builds from a source AMI; `application` builds on a parent family's published image.",
+    ),
   source: sourceSchema,
   parent: z
     .never({
@@ -338,8 +476,14 @@ const goldenFamilySchema = z.strictObject({
 });
 
 const applicationFamilySchema = z.strictObject({
-  kind: z.literal('application'),
-  parent: parentRefSchema,
+  kind: z
+    .literal('application')
+    .describe(
+      "`golden` builds from a source AMI; `application` builds on a parent family's published image.",
+    ),
+  parent: parentRefSchema.describe(
+    "The family and channel an application family builds on: each build starts from the channel's current image.",
+  ),
   source: z
     .never({
       error:
@@ -362,14 +506,19 @@ export const familyConfigSchema = z.discriminatedUnion(
 );
 
 const accountSchema = z.strictObject({
-  id: accountIdSchema,
-  /** Assumed for cross-account work: usage inventory, launch checks. */
+  id: accountIdSchema.describe('The 12-digit account id, quoted: YAML reads unquoted digits as a number.'),
   roleArn: z
     .string()
     .regex(ROLE_ARN, 'must be an IAM role ARN like arn:aws:iam::123456789012:role/name')
-    .optional(),
-  /** Regions this account uses; defaults to every region of the organisation. */
-  regions: z.array(regionSchema).min(1).optional(),
+    .optional()
+    .describe(
+      "A role in this account, assumed for cross-account work (usage inventory before an image is disabled or retired); absent for the controller's own account. Without it, images shared with the account are never retired, since their use cannot be seen.",
+    ),
+  regions: z
+    .array(regionSchema)
+    .min(1)
+    .optional()
+    .describe('Regions this account uses, each one of `regions.enabled`; every enabled region when absent.'),
 });
 
 type Path = (string | number)[];
@@ -750,29 +899,63 @@ const keysLike = (schema: z.ZodType): Record<string, unknown> => {
 };
 
 const policyObjectSchema = z.strictObject({
-  apiVersion: z.literal(POLICY_API_VERSION, { error: `must be ${POLICY_API_VERSION}` }),
+  apiVersion: z
+    .literal(POLICY_API_VERSION, { error: `must be ${POLICY_API_VERSION}` })
+    .describe(`The policy format; always \`${POLICY_API_VERSION}\`.`),
   organization: z
     .strictObject({
-      id: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id like o-a1b2c3d4e5'),
+      id: z
+        .string()
+        .regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id like o-a1b2c3d4e5')
+        .describe('The AWS Organizations id (`o-...`).'),
       // The organization and OU ARNs that launch permissions take embed the management account.
-      managementAccountId: accountIdSchema,
+      managementAccountId: accountIdSchema.describe(
+        "The organization's management account, quoted; the organization and OU ARNs that launch permissions take embed it.",
+      ),
     })
-    .optional(),
-  accounts: z.record(z.string(), accountSchema).meta({ propertyNames: keysLike(slugSchema) }),
-  regions: z.strictObject({
-    /** Where builds, inspections and the catalog run; always counted as enabled. */
-    home: regionSchema,
-    /** Every region images may be published to or used in. */
-    enabled: z.array(regionSchema).default([]),
+    .optional()
+    .describe(
+      'The AWS organization images may be shared with (`sharing.organization`, `sharing.organizationalUnits`); needed only for that.',
+    ),
+  accounts: z.record(z.string(), accountSchema).meta({
+    description:
+      "The accounts of the organisation by name (1-63 of a-z, 0-9 and -): the controller's own, and every account images are shared with.",
+    propertyNames: keysLike(slugSchema),
   }),
-  sweep: sweepGuardsSchema.prefault({}),
+  regions: z
+    .strictObject({
+      home: regionSchema.describe(
+        'Where the controller runs: builds, inspections and the catalog; always counted as enabled.',
+      ),
+      enabled: z
+        .array(regionSchema)
+        .default([])
+        .describe(
+          'Every region images may be published to or used in; the home region is added when missing.',
+        ),
+    })
+    .describe("The organisation's regions: the home region and every region images reach."),
+  sweep: sweepGuardsSchema
+    .prefault({})
+    .describe(
+      'Organisation-wide settings of the daily retention sweep: its guards, its first run after a policy change, snapshot prices.',
+    ),
   waivers: z
     .strictObject({
-      /** A waiver may expire at most this many days after the policy is validated or applied. */
-      maxDays: positiveInt.max(3650).default(180),
+      maxDays: positiveInt
+        .max(3650)
+        .default(180)
+        .describe(
+          'A waiver may expire at most this many days after the policy is validated or applied; at most 3650.',
+        ),
     })
-    .prefault({}),
-  families: z.record(z.string(), familyConfigSchema).meta({ propertyNames: keysLike(familyNameSchema) }),
+    .prefault({})
+    .describe('Limits on the gate waivers of every family.'),
+  families: z.record(z.string(), familyConfigSchema).meta({
+    description:
+      'The image families by name (2-63 of a-z, 0-9 and -, starting with a letter): each golden or application, with how it is built, inspected, published, refreshed and retired.',
+    propertyNames: keysLike(familyNameSchema),
+  }),
 });
 
 /**
