@@ -29,6 +29,19 @@ export class PipelineTimeoutError extends Error {
   }
 }
 
+/** An entry of the local Inspector2's CVE feed, as its control API answers it. */
+export interface CveEntry {
+  vulnerabilityId: string;
+  packageName: string;
+  family?: 'rpm' | 'deb';
+  fixedVersion?: string;
+  affectsVersionsBelow?: string;
+  introducedIn?: string;
+  severity: string;
+  cvssScore: number;
+  title: string;
+}
+
 /** The id the daily schedule gives the retention sweep it starts at `at`: `sweep-<YYYY-MM-DD>`. */
 /** The id of the daily sweep that runs at `at`: the decommission service's own rule. */
 export const dailySweepIdAt = (at: number | Date): string => dailySweepId(new Date(at).toISOString());
@@ -125,6 +138,30 @@ export class LocalPipeline {
     });
     if (res.status !== 200)
       throw new Error(`the local cloud refused the fault ${JSON.stringify(rule)}: ${await res.text()}`);
+  }
+
+  /**
+   * Adds (or replaces) an entry of the local Inspector2's CVE feed (`POST /_local/inspector/cves`), as a
+   * vendor publishing an advisory: every scanned instance is evaluated against it before this answers.
+   * Answers the local cloud's reply: the entry, whether it replaced one, and the instances it affects.
+   */
+  async addCve(entry: object): Promise<{ entry: CveEntry; replaced: boolean; affectedInstances: string[] }> {
+    const res = await fetch(`${this.cloud.endpoint}/_local/inspector/cves`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(entry),
+    });
+    if (res.status !== 200)
+      throw new Error(`the local cloud refused the CVE ${JSON.stringify(entry)}: ${await res.text()}`);
+    return (await res.json()) as { entry: CveEntry; replaced: boolean; affectedInstances: string[] };
+  }
+
+  /** The local Inspector2's CVE feed as it stands (`GET /_local/inspector/cves`). */
+  async cves(): Promise<CveEntry[]> {
+    const res = await fetch(`${this.cloud.endpoint}/_local/inspector/cves`);
+    if (res.status !== 200)
+      throw new Error(`the local cloud did not answer its CVE feed: ${await res.text()}`);
+    return ((await res.json()) as { cves: CveEntry[] }).cves;
   }
 
   /**

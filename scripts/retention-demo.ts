@@ -1,13 +1,12 @@
-// The second half of `npm start`: retention on the images the first half built, by the deployed
-// decommission service and nothing else. golden-ubuntu gets five versions, two more than the newest three
-// its policy keeps, and a legal hold is put on the oldest; a person rejects payments-api 1.1.0. Then the
-// days pass on the simulated clock. Every day, at the time of day the stage was deployed, the
-// `decommissionStart` schedule starts the decommission state machine, which reads every region and
-// account, plans, stores the plan and acts on it. The first sweep under the policy only plans; the next
-// ones retire the rejected image once its week is over, and walk the unprotected golden-ubuntu version
-// down: deprecated, disabled five days later, retired with its snapshots five days after that. Every image
-// that is in use, held, pointed to by a channel or the parent of an image that stays is kept, with its
-// reasons.
+// Act 6 of `npm start`: weeks pass, and the deployed decommission service retires the images the acts
+// before built, and nothing else. golden-ubuntu gets five versions, two more than the newest three its
+// policy keeps, and a legal hold is put on the oldest. Then the days pass on the simulated clock. Every
+// day, at the time of day the stage was deployed, the `decommissionStart` schedule starts the
+// decommission state machine, which reads every region and account, plans, stores the plan and acts on
+// it. The first sweep under the policy only plans; the next ones retire the rejected images once their
+// week is over, and walk the unprotected golden-ubuntu version down: deprecated, disabled five days
+// later, retired with its snapshots five days after that. Every image that is in use, held, pointed to
+// by a channel or the parent of an image that stays is kept, with its reasons.
 //
 // The retention is the example policy's with that of two families shortened, stored as their next config
 // version (see `demoRetention`): every simulated day costs the daily schedules' real time, and the
@@ -15,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { listAll } from '@ami-lifecycle/catalog';
 import type { RetentionShowView } from '@ami-lifecycle/cli';
+import type { ImageVulnerableDetail } from '@ami-lifecycle/contracts';
 import {
   DAY_MS,
   type FamilyConfig,
@@ -29,19 +29,27 @@ import type { LocalCloud } from '@ami-lifecycle/local-cloud';
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { amictlOn } from './amictl-on';
 import { isDecided, LocalPipeline } from './local-pipeline';
-import { EXAMPLE_POLICY, operator, PipelineDemoError, type PipelineDemoResult } from './pipeline-demo';
+import {
+  decisionLine,
+  EXAMPLE_POLICY,
+  operator,
+  PipelineDemoError,
+  type PipelineDemoResult,
+  STEP_SECONDS,
+  storyOf,
+} from './pipeline-demo';
+import { findingCounts, type Story, table } from './story-log';
 
 const GOLDEN = 'golden-al2023';
 const UBUNTU = 'golden-ubuntu';
 /** Two more than the newest three golden-ubuntu keeps: one to hold, one to walk down. */
 const UBUNTU_VERSIONS = 5;
-/** Daily sweeps the story waits at most for the walked-down image to be retired. */
 /** Pages of a catalog listing the end-of-story table reads at most. */
 const MAX_PAGES = 50;
+/** Daily sweeps the story waits at most for the walked-down image to be retired. */
 const MAX_SWEEPS = 45;
 /** How far the clock may run for the golden-ubuntu builds before the run is called failed. */
 const MAX_BUILD_SECONDS = 6 * 3600;
-const STEP_SECONDS = 30;
 const APPROVER = 'platform-lead@example.com';
 
 export interface RetentionDemoOptions {
@@ -50,10 +58,11 @@ export interface RetentionDemoOptions {
   stage?: string;
   /** When serverless.yml was deployed: the daily schedules fire at this time of day. */
   deployedAt: Date;
-  /** What the first half built: payments-api 1.0.0 runs in the workloads account, 1.1.0 waits for a person. */
+  /** What acts 1 to 4 built: payments-api 1.0.0 runs in the workloads account, 1.1.0 was rejected by a person. */
   built: PipelineDemoResult;
   policyPath?: string;
   log?: (line: string) => void;
+  story?: Story;
 }
 
 /** One daily sweep: its stored plan and what its actions came to (`amictl retention show`). */
@@ -93,35 +102,42 @@ export interface RetentionDemoResult {
   ubuntu: Image[];
   /** payments-api 1.1.0, rejected by a person. */
   rejected: Image;
+  /** What `amictl retention plan` previewed before the first sweep. */
+  preview: string;
   /** AMIs and snapshots of retired images still in EC2 (none, when all is well). */
   left: string[];
 }
 
-/** Builds golden-ubuntu, puts the hold, rejects payments-api 1.1.0, then lets the daily sweeps run. */
+/** Builds golden-ubuntu, puts the hold, previews retention, then lets the daily sweeps run. */
 export const runRetentionDemo = async (opts: RetentionDemoOptions): Promise<RetentionDemoResult> => {
   const { cloud, built } = opts;
-  const log = opts.log ?? ((l: string) => console.log(l));
+  const story = storyOf(opts);
   const pipeline = new LocalPipeline(cloud, opts.stage);
   const amictl = amictlOn(pipeline, cloud.region);
   const path = opts.policyPath ?? EXAMPLE_POLICY;
   const policy = parsePolicy(readFileSync(path, 'utf8'), path);
+  story.heading(6, 'weeks pass: the daily retention sweeps');
   const families = demoRetention(policy);
-  await pipeline.storeFamilies(families);
+  await story.step("the story's retention stored", () => pipeline.storeFamilies(families));
   const [golden, was] = [families[GOLDEN]!.retention, policy.families[GOLDEN]!.retention];
   const [ubuntuRetention, ubuntuWas] = [families[UBUNTU]!.retention, policy.families[UBUNTU]!.retention];
-  log("The story's retention, stored as two families' next config version (the policy file stays as it is):");
-  log(
-    `  ${GOLDEN} keeps its newest ${golden.keepLatest} and counts a launch as use for ` +
+  story.at(
+    "the story's retention, stored as two families' next config version (the policy file stays as it is):",
+  );
+  story.more(
+    `${GOLDEN} keeps its newest ${golden.keepLatest} and counts a launch as use for ` +
       `${golden.inUseGraceDays} days (the example: ${was.keepLatest} and ${was.inUseGraceDays})`,
   );
-  log(
-    `  ${UBUNTU} keeps its newest ${ubuntuRetention.keepLatest}, disables an image ` +
-      `${ubuntuRetention.disableAfterDeprecatedDays} days after deprecating it and retires it ` +
-      `${ubuntuRetention.retireAfterDisabledDays} days after that (the example: ` +
-      `${ubuntuWas.disableAfterDeprecatedDays} and ${ubuntuWas.retireAfterDisabledDays})`,
+  story.more(
+    `${UBUNTU} disables an image ${ubuntuRetention.disableAfterDeprecatedDays} days after deprecating it and ` +
+      `retires it ${ubuntuRetention.retireAfterDisabledDays} days later (the example: ` +
+      `${ubuntuWas.disableAfterDeprecatedDays} and ${ubuntuWas.retireAfterDisabledDays}); it keeps its newest ` +
+      `${ubuntuRetention.keepLatest}`,
   );
-  log(`${UBUNTU}, the Ubuntu base, gets ${UBUNTU_VERSIONS} versions today; each waits for a person.`);
-  const ubuntu = await buildUbuntu(pipeline, log);
+  story.at(`${UBUNTU}, the Ubuntu base, gets ${UBUNTU_VERSIONS} versions today; a person approves each:`);
+  const ubuntu = await story.step(`${UBUNTU} built ${UBUNTU_VERSIONS} times`, () =>
+    buildUbuntu(pipeline, story),
+  );
   const [held, walked] = ubuntu as [Image, Image];
 
   const hold = await amictl(
@@ -137,29 +153,21 @@ export const runRetentionDemo = async (opts: RetentionDemoOptions): Promise<Rete
     'SEC-1042',
   );
   if (hold.code !== 0) throw new PipelineDemoError(`amictl hold add failed: ${hold.err}`);
-  log(`Legal hold (amictl hold add): ${hold.out.split('\n')[0]}`);
+  story.at(`legal hold (amictl hold add): ${hold.out.split('\n')[0]}`);
 
-  const candidate = built.refreshed;
-  await operator(pipeline, [
-    'reject',
-    candidate.family,
-    candidate.version,
-    '--by',
-    'release-manager@example.com',
-    '--reason',
-    'the payments-api release is held back',
-  ]);
-  const rejected = candidate;
-  log(
-    `${rejected.family} ${rejected.version} rejected by release-manager@example.com (amictl reject); ` +
-      `${built.application.family} ${built.application.version} runs in the workloads account.`,
-  );
+  const rejected =
+    (await pipeline.catalog.getImage(built.refreshed.family, built.refreshed.version)) ?? built.refreshed;
+  const preview = await story.step('retention previewed', () => amictl('retention', 'plan'));
+  if (preview.code !== 0) throw new PipelineDemoError(`amictl retention plan failed: ${preview.err}`);
+  tellPreview(story, preview.out, built);
 
-  log(
-    `\nEvery day at ${opts.deployedAt.toISOString().slice(11, 16)} UTC the decommissionStart schedule starts the ` +
+  story.note(
+    `Every day at ${opts.deployedAt.toISOString().slice(11, 16)} UTC the decommissionStart schedule starts the ` +
       'decommission state machine (sweep-<date>); what each sweep did, from amictl retention show:',
   );
   const sweeps: SweepReport[] = [];
+  const happenings = new Happenings(pipeline, story);
+  await happenings.start();
   const last = new Map<string, { decision: ImageDecision; sweepId: string }>();
   const shownCodes = new Map<string, string>();
   for (let day = 1; ; day++) {
@@ -168,25 +176,30 @@ export const runRetentionDemo = async (opts: RetentionDemoOptions): Promise<Rete
         `${UBUNTU} ${walked.version} was not retired within ${MAX_SWEEPS} daily sweeps`,
       );
     }
-    const sweepId = await pipeline.dailySweep(opts.deployedAt.getTime() + day * DAY_MS);
-    const shown = await amictl('retention', 'show', sweepId, '--json');
-    if (shown.code !== 0)
-      throw new PipelineDemoError(`amictl retention show ${sweepId} failed: ${shown.err}`);
-    const view = JSON.parse(shown.out) as RetentionShowView;
+    const at = opts.deployedAt.getTime() + day * DAY_MS;
+    const view = await story.step(`the daily sweep ${new Date(at).toISOString().slice(0, 10)}`, async () => {
+      const sweepId = await pipeline.dailySweep(at);
+      const shown = await amictl('retention', 'show', sweepId, '--json');
+      if (shown.code !== 0)
+        throw new PipelineDemoError(`amictl retention show ${sweepId} failed: ${shown.err}`);
+      return JSON.parse(shown.out) as RetentionShowView;
+    });
+    await happenings.tell(view.plan.generatedAt);
     const report = sweepReport(view, pipeline.ingested('Retention Sweep Completed'));
     sweeps.push(report);
-    for (const d of view.plan.decisions) last.set(imageKey(d), { decision: d, sweepId });
-    logSweep(log, day, view, report, shownCodes);
+    for (const d of view.plan.decisions) last.set(imageKey(d), { decision: d, sweepId: view.plan.sweepId });
+    logSweep(story, view, report, shownCodes);
     if ((await pipeline.catalog.getImage(UBUNTU, walked.version))?.state === 'retired') break;
   }
 
+  await happenings.tell(cloud.clock.now().toISOString());
   const images = await imageRows(pipeline, last);
-  log('\nThe images at the end (state from the catalog, why from the last decision a sweep took):');
+  story.at('the images now (state from the catalog, why from the last decision a sweep took):');
   for (const line of table(
     ['FAMILY', 'VERSION', 'STATE', 'WHY'],
     images.map((r) => [r.family, r.version, r.state, why(r)]),
   ))
-    log(`  ${line}`);
+    story.more(line);
   // The four ways an image outlives its policy, each in the words of the last plan.
   const workloads = Object.values(policy.accounts).find((a) => a.roleArn !== undefined)?.id ?? '';
   const kept: [Image, string][] = [
@@ -195,26 +208,34 @@ export const runRetentionDemo = async (opts: RetentionDemoOptions): Promise<Rete
     [ubuntu.at(-1)!, 'channel-target'],
     [built.golden, 'parent-of-kept'],
   ];
-  log('Why some of them stay, in the words of the last plan:');
+  story.note('Why some of them stay, in the words of the last plan:');
   for (const [image, code] of kept) {
     const row = images.find((r) => r.family === image.family && r.version === image.version);
     const said = row?.reasons.filter((r) => r.code === code) ?? [];
     const reason = said.find((r) => workloads !== '' && r.message.includes(`:${workloads}:`)) ?? said[0];
-    log(
-      `  ${image.family} ${image.version}: ${reason ? `${code}: ${reason.message}` : `not ${code} (${row?.codes.join(', ') ?? 'not seen'})`}`,
+    story.more(
+      `${image.family} ${image.version}: ${reason ? `${code}: ${shorten(reason.message)}` : `not ${code} (${row?.codes.join(', ') ?? 'not seen'})`}`,
     );
   }
 
   const left = await leftInEc2(pipeline, images);
+  story.note('What the retirements removed (Image Retired):');
   for (const event of pipeline.ingested('Image Retired')) {
-    const e = event as { family: string; version: string; imageId: string; deletedSnapshotIds: string[] };
-    log(
-      `Image Retired: ${e.family} ${e.version} (${e.imageId}), snapshots ${e.deletedSnapshotIds.join(', ') || 'none'} deleted`,
+    const e = event as {
+      family: string;
+      version: string;
+      imageId: string;
+      deletedSnapshotIds: string[];
+      occurredAt: string;
+    };
+    story.at(
+      `${e.family} ${e.version}: ${e.imageId} deregistered, snapshots ${e.deletedSnapshotIds.join(', ') || 'none'} deleted`,
+      e.occurredAt,
     );
   }
   const gib = sweeps.reduce((n, s) => n + s.snapshotGiBFreed, 0);
   const usd = sweeps.reduce((n, s) => n + s.monthlyCostSavedUsd, 0);
-  log(
+  story.at(
     `Retention Sweep Completed, over ${sweeps.length} daily sweeps: ${gib} GiB of snapshots freed, ` +
       `USD ${usd.toFixed(2)} a month saved. ${left.length === 0 ? 'Nothing of the retired images is left in EC2.' : `Still in EC2: ${left.join(', ')}`}`,
   );
@@ -224,9 +245,147 @@ export const runRetentionDemo = async (opts: RetentionDemoOptions): Promise<Rete
     images,
     ubuntu: final.map((i, n) => i ?? ubuntu[n]!),
     rejected: (await pipeline.catalog.getImage(rejected.family, rejected.version)) ?? rejected,
+    preview: preview.out,
     left,
   };
 };
+
+/** A reason's message cut to a readable length: the in-use ones list every user of every copy. */
+const shorten = (message: string, max = 160): string =>
+  message.length <= max ? message : `${message.slice(0, max - 3)}...`;
+
+/**
+ * What `amictl retention plan` previews before the first sweep, in a few lines: its summary and
+ * withheld notes, and the workloads account's use of payments-api as the inventory saw it.
+ */
+const tellPreview = (story: Story, out: string, built: PipelineDemoResult): void => {
+  const lines = out.split('\n');
+  const summary = lines.find((l) => l.startsWith('decisions:')) ?? 'no summary';
+  const withheld = lines.filter((l) => l.startsWith('withheld:')).length;
+  story.at(
+    `retention previewed (amictl retention plan, from live inventory; nothing stored): ${summary.replace('decisions: ', '')}` +
+      (withheld > 0 ? `; withheld for ${withheld} families: the first sweep under a policy only plans` : ''),
+  );
+  const app = lines.find((l) =>
+    new RegExp(`^${built.application.family}\\s+${built.application.version.replaceAll('.', '\\.')}\\s`).test(
+      l,
+    ),
+  );
+  const use = app?.match(/in use by (arn:aws:ec2:[^,;]*:instance\/[^,;\s]+)/)?.[1];
+  if (app !== undefined) {
+    story.more(
+      `${built.application.family} ${built.application.version}: ${app.split(/\s{2,}/)[3] ?? '?'}` +
+        (use ? `, in use by ${use} (seen through the workloads account's role)` : ''),
+    );
+  }
+};
+
+/**
+ * What the services did on their own while the days passed, told before each sweep: the weekly
+ * re-inspections of published images, `Image Vulnerable`, the refresh service's decisions and the builds
+ * they asked for, once decided. Only what happened after `start` and by the time `tell` is given.
+ */
+class Happenings {
+  private readonly known = new Set<string>();
+  private readonly vulnerable = new Set<string>();
+  private readonly decisions = new Set<string>();
+  private reinspected = 0;
+
+  constructor(
+    private readonly pipeline: LocalPipeline,
+    private readonly story: Story,
+  ) {}
+
+  private async families(): Promise<string[]> {
+    return (
+      await listAll('family configs', (page) => this.pipeline.catalog.listFamilyConfigs(page), MAX_PAGES)
+    ).map((c) => c.family);
+  }
+
+  /** Everything up to now is the story so far: only what comes later is told. */
+  async start(): Promise<void> {
+    for (const family of await this.families()) {
+      for (const image of (await this.pipeline.catalog.listImagesByFamily(family, { limit: 100 })).items)
+        this.known.add(imageKey(image));
+      for (const d of (await this.pipeline.catalog.listRefreshDecisions(family, { limit: 100 })).items)
+        this.decisions.add(`${d.family} ${d.triggerKey}`);
+    }
+    for (const e of this.pipeline.ingested('Image Vulnerable')) this.vulnerable.add(imageKey(e as Image));
+    this.reinspected = this.reinspections().length;
+  }
+
+  private reinspections() {
+    return this.pipeline
+      .ingested('Image Inspection Completed')
+      .filter((e) => (e as { purpose: string }).purpose === 'reinspection') as {
+      family: string;
+      version: string;
+      verdict: string;
+      reasons: string[];
+      occurredAt: string;
+    }[];
+  }
+
+  /** `Image Vulnerable` events up to `until` not told yet, one per image. */
+  private newVulnerable(until: string): ImageVulnerableDetail[] {
+    const seen = new Set(this.vulnerable);
+    return (this.pipeline.ingested('Image Vulnerable') as ImageVulnerableDetail[]).filter((e) => {
+      const key = imageKey(e);
+      if (seen.has(key) || e.occurredAt > until) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
+  /** Tells, in the order they happened, what happened up to `until` and was not told yet. */
+  async tell(until: string): Promise<void> {
+    const items: { at: string; line: string }[] = [];
+    const done = this.reinspections();
+    const fresh = done.slice(this.reinspected).filter((e) => e.occurredAt <= until);
+    this.reinspected += fresh.length;
+    if (fresh.length > 0) {
+      const failed = fresh.filter((e) => e.verdict === 'fail');
+      items.push({
+        // Told before the Image Vulnerable events its failures raise, which come a moment before it ends.
+        at: [fresh[0]!.occurredAt, ...this.newVulnerable(until).map((e) => e.occurredAt)].sort()[0]!,
+        line:
+          `re-inspected ${fresh.length} published images (a new test instance each, today's CVE feed): ` +
+          `${fresh.length - failed.length} pass` +
+          (failed.length > 0
+            ? `; fail: ${failed.map((e) => `${e.family} ${e.version}`).join(', ')} (${failed[0]!.reasons[0]})`
+            : ''),
+      });
+    }
+    for (const e of this.newVulnerable(until)) {
+      this.vulnerable.add(imageKey(e));
+      items.push({
+        at: e.occurredAt,
+        line: `Image Vulnerable: ${e.family} ${e.version} (${e.imageId}) for ${e.findings.map((f) => `${f.vulnerabilityId} ${f.severity}`).join(', ')}`,
+      });
+    }
+    for (const family of await this.families()) {
+      for (const d of (await this.pipeline.catalog.listRefreshDecisions(family, { limit: 100 })).items) {
+        const key = `${d.family} ${d.triggerKey}`;
+        if (this.decisions.has(key) || d.decidedAt > until) continue;
+        this.decisions.add(key);
+        items.push({ at: d.decidedAt, line: decisionLine(d) });
+      }
+      for (const image of (await this.pipeline.catalog.listImagesByFamily(family, { limit: 100 })).items) {
+        const key = imageKey(image);
+        if (this.known.has(key) || !isDecided(image) || image.stateChangedAt > until) continue;
+        this.known.add(key);
+        items.push({
+          at: image.stateChangedAt,
+          line:
+            `${image.family} ${image.version} (reason ${image.buildReason}` +
+            `${image.parent ? `, on ${image.parent.family} ${image.parent.version}` : ''}): ${image.state}, ` +
+            `verdict ${image.verdict ?? 'none'}: ${image.reason ?? ''}`,
+        });
+      }
+    }
+    for (const item of items.sort((a, b) => a.at.localeCompare(b.at))) this.story.at(item.line, item.at);
+  }
+}
 
 /**
  * The example's families with a shorter retention for two of them. golden-al2023 keeps only its newest
@@ -258,7 +417,7 @@ const demoRetention = (policy: Policy): Record<string, FamilyConfig> => {
  * side by side. Each is approved, as a person does with amictl, and published before the next one is:
  * publications of one family at once would contend for its channel's SSM parameter.
  */
-const buildUbuntu = async (pipeline: LocalPipeline, log: (line: string) => void): Promise<Image[]> => {
+const buildUbuntu = async (pipeline: LocalPipeline, story: Story): Promise<Image[]> => {
   const builds: string[] = [];
   for (let n = 1; n <= UBUNTU_VERSIONS; n++) {
     const { buildId } = await pipeline.requestBuild(UBUNTU, `demo-ubuntu-${n}`, {
@@ -313,15 +472,14 @@ const buildUbuntu = async (pipeline: LocalPipeline, log: (line: string) => void)
       { maxSeconds: 3600, stepSeconds: STEP_SECONDS, describe: async () => image?.state ?? 'no image' },
     );
     published.push(image!);
-    const f = candidate.findings;
-    log(
-      `  ${UBUNTU} ${candidate.version}: AMI ${image!.amiIds[pipeline.cloud.region]}, verdict pass` +
-        (f ? ` (CRITICAL ${f.CRITICAL} HIGH ${f.HIGH})` : '') +
-        `, approved by ${APPROVER}, published ${pipeline.cloud.clock.now().toISOString().slice(11, 16)}`,
+    story.at(
+      `${UBUNTU} ${candidate.version}: ${image!.amiIds[pipeline.cloud.region]}, verdict ${candidate.verdict} ` +
+        `(findings ${findingCounts(candidate.findings)}), approved by ${image!.approver}, published`,
+      image!.publishedAt,
     );
   }
   const channels = await pipeline.catalog.listChannels(UBUNTU);
-  log(`  channels: ${channels.map((c) => `${c.name} -> ${c.version}`).join(', ')}`);
+  story.more(`channels: ${channels.map((c) => `${c.name} -> ${c.version}`).join(', ')}`);
   return published;
 };
 
@@ -358,8 +516,7 @@ const codesOf = (d: ImageDecision): string[] => [...new Set(d.reasons.map((r) =>
  * or changed since the sweep before: the first sweep lists them all.
  */
 const logSweep = (
-  log: (line: string) => void,
-  day: number,
+  story: Story,
   view: RetentionShowView,
   report: SweepReport,
   shownCodes: Map<string, string>,
@@ -385,19 +542,23 @@ const logSweep = (
         ]
       : []),
   ];
-  log(
-    `  day ${String(day).padStart(2)}  ${plan.sweepId}  deprecated ${report.deprecated.length}  disabled ` +
-      `${report.disabled.length}  retired ${report.retired.length}  kept ${String(report.kept).padStart(2)}` +
-      (notes.length > 0 ? `  ${notes.join('; ')}` : ''),
+  story.at(
+    `${plan.sweepId}: deprecated ${report.deprecated.length}, disabled ${report.disabled.length}, ` +
+      `retired ${report.retired.length}, kept ${report.kept}` +
+      (notes.length > 0 ? `; ${notes.join('; ')}` : ''),
+    plan.generatedAt,
   );
+  // The kept images whose reasons changed, grouped by their reasons.
+  const changed = new Map<string, string[]>();
   for (const d of plan.decisions) {
     if (d.decision !== 'keep') continue;
     const key = `${d.family} ${d.version}`;
     const codes = codesOf(d).join(', ');
     if (shownCodes.get(key) === codes) continue;
     shownCodes.set(key, codes);
-    log(`              kept ${key}: ${codes}`);
+    changed.set(codes, [...(changed.get(codes) ?? []), key]);
   }
+  for (const [codes, keys] of changed) story.more(`kept (${codes}): ${keys.join('; ')}`);
 };
 
 /** Every image of every family in the catalog, with the last decision a sweep took on it. */
@@ -463,12 +624,4 @@ const leftInEc2 = async (pipeline: LocalPipeline, rows: readonly ImageRow[]): Pr
     }
   }
   return left;
-};
-
-/** Columns padded to their widest cell; the last one is left as it is. */
-const table = (header: readonly string[], rows: readonly (readonly string[])[]): string[] => {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
-  return [line(header), ...rows.map(line)];
 };
