@@ -150,6 +150,12 @@ export interface ControlDeps {
   services(): string[];
   /** DynamoDB Local's state, probed on each call; undefined when the cloud runs without it. */
   dynamodb(): Promise<{ endpoint: string; up: boolean } | undefined>;
+  /**
+   * Where the start is: `GET /_local/health` answers 200 only once it is `ready` (and DynamoDB Local, if
+   * any, answers), 503 with what it waits for, or with the error of a failed start, before. Without it
+   * the cloud counts as started.
+   */
+  startup?: () => StartupView;
   /** EventBridge's deliveries and dead letters, for `GET /_local/events`. */
   eventbridge?: () => Pick<EventsService, 'deliveries' | 'deadLetters'>;
   /** Inspector2's feed, for `/_local/inspector/cves`. */
@@ -161,6 +167,19 @@ export interface ControlDeps {
 }
 
 type Reply = { status: number; body: unknown };
+
+/** The start as the health check reports it. */
+export interface StartupView {
+  phase: 'starting' | 'ready' | 'failed';
+  /** The parts not ready yet: `dynamodb` (DynamoDB Local answering), `deploy` (serverless.yml deployed). */
+  waitingFor: string[];
+  /** Why the start failed, and in which part. */
+  error?: { during: string; message: string };
+  /** What the deploy put on the cloud, once deployed; null without a deploy. */
+  deployment?: unknown;
+  /** The state directory and the save it continued from; null without one. */
+  state?: unknown;
+}
 
 /** A 400 naming each bad field by its path, so a caller can fix the body without reading the source. */
 const invalid = (what: string, error: z.ZodError): Reply => {
@@ -194,15 +213,34 @@ export const createControlApi = (deps: ControlDeps): ControlHandler => {
   const routes: Record<string, Partial<Record<string, (body: unknown) => Promise<Reply>>>> = {
     '/_local/health': {
       GET: async () => {
+        const startup = deps.startup?.() ?? { phase: 'ready', waitingFor: [] };
+        const base = { endpoint: deps.endpoint(), services: deps.services(), clock: clockState(deps.clock) };
+        if (startup.phase === 'failed') {
+          return {
+            status: 503,
+            body: {
+              status: 'failed',
+              failedDuring: startup.error?.during,
+              error: startup.error?.message,
+              waitingFor: startup.waitingFor,
+              ...base,
+            },
+          };
+        }
+        if (startup.phase === 'starting') {
+          return { status: 503, body: { status: 'starting', waitingFor: startup.waitingFor, ...base } };
+        }
         const dynamodb = await deps.dynamodb();
+        const up = dynamodb === undefined || dynamodb.up;
         return {
-          status: 200,
+          // DynamoDB Local stopped answering after the start: not ready any more.
+          status: up ? 200 : 503,
           body: {
-            status: dynamodb === undefined || dynamodb.up ? 'ok' : 'degraded',
-            endpoint: deps.endpoint(),
-            services: deps.services(),
-            clock: clockState(deps.clock),
+            status: up ? 'ready' : 'degraded',
+            ...base,
             dynamodb: dynamodb ?? { enabled: false },
+            ...(startup.deployment === undefined ? {} : { deployment: startup.deployment }),
+            ...(startup.state === undefined ? {} : { state: startup.state }),
           },
         };
       },

@@ -14,8 +14,11 @@ export {
   DEFAULT_CREDENTIALS,
   DEFAULT_PORT,
   DEFAULT_REGION,
+  type DeploymentSummary,
   type LocalCloud,
   type LocalCloudOptions,
+  type StartHooks,
+  type StartPhase,
   startLocalCloud,
 } from './cloud';
 export { ClockUpdateSchema } from './control';
@@ -43,6 +46,7 @@ export {
   LambdaInvocationError,
   LambdaTimeoutError,
 } from './lambda/runtime';
+export { StateDirInUseError, StateFileError } from './persistence/state-dir';
 export { type EdgeOptions, parseCredentialScope, startEdge } from './server';
 export type { CloudServices, ServiceOptions } from './services';
 export { Ec2Service, type Ec2ServiceOptions } from './services/ec2';

@@ -35,6 +35,11 @@ export interface EdgeOptions {
   services: readonly EmulatedService[];
   /** Requests signed for these names are forwarded untouched (DynamoDB to DynamoDB Local). */
   proxies?: Readonly<Record<string, string>>;
+  /**
+   * Why a service cannot answer yet (DynamoDB while DynamoDB Local starts), or undefined when it can:
+   * its requests are answered 503 `ServiceUnavailable` with the reason meanwhile.
+   */
+  unavailable?: (service: string) => string | undefined;
   control: ControlHandler;
   /** Called before a service handles an operation: the fault injector throws or delays here. */
   beforeOperation?: (service: string, operation: string, req: ServiceRequest) => Promise<void>;
@@ -247,6 +252,13 @@ export const startEdge = async (
         const resolved = opts.context.accounts.resolve(scope.accessKeyId, opts.context.clock.nowMillis());
         return callerName && opts.functionPrincipal ? opts.functionPrincipal(callerName, resolved) : resolved;
       };
+      const notYet = opts.unavailable?.(scope.service);
+      if (notYet !== undefined) {
+        return send(
+          res,
+          proxiedJsonError(scope.service, new AwsError('ServiceUnavailable', notYet, 503), requestId),
+        );
+      }
       const proxy = opts.proxies?.[scope.service];
       if (proxy) {
         try {

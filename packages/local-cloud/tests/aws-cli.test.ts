@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PUBLIC_IMAGES, publicImageId } from '../src/services/ec2/public-images';
 import { compilePattern, matches } from '../src/services/events';
@@ -151,6 +152,85 @@ describe('the AWS CLI against npm run local-cloud', () => {
       );
     }
     expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('runs the printed shell lines as printed, with every AWS CLI installed here and no AWS_ENDPOINT_URL', async () => {
+    const lines = output.split('\n');
+    const from = lines.findIndex((l) => l.startsWith('# Any AWS CLI'));
+    const block = lines.slice(from + 1, lines.indexOf('', from));
+    const alias = block[0]!;
+    const commands = block.slice(1);
+    expect(alias).toBe(`alias awslocal='aws --endpoint-url ${endpoint}'`);
+    expect(commands.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
+      'awslocal sts get-caller-identity',
+      'awslocal ec2 describe-images',
+      'awslocal ssm get-parameter',
+      'awslocal dynamodb list-tables',
+      `curl -s ${endpoint}/_local/health`,
+    ]);
+    // The printed exports, minus every AWS_ENDPOINT_URL*: the alias alone must point the CLI at the cloud,
+    // as it must for the CLI versions that read none of them.
+    const exported = Object.fromEntries(
+      lines
+        .map((l) => /^export (AWS_[A-Z0-9_]+)=(.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null && !m[1]!.startsWith('AWS_ENDPOINT_URL'))
+        .map((m) => [m[1]!, m[2]!]),
+    );
+    expect(Object.keys(exported).sort()).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_DEFAULT_REGION',
+      'AWS_REGION',
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
+    const base = Object.fromEntries(
+      Object.entries(withoutProfile(process.env)).filter(([k]) => !k.startsWith('AWS_')),
+    ) as NodeJS.ProcessEnv;
+    // The CLI `aws` names on PATH, and Debian's package (2.9 on Debian 12) when it is installed.
+    const paths = [process.env.PATH ?? '', ...(existsSync('/usr/bin/aws') ? ['/usr/bin:/bin'] : [])];
+    const seen = new Set<string>();
+    for (const path of paths) {
+      const env = {
+        ...base,
+        ...exported,
+        PATH: path,
+        AWS_CONFIG_FILE: join(ROOT, 'no-such-aws-config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(ROOT, 'no-such-aws-credentials'),
+      };
+      const version = spawnSync('aws', ['--version'], { env, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS });
+      const cli = `${version.stdout}${version.stderr}`.trim().split(' ')[0]!;
+      if (seen.has(cli)) continue;
+      seen.add(cli);
+      const run = (command: string) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(
+            'bash',
+            ['-O', 'expand_aliases', '-c', `${alias}\n${command}`],
+            { env, timeout: COMMAND_TIMEOUT_MS },
+            (error, stdout, stderr) =>
+              resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+          );
+        });
+      const [identity, images, parameter, tables, health] = [
+        await run(commands[0]!),
+        await run(commands[1]!),
+        await run(commands[2]!),
+        await run(commands[3]!),
+        await run(commands[4]!),
+      ];
+      const al2023 = publicImageId(
+        REGION,
+        PUBLIC_IMAGES.find((i) => i.ssmParameter?.includes('al2023'))!.name,
+      );
+      expect([cli, identity.code, identity.stderr]).toEqual([cli, 0, '']);
+      expect(JSON.parse(identity.stdout)).toMatchObject({ Account: '111111111111' });
+      expect([cli, images.code]).toEqual([cli, 0]);
+      expect(images.stdout).toContain(`${al2023}\t`);
+      expect([cli, parameter.code, parameter.stdout.trim()]).toEqual([cli, 0, al2023]);
+      expect([cli, tables.code]).toEqual([cli, 0]);
+      expect(JSON.parse(tables.stdout)).toEqual({ TableNames: ['ami-lifecycle-local'] });
+      expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ready', deployment: { stage: 'local' } });
+    }
+    expect(seen.size).toBeGreaterThan(0);
   });
 
   it('gets the caller identity of the default account', async () => {

@@ -20,6 +20,12 @@ describe('the local-cloud command line', () => {
     expect(parseCliArgs(['--port=4600', '--speed=0.5']).port).toBe(4600);
   });
 
+  it('reads a state directory, and refuses an empty one', () => {
+    expect(parseCliArgs(['--state-dir', '.local-cloud']).stateDir).toBe('.local-cloud');
+    expect(parseCliArgs([]).stateDir).toBeUndefined();
+    expect(() => parseCliArgs(['--state-dir', ' '])).toThrow('--state-dir needs a directory');
+  });
+
   it.each([
     [['--port', 'abc'], '--port must be a whole number from 0 to 65535, got "abc"'],
     [['--port', '70000'], '--port must be a whole number from 0 to 65535, got "70000"'],

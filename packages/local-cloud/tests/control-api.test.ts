@@ -15,7 +15,7 @@ describe('the control API', () => {
 
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({
-      status: 'ok',
+      status: 'ready',
       endpoint: cloud.endpoint,
       services: expect.arrayContaining(['sts']),
       clock: { time: cloud.clock.now().toISOString(), speed: 0 },

@@ -22,7 +22,7 @@ describe('startLocalCloud', () => {
       await expect(dynamodb.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: [] });
       const health = await control(cloud, 'GET', '/_local/health');
       expect(health.body).toMatchObject({
-        status: 'ok',
+        status: 'ready',
         services: expect.arrayContaining(['dynamodb', 'sts']),
         dynamodb: { up: true, endpoint: cloud.dynamodb?.endpoint },
       });

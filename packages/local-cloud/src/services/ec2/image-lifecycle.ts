@@ -1,6 +1,7 @@
 import type { CloudContext } from '../../types';
-import { nowIso, type OpContext } from './context';
+import { nowIso, type OpContext, type ResolvedEc2Options } from './context';
 import type { Ec2Image, Ec2Snapshot, ImageState } from './model';
+import type { Ec2State, PendingImageCompletion } from './state';
 
 export const AMI_STATE_CHANGE = 'EC2 AMI State Change';
 
@@ -71,15 +72,45 @@ export const scheduleImageCompletion = (
   seconds: number,
   fail: boolean,
 ): void => {
-  const { cloud, requestId } = op;
-  const reason = op.options.asyncFailureReason;
+  const now = op.cloud.clock.nowMillis();
+  const completion: PendingImageCompletion = {
+    imageId: image.imageId,
+    region: image.region,
+    snapshotIds: snapshots.map((s) => s.snapshotId),
+    halfwayAt: now + (seconds * 1000) / 2,
+    at: now + seconds * 1000,
+    fail,
+    requestId: op.requestId,
+  };
+  op.state.pendingImages.set(image.imageId, completion);
+  armImageCompletion(op.cloud, op.state, op.options, completion);
+};
+
+/** Sets the clock tasks of a completion (a new one, or one restored from a state file). */
+export const armImageCompletion = (
+  cloud: CloudContext,
+  state: Ec2State,
+  options: ResolvedEc2Options,
+  completion: PendingImageCompletion,
+): void => {
+  const store = state.region(completion.region);
+  const snapshots = () =>
+    completion.snapshotIds.flatMap((id) => {
+      const s = store.snapshots.get(id);
+      return s ? [s] : [];
+    });
   // Halfway, snapshots report progress, so a poller sees work under way rather than a frozen 0%.
-  cloud.clock.after((seconds * 1000) / 2, () => {
-    for (const s of snapshots) if (s.state === 'pending') s.progress = '50%';
-  });
-  cloud.clock.after(seconds * 1000, () => {
+  if (completion.halfwayAt > cloud.clock.nowMillis()) {
+    cloud.clock.at(completion.halfwayAt, () => {
+      for (const s of snapshots()) if (s.state === 'pending') s.progress = '50%';
+    });
+  }
+  cloud.clock.at(completion.at, () => {
+    state.pendingImages.delete(completion.imageId);
+    const { fail, requestId } = completion;
+    const reason = options.asyncFailureReason;
     const at = cloud.clock.now().toISOString();
-    for (const s of snapshots) {
+    for (const s of snapshots()) {
       if (s.state !== 'pending') continue;
       if (fail) {
         s.state = 'error';
@@ -90,8 +121,9 @@ export const scheduleImageCompletion = (
         s.completionTime = at;
       }
     }
+    const image = store.images.get(completion.imageId);
     // Deregistered while pending: the snapshots still settle, the image has nothing left to announce.
-    if (image.state !== 'pending') return;
+    if (image?.state !== 'pending') return;
     if (fail) {
       image.state = 'failed';
       image.stateReason = { ...reason };

@@ -1,4 +1,15 @@
 import type { AwsError } from '../../errors';
+import {
+  decodeState,
+  encodeState,
+  expectArray,
+  expectMap,
+  expectNumber,
+  expectRecord,
+  expectRecords,
+  expectSet,
+  expectString,
+} from '../../persistence/codec';
 import { parseQuery } from '../../protocols/query';
 import type {
   CloudContext,
@@ -17,15 +28,16 @@ import {
 } from './context';
 import { imageAttributeOperations } from './image-attributes';
 import { imageGovernanceOperations } from './image-governance';
+import { armImageCompletion } from './image-lifecycle';
 import { imageReferenceOperations } from './image-references';
 import { imageOperations } from './images';
-import { instanceDirectory } from './instance-lifecycle';
+import { armForget, armTransition, instanceDirectory } from './instance-lifecycle';
 import { instanceOperations } from './instances';
 import { launchTemplateOperations } from './launch-templates';
-import type { Ec2Image, Ec2Instance, Ec2Snapshot, LaunchTemplate } from './model';
+import type { Ec2Image, Ec2Instance, Ec2Snapshot, LaunchTemplate, RegionStore } from './model';
 import { checkDryRun, ec2Error } from './params';
 import { snapshotOperations } from './snapshots';
-import { Ec2State, type ImageReferenceProvider } from './state';
+import { Ec2State, type ImageReferenceProvider, type PendingImageCompletion } from './state';
 import { tagOperations } from './tags';
 import { ec2ErrorXml, ec2ResponseXml } from './xml';
 
@@ -146,6 +158,73 @@ export class Ec2Service implements EmulatedService {
    */
   addImageReferenceProvider(resourceType: string, provider: ImageReferenceProvider): void {
     this.state.referenceProviders.set(resourceType, provider);
+  }
+
+  /**
+   * Every region's images, snapshots, instances, launch templates and settings, the id counters and the
+   * image creations under way, as JSON (`persistence/codec.ts`). Timers are not data: `restoreState`
+   * re-arms them from the times saved with the instances and images.
+   */
+  snapshotState(): unknown {
+    return encodeState(this.state.exportState(), new Set(['transition']));
+  }
+
+  /**
+   * Replaces this emulator's state with a `snapshotState` of an earlier run and re-arms what was under
+   * way: instance transitions, the forgetting of terminated instances, image creations and copies, at
+   * the simulated times they were due (a time already past runs at the next advance of the clock).
+   */
+  restoreState(saved: unknown): void {
+    const data = expectRecord(decodeState(saved), '$');
+    const regions = expectArray(data.regions, '$.regions').map((r, i) => {
+      const at = `$.regions[${i}]`;
+      const store = expectRecord(r, at);
+      expectString(store.region, `${at}.region`);
+      expectRecords(expectMap(store.images, `${at}.images`), `${at}.images`, ['imageId', 'ownerId', 'state']);
+      for (const [id, image] of store.images as Map<string, Record<string, unknown>>) {
+        expectMap(image.tags, `${at}.images[${id}].tags`);
+        expectMap(image.packages, `${at}.images[${id}].packages`);
+        expectSet(expectRecord(image.launchPermissions, `${at}.images[${id}].launchPermissions`).userIds, id);
+      }
+      expectRecords(expectMap(store.snapshots, `${at}.snapshots`), `${at}.snapshots`, [
+        'snapshotId',
+        'state',
+      ]);
+      expectRecords(expectMap(store.instances, `${at}.instances`), `${at}.instances`, [
+        'instanceId',
+        'accountId',
+        'state',
+      ]);
+      for (const [id, inst] of store.instances as Map<string, Record<string, unknown>>) {
+        expectMap(inst.tags, `${at}.instances[${id}].tags`);
+        expectMap(inst.packages, `${at}.instances[${id}].packages`);
+      }
+      expectMap(store.launchTemplates, `${at}.launchTemplates`);
+      expectSet(store.blockPublicAccess, `${at}.blockPublicAccess`);
+      expectMap(store.clientTokens, `${at}.clientTokens`);
+      return store as unknown as RegionStore;
+    });
+    const pendingImages = expectRecords<PendingImageCompletion>(
+      expectMap(data.pendingImages, '$.pendingImages'),
+      '$.pendingImages',
+      ['imageId', 'region', 'requestId'],
+    );
+    this.state.importState({
+      counter: expectNumber(data.counter, '$.counter'),
+      sequence: expectNumber(data.sequence, '$.sequence'),
+      issued: expectSet(data.issued, '$.issued'),
+      regions,
+      pendingImages,
+    });
+    for (const store of regions) {
+      for (const inst of store.instances.values()) {
+        armTransition(this.ctx, this.options, store, inst);
+        armForget(this.ctx, store, inst);
+      }
+    }
+    for (const completion of pendingImages.values()) {
+      armImageCompletion(this.ctx, this.state, this.options, completion);
+    }
   }
 
   private params(req: ServiceRequest): Map<string, string> {

@@ -47,15 +47,40 @@ export const scheduleTransition = (
   to: InstanceState,
 ): void => {
   inst.transition?.cancel();
-  inst.transition = cloud.clock.after(options.instanceTransitionSeconds * 1000, () => {
-    if (inst.state !== from) return;
-    inst.state = to;
+  inst.plannedTransition = {
+    from,
+    to,
+    at: cloud.clock.nowMillis() + options.instanceTransitionSeconds * 1000,
+  };
+  armTransition(cloud, options, store, inst);
+};
+
+/** Sets the clock task of `inst.plannedTransition` (a new one, or one restored from a state file). */
+export const armTransition = (
+  cloud: CloudContext,
+  options: ResolvedEc2Options,
+  store: RegionStore,
+  inst: Ec2Instance,
+): void => {
+  const plan = inst.plannedTransition;
+  if (!plan) return;
+  inst.transition = cloud.clock.at(plan.at, () => {
+    if (inst.plannedTransition === plan) inst.plannedTransition = undefined;
+    if (inst.state !== plan.from) return;
+    inst.state = plan.to;
     inst.transition = undefined;
-    if (to === 'terminated') {
+    if (plan.to === 'terminated') {
       // EC2 keeps terminated instances visible for a while, then forgets them.
-      cloud.clock.after(options.terminatedInstanceRetentionSeconds * 1000, () => {
-        if (inst.state === 'terminated') store.instances.delete(inst.instanceId);
-      });
+      inst.forgetAt = cloud.clock.nowMillis() + options.terminatedInstanceRetentionSeconds * 1000;
+      armForget(cloud, store, inst);
     }
+  });
+};
+
+/** Forgets a terminated instance at its `forgetAt`. */
+export const armForget = (cloud: CloudContext, store: RegionStore, inst: Ec2Instance): void => {
+  if (inst.forgetAt === undefined) return;
+  cloud.clock.at(inst.forgetAt, () => {
+    if (inst.state === 'terminated') store.instances.delete(inst.instanceId);
   });
 };

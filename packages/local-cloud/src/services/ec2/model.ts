@@ -1,5 +1,5 @@
 import type { TimerHandle } from '../../sim-clock';
-import type { SimInstance } from '../../types';
+import type { InstanceState, SimInstance } from '../../types';
 
 export type ImageState = 'pending' | 'available' | 'failed' | 'deregistered' | 'disabled';
 
@@ -113,6 +113,10 @@ export interface Ec2Instance extends SimInstance {
   launchTemplate?: { id: string; version: number } | undefined;
   /** The pending state change (boot, stop, shutdown), cancelled when another replaces it. */
   transition?: TimerHandle | undefined;
+  /** What `transition` will do and when (simulated epoch ms): saved with the state, re-armed on restore. */
+  plannedTransition?: { from: InstanceState; to: InstanceState; at: number } | undefined;
+  /** When a terminated instance is forgotten, as EC2 stops listing it after about an hour. */
+  forgetAt?: number | undefined;
 }
 
 export type SnapshotState = 'pending' | 'completed' | 'error';

@@ -18,6 +18,30 @@ export type ImageReferenceProvider = (
   imageIds: ReadonlySet<string>,
 ) => ImageReference[];
 
+/** A CreateImage or CopyImage still under way: what its clock tasks do, as data a state file can hold. */
+export interface PendingImageCompletion {
+  imageId: string;
+  region: string;
+  snapshotIds: string[];
+  /** When its snapshots report 50% (simulated epoch ms). */
+  halfwayAt: number;
+  /** When it becomes `available` (or `failed`). */
+  at: number;
+  /** The fault injector failed it at request time. */
+  fail: boolean;
+  /** The request that started it, as its `EC2 AMI State Change` event names it. */
+  requestId: string;
+}
+
+/** What `Ec2State.exportState` hands over: every region's resources and the id counters. */
+export interface Ec2StateData {
+  counter: number;
+  sequence: number;
+  issued: Set<string>;
+  regions: RegionStore[];
+  pendingImages: Map<string, PendingImageCompletion>;
+}
+
 const hex17 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 17);
 
 /**
@@ -30,6 +54,31 @@ export class Ec2State {
   private counter = 0;
   private sequence = 0;
   readonly referenceProviders = new Map<string, ImageReferenceProvider>();
+  /** Image creations and copies not finished yet, by image id. */
+  readonly pendingImages = new Map<string, PendingImageCompletion>();
+
+  /** Everything this state holds (live objects: encode them before the next change). */
+  exportState(): Ec2StateData {
+    return {
+      counter: this.counter,
+      sequence: this.sequence,
+      issued: this.issued,
+      regions: [...this.regions.values()],
+      pendingImages: this.pendingImages,
+    };
+  }
+
+  /** Replaces everything with `data` (from `exportState` of an earlier run); the caller re-arms timers. */
+  importState(data: Ec2StateData): void {
+    this.counter = data.counter;
+    this.sequence = data.sequence;
+    this.issued.clear();
+    for (const id of data.issued) this.issued.add(id);
+    this.regions.clear();
+    for (const store of data.regions) this.regions.set(store.region, store);
+    this.pendingImages.clear();
+    for (const [id, p] of data.pendingImages) this.pendingImages.set(id, p);
+  }
 
   newId(prefix: IdPrefix): string {
     for (;;) {

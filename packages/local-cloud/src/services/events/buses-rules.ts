@@ -80,6 +80,40 @@ const epochSeconds = (ms: number): number => ms / 1000;
 /** Rules in any state but DISABLED match events and fire schedules. */
 export const isEnabled = (state: RuleState): boolean => state !== 'DISABLED';
 
+/** A bus as a state file holds it (see `Registry.exportState`). */
+export interface SavedBus {
+  name: string;
+  arn: string;
+  scope: Scope;
+  description?: string;
+  createdAt: number;
+  lastModifiedAt: number;
+  tags: Tag[];
+  /** The policy document, as DescribeEventBus answers it. */
+  policy?: string;
+  rules: {
+    name: string;
+    arn: string;
+    state: RuleState;
+    eventPattern?: string;
+    scheduleExpression?: string;
+    description?: string;
+    roleArn?: string;
+    tags: Tag[];
+    targets: Target[];
+    scheduleAnchorMs: number;
+  }[];
+}
+
+/** Runs `parse`, prefixing what it throws with `where`. */
+const withContext = <T>(where: string, parse: () => T): T => {
+  try {
+    return parse();
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+};
+
 export interface FailedTargetEntry {
   TargetId: string;
   ErrorCode: string;
@@ -123,6 +157,92 @@ export class Registry {
       tags: [...tags],
       rules: new Map(),
     };
+  }
+
+  /**
+   * Every bus with its policy, rules and targets, as data for a state file: a rule's pattern as its text
+   * and its schedule as its expression (both compiled again on import), a policy as its document.
+   */
+  exportState(): SavedBus[] {
+    return [...this.scopes.values()].flatMap((buses) =>
+      [...buses.values()].map((bus) => ({
+        name: bus.name,
+        arn: bus.arn,
+        scope: { accountId: bus.scope.accountId, region: bus.scope.region },
+        ...(bus.description === undefined ? {} : { description: bus.description }),
+        createdAt: bus.createdAt,
+        lastModifiedAt: bus.lastModifiedAt,
+        tags: bus.tags,
+        ...(bus.policy === undefined ? {} : { policy: JSON.stringify(bus.policy) }),
+        rules: [...bus.rules.values()].map((rule) => ({
+          name: rule.name,
+          arn: rule.arn,
+          state: rule.state,
+          ...(rule.eventPattern ? { eventPattern: rule.eventPattern.source } : {}),
+          ...(rule.schedule ? { scheduleExpression: rule.schedule.expression } : {}),
+          ...(rule.description === undefined ? {} : { description: rule.description }),
+          ...(rule.roleArn === undefined ? {} : { roleArn: rule.roleArn }),
+          tags: rule.tags,
+          targets: [...rule.targets.values()],
+          scheduleAnchorMs: rule.scheduleAnchorMs,
+        })),
+      })),
+    );
+  }
+
+  /**
+   * Replaces every bus with those of `exportState`, compiling patterns, schedules and policies again;
+   * scheduled rules are armed from their saved anchors, so a `rate(1 day)` keeps its time of day. Throws
+   * (naming the bus or rule) on a pattern, schedule or policy it cannot read.
+   */
+  importState(saved: readonly SavedBus[]): void {
+    const scopes = new Map<string, Map<string, EventBus>>();
+    const rules: Rule[] = [];
+    for (const b of saved) {
+      const where = `bus ${b.arn}`;
+      const bus: EventBus = {
+        name: b.name,
+        arn: b.arn,
+        scope: { accountId: b.scope.accountId, region: b.scope.region },
+        ...(b.description === undefined ? {} : { description: b.description }),
+        createdAt: b.createdAt,
+        lastModifiedAt: b.lastModifiedAt,
+        tags: [...b.tags],
+        rules: new Map(),
+      };
+      if (b.policy !== undefined) bus.policy = withContext(where, () => parseBusPolicy(b.policy!));
+      for (const r of b.rules) {
+        const rule: Rule = {
+          name: r.name,
+          arn: r.arn,
+          bus,
+          state: r.state,
+          ...(r.eventPattern === undefined
+            ? {}
+            : { eventPattern: withContext(`rule ${r.arn}`, () => compilePattern(r.eventPattern!)) }),
+          ...(r.scheduleExpression === undefined
+            ? {}
+            : {
+                schedule: withContext(`rule ${r.arn}`, () => parseScheduleExpression(r.scheduleExpression!)),
+              }),
+          ...(r.description === undefined ? {} : { description: r.description }),
+          ...(r.roleArn === undefined ? {} : { roleArn: r.roleArn }),
+          tags: [...r.tags],
+          targets: new Map(r.targets.map((t) => [t.Id, t])),
+          scheduleAnchorMs: r.scheduleAnchorMs,
+        };
+        bus.rules.set(rule.name, rule);
+        rules.push(rule);
+      }
+      const key = scopeKey(bus.scope);
+      const buses = scopes.get(key) ?? new Map<string, EventBus>();
+      buses.set(bus.name, bus);
+      scopes.set(key, buses);
+    }
+    for (const rule of this.allRules()) this.listener.ruleRemoved(rule);
+    this.scopes.clear();
+    for (const [k, v] of scopes) this.scopes.set(k, v);
+    for (const rule of rules) this.listener.ruleChanged(rule);
   }
 
   /** The bus a name or ARN denotes, if it exists. An ARN may name another account's or region's bus. */
@@ -345,7 +465,16 @@ export class Registry {
       // As on AWS, PutRule on an existing rule ignores Tags: TagResource and UntagResource change them.
       tags: existing?.tags ?? mergeTags([], input.Tags ?? []),
       targets: existing?.targets ?? new Map(),
-      scheduleAnchorMs: this.clock.nowMillis(),
+      // The same schedule put again on a rule that stays enabled (a redeploy) keeps its count: only a new
+      // schedule, or a rule coming back from DISABLED, starts a new one.
+      scheduleAnchorMs:
+        existing &&
+        schedule &&
+        existing.schedule?.expression === schedule.expression &&
+        isEnabled(existing.state) &&
+        isEnabled(input.State ?? 'ENABLED')
+          ? existing.scheduleAnchorMs
+          : this.clock.nowMillis(),
     };
     bus.rules.set(rule.name, rule);
     this.listener.ruleChanged(rule);

@@ -83,6 +83,8 @@ export class Dispatcher {
   private readonly dead: DeadLetterRecord[] = [];
   /** Per target ARN, the latest time a copy was due at: a copy due earlier overtakes it. */
   private readonly latestDue = new Map<string, number>();
+  /** Deliveries waiting on the clock for their next attempt, and when it is due (simulated epoch ms). */
+  private readonly waiting = new Map<Job, number>();
 
   /** `faults`: the cloud's fault injector, which may make several copies of a delivery. */
   constructor(
@@ -108,7 +110,7 @@ export class Dispatcher {
           attempts: 0,
         };
         this.noteOrder(target.Arn, delayMs, faults);
-        this.clock.after(delayMs, () => this.attempt(job));
+        this.schedule(job, this.clock.nowMillis() + Math.max(0, delayMs));
       }
     }
   }
@@ -162,7 +164,35 @@ export class Dispatcher {
   private failed(job: Job, error: unknown): void {
     const condition = this.exhausted(job, error);
     if (condition) this.giveUp(job, error, condition);
-    else this.clock.after(retryDelayMs(job.attempts), () => this.attempt(job));
+    else this.schedule(job, this.clock.nowMillis() + retryDelayMs(job.attempts));
+  }
+
+  private schedule(job: Job, dueAt: number): void {
+    this.waiting.set(job, dueAt);
+    this.clock.at(dueAt, () => {
+      this.waiting.delete(job);
+      return this.attempt(job);
+    });
+  }
+
+  /**
+   * The deliveries waiting for an attempt (each with the time it is due), the log and the dead letters,
+   * as data for a state file. An attempt under way at that moment is not among them: a clean stop lets
+   * it finish first.
+   */
+  exportState(): { waiting: (Job & { dueAt: number })[]; log: DeliveryRecord[]; dead: DeadLetterRecord[] } {
+    return {
+      waiting: [...this.waiting].map(([job, dueAt]) => ({ ...job, dueAt })),
+      log: this.log,
+      dead: this.dead,
+    };
+  }
+
+  /** Takes over the deliveries, log and dead letters of `exportState`; the waiting ones are due as saved. */
+  importState(saved: ReturnType<Dispatcher['exportState']>): void {
+    this.log.splice(0, this.log.length, ...saved.log);
+    this.dead.splice(0, this.dead.length, ...saved.dead);
+    for (const { dueAt, ...job } of saved.waiting) this.schedule(job, dueAt);
   }
 
   /** Why the job must not be retried after its latest failure, or undefined when it may be. */

@@ -1,7 +1,15 @@
 import type { AwsError } from '../../errors';
+import {
+  decodeState,
+  encodeState,
+  expectArray,
+  expectNumber,
+  expectRecord,
+  expectString,
+} from '../../persistence/codec';
 import { dispatchJson, jsonErrorReply, jsonReply, targetOperation } from '../../protocols/json';
 import type { CloudContext, CloudEvent, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
-import { Registry } from './buses-rules';
+import { Registry, type SavedBus } from './buses-rules';
 import { type DeliveryFaults, Dispatcher, type TargetInvokers } from './delivery';
 import type {
   DeadLetterRecord,
@@ -217,6 +225,51 @@ export class EventsService implements EmulatedService {
   /** Events accepted so far and the rules they matched, including events dropped for want of a bus. */
   ingested(): IngestedEvent[] {
     return this.router.ingested();
+  }
+
+  /**
+   * Buses (with their policies), rules, targets, the deliveries waiting for an attempt, the delivery log
+   * and the dead letters, as JSON. Not kept: the log of ingested events.
+   */
+  snapshotState(): unknown {
+    return encodeState({ buses: this.registry.exportState(), delivery: this.dispatcher.exportState() });
+  }
+
+  /**
+   * Replaces this emulator's state with a `snapshotState` of an earlier run: schedules are armed from
+   * their saved anchors, and each waiting delivery is attempted when it was due.
+   */
+  restoreState(saved: unknown): void {
+    const data = expectRecord(decodeState(saved), '$');
+    const buses = expectArray(data.buses, '$.buses').map((b, i) => {
+      const bus = expectRecord(b, `$.buses[${i}]`);
+      expectString(bus.name, `$.buses[${i}].name`);
+      expectString(bus.arn, `$.buses[${i}].arn`);
+      const scope = expectRecord(bus.scope, `$.buses[${i}].scope`);
+      expectString(scope.accountId, `$.buses[${i}].scope.accountId`);
+      expectString(scope.region, `$.buses[${i}].scope.region`);
+      expectArray(bus.tags, `$.buses[${i}].tags`);
+      expectArray(bus.rules, `$.buses[${i}].rules`).forEach((r, j) => {
+        const rule = expectRecord(r, `$.buses[${i}].rules[${j}]`);
+        expectString(rule.name, `$.buses[${i}].rules[${j}].name`);
+        expectString(rule.arn, `$.buses[${i}].rules[${j}].arn`);
+        expectArray(rule.targets, `$.buses[${i}].rules[${j}].targets`);
+        expectArray(rule.tags, `$.buses[${i}].rules[${j}].tags`);
+        expectNumber(rule.scheduleAnchorMs, `$.buses[${i}].rules[${j}].scheduleAnchorMs`);
+      });
+      return bus as unknown as SavedBus;
+    });
+    const delivery = expectRecord(data.delivery, '$.delivery');
+    expectArray(delivery.log, '$.delivery.log');
+    expectArray(delivery.dead, '$.delivery.dead');
+    expectArray(delivery.waiting, '$.delivery.waiting').forEach((w, i) => {
+      const job = expectRecord(w, `$.delivery.waiting[${i}]`);
+      expectNumber(job.dueAt, `$.delivery.waiting[${i}].dueAt`);
+      expectRecord(job.event, `$.delivery.waiting[${i}].event`);
+      expectRecord(job.target, `$.delivery.waiting[${i}].target`);
+    });
+    this.registry.importState(buses);
+    this.dispatcher.importState(delivery as unknown as Parameters<Dispatcher['importState']>[0]);
   }
 
   /** ARNs of scheduled rules waiting for their next fire time. */

@@ -60,6 +60,22 @@ export class Enablement {
     return types;
   }
 
+  /** What Enable changed, per `account/region`, for a state file. */
+  exportState(): Map<string, Set<ResourceType>> {
+    return this.enabled;
+  }
+
+  /** Replaces every account's and region's settings with those of `exportState`. */
+  importState(saved: Map<string, Set<ResourceType>>): void {
+    for (const [key, types] of saved) {
+      for (const t of types) {
+        if (!RESOURCE_TYPES.includes(t)) throw new Error(`${key}: ${String(t)} is not a resource type`);
+      }
+    }
+    this.enabled.clear();
+    for (const [k, v] of saved) this.enabled.set(k, v);
+  }
+
   /** Whether Inspector2 scans `type` in that account and region. */
   isEnabled(accountId: string, region: string, type: ResourceType): boolean {
     return this.typesOf(accountId, region).has(type);

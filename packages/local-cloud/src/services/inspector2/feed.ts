@@ -108,6 +108,11 @@ export class CveFeed {
     return replaced;
   }
 
+  /** The entry of that id, package and family, if the feed has one. */
+  find(e: Pick<CveFeedEntry, 'vulnerabilityId' | 'packageName' | 'family'>): CveFeedEntry | undefined {
+    return this.entries.get(entryKey(e));
+  }
+
   private has(e: Pick<CveFeedEntry, 'vulnerabilityId' | 'packageName' | 'family'>): boolean {
     return this.entries.has(entryKey(e));
   }

@@ -1,4 +1,5 @@
 import type { AwsError } from '../../errors';
+import { decodeState, encodeState, expectMap, expectRecord, expectSet } from '../../persistence/codec';
 import { jsonReply, parseJsonBody } from '../../protocols/json';
 import type {
   CloudContext,
@@ -8,7 +9,7 @@ import type {
   ServiceResponse,
 } from '../../types';
 import { type Caller, Inspector2Api } from './api';
-import { Enablement } from './enablement';
+import { Enablement, type ResourceType } from './enablement';
 import { CveFeed, type CveFeedEntry, CveFeedEntrySchema, loadCveFeed } from './feed';
 import { InspectorApiError } from './filters';
 import { type AddCveResult, Inspector2Scanner, type InstanceRef } from './scanner';
@@ -115,6 +116,20 @@ export class Inspector2Service implements EmulatedService {
   /** The feed entries in effect. */
   cves(): CveFeedEntry[] {
     return this.scanner.cves();
+  }
+
+  /** Coverage, findings, the feed entries added at run time and what Enable changed, as JSON. */
+  snapshotState(): unknown {
+    return encodeState({ scanner: this.scanner.exportState(), enablement: this.enablement.exportState() });
+  }
+
+  /** Replaces this emulator's state with a `snapshotState` of an earlier run. */
+  restoreState(saved: unknown): void {
+    const data = expectRecord(decodeState(saved), '$');
+    const enablement = expectMap<string, Set<ResourceType>>(data.enablement, '$.enablement');
+    for (const [key, types] of enablement) expectSet(types, `$.enablement[${key}]`);
+    this.scanner.importState(expectRecord(data.scanner, '$.scanner'));
+    this.enablement.importState(enablement);
   }
 
   /** Optional hint from EC2 or SSM that an instance changed; the poll notices every change anyway. */

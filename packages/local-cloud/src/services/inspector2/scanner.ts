@@ -1,3 +1,12 @@
+import {
+  expectArray,
+  expectMap,
+  expectNumber,
+  expectRecord,
+  expectSet,
+  expectString,
+  StateCodecError,
+} from '../../persistence/codec';
 import type { TimerHandle } from '../../sim-clock';
 import type { CloudContext, InstanceDirectory, SimInstance } from '../../types';
 import { packageFamily } from '../ssm/shell';
@@ -60,6 +69,10 @@ export class Inspector2Scanner {
   private readonly scopes = new Map<string, { accountId: string; region: string }>();
   private seq = 0;
   private poller: TimerHandle | undefined;
+  /** Feed entries added at run time (`addCve`), by key: what a state file keeps of the feed. */
+  private readonly added = new Map<string, CveFeedEntry>();
+  /** When each pending scan completes (simulated epoch ms), by coverage key. */
+  private readonly scanDue = new Map<string, number>();
 
   constructor(
     private readonly ctx: CloudContext,
@@ -104,6 +117,7 @@ export class Inspector2Scanner {
   addCve(input: unknown): AddCveResult {
     const entry = CveFeedEntrySchema.parse(input);
     const replaced = this.options.feed.upsert(entry);
+    this.added.set(`${entry.vulnerabilityId}|${entry.packageName}|${entry.family ?? ''}`, entry);
     const affected: string[] = [];
     for (const rec of this.coverage.values()) {
       if (rec.reason !== 'SUCCESSFUL') continue;
@@ -134,6 +148,84 @@ export class Inspector2Scanner {
     return [...this.findings.values()].filter(
       (f) => f.resource.accountId === accountId && f.resource.region === region,
     );
+  }
+
+  /**
+   * Coverage (with each instance's last scanned inventory and when a pending scan is due), findings,
+   * the scopes watched and the feed entries added at run time, for a state file.
+   */
+  exportState(): Record<string, unknown> {
+    return {
+      seq: this.seq,
+      scopes: this.scopes,
+      added: [...this.added.values()],
+      coverage: [...this.coverage.values()].map(({ pendingScan, ...rec }) => ({
+        ...rec,
+        ...(pendingScan ? { scanDueAt: this.scanDue.get(rec.key) } : {}),
+      })),
+      findings: [...this.findings.values()],
+    };
+  }
+
+  /**
+   * Replaces coverage and findings with those of `exportState` (decoded): the feed entries added at run
+   * time are added again, each finding is scored by the feed's entry when it is unchanged (a changed
+   * one updates the finding at the next scan), and pending scans complete when they were due.
+   */
+  importState(data: Record<string, unknown>): void {
+    const entries = expectArray(data.added, '$.added').map((e, i) => {
+      const parsed = CveFeedEntrySchema.safeParse(e);
+      if (!parsed.success) throw new StateCodecError(`$.added[${i}]`, parsed.error.message);
+      return parsed.data;
+    });
+    const coverage = expectArray(data.coverage, '$.coverage').map((c, i) => {
+      const rec = expectRecord(c, `$.coverage[${i}]`);
+      expectString(rec.key, `$.coverage[${i}].key`);
+      expectRecord(rec.resource, `$.coverage[${i}].resource`);
+      expectSet(rec.findingKeys, `$.coverage[${i}].findingKeys`);
+      if (rec.scannedInventory !== undefined)
+        expectMap(rec.scannedInventory, `$.coverage[${i}].scannedInventory`);
+      return rec as unknown as CoverageRecord & { scanDueAt?: number };
+    });
+    const findings = expectArray(data.findings, '$.findings').map((f, i) => {
+      const rec = expectRecord(f, `$.findings[${i}]`);
+      expectString(rec.key, `$.findings[${i}].key`);
+      expectRecord(rec.resource, `$.findings[${i}].resource`);
+      expectRecord(rec.entry, `$.findings[${i}].entry`);
+      return rec as unknown as FindingRecord;
+    });
+    const scopes = expectMap<string, { accountId: string; region: string }>(data.scopes, '$.scopes');
+    const seq = expectNumber(data.seq, '$.seq');
+
+    for (const rec of this.coverage.values()) rec.pendingScan?.cancel();
+    this.coverage.clear();
+    this.findings.clear();
+    this.scanDue.clear();
+    this.added.clear();
+    for (const entry of entries) {
+      this.options.feed.upsert(entry);
+      this.added.set(`${entry.vulnerabilityId}|${entry.packageName}|${entry.family ?? ''}`, entry);
+    }
+    for (const { scanDueAt, ...rec } of coverage) {
+      this.coverage.set(rec.key, { ...rec, pendingScan: undefined });
+    }
+    for (const f of findings) {
+      const { accountId, region, instanceId } = f.resource;
+      const rec = this.coverage.get(coverageKey(accountId, region, instanceId));
+      // One object, as when the scan made it: a refresh of the instance's resource shows in its findings.
+      if (rec) f.resource = rec.resource;
+      const current = this.options.feed.find(f.entry);
+      if (current && JSON.stringify(current) === JSON.stringify(f.entry)) f.entry = current;
+      this.findings.set(f.key, f);
+    }
+    for (const { scanDueAt, key } of coverage) {
+      const rec = this.coverage.get(key)!;
+      if (scanDueAt !== undefined) this.scheduleScan(rec, scanDueAt);
+    }
+    this.scopes.clear();
+    for (const [k, v] of scopes) this.scopes.set(k, v);
+    this.seq = seq;
+    if (this.scopes.size > 0) this.startPolling();
   }
 
   /** Stops polling and cancels pending scans (a cloud being shut down). */
@@ -264,11 +356,13 @@ export class Inspector2Scanner {
   }
 
   /** At most one scan is pending per instance; it reads the inventory when it completes. */
-  private scheduleScan(rec: CoverageRecord): void {
+  private scheduleScan(
+    rec: CoverageRecord,
+    at = this.ctx.clock.nowMillis() + this.options.scanDelaySeconds * 1000,
+  ): void {
     if (rec.pendingScan) return;
-    rec.pendingScan = this.ctx.clock.after(this.options.scanDelaySeconds * 1000, () =>
-      this.completeScan(rec.key),
-    );
+    this.scanDue.set(rec.key, at);
+    rec.pendingScan = this.ctx.clock.at(at, () => this.completeScan(rec.key));
   }
 
   private completeScan(key: string): void {
@@ -370,6 +464,7 @@ export class Inspector2Scanner {
       if (f?.status === 'ACTIVE') this.close(f, 'terminated', now);
     }
     this.coverage.delete(rec.key);
+    this.scanDue.delete(rec.key);
   }
 
   /** Deletes closed findings past their retention, so a cloud left running for weeks stays bounded. */

@@ -1,10 +1,19 @@
 import { AwsError } from '../../errors';
+import {
+  decodeState,
+  encodeState,
+  expectArray,
+  expectNumber,
+  expectRecord,
+  expectString,
+} from '../../persistence/codec';
 import { dispatchJson, jsonErrorReply, jsonReply, targetOperation } from '../../protocols/json';
 import type { CloudContext, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
+import { type CompiledDefinition, compileDefinition } from './definition';
 import type { Execution, InvokeLambda } from './engine';
 import { Executions, type WaitOptions } from './executions';
 import type { HistoryEvent } from './history';
-import { type Caller, StateMachines } from './state-machines';
+import { type Caller, StateMachines, sameDefinitionText } from './state-machines';
 import { type Body, epochSeconds, parseArn, readBool, readMaxResults, readString } from './wire';
 
 export interface SfnServiceOptions {
@@ -153,7 +162,12 @@ export class SfnService implements EmulatedService {
 
   // ---- in-process API, for the cloud's wiring and for tests ----
 
-  /** Creates (or, with the same definition, finds) a state machine; `definition` may be ASL text or an object. */
+  /**
+   * Creates a state machine, or brings the one of that name to this definition and role, as a deploy
+   * does (serverless.yml deployed again, over a restored state or not): the same definition finds the
+   * machine unchanged; another one updates it (running executions keep theirs). `definition` may be ASL
+   * text or an object. CreateStateMachine on the wire keeps AWS's rule (`StateMachineAlreadyExists`).
+   */
   createStateMachine(
     accountId: string,
     region: string,
@@ -161,11 +175,63 @@ export class SfnService implements EmulatedService {
     definition: string | object,
     roleArn: string,
   ): { stateMachineArn: string; creationDate: Date } {
-    const r = this.machines.create(
-      { accountId, region },
-      { name, definition: typeof definition === 'string' ? definition : JSON.stringify(definition), roleArn },
-    );
+    const caller = { accountId, region };
+    const text = typeof definition === 'string' ? definition : JSON.stringify(definition);
+    const existing = this.machines.find(caller, name);
+    if (existing) {
+      const changes = {
+        ...(sameDefinitionText(existing.definition.text, text) ? {} : { definition: text }),
+        ...(existing.roleArn === roleArn ? {} : { roleArn }),
+      };
+      if (Object.keys(changes).length > 0) this.machines.update(caller, existing.arn, changes);
+      return { stateMachineArn: existing.arn, creationDate: new Date(existing.creationDate) };
+    }
+    const r = this.machines.create(caller, { name, definition: text, roleArn });
     return { stateMachineArn: r.arn, creationDate: new Date(r.creationDate) };
+  }
+
+  /**
+   * State machines and executions (closed ones with their whole history), as JSON. A running execution
+   * is saved as it stands and restored ABORTED (see `Executions.importState`).
+   */
+  snapshotState(): unknown {
+    return encodeState({ machines: this.machines.exportState(), executions: this.executions.exportState() });
+  }
+
+  /** Replaces this emulator's state with a `snapshotState` of an earlier run. */
+  restoreState(saved: unknown): void {
+    const data = expectRecord(decodeState(saved), '$');
+    const machines = expectRecord(data.machines, '$.machines');
+    expectNumber(machines.seq, '$.machines.seq');
+    expectArray(machines.machines, '$.machines.machines').forEach((m, i) => {
+      const machine = expectRecord(m, `$.machines.machines[${i}]`);
+      for (const f of ['arn', 'name', 'accountId', 'region', 'roleArn', 'definition']) {
+        expectString(machine[f], `$.machines.machines[${i}].${f}`);
+      }
+    });
+    const executions = expectRecord(data.executions, '$.executions');
+    expectNumber(executions.seq, '$.executions.seq');
+    expectArray(executions.executions, '$.executions.executions').forEach((x, i) => {
+      const at = `$.executions.executions[${i}]`;
+      const execution = expectRecord(x, at);
+      expectString(expectRecord(execution.spec, `${at}.spec`).arn, `${at}.spec.arn`);
+      expectString(execution.definition, `${at}.definition`);
+      expectString(execution.status, `${at}.status`);
+      expectNumber(execution.startDate, `${at}.startDate`);
+      expectArray(execution.history, `${at}.history`);
+    });
+    // Many executions share a definition: compile each text once.
+    const compiled = new Map<string, CompiledDefinition>();
+    const compile = (text: string) => {
+      let c = compiled.get(text);
+      if (!c) {
+        c = compileDefinition(text);
+        compiled.set(text, c);
+      }
+      return c;
+    };
+    this.machines.importState(machines as unknown as ReturnType<StateMachines['exportState']>, compile);
+    this.executions.importState(executions as unknown as ReturnType<Executions['exportState']>, compile);
   }
 
   /** Starts an execution of a machine in its own account and region; returns the execution ARN. */

@@ -9,7 +9,7 @@ import {
   SIMULATED_CONTEXT_KEY,
   type StateInfo,
 } from './definition';
-import { ExecutionHistory, jsonText, untruncated } from './history';
+import { ExecutionHistory, type HistoryEvent, jsonText, untruncated } from './history';
 import {
   CONTEXT_CLOCK,
   ExecutionError,
@@ -59,6 +59,17 @@ export interface ExecutionSpec {
   /** The input as the caller sent it (validated JSON text). */
   input: string;
   definition: CompiledDefinition;
+}
+
+/** A closed execution as a state file keeps it: its outcome and its whole history. */
+export interface ClosedExecutionRecord {
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  output: string | undefined;
+  error: string | undefined;
+  cause: string | undefined;
+  startDate: number;
+  stopDate: number;
+  history: HistoryEvent[];
 }
 
 /** What an execution needs from its service. */
@@ -234,10 +245,12 @@ export class Execution {
   constructor(
     readonly spec: ExecutionSpec,
     private readonly host: ExecutionHost,
+    /** A closed execution's record from a state file: the execution is created closed, and never runs. */
+    restored?: ClosedExecutionRecord,
   ) {
     this.clock = host.clock;
     this.states = spec.definition.states;
-    this.startDate = this.clock.nowMillis();
+    this.startDate = restored?.startDate ?? this.clock.nowMillis();
     this.inputValue = JSON.parse(spec.input) as JSONValue;
     this.done = new Promise((resolve) => {
       this.markDone = resolve;
@@ -262,6 +275,16 @@ export class Execution {
       [CONTEXT_CLOCK]: () => this.clock.nowMillis(),
     };
     void statesTimeoutError();
+    if (restored) {
+      this.status = restored.status;
+      this.output = restored.output;
+      this.error = restored.error;
+      this.cause = restored.cause;
+      this.stopDate = restored.stopDate;
+      this.history.restore(restored.history);
+      this.rejectClosed(endedError());
+      this.markDone();
+    }
   }
 
   /** Records `ExecutionStarted` and sets the engine going; the caller's request returns meanwhile. */

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../errors';
 import type { CloudContext } from '../../types';
-import { Execution, type ExecutionHost, type ExecutionStatus, type InvokeLambda } from './engine';
+import type { CompiledDefinition } from './definition';
+import {
+  type ClosedExecutionRecord,
+  Execution,
+  type ExecutionHost,
+  type ExecutionSpec,
+  type ExecutionStatus,
+  type InvokeLambda,
+} from './engine';
+import type { HistoryEvent } from './history';
 import type { Caller, StateMachineRecord, StateMachines } from './state-machines';
 import { assertValidName, epochSeconds, executionArn, paginate, parseArn } from './wire';
 
@@ -33,6 +42,26 @@ export interface WaitOptions {
   stepSeconds?: number;
   /** How long to wait, in real time, for Lambda calls in flight before moving the clock anyway. */
   lambdaSettleMs?: number;
+}
+
+/** The error and cause of an execution that was running when the cloud's state was saved. */
+export const RESTART_ERROR = 'LocalCloud.Restarted';
+export const RESTART_CAUSE =
+  'The local cloud was stopped while this execution ran. Executions do not survive a restart: the state they were in lived in the stopped process.';
+
+/** An execution as a state file holds it. */
+export interface SavedExecution {
+  seq: number;
+  spec: Omit<ExecutionSpec, 'definition'>;
+  /** The definition it ran, as text. */
+  definition: string;
+  status: ExecutionStatus;
+  output: string | undefined;
+  error: string | undefined;
+  cause: string | undefined;
+  startDate: number;
+  stopDate: number | undefined;
+  history: HistoryEvent[];
 }
 
 interface Entry {
@@ -238,6 +267,83 @@ export class Executions {
     for (const { execution } of this.byArn.values()) {
       execution.stop('States.Runtime', 'The local cloud stopped.');
     }
+  }
+
+  /**
+   * Every execution still kept (closed ones until their 90 days are over), with its whole history, for a
+   * state file. A running one is saved as it stands; `importState` ends it.
+   */
+  exportState(): { seq: number; executions: SavedExecution[] } {
+    return {
+      seq: this.seq,
+      executions: [...this.byArn.values()].map(({ execution: e, seq }) => {
+        const { definition, ...spec } = e.spec;
+        return {
+          seq,
+          spec,
+          definition: definition.text,
+          status: e.status,
+          output: e.output,
+          error: e.error,
+          cause: e.cause,
+          startDate: e.startDate,
+          stopDate: e.stopDate,
+          history: [...e.history.list()],
+        };
+      }),
+    };
+  }
+
+  /**
+   * Replaces every execution with those of `exportState`, closed. One that was running when the state
+   * was saved cannot go on (where it was, its waits and the Lambda calls it awaited lived in this
+   * process): it is restored ABORTED now, with an `ExecutionAborted` event saying why. No status-change
+   * event is sent for it.
+   */
+  importState(
+    saved: ReturnType<Executions['exportState']>,
+    compile: (text: string) => CompiledDefinition,
+  ): void {
+    const now = this.ctx.clock.nowMillis();
+    const restored = saved.executions.map((x): Entry => {
+      const spec = { ...x.spec, definition: compile(x.definition) };
+      const history = [...x.history];
+      let record: ClosedExecutionRecord;
+      if (x.status === 'RUNNING' || x.stopDate === undefined) {
+        const last = history.at(-1);
+        const details = { error: RESTART_ERROR, cause: RESTART_CAUSE };
+        history.push({
+          id: (last?.id ?? 0) + 1,
+          previousEventId: last?.id ?? 0,
+          timestamp: Math.max(now, last?.timestamp ?? now),
+          type: 'ExecutionAborted',
+          details: { executionAbortedEventDetails: details },
+        });
+        record = {
+          status: 'ABORTED',
+          output: undefined,
+          ...details,
+          startDate: x.startDate,
+          stopDate: now,
+          history,
+        };
+      } else {
+        record = {
+          status: x.status,
+          output: x.output,
+          error: x.error,
+          cause: x.cause,
+          startDate: x.startDate,
+          stopDate: x.stopDate,
+          history,
+        };
+      }
+      return { execution: new Execution(spec, this.host, record), seq: x.seq };
+    });
+    this.stopAll();
+    this.byArn.clear();
+    for (const entry of restored) this.byArn.set(entry.execution.spec.arn, entry);
+    this.seq = saved.seq;
   }
 
   private entriesOf(machine: StateMachineRecord): Entry[] {

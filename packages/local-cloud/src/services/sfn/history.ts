@@ -45,6 +45,12 @@ export class ExecutionHistory {
     return event;
   }
 
+  /** Takes over the events of a history saved earlier (this one must still be empty). */
+  restore(events: readonly HistoryEvent[]): void {
+    if (this.events.length > 0) throw new Error('a history can only be restored into an empty one');
+    this.events.push(...events);
+  }
+
   list(): readonly HistoryEvent[] {
     return this.events;
   }

@@ -43,7 +43,7 @@ const DEFAULT_TRACING = { enabled: false };
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Same definition for idempotency: the same text, or the same JSON written differently. */
-const sameDefinition = (a: string, b: string): boolean => {
+export const sameDefinitionText = (a: string, b: string): boolean => {
   if (a === b) return true;
   try {
     return sameJson(JSON.parse(a), JSON.parse(b));
@@ -82,7 +82,7 @@ export class StateMachines {
       // AWS: idempotent on name, definition, type and logging/tracing; a different role or tags are
       // ignored (and not applied); anything else is a conflict.
       if (
-        sameDefinition(existing.definition.text, input.definition) &&
+        sameDefinitionText(existing.definition.text, input.definition) &&
         sameJson(existing.loggingConfiguration, loggingConfiguration) &&
         sameJson(existing.tracingConfiguration, tracingConfiguration)
       ) {
@@ -106,6 +106,33 @@ export class StateMachines {
     };
     this.byArn.set(arn, record);
     return record;
+  }
+
+  /** Every machine with its definition as text, for a state file. */
+  exportState(): {
+    seq: number;
+    machines: (Omit<StateMachineRecord, 'definition'> & { definition: string })[];
+  } {
+    return {
+      seq: this.seq,
+      machines: [...this.byArn.values()].map((r) => ({ ...r, definition: r.definition.text })),
+    };
+  }
+
+  /** Replaces every machine with those of `exportState`, compiling each definition again (`compile`). */
+  importState(
+    saved: ReturnType<StateMachines['exportState']>,
+    compile: (text: string) => CompiledDefinition,
+  ): void {
+    const machines = saved.machines.map((m) => ({ ...m, definition: compile(m.definition) }));
+    this.byArn.clear();
+    for (const m of machines) this.byArn.set(m.arn, m);
+    this.seq = saved.seq;
+  }
+
+  /** The machine of that name in the caller's account and region, if there is one. */
+  find(caller: Caller, name: string): StateMachineRecord | undefined {
+    return this.byArn.get(stateMachineArn(caller.region, caller.accountId, name));
   }
 
   /** The machine, if `caller` can see it: ARNs of other accounts and regions do not resolve. */

@@ -1,4 +1,12 @@
 import { AwsError } from '../../errors';
+import {
+  decodeState,
+  encodeState,
+  expectArray,
+  expectNumber,
+  expectRecord,
+  expectString,
+} from '../../persistence/codec';
 import { dispatchJson, jsonReply, targetOperation } from '../../protocols/json';
 import type { CloudContext, EmulatedService, ServiceRequest, ServiceResponse } from '../../types';
 import {
@@ -253,6 +261,36 @@ export class SqsService implements EmulatedService {
         messages: queue.messages.map((m) => this.messageView(m, ['All'], ['All'])),
       };
     });
+  }
+
+  /**
+   * Every queue with its attributes, tags and messages (visible, delayed and in flight: their times are
+   * on the simulated clock, so they become visible again when they would have), as JSON.
+   */
+  snapshotState(): unknown {
+    return encodeState({ queues: this.queues.all() });
+  }
+
+  /** Replaces every queue with those of a `snapshotState` of an earlier run. */
+  restoreState(saved: unknown): void {
+    const data = expectRecord(decodeState(saved), '$');
+    const queues = expectArray(data.queues, '$.queues').map((q, i) => {
+      const queue = expectRecord(q, `$.queues[${i}]`);
+      expectString(queue.name, `$.queues[${i}].name`);
+      expectString(queue.arn, `$.queues[${i}].arn`);
+      const scope = expectRecord(queue.scope, `$.queues[${i}].scope`);
+      expectString(scope.accountId, `$.queues[${i}].scope.accountId`);
+      expectString(scope.region, `$.queues[${i}].scope.region`);
+      expectRecord(queue.attributes, `$.queues[${i}].attributes`);
+      expectArray(queue.messages, `$.queues[${i}].messages`).forEach((m, j) => {
+        const message = expectRecord(m, `$.queues[${i}].messages[${j}]`);
+        expectString(message.messageId, `$.queues[${i}].messages[${j}].messageId`);
+        expectString(message.body, `$.queues[${i}].messages[${j}].body`);
+        expectNumber(message.visibleAt, `$.queues[${i}].messages[${j}].visibleAt`);
+      });
+      return queue as unknown as Queue;
+    });
+    this.queues.replaceAll(queues);
   }
 
   urlOf(queue: Queue, origin: string): string {

@@ -192,6 +192,12 @@ export class Queues {
     return [...this.queues.values()];
   }
 
+  /** Replaces every queue (and its messages, in-flight ones with their visibility) with `queues`. */
+  replaceAll(queues: readonly Queue[]): void {
+    this.queues.clear();
+    for (const q of queues) this.queues.set(this.key(q.scope, q.name), q);
+  }
+
   delete(queue: Queue): void {
     this.queues.delete(this.key(queue.scope, queue.name));
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../errors';
+import { expectArray, expectMap, expectNumber, expectRecord, expectString } from '../../persistence/codec';
 import type { TimerHandle } from '../../sim-clock';
 import type { CloudContext, InstanceDirectory, SimInstance } from '../../types';
 import type { Caller } from './parameters';
@@ -302,6 +303,84 @@ export class CommandRunner {
       this.finish(inv, 'Cancelled', 'Cancelled', code);
     }
     return {};
+  }
+
+  /**
+   * Every command and its invocations, output included, for a state file (the shell sessions and timers
+   * of running invocations are not data: `importState` ends those invocations instead).
+   */
+  exportState(): Record<string, unknown> {
+    const commands = new Map(
+      [...this.commands].map(([scope, byId]) => [
+        scope,
+        new Map(
+          [...byId].map(([id, { invocations, ...command }]) => [
+            id,
+            {
+              ...command,
+              invocations: invocations.map(
+                ({ command: _command, session, timer: _timer, deadline: _deadline, ...inv }) => ({
+                  ...inv,
+                  stdout: session?.stdout ?? inv.stdout,
+                  stderr: session?.stderr ?? inv.stderr,
+                }),
+              ),
+            },
+          ]),
+        ),
+      ]),
+    );
+    return { seq: this.seq, commands };
+  }
+
+  /**
+   * Replaces every command with those of `exportState` (decoded). An invocation that had not ended when
+   * the state was saved cannot go on (its script's progress lived in this process): it ends `Failed` now,
+   * saying so on its stderr, with the exit code of a script the agent stopped (-1 if it never started).
+   * No status events are sent for that: nothing was delivered in the cloud's absence.
+   */
+  importState(data: Record<string, unknown>): void {
+    const seq = expectNumber(data.seq, '$.seq');
+    const restored = new Map<string, Map<string, Command>>();
+    for (const [scope, byId] of expectMap<string, unknown>(data.commands, '$.commands')) {
+      const commands = new Map<string, Command>();
+      for (const [id, raw] of expectMap<string, unknown>(byId, `$.commands[${scope}]`)) {
+        const at = `$.commands[${scope}][${id}]`;
+        const fields = expectRecord(raw, at);
+        expectString(fields.id, `${at}.id`);
+        expectString(fields.dialect, `${at}.dialect`);
+        const command = { ...fields, invocations: [] } as unknown as Command;
+        command.invocations = expectArray(fields.invocations, `${at}.invocations`).map((i, n) => {
+          const inv = expectRecord(i, `${at}.invocations[${n}]`);
+          expectString(inv.instanceId, `${at}.invocations[${n}].instanceId`);
+          expectString(inv.status, `${at}.invocations[${n}].status`);
+          return { ...inv, command } as unknown as Invocation;
+        });
+        for (const inv of command.invocations) {
+          if (TERMINAL.has(inv.status)) continue;
+          inv.responseCode = inv.startedAt === undefined ? -1 : stoppedExitCode(command.dialect);
+          inv.stderr +=
+            'local cloud: the cloud was restarted while this invocation ran; Run Command does not survive a restart\n';
+          inv.endedAt = this.ctx.clock.nowMillis();
+          inv.status = 'Failed';
+          inv.statusDetails = 'Failed';
+        }
+        command.status = commandStatus(command).status;
+        commands.set(id, command);
+      }
+      restored.set(scope, commands);
+    }
+    for (const byId of this.commands.values()) {
+      for (const command of byId.values()) {
+        for (const inv of command.invocations) {
+          inv.timer?.cancel();
+          inv.deadline?.cancel();
+        }
+      }
+    }
+    this.commands.clear();
+    for (const [k, v] of restored) this.commands.set(k, v);
+    this.seq = seq;
   }
 
   /** The instances SendCommand may target by id: each must be a running managed node of this account. */

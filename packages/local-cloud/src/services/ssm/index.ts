@@ -1,4 +1,5 @@
 import type { AwsError } from '../../errors';
+import { decodeState, encodeState, expectRecord } from '../../persistence/codec';
 import { dispatchJson, jsonErrorReply, jsonReply, targetOperation } from '../../protocols/json';
 import type {
   CloudContext,
@@ -104,5 +105,17 @@ export class SsmService implements EmulatedService {
 
   renderError(err: AwsError, req: ServiceRequest): ServiceResponse {
     return jsonErrorReply(CONTENT_TYPE, err, req, 'InternalServerError');
+  }
+
+  /** Parameters (with their history, labels, tags and validations under way) and commands, as JSON. */
+  snapshotState(): unknown {
+    return encodeState({ parameters: this.parameters.exportState(), commands: this.commands.exportState() });
+  }
+
+  /** Replaces this emulator's state with a `snapshotState` of an earlier run (see `importState` of each part). */
+  restoreState(saved: unknown): void {
+    const data = expectRecord(decodeState(saved), '$');
+    this.parameters.importState(expectRecord(data.parameters, '$.parameters'));
+    this.commands.importState(expectRecord(data.commands, '$.commands'));
   }
 }

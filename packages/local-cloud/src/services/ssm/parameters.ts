@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
 import { AwsError } from '../../errors';
+import {
+  expectArray,
+  expectMap,
+  expectNumber,
+  expectRecord,
+  expectString,
+  StateCodecError,
+} from '../../persistence/codec';
 import type { TimerHandle } from '../../sim-clock';
 import type { CloudContext } from '../../types';
 import { PUBLIC_IMAGES, publicImageId } from '../ec2/public-images';
@@ -56,6 +64,17 @@ interface ParameterVersion {
   labels: string[];
 }
 
+/** An `aws:ec2:image` write being validated: what lands when the validation ends, and when. */
+interface PendingValidation {
+  caller: Caller;
+  version: ParameterVersion;
+  operation: 'Create' | 'Update';
+  tags: Map<string, string>;
+  /** When the validation ends (simulated epoch ms). */
+  at: number;
+  timer: TimerHandle;
+}
+
 interface StoredParameter {
   name: string;
   arn: string;
@@ -105,7 +124,7 @@ export class ParameterStore {
    * The validations of `aws:ec2:image` writes still under way, by `pendingKey`: at most one per parameter.
    * Its version number is taken, but no read, listing or label sees the version until it lands.
    */
-  private readonly pending = new Map<string, TimerHandle>();
+  private readonly pending = new Map<string, PendingValidation>();
 
   constructor(
     private readonly ctx: CloudContext,
@@ -427,7 +446,7 @@ export class ParameterStore {
     store.delete(name);
     // An update being validated was an update of what is now gone: it is dropped, silently.
     const key = pendingKey(caller, name);
-    this.pending.get(key)?.cancel();
+    this.pending.get(key)?.timer.cancel();
     this.pending.delete(key);
     this.emitChange(caller, 'Delete', stored.versions.at(-1)!);
   }
@@ -465,8 +484,20 @@ export class ParameterStore {
     operation: 'Create' | 'Update',
     tags: Map<string, string>,
   ) {
+    this.armValidation({
+      caller: { accountId: caller.accountId, region: caller.region, arn: caller.arn },
+      version,
+      operation,
+      tags,
+      at: this.ctx.clock.nowMillis() + this.imageValidationSeconds * 1000,
+    });
+  }
+
+  /** Sets the clock task of a validation (a new one, or one restored from a state file). */
+  private armValidation(validation: Omit<PendingValidation, 'timer'>) {
+    const { caller, version, operation, tags } = validation;
     const key = pendingKey(caller, version.name);
-    const timer = this.ctx.clock.after(this.imageValidationSeconds * 1000, () => {
+    const timer = this.ctx.clock.at(validation.at, () => {
       this.pending.delete(key);
       if (this.imageExists && !this.imageExists(caller.accountId, caller.region, version.value)) {
         this.emitValidationFailure(caller, operation, version, IMAGE_VALIDATION_FAILED);
@@ -480,7 +511,57 @@ export class ParameterStore {
         this.emitValidationFailure(caller, operation, version, e.message);
       }
     });
-    this.pending.set(key, timer);
+    this.pending.set(key, { ...validation, timer });
+  }
+
+  /**
+   * Every account's and region's parameters, the public ones as published so far and the `aws:ec2:image`
+   * validations under way (as data: `restoreState` re-arms them), for a state file.
+   */
+  exportState(): Record<string, unknown> {
+    return {
+      owned: this.owned,
+      publicByRegion: this.publicByRegion,
+      pending: [...this.pending.values()].map(({ timer: _timer, ...data }) => data),
+    };
+  }
+
+  /** Replaces every parameter with those of `exportState` (decoded) and re-arms the validations. */
+  importState(data: Record<string, unknown>): void {
+    const stores = (value: unknown, path: string) => {
+      const outer = expectMap<string, unknown>(value, path);
+      for (const [key, inner] of outer) {
+        for (const [name, p] of expectMap<string, unknown>(inner, `${path}[${key}]`)) {
+          const stored = expectRecord(p, `${path}[${key}][${name}]`);
+          expectString(stored.name, `${path}[${key}][${name}].name`);
+          expectMap(stored.tags, `${path}[${key}][${name}].tags`);
+          if (expectArray(stored.versions, `${path}[${key}][${name}].versions`).length === 0) {
+            throw new StateCodecError(
+              `${path}[${key}][${name}].versions`,
+              'a parameter has at least one version',
+            );
+          }
+        }
+      }
+      return outer as Map<string, Map<string, StoredParameter>>;
+    };
+    const owned = stores(data.owned, '$.owned');
+    const publicByRegion = stores(data.publicByRegion, '$.publicByRegion');
+    const pending = expectArray(data.pending, '$.pending').map((p, i) => {
+      const v = expectRecord(p, `$.pending[${i}]`);
+      expectRecord(v.caller, `$.pending[${i}].caller`);
+      expectString(expectRecord(v.version, `$.pending[${i}].version`).name, `$.pending[${i}].version.name`);
+      expectMap(v.tags, `$.pending[${i}].tags`);
+      expectNumber(v.at, `$.pending[${i}].at`);
+      return v as unknown as Omit<PendingValidation, 'timer'>;
+    });
+    for (const p of this.pending.values()) p.timer.cancel();
+    this.pending.clear();
+    this.owned.clear();
+    for (const [k, v] of owned) this.owned.set(k, v);
+    this.publicByRegion.clear();
+    for (const [k, v] of publicByRegion) this.publicByRegion.set(k, v);
+    for (const p of pending) this.armValidation(p);
   }
 
   private taggable(caller: Caller, body: Body): StoredParameter {
