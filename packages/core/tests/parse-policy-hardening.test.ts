@@ -147,7 +147,10 @@ describe('parsePolicy refuses what it cannot store faithfully', () => {
     expect(judged).toEqual(['golden-al2023', 'golden-ubuntu', 'payments-api', 'orders-worker']);
     expect(refused).toBeInstanceOf(ValidationError);
     expect((refused as ValidationError).issues).toEqual([
-      { path: 'accounts.workloads', message: `would be too large to store (line ${workloadsLine}, column 3)` },
+      {
+        path: 'accounts.workloads',
+        message: `would be too large to store (line ${workloadsLine}, column 3)`,
+      },
       {
         path: 'families.payments-api',
         message: expect.stringMatching(/^would be too large as well \(line \d+, column 3\)$/),
