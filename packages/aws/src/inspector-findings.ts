@@ -1,6 +1,7 @@
 import {
   type FindingsPort,
   type GateFinding,
+  type ImageFinding,
   type ScanCoverage,
   SEVERITIES,
   type Severity,
@@ -32,6 +33,16 @@ const toGateFinding = (f: Finding): GateFinding => ({
   ...(isStatus(f.status) ? { status: f.status } : {}),
 });
 
+/** The finding with the instance it is on and the instance's tags (`resources[].tags`, as Inspector saw them). */
+const toImageFinding = (f: Finding): ImageFinding => {
+  const resource = f.resources?.find((r) => r.type === 'AWS_EC2_INSTANCE');
+  return {
+    ...toGateFinding(f),
+    ...(resource?.id ? { instanceId: resource.id } : {}),
+    instanceTags: { ...resource?.tags },
+  };
+};
+
 /** `FindingsPort` over Amazon Inspector (v2), EC2 package scanning. */
 export class InspectorFindings implements FindingsPort {
   constructor(private readonly inspector: Inspector2Client = sharedClients().inspector2) {}
@@ -57,21 +68,22 @@ export class InspectorFindings implements FindingsPort {
     return resource.lastScannedAt ? 'scanned' : 'none';
   }
 
-  listFindingsForImage(amiId: string): Promise<GateFinding[]> {
-    return this.list({ ec2InstanceImageId: [{ comparison: 'EQUALS', value: amiId }] });
+  async listFindingsForImage(amiId: string): Promise<ImageFinding[]> {
+    const found = await this.list({ ec2InstanceImageId: [{ comparison: 'EQUALS', value: amiId }] });
+    return found.map(toImageFinding);
   }
 
-  listFindingsForInstance(instanceId: string): Promise<GateFinding[]> {
-    return this.list({ resourceId: [{ comparison: 'EQUALS', value: instanceId }] });
+  async listFindingsForInstance(instanceId: string): Promise<GateFinding[]> {
+    const found = await this.list({ resourceId: [{ comparison: 'EQUALS', value: instanceId }] });
+    return found.map(toGateFinding);
   }
 
-  private async list(filterCriteria: FilterCriteria): Promise<GateFinding[]> {
-    const findings = await collectPages('inspector2:ListFindings', async (nextToken) => {
+  private list(filterCriteria: FilterCriteria): Promise<Finding[]> {
+    return collectPages('inspector2:ListFindings', async (nextToken) => {
       const out = await callAws('inspector2', 'ListFindings', () =>
         this.inspector.send(new ListFindingsCommand({ filterCriteria, maxResults: 100, nextToken })),
       );
       return { items: out.findings, nextToken: out.nextToken };
     });
-    return findings.map(toGateFinding);
   }
 }

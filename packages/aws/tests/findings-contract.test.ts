@@ -7,11 +7,12 @@ describeFindingsContract('InspectorFindings on the local cloud', localFindings);
 describeFindingsContract('MemoryFindings', memoryFindings);
 
 describe('MemoryFindings test controls', () => {
-  it('lists an added finding for its image and follows a status change', async () => {
+  it('lists an added finding for its image, with the tags it was given, and follows a status change', async () => {
     const cloud = createMemoryCloud();
     const finding = cloud.findings.addFinding({
       instanceId: 'i-0123456789abcdef0',
       imageId: 'ami-0123456789abcdef0',
+      instanceTags: { Name: 'web' },
       severity: 'HIGH',
     });
     cloud.findings.instance = undefined;
@@ -19,7 +20,7 @@ describe('MemoryFindings test controls', () => {
     cloud.findings.setFindingStatus(finding.id, 'SUPPRESSED');
 
     expect(await cloud.findings.listFindingsForImage('ami-0123456789abcdef0')).toEqual([
-      { ...finding, status: 'SUPPRESSED' },
+      { ...finding, status: 'SUPPRESSED', instanceId: 'i-0123456789abcdef0', instanceTags: { Name: 'web' } },
     ]);
   });
 });

@@ -51,4 +51,22 @@ describe('the Inspector2 Finding handler', () => {
 
     expect(result).toEqual({ outcome: 'ignored', reason: 'the finding is not about an EC2 instance' });
   });
+
+  it('does not refuse a finding whose resource tags are not a tag map', async () => {
+    const { handler } = require('../src/handlers/on-finding') as {
+      handler: (event: unknown, context: Context) => Promise<unknown>;
+    };
+
+    const result = await handler(
+      findingEvent({
+        type: 'AWS_ECR_CONTAINER_IMAGE',
+        id: 'arn:aws:ecr:eu-west-1:111122223333:repository/app/sha256:abc',
+        tags: { replicas: 3 },
+        details: { awsEcrContainerImage: { repositoryName: 'app', imageHash: 'sha256:abc' } },
+      }),
+      context,
+    );
+
+    expect(result).toEqual({ outcome: 'ignored', reason: 'the finding is not about an EC2 instance' });
+  });
 });

@@ -46,7 +46,9 @@ export const createMemoryCloud = (
     clock,
     instance: (id) => {
       const i = compute.instance(id);
-      return i && { state: i.state, imageId: i.imageId, launchedAt: i.launchedAt.toISOString() };
+      return (
+        i && { state: i.state, imageId: i.imageId, launchedAt: i.launchedAt.toISOString(), tags: i.tags }
+      );
     },
   });
   const events = new MemoryEventPublisher({

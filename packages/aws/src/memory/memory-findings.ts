@@ -1,4 +1,11 @@
-import type { Clock, FindingsPort, GateFinding, InstanceState, ScanCoverage } from '@ami-lifecycle/core';
+import type {
+  Clock,
+  FindingsPort,
+  GateFinding,
+  ImageFinding,
+  InstanceState,
+  ScanCoverage,
+} from '@ami-lifecycle/core';
 import { MEMORY_ACCOUNT_ID } from './memory-images';
 
 /** What the fake knows of an instance: enough to decide coverage and to close its findings. */
@@ -7,6 +14,8 @@ export interface FindingsInstanceView {
   imageId: string;
   /** ISO-8601. */
   launchedAt: string;
+  /** The instance's tags: what its findings of an image report. */
+  tags?: Readonly<Record<string, string>>;
 }
 
 export interface MemoryFindingsOptions {
@@ -21,6 +30,8 @@ export interface NewFinding {
   instanceId: string;
   /** The AMI the instance runs; looked up from the instance when absent. */
   imageId?: string;
+  /** The instance's tags, for an instance the fake does not know; looked up from the instance otherwise. */
+  instanceTags?: Record<string, string>;
   cve?: string;
   severity: GateFinding['severity'];
   fixAvailable?: boolean;
@@ -31,13 +42,16 @@ interface FindingRecord {
   finding: GateFinding;
   instanceId: string;
   imageId: string | undefined;
+  /** The instance's tags when the finding was added: what is reported once the fake forgets the instance. */
+  instanceTags: Readonly<Record<string, string>>;
 }
 
 /**
  * `FindingsPort` in memory with `InspectorFindings`' semantics: an instance is covered from launch,
  * `pending` until its first scan (`firstScanSeconds` on the injected clock), then `scanned`; a stopped or
  * terminated instance keeps `scanned` only if it was scanned. Findings are what `addFinding` put there;
- * those of a terminated instance read `CLOSED`, as Inspector closes them.
+ * those of a terminated instance read `CLOSED`, as Inspector closes them. An image's findings name their
+ * instance and its tags, as Inspector's `resources[]` do.
  */
 export class MemoryFindings implements FindingsPort {
   private readonly clock: Clock;
@@ -63,8 +77,14 @@ export class MemoryFindings implements FindingsPort {
     return scanned ? 'scanned' : 'none';
   }
 
-  async listFindingsForImage(amiId: string): Promise<GateFinding[]> {
-    return this.findings.filter((f) => this.imageOf(f) === amiId).map((f) => this.current(f));
+  async listFindingsForImage(amiId: string): Promise<ImageFinding[]> {
+    return this.findings
+      .filter((f) => this.imageOf(f) === amiId)
+      .map((f) => ({
+        ...this.current(f),
+        instanceId: f.instanceId,
+        instanceTags: { ...(this.instance?.(f.instanceId)?.tags ?? f.instanceTags) },
+      }));
   }
 
   async listFindingsForInstance(instanceId: string): Promise<GateFinding[]> {
@@ -73,7 +93,7 @@ export class MemoryFindings implements FindingsPort {
 
   // --- test controls -------------------------------------------------------------------------------
 
-  /** Records a finding on an instance (and so on its image); answers it as the port will list it. */
+  /** Records a finding on an instance (and so on its image); answers it as `listFindingsForInstance` lists it. */
   addFinding(input: NewFinding): GateFinding {
     const id = `arn:aws:inspector2:us-east-1:${MEMORY_ACCOUNT_ID}:finding/${(this.findings.length + 1)
       .toString(16)
@@ -85,10 +105,12 @@ export class MemoryFindings implements FindingsPort {
       fixAvailable: input.fixAvailable ?? false,
       status: input.status ?? 'ACTIVE',
     };
+    const view = this.instance?.(input.instanceId);
     this.findings.push({
       finding,
       instanceId: input.instanceId,
-      imageId: input.imageId ?? this.instance?.(input.instanceId)?.imageId,
+      imageId: input.imageId ?? view?.imageId,
+      instanceTags: { ...(input.instanceTags ?? view?.tags) },
     });
     return { ...finding };
   }

@@ -4,8 +4,8 @@ export interface FindingsSubject {
   port: FindingsPort;
   compute: ComputePort;
   advance(seconds: number): Promise<void>;
-  /** A running instance, on the simulated clock, with the AMI it runs. */
-  launchRunning(): Promise<{ instanceId: string; imageId: string }>;
+  /** A running instance, on the simulated clock, with the AMI it runs; tagged as a builder unless `tags` are given. */
+  launchRunning(tags?: Record<string, string>): Promise<{ instanceId: string; imageId: string }>;
   /**
    * Gives the instance the critical httpd vulnerability (CVE-2024-38476, fixable): the real side installs
    * the vulnerable package over SSM, the fake records the finding.
@@ -27,8 +27,8 @@ export const describeFindingsContract = (name: string, makeSubject: () => Promis
       await s?.close?.();
     });
 
-    const launchWithVulnerableHttpd = async () => {
-      const launched = await s.launchRunning();
+    const launchWithVulnerableHttpd = async (tags?: Record<string, string>) => {
+      const launched = await s.launchRunning(tags);
       await s.makeVulnerable(launched.instanceId);
       return launched;
     };
@@ -67,7 +67,30 @@ export const describeFindingsContract = (name: string, makeSubject: () => Promis
       const forImage = await findings.listFindingsForImage(imageId);
 
       expect(forInstance).toContainEqual(httpd);
-      expect(forImage).toContainEqual(httpd);
+      expect(forImage).toContainEqual({ ...httpd, instanceId, instanceTags: expect.any(Object) });
+    });
+
+    it("names each image finding's instance with the tags Inspector saw on it, ours or none", async () => {
+      // A child image's builder runs the AMI with our tags for the child; a workload runs it untagged.
+      const childBuilder = {
+        Name: 'payments-api-1.4.0-builder',
+        'ami-lifecycle:managed': 'true',
+        'ami-lifecycle:family': 'payments-api',
+        'ami-lifecycle:version': '1.4.0',
+      };
+      const builder = await launchWithVulnerableHttpd(childBuilder);
+      const workload = await launchWithVulnerableHttpd({});
+      await s.advance(600);
+
+      const forImage = await findings.listFindingsForImage(builder.imageId);
+
+      expect(workload.imageId).toBe(builder.imageId);
+      expect(forImage).toContainEqual({
+        ...httpd,
+        instanceId: builder.instanceId,
+        instanceTags: childBuilder,
+      });
+      expect(forImage).toContainEqual({ ...httpd, instanceId: workload.instanceId, instanceTags: {} });
     });
 
     it('closes the findings of a terminated instance', async () => {

@@ -153,7 +153,7 @@ export const localFindings = async (): Promise<FindingsSubject> => {
     port: new InspectorFindings(t.clients.inspector2),
     compute: new Ec2Compute(t.clients.ec2),
     advance: (seconds) => t.cloud.clock.advance(seconds),
-    launchRunning: () => launchRunning(t),
+    launchRunning: (tags) => launchRunning(t, tags),
     makeVulnerable: async (instanceId) => {
       const { commandId } = await commands.runCommands({
         instanceId,

@@ -19,13 +19,16 @@ import type { ParametersSubject } from './parameters-contract';
 
 const advancing = (cloud: MemoryCloud) => async (seconds: number) => cloud.advance(seconds);
 
-const launchRunning = async (cloud: MemoryCloud) => {
+const launchRunning = async (
+  cloud: MemoryCloud,
+  tags: Record<string, string> = { 'ami-lifecycle:managed': 'true', Name: 'builder' },
+) => {
   const imageId = await cloud.images.resolveSsmImageParameter(AL2023_PARAMETER);
   const { instanceId } = await cloud.compute.launchInstance({
     imageId,
     instanceType: 't3.micro',
     instanceProfile: 'ami-lifecycle-builder',
-    tags: { 'ami-lifecycle:managed': 'true', Name: 'builder' },
+    tags,
     rootVolume: { sizeGiB: 16, encrypted: true },
   });
   cloud.advance(60);
@@ -106,7 +109,7 @@ export const memoryFindings = async (): Promise<FindingsSubject> => {
     port: cloud.findings,
     compute: cloud.compute,
     advance: advancing(cloud),
-    launchRunning: () => launchRunning(cloud),
+    launchRunning: (tags) => launchRunning(cloud, tags),
     makeVulnerable: async (instanceId) => {
       cloud.findings.addFinding({
         instanceId,

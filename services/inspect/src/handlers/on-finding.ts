@@ -7,9 +7,9 @@ import { deps } from '../wiring';
 
 /**
  * `Inspector2 Finding` (source `aws.inspector2`, default bus). AWS owns the detail and adds fields, so
- * only what the use case reads is checked: the finding's ARN and the EC2 instance with its AMI. Findings
- * on ECR images and Lambda functions come through the same rule with other `details`: they must parse
- * (and be ignored), not be dropped as invalid events.
+ * only what the use case reads is checked: the finding's ARN and the EC2 instance with its AMI (and its
+ * tags, when they are a tag map). Findings on ECR images and Lambda functions come through the same rule
+ * with other `details`: they must parse (and be ignored), not be dropped as invalid events.
  */
 const inspectorFindingEvent = EventBridgeSchema.extend({
   source: z.literal('aws.inspector2'),
@@ -23,6 +23,8 @@ const inspectorFindingEvent = EventBridgeSchema.extend({
             .object({
               type: z.string(),
               id: z.string().min(1),
+              // As Inspector saw the instance; a shape we don't expect leaves them to be read from the findings.
+              tags: z.record(z.string(), z.string()).optional().catch(undefined),
               details: z
                 .object({ awsEc2Instance: z.object({ imageId: amiIdSchema }).loose().optional() })
                 .loose()
@@ -46,6 +48,9 @@ export const handler = createHandler({
     if (resource === undefined || amiId === undefined) {
       return { outcome: 'ignored' as const, reason: 'the finding is not about an EC2 instance' };
     }
-    return onFinding({ findingArn: event.detail.findingArn, instanceId: resource.id, amiId }, deps);
+    return onFinding(
+      { findingArn: event.detail.findingArn, instanceId: resource.id, amiId, instanceTags: resource.tags },
+      deps,
+    );
   },
 });

@@ -1,4 +1,4 @@
-import type { Image } from '@ami-lifecycle/core';
+import { type Image, judgesImage, managedInstanceImage } from '@ami-lifecycle/core';
 import { DEFAULT_ACTOR, type InspectDeps } from './deps';
 import { loadFamilyConfig } from './family-config';
 import { flagVulnerable } from './flag-vulnerable';
@@ -11,6 +11,8 @@ export interface FindingNotice {
   instanceId: string;
   /** The AMI the instance was launched from. */
   amiId: string;
+  /** The instance's tags as the finding reports them; read from the image's findings when absent. */
+  instanceTags?: Readonly<Record<string, string>> | undefined;
 }
 
 export type OnFindingResult =
@@ -24,6 +26,10 @@ export type OnFindingResult =
  * gate at the clock's now: a newly failing image is flagged vulnerable and `Image Vulnerable` is emitted,
  * once; otherwise only its findings summary is brought up to date. Images in other states are left to
  * their inspection, which reads its findings itself.
+ *
+ * Only instances that run the image as it is judge it (`judgesImage`): workloads and its own test
+ * instances. Our instances of another image launched from its AMI, a child image's builder above all
+ * (it installs the child's packages on top), are left out; a finding on one of them is ignored.
  */
 export const onFinding = async (
   notice: FindingNotice,
@@ -39,8 +45,20 @@ export const onFinding = async (
       reason: `${image.family}@${image.version} is ${image.state}; only published images are watched`,
     };
   }
+  const listed = await deps.findings.listFindingsForImage(notice.amiId);
+  const tags = notice.instanceTags ?? listed.find((f) => f.instanceId === notice.instanceId)?.instanceTags;
+  const owner = managedInstanceImage(tags);
+  if (owner !== undefined && !judgesImage(tags, image)) {
+    return {
+      outcome: 'ignored',
+      reason:
+        `finding ${notice.findingArn} is on ${notice.instanceId}, an instance of ${owner.family}@${owner.version} ` +
+        `launched from ${image.family}@${image.version}'s AMI: it judges ${owner.family}@${owner.version}, not ` +
+        `${image.family}@${image.version}`,
+    };
+  }
+  const findings = listed.filter((f) => judgesImage(f.instanceTags, image));
   const { config, version: policyVersion } = await loadFamilyConfig(deps.catalog, image.family);
-  const findings = await deps.findings.listFindingsForImage(notice.amiId);
   const outcome = assessFindings({ findings, gate: config.inspect.gate, now: deps.clock.now() });
   const correlationId = await correlationOf(deps.catalog, image);
   const reason =
