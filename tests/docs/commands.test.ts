@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXIT_CODES, parseAmictlArgs } from '@ami-lifecycle/cli';
 import { REASON_CODES } from '@ami-lifecycle/core';
@@ -44,30 +44,46 @@ const amictlArgs = (line: string): string[] | undefined => {
   return npm === null ? undefined : words.slice(words.indexOf('amictl') + (words.includes('--') ? 2 : 1));
 };
 
-/** Every amictl command line of the fenced code blocks of the docs, with where it is. */
-const documentedCommands = (): { where: string; args: string[] }[] =>
-  readdirSync(join(ROOT, DOCS), { recursive: true, encoding: 'utf8' })
+/** The Markdown files whose fenced code blocks show amictl commands, relative to the root. */
+const documents = (): { file: string; readme: boolean }[] => [
+  ...readdirSync(join(ROOT, DOCS), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.md'))
-    .flatMap((file) => {
-      const lines = readFileSync(join(ROOT, DOCS, file), 'utf8').split('\n');
-      const found: { where: string; args: string[] }[] = [];
-      let fenced = false;
-      lines.forEach((line, i) => {
-        if (/^\s*(```|~~~)/.test(line)) {
-          fenced = !fenced;
-          return;
-        }
-        const args = fenced ? amictlArgs(line) : undefined;
-        if (args !== undefined) found.push({ where: `${DOCS}/${file}:${i + 1}`, args });
-      });
-      return found;
+    .map((f) => ({ file: `${DOCS}/${f}`, readme: false })),
+  { file: 'README.md', readme: true },
+  ...readdirSync(join(ROOT, 'packages'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(ROOT, 'packages', d.name, 'README.md')))
+    .map((d) => ({ file: `packages/${d.name}/README.md`, readme: true })),
+];
+
+/**
+ * A README's code blocks also hold output and other tools' commands: only the lines that start with
+ * `amictl ` or `npm run amictl -- ` are amictl commands there.
+ */
+const README_COMMAND = /^\s*(amictl |npm run amictl -- )/;
+
+/** Every amictl command line of the fenced code blocks of the docs and the READMEs, with where it is. */
+const documentedCommands = (): { where: string; args: string[] }[] =>
+  documents().flatMap(({ file, readme }) => {
+    const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
+    const found: { where: string; args: string[] }[] = [];
+    let fenced = false;
+    lines.forEach((line, i) => {
+      if (/^\s*(```|~~~)/.test(line)) {
+        fenced = !fenced;
+        return;
+      }
+      const args = fenced && (!readme || README_COMMAND.test(line)) ? amictlArgs(line) : undefined;
+      if (args !== undefined) found.push({ where: `${file}:${i + 1}`, args });
     });
+    return found;
+  });
 
 describe('amictl commands the docs show', () => {
   const commands = documentedCommands();
 
-  it('are there to check (the runbook shows many)', () => {
+  it("are there to check (the runbook shows many), the READMEs' too", () => {
     expect(commands.filter((c) => c.where.startsWith('docs/runbook.md')).length).toBeGreaterThan(10);
+    expect(commands.filter((c) => c.where.startsWith('packages/cli/README.md')).length).toBeGreaterThan(3);
   });
 
   it('each parse as amictl parses them: the command, its arguments and its options exist', () => {

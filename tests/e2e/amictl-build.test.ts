@@ -209,6 +209,55 @@ describe('amictl build --wait on the local cloud', () => {
     expect((await pipeline.catalog.listImagesByFamily(NO_SOURCE, { limit: 10 })).items).toEqual([]);
   }, 120_000);
 
+  it('prints the request when it loses track of the build (exit 3), and the same key follows the same build again', async () => {
+    const key = `wait-lost-${run}`;
+    const buildId = buildIdFor(NO_SOURCE, key);
+    // The operator's role may not read the build's execution history.
+    await pipeline.injectFault({
+      service: 'states',
+      operation: 'GetExecutionHistory',
+      errorRate: 1,
+      errorCode: 'AccessDeniedException',
+    });
+    let lost: Awaited<ReturnType<typeof amictl>>;
+    try {
+      lost = await amictl('build', NO_SOURCE, '--force', '--key', key, '--wait', '--json');
+    } finally {
+      await pipeline.injectFault({ clear: true });
+    }
+
+    expect(lost.code).toBe(3);
+    const view = JSON.parse(lost.out) as BuildOutcomeView;
+    expect(view).toMatchObject({
+      outcome: 'unknown',
+      request: { family: NO_SOURCE, idempotencyKey: key, buildId },
+    });
+    const follow = `amictl build ${NO_SOURCE} --key ${key} --force --wait`;
+    expect(view.reason).toMatch(/^could not follow the build: .* refused the call: AccessDeniedException: /);
+    expect(view.reason).toContain(`; its request is on the bus: follow it again with ${follow} `);
+    expect(lost.err.split('\n')).toEqual([
+      expect.stringMatching(/^amictl: .* refused the call: AccessDeniedException: /),
+      expect.stringMatching(/^amictl: the credentials work but may not do this/),
+    ]);
+
+    // Followed again as it says: the build id of the first request, its execution's outcome.
+    const again = await amictl(...follow.split(' ').slice(1));
+
+    expect(again.code).toBe(1);
+    expect(again.out.split('\n')[0]).toMatch(new RegExp(`build id ${buildId}\\)$`));
+    expect(again.err).toMatch(
+      new RegExp(`^amictl: ${NO_SOURCE}: failed: resolve-source: SourceNotFoundError: .*no-such-parameter`),
+    );
+    expect(
+      pipeline
+        .ingested('Build Requested', NO_SOURCE)
+        .filter((d) => (d as { idempotencyKey: string }).idempotencyKey === key),
+    ).toHaveLength(2);
+    expect(await pipeline.describeExecution('build', buildId)).toMatch(
+      new RegExp(`^execution ${buildId} FAILED`),
+    );
+  }, 120_000);
+
   it('refuses a family without a stored config at once: exit 1, nothing on the bus, no waiting', async () => {
     const before = cloud.clock.nowMillis();
 

@@ -1,6 +1,7 @@
 import { buildIdFor } from '@ami-lifecycle/build-service';
-import type { GateFinding, Image, LifecycleState } from '@ami-lifecycle/core';
+import type { GateFinding, Image, ImageFinding, LifecycleState } from '@ami-lifecycle/core';
 import type { BuildExecutionView, BuildOutcomeView, BuildRequestView } from '../src';
+import { RefusedError } from '../src/errors';
 import { addImage, amiId, createWorld, HOME, type World } from './support/world';
 
 const FAMILY = 'golden-al2023';
@@ -425,6 +426,330 @@ describe('amictl build --wait', () => {
     expect(world.out.at(-1)).toBe(
       `\u001b[32m${FAMILY} ${VERSION}: published (${HOME}=${AMI}; channels latest)\u001b[39m`,
     );
+  });
+});
+
+/** The family's stored config again, as a new version, with `change` made to its gate. */
+const changeGate = async (
+  world: World,
+  change: (gate: { maxFindings: Record<string, number> }) => void,
+): Promise<number> => {
+  const stored = (await world.catalog.getFamilyConfig(FAMILY))!;
+  const config = structuredClone(stored.config) as {
+    inspect: { gate: { maxFindings: Record<string, number> } };
+  };
+  change(config.inspect.gate);
+  const put = await world.catalog.putFamilyConfig(FAMILY, config, {
+    expectedCurrent: stored.version,
+    at: at(world),
+    by: 'test',
+  });
+  return put.version;
+};
+
+/** The inspect service's rejection, its audit record naming the config version it judged by. */
+const rejectUnder =
+  (world: World, policyVersion: number, reason: string, findings: Partial<typeof NO_FINDINGS>) =>
+  async (image: () => Promise<Image>) => {
+    const i = await image();
+    await world.catalog.transitionImage({
+      family: FAMILY,
+      version: VERSION,
+      from: i.state,
+      to: 'rejected',
+      expectedStateVersion: i.stateVersion,
+      at: at(world),
+      audit: { ...audit('inspect-service', `inspection insp-1: fail: ${reason}`), policyVersion },
+      patch: { verdict: 'fail', reason, findings: { ...NO_FINDINGS, ...findings } },
+    });
+  };
+
+const imageFinding = (
+  n: number,
+  cve: string,
+  severity: GateFinding['severity'],
+  tags: Record<string, string> = {
+    'ami-lifecycle:managed': 'true',
+    'ami-lifecycle:family': FAMILY,
+    'ami-lifecycle:version': VERSION,
+  },
+): ImageFinding => ({
+  id: `arn:aws:inspector2:${HOME}:111111111111:finding/${n.toString(16).padStart(8, '0')}`,
+  cve,
+  severity,
+  fixAvailable: true,
+  status: 'CLOSED',
+  instanceId: 'i-0test',
+  instanceTags: tags,
+});
+
+describe('amictl build --wait: the findings of a rejection', () => {
+  it('names the CVEs that failed the gate then, though the gate was loosened since', async () => {
+    const world = await createWorld([FAMILY]);
+    world.deps.findings = {
+      listFindingsForImage: async () => [
+        imageFinding(1, 'CVE-2024-38476', 'CRITICAL'),
+        imageFinding(2, 'CVE-2025-0001', 'HIGH'),
+      ],
+    };
+    const reason = '1 CRITICAL findings exceed the limit of 0; 1 HIGH findings exceed the limit of 0';
+    scripted(world, [
+      ...upToInspection(world),
+      async (image) => {
+        await rejectUnder(world, 1, reason, { CRITICAL: 1, HIGH: 1 })(image);
+        // Applied after the verdict: today's gate lets both through.
+        await changeGate(world, (gate) => {
+          gate.maxFindings = { CRITICAL: 5, HIGH: 5, MEDIUM: 20 };
+        });
+      },
+    ]);
+
+    expect(await world.run('build', FAMILY, '--key', KEY, '--wait', '--json')).toBe(1);
+
+    const view = JSON.parse(world.out[0]!) as BuildOutcomeView;
+    expect(view.failingFindings.map((f) => f.vulnerabilityId)).toEqual(['CVE-2024-38476', 'CVE-2025-0001']);
+    expect(view.reason).toBe(`${reason}; failing findings: CVE-2024-38476 (CRITICAL), CVE-2025-0001 (HIGH)`);
+  });
+
+  it("judges by today's config, and says so, when the version the verdict names is gone", async () => {
+    const world = await createWorld([FAMILY]);
+    world.deps.findings = {
+      listFindingsForImage: async () => [imageFinding(1, 'CVE-2024-38476', 'CRITICAL')],
+    };
+    const reason = '1 CRITICAL findings exceed the limit of 0';
+    scripted(world, [...upToInspection(world), rejectUnder(world, 7, reason, { CRITICAL: 1 })]);
+
+    expect(await world.run('build', FAMILY, '--key', KEY, '--wait')).toBe(1);
+
+    expect(world.err).toEqual([
+      `amictl: ${FAMILY} ${VERSION}: rejected: ${reason}; failing findings: CVE-2024-38476 (CRITICAL)` +
+        "; findings judged by today's config (version 1): config version 7, which judged it, is gone",
+    ]);
+  });
+
+  it("keeps two findings of one CVE (two packages) apart, and leaves out those of another image's instances", async () => {
+    const world = await createWorld([FAMILY]);
+    // One HIGH is allowed: the two findings of CVE-2025-0001 are over it, one would not be.
+    const version = await changeGate(world, (gate) => {
+      gate.maxFindings = { CRITICAL: 0, HIGH: 1, MEDIUM: 20 };
+    });
+    world.deps.findings = {
+      listFindingsForImage: async () => [
+        imageFinding(1, 'CVE-2025-0001', 'HIGH'),
+        imageFinding(2, 'CVE-2025-0001', 'HIGH'),
+        // The same finding listed twice is one finding.
+        imageFinding(2, 'CVE-2025-0001', 'HIGH'),
+        // A child's builder, launched from this AMI with the child's packages: the child's finding.
+        imageFinding(3, 'CVE-2026-0042', 'CRITICAL', {
+          'ami-lifecycle:managed': 'true',
+          'ami-lifecycle:family': 'orders-worker',
+          'ami-lifecycle:version': '2026.03.01.1',
+        }),
+        // A workload of ours (untagged): it runs this image as it is.
+        imageFinding(4, 'CVE-2025-0007', 'MEDIUM', {}),
+      ],
+    };
+    const reason = '2 HIGH findings exceed the limit of 1';
+    scripted(world, [...upToInspection(world), rejectUnder(world, version, reason, { HIGH: 2, MEDIUM: 1 })]);
+
+    expect(await world.run('build', FAMILY, '--key', KEY, '--wait', '--json')).toBe(1);
+
+    const view = JSON.parse(world.out[0]!) as BuildOutcomeView;
+    expect(view.failingFindings).toEqual([
+      { vulnerabilityId: 'CVE-2025-0001', severity: 'HIGH', findingId: imageFinding(1, 'x', 'HIGH').id },
+      { vulnerabilityId: 'CVE-2025-0001', severity: 'HIGH', findingId: imageFinding(2, 'x', 'HIGH').id },
+    ]);
+    expect(view.reason).toBe(`${reason}; failing findings: CVE-2025-0001 (HIGH, 2 findings)`);
+  });
+});
+
+describe('amictl build --wait: a request whose inputs were built before', () => {
+  /** The earlier image of the same inputs, in `state`, and the execution that says this request is its duplicate. */
+  const builtBefore = async (world: World, state: LifecycleState) => {
+    const staged = ['deprecated', 'disabled', 'retired'] as const;
+    const stagedTo = staged.slice(0, staged.indexOf(state as (typeof staged)[number]) + 1);
+    let image = await addImage(world, {
+      family: FAMILY,
+      version: '1.0.0',
+      n: 1,
+      state: stagedTo.length > 0 ? 'published' : (state as 'published'),
+      verdict: state === 'rejected' ? 'fail' : 'pass',
+      createdAt: '2026-02-01T08:00:00.000Z',
+    });
+    for (const to of stagedTo) {
+      image = await world.catalog.transitionImage({
+        family: FAMILY,
+        version: '1.0.0',
+        from: image.state,
+        to,
+        expectedStateVersion: image.stateVersion,
+        at: '2026-02-20T08:00:00.000Z',
+        audit: audit('retention', `sweep-1: ${to}`),
+      });
+    }
+    scripted(world, [], () => ({
+      status: 'SUCCEEDED',
+      steps: [{ at: '2026-03-01T10:00:00.000Z', text: `nothing new to build: ${FAMILY} 1.0.0 (${state})` }],
+      failure: undefined,
+      duplicateOf: { family: FAMILY, version: '1.0.0' },
+    }));
+  };
+
+  it.each<[LifecycleState, BuildOutcomeView['outcome'], 0 | 1]>([
+    ['published', 'published', 0],
+    ['inspecting', 'awaiting-approval', 0],
+    ['rejected', 'rejected', 1],
+    ['failed', 'failed', 1],
+    ['deprecated', 'deprecated', 1],
+    ['disabled', 'disabled', 1],
+    ['retired', 'retired', 1],
+  ])('an earlier image that is %s: outcome %s, exit %d', async (state, outcome, code) => {
+    const world = await createWorld([FAMILY]);
+    await builtBefore(world, state);
+
+    expect(await world.run('build', FAMILY, '--key', KEY, '--wait', '--json')).toBe(code);
+
+    const view = JSON.parse(world.out[0]!) as BuildOutcomeView;
+    expect(view).toMatchObject({ outcome, alreadyBuilt: true, image: { version: '1.0.0', state } });
+  });
+
+  it.each<[LifecycleState, string]>([
+    ['retired', 'sweep-1: retired'],
+    ['deprecated', 'sweep-1: deprecated'],
+    ['rejected', 'to rejected'],
+    ['failed', 'to failed'],
+  ])(
+    'says an earlier image that is %s is what the inputs made, and how to build again',
+    async (state, why) => {
+      const world = await createWorld([FAMILY]);
+      await builtBefore(world, state);
+
+      expect(await world.run('build', FAMILY, '--key', KEY, '--wait')).toBe(1);
+
+      expect(world.err).toEqual([
+        `amictl: the same inputs were already built as ${FAMILY} 1.0.0, which is ${state}: ${why}; ` +
+          'use --force to build again (without --key, or with a new one)',
+      ]);
+    },
+  );
+
+  it('says so of its own image too, when it was published and is deprecated by the time amictl looks', async () => {
+    const world = await createWorld([FAMILY]);
+    scripted(world, [
+      ...upToInspection(world),
+      move(world, 'approved', 'inspect-service', 'passed', { verdict: 'pass', findings: NO_FINDINGS }),
+      async (image) => {
+        await move(world, 'published', 'publish-service', 'published')(image);
+        await move(world, 'deprecated', 'retention', 'sweep-2: deprecated')(image);
+      },
+    ]);
+
+    expect(await world.run('build', FAMILY, '--key', KEY, '--wait')).toBe(1);
+
+    expect(world.err).toEqual([`amictl: ${FAMILY} ${VERSION}: deprecated: sweep-2: deprecated`]);
+  });
+});
+
+describe('amictl build --wait: losing track of the build', () => {
+  /** amictl's catalog, whose audit trails cannot be read once `failing` says so (the build goes on). */
+  const failAfterRegistering = (world: World, error: () => unknown) => {
+    let failing = false;
+    const catalog = world.deps.catalog;
+    world.deps.catalog = new Proxy(catalog, {
+      get: (target, property, receiver) =>
+        property === 'listAudit' && failing
+          ? async () => {
+              throw error();
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    scripted(world, [
+      register(world),
+      amiCreated(world),
+      async () => {
+        failing = true;
+      },
+    ]);
+  };
+  const FOLLOW = `amictl build ${FAMILY} --key ${KEY} --wait`;
+
+  it('--json still prints the request, the outcome unknown and the error; then the error (exit 4)', async () => {
+    const world = await createWorld([FAMILY]);
+    failAfterRegistering(world, () => new Error('the catalog answered nonsense'));
+
+    await expect(world.run('build', FAMILY, '--key', KEY, '--wait', '--json')).rejects.toMatchObject({
+      name: 'BuildFollowError',
+      message: `could not follow build ${BUILD_ID}: Error: the catalog answered nonsense`,
+    });
+
+    expect(world.out).toHaveLength(1);
+    const view = JSON.parse(world.out[0]!) as BuildOutcomeView;
+    expect(view).toMatchObject({
+      request: { family: FAMILY, idempotencyKey: KEY, buildId: BUILD_ID },
+      outcome: 'unknown',
+      image: { family: FAMILY, version: VERSION, state: 'building' },
+      alreadyBuilt: false,
+      failingFindings: [],
+    });
+    expect(view.reason).toBe(
+      'could not follow the build: Error: the catalog answered nonsense; its request is on the bus: ' +
+        `follow it again with ${FOLLOW} (the same key is the same build: nothing new is built), ` +
+        `or look with amictl image show ${FAMILY} ${VERSION}`,
+    );
+    expect(view.progress.map((p) => p.text)).toEqual([
+      expect.stringMatching(/ registered, building: /),
+      expect.stringMatching(/^image created: /),
+    ]);
+    expect(world.events.published('Build Requested')).toHaveLength(1);
+  });
+
+  it('prints the build and how to follow it again, then AWS unreachable and what to check: exit 3', async () => {
+    const world = await createWorld([FAMILY]);
+    failAfterRegistering(world, () =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' }),
+    );
+
+    expect(
+      await world.run('build', FAMILY, '--key', KEY, '--force', '--reason', 'stale-base', '--wait'),
+    ).toBe(3);
+
+    expect(world.out[0]).toMatch(new RegExp(`idempotency key ${KEY}, build id ${BUILD_ID}\\)$`));
+    expect(world.err).toEqual([
+      `amictl: lost track of build ${BUILD_ID} of ${FAMILY} (idempotency key ${KEY}); its request is on the bus and ` +
+        `the build goes on: follow it again with amictl build ${FAMILY} --key ${KEY} --force --reason stale-base --wait ` +
+        `(the same key is the same build: nothing new is built), or look with amictl image show ${FAMILY} ${VERSION}`,
+      `amictl: could not reach AWS in ${HOME} (no AWS_ENDPOINT_URL set): connect ECONNREFUSED 127.0.0.1:4566`,
+      expect.stringMatching(/^amictl: check the network and AWS_REGION/),
+    ]);
+  });
+
+  it('--json with AWS unreachable: the request and the outcome unknown, exit 3', async () => {
+    const world = await createWorld([FAMILY]);
+    failAfterRegistering(world, () =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' }),
+    );
+
+    expect(await world.run('build', FAMILY, '--key', KEY, '--wait', '--json')).toBe(3);
+
+    expect(JSON.parse(world.out[0]!)).toMatchObject({
+      request: { idempotencyKey: KEY, buildId: BUILD_ID },
+      outcome: 'unknown',
+      reason: expect.stringMatching(
+        /^could not follow the build: could not reach AWS in eu-west-1 .*ECONNREFUSED/,
+      ),
+    });
+    expect(world.err[1]).toMatch(/^amictl: check the network/);
+  });
+
+  it('is never a refusal (exit 1: nothing changed), whatever the error: the request is on the bus', async () => {
+    const world = await createWorld([FAMILY]);
+    failAfterRegistering(world, () => new RefusedError('the audit trail goes on for more than 500 pages'));
+
+    await expect(world.run('build', FAMILY, '--key', KEY, '--wait')).rejects.toMatchObject({
+      name: 'BuildFollowError',
+    });
+
+    expect(world.err).toEqual([expect.stringMatching(`^amictl: lost track of build ${BUILD_ID} `)]);
   });
 });
 
