@@ -94,14 +94,17 @@ export const EXIT_CODES = `Exit codes:
      that the publish service refused, a hold on nothing known, an expiry not in the future, an
      unknown hold id, an unknown sweep id, no stored organisation config, a retention apply not
      confirmed; build --wait: the build failed, the image was rejected or its publication failed (the
-     reason printed), or it did not end within --timeout; the message names it
+     reason printed), it (or the earlier build of the same inputs) is deprecated, disabled or
+     retired, or it did not end within --timeout; the message names it
   2  bad usage: an unknown command or option, a missing argument or option, a bad option value, a
      retention apply without --yes and without a terminal to ask on; nothing was read or changed
   3  could not reach AWS or the local cloud (network, endpoint, credentials, missing table, bus or
      state machine): the message names the endpoint (AWS_ENDPOINT_URL) and region (AWS_REGION)
      used, and what to check
   4  failed otherwise (a bug, an AWS error amictl does not know): the error is printed; a write may
-     have been partly done, so look with images list, image show or channel show`;
+     have been partly done, so look with images list, image show or channel show
+  build --wait ends in 3 or 4 also when it lost track of a build already requested: the build goes
+  on, and the command to follow it again (same --key, nothing new built) is printed`;
 
 /** The one line each command's help ends with. */
 const EXIT_CODES_LINE =
@@ -308,8 +311,9 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
         'and available, inspection started, verdict and findings, approved, published or rejected): exit ' +
         "0 when the image is published, or passed its inspection and waits for a person's approval; exit 1 " +
         'when the build failed, the image was rejected or its publication failed, with the reason the ' +
-        'failing step recorded (and the failing CVEs of a rejection), or when it did not end within ' +
-        '--timeout.',
+        'failing step recorded (and the failing CVEs of a rejection), when it (or the earlier build of ' +
+        'the same inputs) is deprecated, disabled or retired, or when it did not end within --timeout; ' +
+        'exit 3 or 4 if it lost track of the requested build, printing how to follow it again.',
     )
     .argument('<family>', 'the family to build')
     .option('--force', 'build even when nothing changed since the last build')
