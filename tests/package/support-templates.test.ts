@@ -9,6 +9,8 @@ import {
   policyStatements,
   resourceText,
   type Statement,
+  unguardedActions,
+  unreadablePolicies,
   untaggedDestructiveActions,
   wildcardActions,
 } from './template-checks';
@@ -64,6 +66,8 @@ describe.each(['builder-instance-profile.yaml', 'kms-key.yaml', 'workload-invent
       expect(policyStatements(t).length).toBeGreaterThan(0);
       expect(wildcardActions(t)).toEqual([]);
       expect(untaggedDestructiveActions(t)).toEqual([]);
+      expect(unguardedActions(t)).toEqual([]);
+      expect(unreadablePolicies(t)).toEqual([]);
     });
   },
 );
@@ -146,21 +150,24 @@ describe('the image key', () => {
     expect(resource(t, 'ImageKey').EnableKeyRotation).toBe(true);
   });
 
+  const workloads = keyStatements.filter(
+    (s) => JSON.stringify((s.Principal as { AWS: unknown }).AWS) === JSON.stringify(WORKLOADS),
+  );
+  const autoScalingGrant = workloads.filter((s) => s.Sid === 'GrantsForWorkloadAccountsAutoScaling');
+
   it('names only this account and the workload accounts, and lets the workload accounts use it through EC2 only', () => {
     expect(keyStatements.every((s) => s.Effect === 'Allow')).toBe(true);
     const principals = new Set(
       keyStatements.map((s) => JSON.stringify((s.Principal as { AWS: unknown }).AWS)),
     );
     expect(principals).toEqual(new Set([JSON.stringify(ROOT_OF_THIS_ACCOUNT), JSON.stringify(WORKLOADS)]));
-    const workloads = keyStatements.filter(
-      (s) => JSON.stringify((s.Principal as { AWS: unknown }).AWS) === JSON.stringify(WORKLOADS),
-    );
     expect(workloads.length).toBeGreaterThan(0);
-    expect(workloads.filter((s) => !throughEc2(s))).toEqual([]);
-    // Grants only for EC2's volumes, not for anyone to hand on.
+    // Through EC2, but for the grant of their own Auto Scaling role (below).
+    expect(workloads.filter((s) => !throughEc2(s))).toEqual(autoScalingGrant);
+    // Grants only for EC2's volumes, not for anyone to hand on, but that one.
     expect(
       workloads
-        .filter((s) => actionsOf(s).includes('kms:CreateGrant'))
+        .filter((s) => actionsOf(s).includes('kms:CreateGrant') && !autoScalingGrant.includes(s))
         .every((s) => s.Condition?.Bool?.['kms:GrantIsForAWSResource'] === true),
     ).toBe(true);
     // Workload accounts never administer, encrypt anew or delete.
@@ -169,6 +176,83 @@ describe('the image key', () => {
         .flatMap(actionsOf)
         .filter((a) => !/^kms:(Describe|Decrypt|ReEncrypt|GenerateDataKey|CreateGrant)/.test(a)),
     ).toEqual([]);
+  });
+
+  /**
+   * The intrinsics of a key policy's condition value made as CloudFormation makes them, for the given
+   * parameters (`Ref`, `Fn::Join`, `Fn::Split`, `Fn::Sub` with its variables; `${AWS::Partition}` is `aws`).
+   */
+  const make = (v: unknown, parameters: Record<string, string[]>): unknown => {
+    if (typeof v === 'string' || typeof v !== 'object' || v === null) return v;
+    if (Array.isArray(v)) return v.map((x) => make(x, parameters));
+    const [[fn, arg]] = Object.entries(v) as [[string, unknown]];
+    const args = arg as unknown[];
+    switch (fn) {
+      case 'Ref':
+        return parameters[arg as string];
+      case 'Fn::Join':
+        return (make(args[1], parameters) as string[]).join(args[0] as string);
+      case 'Fn::Split':
+        return (make(args[1], parameters) as string).split(args[0] as string);
+      case 'Fn::Sub': {
+        const [text, variables] =
+          typeof arg === 'string' ? [arg, {}] : (args as [string, Record<string, unknown>]);
+        return text.replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+          name === 'AWS::Partition' ? 'aws' : String(make(variables[name], parameters)),
+        );
+      }
+      default:
+        throw new Error(`${fn} is not made here`);
+    }
+  };
+  /** IAM's ArnLike: `*` and `?` within each of an ARN's colon-separated parts. */
+  const arnLike = (pattern: string, arn: string) =>
+    new RegExp(
+      `^${pattern
+        .split('')
+        .map((c) => (c === '*' ? '[^:]*' : c === '?' ? '[^:]' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+        .join('')}$`,
+    ).test(arn);
+
+  it('lets a workload account grant the key to its own EC2 Auto Scaling role, with only what a launch needs', () => {
+    // AWS's EC2 Auto Scaling guide: the account that owns the group calls CreateGrant itself for its
+    // service-linked role; neither through EC2 nor for an AWS resource, so the statements above refuse it.
+    expect(autoScalingGrant).toHaveLength(1);
+    const [grant] = autoScalingGrant as [Statement];
+    expect(actionsOf(grant)).toEqual(['kms:CreateGrant']);
+    expect(Object.keys(grant.Condition ?? {}).sort()).toEqual(['ArnLike', 'ForAllValues:StringEquals']);
+    expect(grant.Condition!['ForAllValues:StringEquals']).toEqual({
+      'kms:GrantOperations': [
+        'Decrypt',
+        'GenerateDataKeyWithoutPlaintext',
+        'ReEncryptFrom',
+        'ReEncryptTo',
+        'CreateGrant',
+        'DescribeKey',
+      ],
+    });
+    const grantees = make(grant.Condition!.ArnLike!['kms:GranteePrincipal'], {
+      WorkloadAccountIds: ['222222222222', '333333333333'],
+    }) as string[];
+    const role = (account: string, name = 'AWSServiceRoleForAutoScaling') =>
+      `arn:aws:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/${name}`;
+    expect(grantees).toEqual([
+      'arn:*:iam::222222222222:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
+      'arn:*:iam::333333333333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
+    ]);
+    const granted = (arn: string) => grantees.some((p) => arnLike(p, arn));
+    expect(granted(role('222222222222'))).toBe(true);
+    expect(granted(role('333333333333'))).toBe(true);
+    // Not another account's Auto Scaling role, not another role of theirs.
+    expect(granted(role('444444444444'))).toBe(false);
+    expect(granted('arn:aws:iam::222222222222:role/admin')).toBe(false);
+    expect(granted(role('222222222222', 'AWSServiceRoleForAutoScaling_custom'))).toBe(false);
+    // One workload account makes one ARN.
+    expect(
+      make(grant.Condition!.ArnLike!['kms:GranteePrincipal'], { WorkloadAccountIds: ['222222222222'] }),
+    ).toEqual([
+      'arn:*:iam::222222222222:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
+    ]);
   });
 
   it("allows this account, through EC2, every KMS action the functions' roles use, and keeps its key policy in its hands", () => {

@@ -17,14 +17,22 @@ import {
   actionsOf,
   busPolicyMismatches,
   type CfnTemplate,
+  DEFAULT_ROLE,
+  deadLetterQueueMismatches,
   externalModules,
   functionRoleGaps,
+  GUARDED_ACTIONS,
   invalidStateMachines,
+  LONGEST_REGION,
+  longRoleNames,
+  neverDeployed,
   outputRoleMismatches,
   policyStatements,
   ruleTargetsWithoutDeadLetters,
   sharedArtefacts,
   sharedRoles,
+  unguardedActions,
+  unreadablePolicies,
   untaggedDestructiveActions,
   wildcardActions,
 } from './template-checks';
@@ -66,12 +74,21 @@ describe('the package osls writes for serverless.yml', () => {
     expect(text.match(/\b\d{12}\b/g) ?? []).toEqual([]);
   });
 
-  it('gives every function a role of its own, which Lambda alone may assume', () => {
+  it('gives every function a role of its own, which Lambda alone may assume, and never deploys the provider role', () => {
     expect(sharedRoles(template)).toEqual([]);
+    // The framework leaves it in the template (serverless-iam-roles-per-function copies the others from it).
+    expect(template.Resources[DEFAULT_ROLE]).toBeDefined();
+    expect(neverDeployed(template, DEFAULT_ROLE)).toBe(true);
   });
 
-  it('grants no action by wildcard', () => {
+  it('grants no action by wildcard, and has no policy the checks cannot read', () => {
     expect(wildcardActions(template)).toEqual([]);
+    expect(unreadablePolicies(template)).toEqual([]);
+  });
+
+  it(`names every role within IAM's 64 characters in any region, ${LONGEST_REGION} the longest`, () => {
+    expect(longRoleNames(template)).toEqual([]);
+    expect(longRoleNames(template, REGION)).toEqual([]);
   });
 
   it('allows every destructive EC2 action only on what carries the ami-lifecycle:managed tag', () => {
@@ -88,9 +105,24 @@ describe('the package osls writes for serverless.yml', () => {
         'ec2:DeleteSnapshot',
         'ec2:DisableImage',
         'ec2:TerminateInstances',
+        'ec2:StopInstances',
         'ec2:ModifyImageAttribute',
       ].filter((a) => !granted.has(a)),
     ).toEqual([]);
+  });
+
+  it('launches, commands, tags, images, copies and passes a role only with their guards', () => {
+    expect(unguardedActions(template)).toEqual([]);
+    const granted = new Set(
+      policyStatements(template)
+        .filter(({ statement }) => statement.Effect === 'Allow')
+        .flatMap(({ statement }) => actionsOf(statement)),
+    );
+    expect(GUARDED_ACTIONS.filter((a) => !granted.has(a))).toEqual(['ssm:StartSession']);
+  });
+
+  it('lets write dead letters only the roles that send them and EventBridge for the rules that dead-letter', () => {
+    expect(deadLetterQueueMismatches(template)).toEqual([]);
   });
 
   it('retries every rule target and keeps what it cannot deliver in a dead-letter queue EventBridge may write to', () => {
@@ -219,6 +251,83 @@ describe('the package osls writes for serverless.yml', () => {
       expect(ruleTargetsWithoutDeadLetters(t)).toHaveLength(1);
       expect(invalidStateMachines(t, aslValidator)).toEqual([expect.stringMatching(/^BuildStateMachine: /)]);
     }, 60_000);
+
+    it('catch what the review took away: the guards of SendCommand, CreateTags, RunInstances and PassRole', () => {
+      const t = copy();
+      let removed = 0;
+      for (const { statement } of policyStatements(t)) {
+        const guarded = ['ssm:SendCommand', 'ec2:CreateTags', 'ec2:RunInstances', 'iam:PassRole'];
+        if (statement.Condition && actionsOf(statement).some((a) => guarded.includes(a))) {
+          delete statement.Condition;
+          removed++;
+        }
+      }
+      props(t, 'PublishShareIamRoleLambdaExecution').Policies[0].PolicyDocument.Statement.push({
+        Effect: 'Allow',
+        Action: ['ec2:ModifySnapshotAttribute', 'ec2:DeleteTags'],
+        Resource: '*',
+      });
+      expect(removed).toBeGreaterThanOrEqual(10);
+      expect(unguardedActions(t)).toHaveLength(removed);
+      expect(untaggedDestructiveActions(t)).toEqual([
+        expect.stringMatching(
+          /^PublishShareIamRoleLambdaExecution\.Policies\[0\]#\d+ allows ec2:ModifySnapshotAttribute /,
+        ),
+        expect.stringMatching(
+          /^PublishShareIamRoleLambdaExecution\.Policies\[0\]#\d+ allows ec2:DeleteTags /,
+        ),
+      ]);
+    });
+
+    it('catch a copy of any image, the provider role deployed, and an action named by an intrinsic', () => {
+      const t = copy();
+      const statements = props(t, 'PublishCopyIamRoleLambdaExecution').Policies[0].PolicyDocument.Statement;
+      for (const s of statements) if (actionsOf(s).includes('ec2:CopyImage')) delete s.Condition;
+      delete t.Resources[DEFAULT_ROLE]!.Condition;
+      statements.push({ Effect: 'Allow', Action: { 'Fn::Split': [',', 'ec2:*'] }, Resource: '*' });
+      expect(unguardedActions(t)).toEqual([
+        expect.stringContaining('allows ec2:CopyImage without its guard'),
+        expect.stringContaining('allows ec2:CopyImage without its guard'),
+      ]);
+      expect(sharedRoles(t)).toEqual([
+        expect.stringContaining(`${DEFAULT_ROLE}, the provider's default role, is deployed`),
+      ]);
+      expect(unreadablePolicies(t)).toEqual([expect.stringContaining('names an action by {"Fn::Split"')]);
+    });
+
+    it('catch a role name that fits the region packaged for but not the longest, as stage prod packaged without a region', () => {
+      const t = copy();
+      const name = props(t, 'DecommissionInventoryIamRoleLambdaExecution').RoleName[
+        'Fn::Join'
+      ][1] as unknown[];
+      name[1] = 'prod';
+      expect(name).toEqual([
+        'ami-lifecycle',
+        'prod',
+        'decommissionInventory',
+        { Ref: 'AWS::Region' },
+        'lambdaRole',
+      ]);
+      expect(longRoleNames(t, REGION)).toEqual([]);
+      expect(longRoleNames(t)).toEqual([
+        "DecommissionInventoryIamRoleLambdaExecution: its RoleName is ami-lifecycle-prod-decommissionInventory-ap-southeast-2-lambdaRole, 66 characters in ap-southeast-2: over IAM's 64",
+      ]);
+    });
+
+    it('catch a dead-letter writer the queue denies, and EventBridge let in for any rule', () => {
+      const t = copy();
+      const [allow, deny] = props(t, 'EventsDeadLetterQueuePolicy').PolicyDocument.Statement;
+      deny.Condition.ArnNotEquals['aws:PrincipalArn'].shift();
+      allow.Condition.ArnEquals['aws:SourceArn'] = [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+        { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*' },
+      ];
+      const found = deadLetterQueueMismatches(t);
+      expect(found).toContain(
+        'EventsDeadLetterQueuePolicy.PolicyDocument#1 denies RequestBuildIamRoleLambdaExecution, whose policy allows sqs:SendMessage on EventsDeadLetterQueue',
+      );
+      expect(found.filter((v) => v.includes('does not let EventBridge dead-letter for'))).toHaveLength(12);
+    });
 
     it('catch two functions packaged in one zip, and a role that puts events the bus denies', () => {
       const t = copy();

@@ -199,6 +199,39 @@ describe("serverless.yml's packaging syntax, on the local cloud", () => {
       expect(load(yaml, { stage: 'prod' }).functions[0]!.environment.BUS).toBe('prod-bus');
     });
 
+    it('resolves no Fn::GetAtt attribute or Fn::Sub variable from Object.prototype', () => {
+      const { resolveIntrinsics } =
+        require('../src/deploy/cloudformation') as typeof import('../src/deploy/cloudformation');
+      const scope = {
+        accountId: ACCOUNT,
+        region: 'eu-west-1',
+        partition: 'aws',
+        stackName: 'svc-dev',
+        resources: new Map([
+          [
+            'Q',
+            { type: 'AWS::SQS::Queue', ref: 'https://q', attributes: { Arn: 'arn:aws:sqs:eu-west-1:1:q' } },
+          ],
+        ]),
+      };
+      const resolve = (value: unknown) => () => resolveIntrinsics(value, scope, 'p');
+      expect(resolve({ 'Fn::GetAtt': ['Q', 'Arn'] })()).toBe('arn:aws:sqs:eu-west-1:1:q');
+      expect(resolve({ 'Fn::GetAtt': ['Q', 'constructor'] })).toThrow(
+        /p: Fn::GetAtt Q\.constructor: a AWS::SQS::Queue has no such attribute here/,
+      );
+      expect(resolve({ 'Fn::GetAtt': 'Q.toString' })).toThrow(/Fn::GetAtt Q\.toString: .*no such attribute/);
+      expect(resolve({ 'Fn::Sub': `\${Q.hasOwnProperty}` })).toThrow(
+        /Fn::GetAtt Q\.hasOwnProperty: .*no such attribute/,
+      );
+      expect(resolve({ 'Fn::Sub': [`\${constructor}`, {}] })).toThrow(
+        /p: Fn::Sub \$\{constructor\} names nothing this deployment has/,
+      );
+      expect(resolve({ 'Fn::Sub': [`\${toString}-\${x}`, { x: 'y' }] })).toThrow(
+        /Fn::Sub \$\{toString\} names nothing/,
+      );
+      expect(resolve({ 'Fn::Sub': [`\${x}`, { x: 'y' }] })()).toBe('y');
+    });
+
     it('names where an intrinsic cannot be resolved, and refuses a failure destination that is no queue', () => {
       expect(() =>
         load(

@@ -53,7 +53,8 @@ const getAtt = (logicalId: string, attribute: string, scope: CloudFormationScope
   const resource = scope.resources.get(logicalId);
   if (!resource)
     throw new Unresolved(`Fn::GetAtt ${logicalId}.${attribute} names no resource of this deployment`);
-  const value = resource.attributes[attribute];
+  // Its own attributes only: `constructor`, `toString` and the like are Object.prototype's, not the resource's.
+  const value = Object.hasOwn(resource.attributes, attribute) ? resource.attributes[attribute] : undefined;
   if (value === undefined) {
     throw new Unresolved(
       `Fn::GetAtt ${logicalId}.${attribute}: a ${resource.type} has no such attribute here`,
@@ -70,7 +71,7 @@ const sub = (
 ) =>
   template.replace(SUB_VARIABLE, (whole, name: string) => {
     if (name.startsWith('!')) return `\${${name.slice(1)}}`;
-    if (name in variables) {
+    if (Object.hasOwn(variables, name)) {
       const value = resolve(variables[name], scope, `${path}.${name}`);
       if (typeof value !== 'string') throw new Unresolved(`Fn::Sub variable ${name} is not a string`);
       return value;
