@@ -21,6 +21,7 @@ import { LambdaRuntime } from './lambda/runtime';
 import { type LoadedState, type SavedService, StateDir, StateFileError } from './persistence/state-dir';
 import { startEdge } from './server';
 import { type CloudServices, createServices, type ServiceOptions } from './services';
+import type { SnsService } from './services/sns';
 import { SimClock } from './sim-clock';
 import type { CloudContext } from './types';
 
@@ -103,6 +104,8 @@ export interface DeploymentSummary {
   functions: number;
   stateMachines: number;
   rules: number;
+  /** SNS topics. */
+  topics: number;
 }
 
 export interface LocalCloud {
@@ -116,6 +119,11 @@ export interface LocalCloud {
   services: CloudServices;
   /** The in-process functions of the deployed serverless.yml (none without `deploy`). */
   lambda: LambdaRuntime | undefined;
+  /**
+   * SNS, for tests: `messages()` lists what endpoints received (email included), `confirm()` confirms a
+   * pending subscription as its recipient would (also `GET /_local/sns/messages`, `POST /_local/sns/confirm`).
+   */
+  sns: SnsService;
   /** What `deploy` created; undefined without it. */
   deployment: DeployResult | undefined;
   /** The deployed stage and what it holds; undefined without `deploy`. */
@@ -201,6 +209,7 @@ const persistentServices = (services: CloudServices) =>
     ssm: services.ssm,
     events: services.events,
     sqs: services.sqs,
+    sns: services.sns,
     sfn: services.sfn,
     inspector2: services.inspector2,
   }) satisfies Record<SavedService, { snapshotState(): unknown; restoreState(saved: unknown): void }>;
@@ -218,11 +227,12 @@ const summarize = (stage: string, d: DeployResult): DeploymentSummary => ({
   functions: d.functions.length,
   stateMachines: d.stateMachines.length,
   rules: d.rules.length,
+  topics: d.topics.length,
 });
 
 /**
  * Starts the embedded cloud: one edge on `host:port` serving STS, EC2, SSM, EventBridge, Step Functions,
- * Inspector2 and SQS on a simulated clock, the control API under `/_local/`, and (optionally) DynamoDB
+ * Inspector2, SQS and SNS on a simulated clock, the control API under `/_local/`, and (optionally) DynamoDB
  * Local behind the same endpoint and the project's serverless.yml deployed on it.
  *
  * With `stateDir`, the saved state is loaded first (refused before anything starts if a file cannot be
@@ -326,6 +336,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     inspector: () => services.inspector2,
     queues: () => services.sqs.peek(),
     lambdaFailures: () => runtime?.asyncFailures() ?? [],
+    sns: () => services.sns,
   });
 
   // Java takes seconds: start it with the edge, and stop it if anything fails.
@@ -485,6 +496,7 @@ export const startLocalCloud = async (options: LocalCloudOptions = {}): Promise<
     accounts,
     services,
     lambda: runtime,
+    sns: services.sns,
     deployment,
     deploymentSummary,
     dynamodb: dynamoEndpoint === undefined ? undefined : { endpoint: dynamoEndpoint, pid: dynamoLocal?.pid },

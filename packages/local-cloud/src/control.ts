@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { AwsError } from './errors';
 import type { EventLog } from './events';
 import { type FaultInjector, FaultUpdateSchema } from './faults';
 import type { AsyncFailure } from './lambda/runtime';
 import type { ControlHandler } from './server';
 import type { EventsService } from './services/events';
 import { CveFeedEntrySchema, type Inspector2Service } from './services/inspector2';
+import type { SnsService, Subscription } from './services/sns';
 import type { SqsService } from './services/sqs';
 import type { SimClock } from './sim-clock';
 
@@ -59,7 +61,35 @@ export const CONTROL_STRING_LIMITS: Readonly<Record<string, Readonly<Record<stri
     'referenceUrls.*': 2048,
     publishedAt: 64,
   },
+  '/_local/sns/confirm': {
+    // arn:aws:sns:<region>:<account>:<topic of up to 256 characters>:<uuid>
+    subscriptionArn: 512,
+    topicArn: 512,
+    // An email address has at most 254 characters.
+    endpoint: 512,
+    // The tokens the cloud sends are 128 hexadecimal characters.
+    token: 256,
+  },
 };
+
+/**
+ * `POST /_local/sns/confirm`: a pending subscription, by its ARN, by its topic and endpoint, or by its
+ * topic and a token it was sent, confirmed as its recipient would confirm it.
+ */
+export const SnsConfirmSchema = z
+  .strictObject({
+    subscriptionArn: z.string().min(1).optional(),
+    topicArn: z.string().min(1).optional(),
+    endpoint: z.string().min(1).optional(),
+    token: z.string().min(1).optional(),
+  })
+  .refine(
+    (b) =>
+      b.subscriptionArn !== undefined
+        ? b.topicArn === undefined && b.endpoint === undefined && b.token === undefined
+        : b.topicArn !== undefined && (b.endpoint === undefined) !== (b.token === undefined),
+    { message: 'give subscriptionArn, or topicArn with endpoint or with token' },
+  );
 
 /** Any string of a control body at a path `CONTROL_STRING_LIMITS` does not list. */
 export const DEFAULT_STRING_LIMIT = 256;
@@ -75,6 +105,7 @@ const SUBJECTS: Readonly<Record<string, string>> = {
   '/_local/clock': 'clock request',
   '/_local/faults': 'fault rule',
   '/_local/inspector/cves': 'CVE feed entry',
+  '/_local/sns/confirm': 'SNS subscription confirmation',
 };
 
 interface LimitIssue {
@@ -164,6 +195,11 @@ export interface ControlDeps {
   queues?: () => ReturnType<SqsService['peek']>;
   /** Asynchronous invocations Lambda gave up on, for `GET /_local/events`. */
   lambdaFailures?: () => readonly AsyncFailure[];
+  /** SNS: what endpoints received, and the recipient's side of subscriptions, for `/_local/sns/*`. */
+  sns?: () => Pick<
+    SnsService,
+    'messages' | 'confirm' | 'unsubscribeByLink' | 'signingKey' | 'subscriptionAttributes'
+  >;
 }
 
 type Reply = { status: number; body: unknown };
@@ -197,6 +233,14 @@ const invalid = (what: string, error: z.ZodError): Reply => {
   };
 };
 
+/** An SNS refusal as the control API answers it: 404 for what is not there, 400 otherwise. */
+const snsFailure = (error: unknown): Reply => {
+  if (!(error instanceof AwsError)) throw error;
+  return { status: error.code === 'NotFound' ? 404 : 400, body: { error: error.message, code: error.code } };
+};
+
+const noSns: Reply = { status: 404, body: { error: 'this cloud runs without SNS' } };
+
 const clockState = (clock: SimClock) => ({
   time: clock.now().toISOString(),
   speed: clock.getSpeed(),
@@ -210,7 +254,17 @@ const clockState = (clock: SimClock) => ({
  * answered 400 with the field's path and, for a limit, the limit.
  */
 export const createControlApi = (deps: ControlDeps): ControlHandler => {
-  const routes: Record<string, Partial<Record<string, (body: unknown) => Promise<Reply>>>> = {
+  const confirmed = (
+    sns: NonNullable<ReturnType<NonNullable<ControlDeps['sns']>>>,
+    s: Subscription,
+  ): Reply => ({
+    status: 200,
+    body: { subscription: sns.subscriptionAttributes(s) },
+  });
+  const routes: Record<
+    string,
+    Partial<Record<string, (body: unknown, query: URLSearchParams) => Promise<Reply>>>
+  > = {
     '/_local/health': {
       GET: async () => {
         const startup = deps.startup?.() ?? { phase: 'ready', waitingFor: [] };
@@ -310,9 +364,94 @@ export const createControlApi = (deps: ControlDeps): ControlHandler => {
         return { status: 200, body: inspector.addCve(parsed.data) };
       },
     },
+    '/_local/sns/messages': {
+      GET: async (_body, query) => {
+        const sns = deps.sns?.();
+        if (!sns) return noSns;
+        const since = query.get('since') ?? undefined;
+        if (since !== undefined && Number.isNaN(Date.parse(since))) {
+          return {
+            status: 400,
+            body: { error: `since must be a time (ISO 8601), got ${JSON.stringify(since)}` },
+          };
+        }
+        const topicArn = query.get('topicArn') ?? undefined;
+        const endpoint = query.get('endpoint') ?? undefined;
+        return {
+          status: 200,
+          body: {
+            messages: sns.messages({
+              ...(topicArn === undefined ? {} : { topicArn }),
+              ...(endpoint === undefined ? {} : { endpoint }),
+              ...(since === undefined ? {} : { since }),
+            }),
+          },
+        };
+      },
+    },
+    '/_local/sns/confirm': {
+      POST: async (body) => {
+        const sns = deps.sns?.();
+        if (!sns) return noSns;
+        const parsed = SnsConfirmSchema.safeParse(body);
+        if (!parsed.success) return invalid('SNS subscription confirmation', parsed.error);
+        const b = parsed.data;
+        try {
+          return confirmed(
+            sns,
+            sns.confirm(
+              b.subscriptionArn !== undefined
+                ? { subscriptionArn: b.subscriptionArn }
+                : b.token !== undefined
+                  ? { topicArn: b.topicArn!, token: b.token }
+                  : { topicArn: b.topicArn!, endpoint: b.endpoint! },
+            ),
+          );
+        } catch (error) {
+          return snsFailure(error);
+        }
+      },
+      // The SubscribeURL of a confirmation message: opening it confirms, as on AWS.
+      GET: async (_body, query) => {
+        const sns = deps.sns?.();
+        if (!sns) return noSns;
+        const topicArn = query.get('TopicArn');
+        const token = query.get('Token');
+        if (!topicArn || !token) return { status: 400, body: { error: 'the link needs TopicArn and Token' } };
+        try {
+          return confirmed(sns, sns.confirm({ topicArn, token }));
+        } catch (error) {
+          return snsFailure(error);
+        }
+      },
+    },
+    // The UnsubscribeURL of every notification: opening it unsubscribes, as on AWS.
+    '/_local/sns/unsubscribe': {
+      GET: async (_body, query) => {
+        const sns = deps.sns?.();
+        if (!sns) return noSns;
+        const arn = query.get('SubscriptionArn');
+        if (!arn) return { status: 400, body: { error: 'the link needs SubscriptionArn' } };
+        try {
+          return sns.unsubscribeByLink(arn)
+            ? { status: 200, body: { unsubscribed: arn } }
+            : { status: 404, body: { error: 'Subscription does not exist', code: 'NotFound' } };
+        } catch (error) {
+          return snsFailure(error);
+        }
+      },
+    },
+    // The SigningCertURL of every document: the public key its Signature verifies with.
+    '/_local/sns/signing-key': {
+      GET: async () => {
+        const sns = deps.sns?.();
+        if (!sns) return noSns;
+        return { status: 200, body: { publicKey: sns.signingKey(), format: 'spki-pem' } };
+      },
+    },
   };
 
-  return async (method, path, body) => {
+  return async (method, path, body, query = new URLSearchParams()) => {
     const route = routes[path];
     if (!route) {
       return { status: 404, body: { error: `no control endpoint ${path}`, endpoints: Object.keys(routes) } };
@@ -334,6 +473,6 @@ export const createControlApi = (deps: ControlDeps): ControlHandler => {
         },
       };
     }
-    return handler(body);
+    return handler(body, query);
   };
 };

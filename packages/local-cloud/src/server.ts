@@ -26,6 +26,8 @@ export type ControlHandler = (
   method: string,
   path: string,
   body: unknown,
+  /** The URL's query parameters (`GET /_local/sns/messages?topicArn=...`). */
+  query?: URLSearchParams,
 ) => Promise<{ status: number; body: unknown }>;
 
 export interface EdgeOptions {
@@ -221,7 +223,7 @@ export const startEdge = async (
           return send(res, jsonReply(400, { error: 'control API bodies are JSON objects' }));
         }
         try {
-          const r = await opts.control(req.method ?? 'GET', url.pathname, parsed);
+          const r = await opts.control(req.method ?? 'GET', url.pathname, parsed, url.searchParams);
           return send(res, jsonReply(r.status, r.body));
         } catch (e) {
           return send(res, jsonReply(400, { error: (e as Error).message }));

@@ -60,7 +60,10 @@ describe('a serverless.yml deployed on the local cloud', () => {
         'fixture-test-flow-rule-1',
       ],
       busPolicies: [],
-      skipped: ['Topic (AWS::SNS::Topic)'],
+      topics: [`arn:aws:sns:eu-west-1:${cloud.accounts.defaultAccountId}:fixture-test-Topic`],
+      subscriptions: [],
+      topicPolicies: [],
+      skipped: [],
     });
     const table = await new DynamoDBClient(cloud.clientConfig).send(
       new DescribeTableCommand({ TableName: 'fixture-test' }),

@@ -307,7 +307,7 @@ describe('EventBridge API', () => {
       [
         'a target the local cloud cannot reach',
         { Id: 'q', Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:queue` },
-        `The local cloud's EventBridge delivers only to Lambda functions and Step Functions state machines; target q is arn:aws:sqs:${REGION}:${ACCOUNT}:queue.`,
+        `The local cloud's EventBridge delivers only to Lambda functions, Step Functions state machines and standard SNS topics; target q is arn:aws:sqs:${REGION}:${ACCOUNT}:queue.`,
       ],
     ])('refuses %s', async (_what, target, message) => {
       const error = await errorOf(eb.client.send(new PutTargetsCommand({ Rule: 'r', Targets: [target] })));

@@ -67,10 +67,19 @@ describe('the services of a started cloud, wired together', () => {
     await cloud.stop();
   });
 
-  it('serves EC2, SSM, STS, EventBridge, Step Functions and Inspector2 on its one endpoint', async () => {
+  it('serves EC2, SSM, STS, EventBridge, Step Functions, Inspector2, SNS and SQS on its one endpoint', async () => {
     const health = await control(cloud, 'GET', '/_local/health');
 
-    expect(health.body.services).toEqual(['ec2', 'events', 'inspector2', 'sqs', 'ssm', 'states', 'sts']);
+    expect(health.body.services).toEqual([
+      'ec2',
+      'events',
+      'inspector2',
+      'sns',
+      'sqs',
+      'ssm',
+      'states',
+      'sts',
+    ]);
     // The variables the SDKs and the CLI read: by service id, which is not always the signing name.
     expect(cloud.env).toMatchObject({
       AWS_ENDPOINT_URL_EC2: cloud.endpoint,

@@ -206,6 +206,7 @@ describe('npm run local-cloud -- --state-dir: the state across restarts', () => 
       'events-000001.json',
       'inspector2-000001.json',
       MANIFEST_FILE,
+      'sns-000001.json',
       'sqs-000001.json',
       'ssm-000001.json',
       'stepfunctions-000001.json',

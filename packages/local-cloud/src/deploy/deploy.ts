@@ -27,12 +27,31 @@ export interface DeployResult {
   queues: string[];
   /** Bus policy statements put: `<logical id> (<statement id>)`. */
   busPolicies: string[];
+  /** SNS topic ARNs. */
+  topics: string[];
+  /**
+   * SNS subscriptions, from AWS::SNS::Subscription and a topic's `Subscription` list, by ARN (an email
+   * subscription stays pending until its recipient confirms it: `POST /_local/sns/confirm`).
+   */
+  subscriptions: string[];
+  /** AWS::SNS::TopicPolicy resources applied, by logical id. */
+  topicPolicies: string[];
   functions: string[];
   stateMachines: string[];
   rules: string[];
   /** Resources the local cloud does not emulate (by logical id and type): deployed nowhere, named here. */
   skipped: string[];
 }
+
+/** Runs an emulator call for a resource, naming the resource in what it refuses. */
+const withPath = <T>(path: string, run: () => T): T => {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ServerlessConfigError) throw e;
+    throw new ServerlessConfigError(path, (e as Error).message);
+  }
+};
 
 const tableInput = (props: Record<string, unknown>): CreateTableCommandInput => {
   // CloudFormation-only properties (PITR, deletion protection, tags as CFN writes them) are not CreateTable's.
@@ -67,6 +86,74 @@ const queueAttributes = (props: Record<string, unknown>, path: string): Record<s
   return out;
 };
 
+/** What a CloudFormation property holds, as the SNS API takes it: JSON documents as text, the rest as strings. */
+const attributeValue = (v: unknown): string =>
+  typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+
+/** AWS::SNS::Topic properties, as CreateTopic attributes and tags, and its inline subscriptions. */
+const TOPIC_ATTRIBUTES = [
+  'DisplayName',
+  'KmsMasterKeyId',
+  'SignatureVersion',
+  'TracingConfig',
+  'DeliveryPolicy',
+];
+const topicInput = (props: Record<string, unknown>, path: string) => {
+  const attributes: Record<string, string> = {};
+  const tags: Record<string, string> = {};
+  const subscriptions: { Protocol: string; Endpoint: string }[] = [];
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'TopicName' || (k === 'FifoTopic' && (v === false || v === 'false'))) continue;
+    if (k === 'Tags' && Array.isArray(v)) {
+      for (const t of v as { Key?: unknown; Value?: unknown }[]) tags[String(t.Key)] = String(t.Value ?? '');
+    } else if (k === 'Subscription' && Array.isArray(v)) {
+      v.forEach((sub: { Protocol?: unknown; Endpoint?: unknown }, i) => {
+        if (typeof sub?.Protocol !== 'string' || typeof sub.Endpoint !== 'string') {
+          throw new ServerlessConfigError(`${path}.Subscription[${i}]`, 'needs a Protocol and an Endpoint');
+        }
+        subscriptions.push({ Protocol: sub.Protocol, Endpoint: sub.Endpoint });
+      });
+    } else if (TOPIC_ATTRIBUTES.includes(k)) {
+      attributes[k] = attributeValue(v);
+    } else {
+      throw new ServerlessConfigError(`${path}.${k}`, 'is not a topic property the local cloud deploys');
+    }
+  }
+  return { attributes, tags, subscriptions };
+};
+
+/** AWS::SNS::Subscription properties: the subscription, and the attributes Subscribe takes. */
+const SUBSCRIPTION_ATTRIBUTES = [
+  'FilterPolicy',
+  'FilterPolicyScope',
+  'RawMessageDelivery',
+  'RedrivePolicy',
+  'DeliveryPolicy',
+];
+const subscriptionInput = (props: Record<string, unknown>, path: string, region: string) => {
+  const { TopicArn, Protocol, Endpoint, Region, ...rest } = props;
+  if (typeof TopicArn !== 'string' || typeof Protocol !== 'string' || typeof Endpoint !== 'string') {
+    throw new ServerlessConfigError(path, 'an SNS subscription needs TopicArn, Protocol and Endpoint');
+  }
+  if (Region !== undefined && Region !== region) {
+    throw new ServerlessConfigError(
+      `${path}.Region`,
+      `the local cloud deploys subscriptions in ${region} only`,
+    );
+  }
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (!SUBSCRIPTION_ATTRIBUTES.includes(k)) {
+      throw new ServerlessConfigError(
+        `${path}.${k}`,
+        'is not a subscription property the local cloud deploys',
+      );
+    }
+    attributes[k] = attributeValue(v);
+  }
+  return { TopicArn, Protocol, Endpoint, attributes };
+};
+
 /** Rule names allow 64 characters of `.-_A-Za-z0-9`; the spec id is long but readable, so shorten it. */
 const ruleName = (model: ServerlessModel, rule: RuleSpec) =>
   `${model.service}-${model.stage}-${rule.id.replace(/^(functions|stepFunctions\.stateMachines)\./, '')}`
@@ -88,6 +175,9 @@ export const deployServerless = async (
     buses: [],
     queues: [],
     busPolicies: [],
+    topics: [],
+    subscriptions: [],
+    topicPolicies: [],
     functions: [],
     stateMachines: [],
     rules: [],
@@ -104,7 +194,12 @@ export const deployServerless = async (
     ) as Record<string, unknown>;
 
   for (const raw of model.resources) {
-    const deployed = ['AWS::DynamoDB::Table', 'AWS::Events::EventBus', 'AWS::SQS::Queue'].includes(raw.type);
+    const deployed = [
+      'AWS::DynamoDB::Table',
+      'AWS::Events::EventBus',
+      'AWS::SQS::Queue',
+      'AWS::SNS::Topic',
+    ].includes(raw.type);
     const r = deployed ? { ...raw, properties: propertiesOf(raw) } : raw;
     if (r.type === 'AWS::DynamoDB::Table' && target.dynamodb) {
       const client = new DynamoDBClient({
@@ -151,8 +246,37 @@ export const deployServerless = async (
         queueAttributes(r.properties, `resources.Resources.${r.logicalId}.Properties`),
       );
       result.queues.push(queue.arn);
-    } else if (r.type === 'AWS::Events::EventBusPolicy') {
-      // After every bus exists: below.
+    } else if (r.type === 'AWS::SNS::Topic') {
+      const path = `resources.Resources.${r.logicalId}.Properties`;
+      const { attributes, tags, subscriptions } = topicInput(r.properties, path);
+      const topic = withPath(path, () =>
+        target.services.sns.declareTopic(
+          scope,
+          String(r.properties.TopicName ?? `${model.service}-${model.stage}-${r.logicalId}`),
+          attributes,
+          tags,
+        ),
+      );
+      result.topics.push(topic.arn);
+      subscriptions.forEach((sub, i) => {
+        const s = withPath(`${path}.Subscription[${i}]`, () =>
+          target.services.sns.subscribeAs(
+            scope,
+            topic.arn,
+            sub.Protocol,
+            sub.Endpoint,
+            {},
+            { declared: true },
+          ),
+        );
+        result.subscriptions.push(s.arn);
+      });
+    } else if (
+      r.type === 'AWS::Events::EventBusPolicy' ||
+      r.type === 'AWS::SNS::TopicPolicy' ||
+      r.type === 'AWS::SNS::Subscription'
+    ) {
+      // After every bus, topic and queue exists: below.
     } else {
       result.skipped.push(`${r.logicalId} (${r.type})`);
     }
@@ -180,6 +304,41 @@ export const deployServerless = async (
       throw new ServerlessConfigError(`${path}.Statement`, (e as Error).message);
     }
     result.busPolicies.push(`${r.logicalId} (${StatementId})`);
+  }
+
+  // After every topic exists; they name their topics by `!Ref <Topic>` (its ARN).
+  for (const r of model.resources) {
+    const path = `resources.Resources.${r.logicalId}.Properties`;
+    if (r.type === 'AWS::SNS::TopicPolicy') {
+      const { Topics, PolicyDocument, ...rest } = propertiesOf(r);
+      if (
+        Object.keys(rest).length > 0 ||
+        !Array.isArray(Topics) ||
+        Topics.some((t) => typeof t !== 'string') ||
+        typeof PolicyDocument !== 'object' ||
+        PolicyDocument === null
+      ) {
+        throw new ServerlessConfigError(
+          path,
+          'the local cloud deploys a topic policy given as Topics and PolicyDocument',
+        );
+      }
+      // As CloudFormation: the document replaces each topic's whole policy.
+      for (const [i, arn] of (Topics as string[]).entries()) {
+        withPath(`${path}.Topics[${i}]`, () =>
+          target.services.sns.setTopicPolicy(arn, JSON.stringify(PolicyDocument)),
+        );
+      }
+      result.topicPolicies.push(r.logicalId);
+    } else if (r.type === 'AWS::SNS::Subscription') {
+      const sub = subscriptionInput(propertiesOf(r), path, target.region);
+      const s = withPath(path, () =>
+        target.services.sns.subscribeAs(scope, sub.TopicArn, sub.Protocol, sub.Endpoint, sub.attributes, {
+          declared: true,
+        }),
+      );
+      result.subscriptions.push(s.arn);
+    }
   }
 
   const functionArns = new Map<string, string>();

@@ -444,7 +444,7 @@ const roleOf = (
 
 /**
  * What the deployment's intrinsics can name: the resources of `resources` the local cloud knows the
- * answers of (queues, buses, tables, roles), each function (`<Key>LambdaFunction`) and its role
+ * answers of (queues, topics, buses, tables, roles), each function (`<Key>LambdaFunction`) and its role
  * (`<Key>IamRoleLambdaExecution`, or the provider's `IamRoleLambdaExecution`), and each state machine
  * (its `id`, else its name, as serverless-step-functions names it).
  */
@@ -472,6 +472,12 @@ const cloudFormationScope = (shape: Shape, naming: Naming): CloudFormationScope 
         ref: url,
         attributes: { Arn: `arn:aws:sqs:${region}:${accountId}:${name}`, QueueName: name, QueueUrl: url },
       });
+    } else if (type === 'AWS::SNS::Topic') {
+      // CloudFormation names an unnamed topic `<stack>-<logical id>-<random suffix>`; the local cloud
+      // leaves the suffix out, so the name is the same on every deploy.
+      const name = named('TopicName') ?? `${service}-${stage}-${logicalId}`;
+      const arn = `arn:aws:sns:${region}:${accountId}:${name}`;
+      resources.set(logicalId, { type, ref: arn, attributes: { TopicArn: arn, TopicName: name } });
     } else if (type === 'AWS::Events::EventBus' && named('Name')) {
       const name = named('Name')!;
       resources.set(logicalId, {

@@ -43,6 +43,7 @@ export const SERVICE_FILES = {
   ssm: 'ssm',
   events: 'events',
   sqs: 'sqs',
+  sns: 'sns',
   sfn: 'stepfunctions',
   inspector2: 'inspector2',
 } as const;
@@ -50,7 +51,7 @@ export type SavedService = keyof typeof SERVICE_FILES;
 
 const fileName = (service: SavedService, save: number) =>
   `${SERVICE_FILES[service]}-${String(save).padStart(6, '0')}.json`;
-const FILE_NAME = /^(ec2|ssm|events|sqs|stepfunctions|inspector2)-(\d{6,})\.json$/;
+const FILE_NAME = /^(ec2|ssm|events|sqs|sns|stepfunctions|inspector2)-(\d{6,})\.json$/;
 
 /** A state file the cloud refuses to start from; `file` is its full path. */
 export class StateFileError extends Error {

@@ -4,6 +4,7 @@ import { Ec2Service, type Ec2ServiceOptions } from './ec2';
 import { type DeliveryFaults, EventsService } from './events';
 import { Inspector2Service, type Inspector2ServiceOptions } from './inspector2';
 import { SfnService } from './sfn';
+import { SnsService } from './sns';
 import { SqsService } from './sqs';
 import { SsmService } from './ssm';
 import { StsService } from './sts';
@@ -36,6 +37,7 @@ export interface CloudServices {
   sfn: SfnService;
   inspector2: Inspector2Service;
   sqs: SqsService;
+  sns: SnsService;
   all: EmulatedService[];
 }
 
@@ -71,6 +73,21 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
   };
   const sfn = new SfnService(ctx, { invokeLambda });
   const sqs = new SqsService(ctx, opts.endpoint);
+  const sns = new SnsService(
+    ctx,
+    {
+      // As SNS's service principal; SQS's own checks (size, attributes) refuse what it would refuse.
+      sendToQueue: (arn, body, attributes) => {
+        sqs.sendToArn(arn, body, attributes, 'sns.amazonaws.com');
+      },
+      // SNS invokes functions asynchronously, as EventBridge does.
+      invokeLambda: (arn, event) => {
+        const invoker = opts.lambdaAsync?.();
+        return invoker ? invoker(arn, event) : invokeLambda(arn, event);
+      },
+    },
+    opts.endpoint,
+  );
   const events = new EventsService(ctx, {
     invokeLambda: (arn, payload) => {
       const invoker = opts.lambdaAsync?.();
@@ -88,6 +105,14 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
         'events.amazonaws.com',
       );
     },
+    // EventBridge publishes as its service principal, on behalf of the rule: the topic's policy decides.
+    publishToTopic: (topicArn, message, source) => {
+      sns.publishAsService(topicArn, message, {
+        service: 'events.amazonaws.com',
+        sourceArn: source.ruleArn,
+        sourceAccount: source.accountId,
+      });
+    },
     ...(isDeliveryFaults(ctx.faults) ? { faults: ctx.faults } : {}),
   });
   const inspector2 = new Inspector2Service(ctx, ec2.instances, {
@@ -102,7 +127,8 @@ export const createServices = (ctx: CloudContext, opts: ServiceOptions = {}): Cl
     sfn,
     inspector2,
     sqs,
-    all: [sts, ec2, ssm, events, sfn, inspector2, sqs],
+    sns,
+    all: [sts, ec2, ssm, events, sfn, inspector2, sqs, sns],
   };
 };
 

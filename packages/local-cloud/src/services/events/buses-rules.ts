@@ -48,6 +48,8 @@ export const PREDEFINED_PLACEHOLDERS: ReadonlySet<string> = new Set([
 
 const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$/;
 const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/;
+/** A standard SNS topic (FIFO topics, `.fifo`, are not modelled). */
+const SNS_TOPIC_ARN = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const SQS_ARN = /^arn:aws[\w-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/;
 const ANY_ARN = /^arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$/;
 
@@ -577,13 +579,15 @@ export class Registry {
         ? !LAMBDA_ARN.test(t.Arn)
         : service === 'states'
           ? !STATE_MACHINE_ARN.test(t.Arn)
-          : false
+          : service === 'sns' && !t.Arn.endsWith('.fifo')
+            ? !SNS_TOPIC_ARN.test(t.Arn)
+            : false
     ) {
       return `Parameter ${t.Arn} is not valid. Reason: Provided Arn is not in correct format.`;
     }
-    if (service !== 'lambda' && service !== 'states') {
+    if (service !== 'lambda' && service !== 'states' && !(service === 'sns' && !t.Arn.endsWith('.fifo'))) {
       throw validationException(
-        `The local cloud's EventBridge delivers only to Lambda functions and Step Functions state machines; target ${t.Id} is ${t.Arn}.`,
+        `The local cloud's EventBridge delivers only to Lambda functions, Step Functions state machines and standard SNS topics; target ${t.Id} is ${t.Arn}.`,
       );
     }
     if (service === 'states' && !t.RoleArn) {

@@ -21,6 +21,15 @@ export interface TargetInvokers {
    * principal does; throws when the queue does not take it.
    */
   sendToQueue?(queueArn: string, body: string, attributes: Record<string, string>): void;
+  /**
+   * Publishes a target's input to an SNS topic as EventBridge's service principal, on behalf of the rule
+   * (`aws:SourceArn`, `aws:SourceAccount`); throws when SNS refuses it (the topic's policy, no topic).
+   */
+  publishToTopic?(
+    topicArn: string,
+    message: string,
+    source: { ruleArn: string; accountId: string },
+  ): void | Promise<void>;
 }
 
 /**
@@ -48,6 +57,9 @@ const NOT_RETRIED = new Set([
   'AccessDeniedException',
   'InputTransformationError',
   'JsonPathError',
+  // SNS's: the topic's policy does not let EventBridge publish, or the topic is gone.
+  'AuthorizationError',
+  'NotFound',
 ]);
 
 interface Job {
@@ -146,17 +158,26 @@ export class Dispatcher {
         ruleName: job.ruleName,
         ingestedAt: job.ingestedAt,
       });
-      await this.send(job.target, input);
+      await this.send(job, input);
       this.record(job, 'delivered');
     } catch (error) {
       this.failed(job, error);
     }
   }
 
-  private async send(target: Target, input: TargetInput): Promise<void> {
+  private async send(job: Job, input: TargetInput): Promise<void> {
+    const { target } = job;
     const service = arnService(target.Arn);
     if (service === 'lambda') await this.invokers.invokeLambda(target.Arn, input.value);
     else if (service === 'states') await this.invokers.startExecution(target.Arn, input.text);
+    else if (service === 'sns') {
+      // The message is the input's text as it is: the event's JSON, or a transformer's output (a text
+      // template's text, quotes and all). EventBridge sets no Subject.
+      if (!this.invokers.publishToTopic) throw new Error('the cloud has no SNS');
+      const accountId =
+        /^arn:aws[\w-]*:events:[a-z0-9-]+:(\d{12}):/.exec(job.ruleArn)?.[1] ?? job.event.account;
+      await this.invokers.publishToTopic(target.Arn, input.text, { ruleArn: job.ruleArn, accountId });
+    }
     // PutTargets accepts nothing else; reaching here means the rule was built around the registry.
     else throw new Error(`the local cloud cannot deliver to ${target.Arn}`);
   }

@@ -97,7 +97,7 @@ export class EventsService implements EmulatedService {
       DeleteRule: (s, b) => r.deleteRule(s, { ...readRuleRef(b), Force: b.Force === true }),
       EnableRule: (s, b) => r.setRuleState(s, readRuleRef(b), 'ENABLED'),
       DisableRule: (s, b) => r.setRuleState(s, readRuleRef(b), 'DISABLED'),
-      PutTargets: (s, b) => r.putTargets(s, readPutTargets(b)),
+      PutTargets: (s, b) => this.putTargets(s, readPutTargets(b)),
       ListTargetsByRule: (s, b) => {
         const { NamePrefix: _prefix, ...listing } = readListing(b);
         return r.listTargetsByRule(s, { ...listing, Rule: readString(b, 'Rule', { required: true }) });
