@@ -220,11 +220,14 @@ const main = async () => {
   }
 
   if (!only || only === 'bundles') {
-    const { benchBundles, renderBundlesSection, BUNDLES_HEADING } = await import('./bundles');
+    const { benchBundles, renderBundlesSection, BUNDLES_HEADING, SIZE_TARGET, sizeBudget } = await import(
+      './bundles'
+    );
     const r = await benchBundles();
     const worst = [...r.functions].sort((a, b) => b.bytes - a.bytes)[0];
+    const ratio = (bytes: number) => bytes / r.floor.bytes;
     console.log(
-      `bundles: floor ${(r.floor.bytes / 1024).toFixed(0)} KiB / ${r.floor.importMs.toFixed(0)} ms; largest ${worst?.name} ${((worst?.bytes ?? 0) / 1024).toFixed(0)} KiB / ${worst?.importMs.toFixed(0)} ms`,
+      `bundles: floor ${(r.floor.bytes / 1024).toFixed(0)} KiB / ${r.floor.importMs.toFixed(0)} ms; largest ${worst?.name} ${((worst?.bytes ?? 0) / 1024).toFixed(0)} KiB / ${worst?.importMs.toFixed(0)} ms; ${r.functions.filter((b) => ratio(b.bytes) <= SIZE_TARGET).length} of ${r.functions.length} within ${SIZE_TARGET}× the floor, ${r.functions.filter((b) => ratio(b.bytes) <= sizeBudget(b.name)).length} within their budget`,
     );
     const section = renderBundlesSection(
       r,

@@ -6,6 +6,18 @@ export {
   createClients,
   sharedClients,
 } from './clients';
+// One module per client: a Lambda imports the factories of the services it calls and bundles no other client.
+export {
+  type AssumedCredentials,
+  type AssumeRoleOptions,
+  assumeRoleCredentials,
+} from './clients/assume-role';
+export { ec2Client, sharedEc2Client } from './clients/ec2';
+export { eventBridgeClient, sharedEventBridgeClient } from './clients/eventbridge';
+export { inspector2Client, sharedInspector2Client } from './clients/inspector2';
+export { sfnClient, sharedSfnClient } from './clients/sfn';
+export { sharedSsmClient, ssmClient } from './clients/ssm';
+export { sharedStsClient, stsClient } from './clients/sts';
 export { Ec2Compute } from './ec2-compute';
 export { type Ec2ClientInRegion, Ec2Images, ec2ClientsByRegion } from './ec2-images';
 export {

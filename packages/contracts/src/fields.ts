@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The EventBridge `source` of every event this product emits. */
 export const EVENT_SOURCE = 'ami-lifecycle';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type EventBridgeEnvelope, envelopeSchema } from './envelope';
 import { ContractViolationError, UnknownDetailTypeError } from './errors';
 import * as buildRequested from './events/build-requested';

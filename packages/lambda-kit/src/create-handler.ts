@@ -1,5 +1,4 @@
 import { type AmiLifecycleEvent, parseEventBridgeEvent } from '@ami-lifecycle/contracts';
-import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { search } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -12,7 +11,7 @@ import { classifyError } from './classify-error';
 import { lambdaClock } from './clock';
 import { type DeadLetterSink, REJECTED_EVENT_KIND, type RejectedEvent } from './dead-letters';
 import { InvalidEventError } from './errors';
-import { catalogPersistenceLayer, type IdempotencyOptions, idempotencyConfig } from './idempotency';
+import type { IdempotencyOptions } from './idempotency';
 
 export const METRICS_NAMESPACE = 'ami-lifecycle';
 
@@ -175,19 +174,18 @@ const mapErrors = (
   },
 });
 
+/** The options of `createHandlerWithoutIdempotency`: `createHandler`'s, records aside. */
+export type PlainHandlerOptions<TOptions> = Omit<TOptions, 'idempotency'>;
+
 /**
- * The standard Lambda stack: logger with context and correlation id, metrics with a cold-start
- * metric (flushed on every path), parsing at the edge, optional idempotency, then exactly one use
- * case. Call it at module scope so clients, logger and metrics live as long as the container.
- *
- * Invalid events and duplicates resolve to a `DroppedEvent`; every other error is rethrown.
+ * The stack of `createHandler` with `idempotent` (its idempotency middleware, when it has one) after
+ * parsing. Not exported from the package: call one of the two functions.
  */
-export function createHandler<TResult>(options: EventBridgeHandlerOptions<TResult>): KitHandler<TResult>;
-export function createHandler<S extends z.ZodType, TResult>(
-  options: SchemaHandlerOptions<S, TResult>,
-): KitHandler<TResult>;
-export function createHandler(
-  options: EventBridgeHandlerOptions<unknown> | SchemaHandlerOptions<z.ZodType, unknown>,
+export function buildHandler(
+  options:
+    | PlainHandlerOptions<EventBridgeHandlerOptions<unknown>>
+    | PlainHandlerOptions<SchemaHandlerOptions<z.ZodType, unknown>>,
+  idempotent?: MiddlewareObj<unknown, unknown, Error, Context>,
 ): KitHandler<unknown> {
   const logger = options.logger ?? new Logger({ serviceName: options.name, correlationIdSearchFn: search });
   const metrics = options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: options.name });
@@ -204,15 +202,7 @@ export function createHandler(
     .use(mapErrors(options.name, logger, metrics, options.refusedEventsTo, () => lambdaClock.now()))
     // Parsed before the idempotency check, so a malformed event never leaves a record behind.
     .use(parseEvent(options.name, options.event));
-  if (options.idempotency !== undefined) {
-    handler.use(
-      makeHandlerIdempotent({
-        persistenceStore: catalogPersistenceLayer(options.idempotency),
-        config: idempotencyConfig(options.idempotency),
-        keyPrefix: options.name,
-      }),
-    );
-  }
+  if (idempotent !== undefined) handler.use(idempotent);
   return handler.handler(async (event, context) => {
     const result = await useCase(event, context);
     // Every path counts: processed here, dropped or failed in mapErrors. A flush without any metric
@@ -220,4 +210,23 @@ export function createHandler(
     metrics.addMetric('EventsProcessed', MetricUnit.Count, 1);
     return result;
   }) as KitHandler<unknown>;
+}
+
+/**
+ * `createHandler` without idempotency records: the same stack, for the functions that keep none (none of
+ * this project's functions asks for them). It does not name Powertools' idempotency middleware or its
+ * DynamoDB persistence layer, so a function's bundle need not hold them.
+ */
+export function createHandlerWithoutIdempotency<TResult>(
+  options: PlainHandlerOptions<EventBridgeHandlerOptions<TResult>>,
+): KitHandler<TResult>;
+export function createHandlerWithoutIdempotency<S extends z.ZodType, TResult>(
+  options: PlainHandlerOptions<SchemaHandlerOptions<S, TResult>>,
+): KitHandler<TResult>;
+export function createHandlerWithoutIdempotency(
+  options:
+    | PlainHandlerOptions<EventBridgeHandlerOptions<unknown>>
+    | PlainHandlerOptions<SchemaHandlerOptions<z.ZodType, unknown>>,
+): KitHandler<unknown> {
+  return buildHandler(options);
 }

@@ -1,11 +1,12 @@
 export { classifyError, type ErrorDisposition } from './classify-error';
 export { HOST_CLOCK, lambdaClock, registerHostClock } from './clock';
 export {
-  createHandler,
+  createHandlerWithoutIdempotency,
   type DroppedEvent,
   type EventBridgeHandlerOptions,
   type KitHandler,
   METRICS_NAMESPACE,
+  type PlainHandlerOptions,
   type RejectedEventResult,
   type SchemaHandlerOptions,
   type UseCase,
@@ -22,6 +23,7 @@ export {
 } from './dead-letters';
 export { EnvironmentError, type EnvironmentIssue, loadEnv } from './env';
 export { InvalidEventError } from './errors';
+export { eventBridgeEventSchema } from './eventbridge-event';
 export {
   catalogPersistenceLayer,
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
@@ -31,5 +33,7 @@ export {
   type IdempotencyOptions,
   idempotencyConfig,
 } from './idempotency';
+export { createHandler } from './idempotent-handler';
+export { lazy } from './lazy';
 export { scheduledEventSchema } from './scheduled-event';
 export { asStep, StepInputRejectedError } from './step-handler';

@@ -1,62 +1,38 @@
 /**
- * The one place the inspect handlers' adapters are built: once per container, at module scope, from
- * the typed environment (a missing variable fails the cold start, naming it).
+ * The inspect service's wiring as one object, for a caller that wants every adapter at once. The handlers
+ * do not import it: each takes from `./wiring/` the adapters its use case needs, so that a function builds
+ * and bundles those and their SDK clients only (`request-inspection` has no EC2 client). Every module
+ * there reads the service's typed environment (`./wiring/env`) when it loads, and builds its adapter,
+ * once per container, on first use.
  */
-import {
-  createClients,
-  Ec2Compute,
-  EventBridgePublisher,
-  InspectorFindings,
-  SsmCommands,
-} from '@ami-lifecycle/aws';
-import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
-import { lambdaClock, loadEnv } from '@ami-lifecycle/lambda-kit';
-import { z } from 'zod';
-import { StepFunctionsInspectionStarter } from './adapters/step-functions-inspection-starter';
-import type { InspectDeps, InspectionStarter } from './use-cases/deps';
-
-const env = loadEnv(
-  z.object({
-    CATALOG_TABLE: z.string().min(1),
-    EVENT_BUS_NAME: z.string().min(1),
-    AWS_REGION: z.string().min(1),
-  }),
-);
-
-const clients = createClients({ region: env.AWS_REGION });
+import type { InspectDeps } from './use-cases/deps';
+import { catalog } from './wiring/catalog';
+import { commands } from './wiring/commands';
+import { compute } from './wiring/compute';
+import { events } from './wiring/events';
+import { findings } from './wiring/findings';
+import { home } from './wiring/home';
 
 export const deps: InspectDeps = {
-  catalog: new DynamoDbCatalog({
-    tableName: env.CATALOG_TABLE,
-    client: createDocumentClient({ region: env.AWS_REGION }),
-  }),
-  compute: new Ec2Compute(clients.ec2),
-  // SendCommand without SDK retries: a retried step looks the command up first, an SDK retry would not.
-  commands: new SsmCommands(clients.ssm, createClients({ region: env.AWS_REGION, maxAttempts: 1 }).ssm),
-  findings: new InspectorFindings(clients.inspector2),
-  events: new EventBridgePublisher(env.EVENT_BUS_NAME, clients.eventBridge),
-  // The host's clock when there is one (the local cloud's simulated time), the system clock on Lambda.
-  clock: lambdaClock,
-  region: env.AWS_REGION,
+  get catalog() {
+    return catalog();
+  },
+  get compute() {
+    return compute();
+  },
+  get commands() {
+    return commands();
+  },
+  get findings() {
+    return findings();
+  },
+  get events() {
+    return events();
+  },
+  ...home,
 };
 
-/**
- * The starter of the inspect state machine, for the functions that start it; only they are given
- * `INSPECT_STATE_MACHINE_ARN`, so it is read when such a function's module loads, not here.
- */
-export const inspectionStarter = (): InspectionStarter => {
-  const { INSPECT_STATE_MACHINE_ARN } = loadEnv(
-    z.object({
-      INSPECT_STATE_MACHINE_ARN: z
-        .string()
-        .regex(
-          /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
-          'must be a state machine ARN',
-        ),
-    }),
-  );
-  return new StepFunctionsInspectionStarter(INSPECT_STATE_MACHINE_ARN, clients.sfn);
-};
-
-// The steps' adapter from the kit's `DroppedEvent` to a thrown error lives in the kit, shared with the build service.
+// The steps' adapter from the kit's `DroppedEvent` to a thrown error lives in the kit, shared with the
+// build service.
 export { asStep, StepInputRejectedError } from '@ami-lifecycle/lambda-kit';
+export { inspectionStarter } from './wiring/starter';

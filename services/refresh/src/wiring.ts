@@ -1,12 +1,12 @@
 /**
- * The one place the refresh handlers' adapters are built: once per container, at module scope, from the
- * typed environment (a missing or malformed variable fails the cold start, naming it).
+ * The one place the refresh handlers' adapters are built: from the typed environment, read when a handler
+ * module loads (a missing or malformed variable fails the cold start, naming it); each adapter once per
+ * container, on first use. Every refresh function takes all of them: the catalog and the bus, no EC2.
  */
-import { EventBridgePublisher } from '@ami-lifecycle/aws';
+import { EventBridgePublisher, eventBridgeClient } from '@ami-lifecycle/aws';
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
-import { lambdaClock, loadEnv } from '@ami-lifecycle/lambda-kit';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
+import { lambdaClock, lazy, loadEnv } from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { DEFAULT_MAX_BUILDS_PER_TRIGGER, type RefreshDeps } from './use-cases/deps';
 
 const env = loadEnv(
@@ -23,12 +23,24 @@ const env = loadEnv(
   }),
 );
 
+const catalog = lazy(
+  () =>
+    new DynamoDbCatalog({
+      tableName: env.CATALOG_TABLE,
+      client: createDocumentClient({ region: env.AWS_REGION }),
+    }),
+);
+const events = lazy(
+  () => new EventBridgePublisher(env.EVENT_BUS_NAME, eventBridgeClient({ region: env.AWS_REGION })),
+);
+
 export const deps: RefreshDeps = {
-  catalog: new DynamoDbCatalog({
-    tableName: env.CATALOG_TABLE,
-    client: createDocumentClient({ region: env.AWS_REGION }),
-  }),
-  events: new EventBridgePublisher(env.EVENT_BUS_NAME, new EventBridgeClient({ region: env.AWS_REGION })),
+  get catalog() {
+    return catalog();
+  },
+  get events() {
+    return events();
+  },
   // The host's clock when there is one (the local cloud's simulated time), the system clock on Lambda.
   clock: lambdaClock,
   region: env.AWS_REGION,

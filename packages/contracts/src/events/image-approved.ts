@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { amiId, approver, EVENT_SOURCE, imageIdentity, nonEmptyText } from '../fields';
 import { eventFixtures } from '../fixtures';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { amiId, awsRegion, EVENT_SOURCE, imageIdentity, imageRef, runId, snapshotId } from '../fields';
 import { eventFixtures } from '../fixtures';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { amiId, awsRegion, channelName, EVENT_SOURCE, imageIdentity, refusingPrototypeKey } from '../fields';
 import { eventFixtures } from '../fixtures';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { decommissionStep, EVENT_SOURCE, snapshotId } from '../fields';
 import { eventFixtures } from '../fixtures';
 

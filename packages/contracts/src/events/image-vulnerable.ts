@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { amiId, EVENT_SOURCE, imageIdentity, severity, severityCounts } from '../fields';
 import { eventFixtures } from '../fixtures';
 

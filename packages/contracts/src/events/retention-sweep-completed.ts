@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_SOURCE, familyName, isoTimestamp, nonEmptyText, runId, tracing } from '../fields';
 import { eventFixtures } from '../fixtures';
 

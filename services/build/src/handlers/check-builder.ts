@@ -1,15 +1,15 @@
-import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
 import { buildProgressSchema } from '../use-cases/build-progress';
 import { checkBuilder } from '../use-cases/check-builder';
-import { buildDeps } from '../wiring';
+import { compute } from '../wiring/compute';
 
 /** Build state machine, boot and stop waits: one look at the builder's EC2 state. */
 export const handler = asStep(
   'CheckBuilder',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'check-builder',
     event: buildProgressSchema,
     correlationIdPath: 'correlationId',
-    useCase: (progress) => checkBuilder(progress, buildDeps),
+    useCase: (progress) => checkBuilder(progress, { compute: compute() }),
   }),
 );

@@ -1,8 +1,11 @@
 import { buildRequested, imageBuildFailed } from '@ami-lifecycle/contracts';
-import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
-import { z } from 'zod';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { failBuild } from '../use-cases/fail-build';
-import { buildDeps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { compute } from '../wiring/compute';
+import { events } from '../wiring/events';
+import { home } from '../wiring/home';
 
 /** What a Choice sends when it has no caught error to pass on: a step answered what the machine did not expect. */
 const UNEXPECTED = {
@@ -32,11 +35,14 @@ const failureSchema = z.object({
 /** Build state machine, every failure path: image failed, builders terminated, `Image Build Failed`. */
 export const handler = asStep(
   'FailBuild',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'fail-build',
     event: failureSchema,
     correlationIdPath: 'request.correlationId',
     useCase: ({ request, failedStage, error, build }) =>
-      failBuild({ request, stage: failedStage, error, image: build }, buildDeps),
+      failBuild(
+        { request, stage: failedStage, error, image: build },
+        { ...home, catalog: catalog(), compute: compute(), events: events() },
+      ),
   }),
 );

@@ -1,7 +1,11 @@
-import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
-import { z } from 'zod';
+import { createHandlerWithoutIdempotency, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { onImageStateChange } from '../use-cases/on-image-state-change';
-import { buildDeps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { compute } from '../wiring/compute';
+import { events } from '../wiring/events';
+import { home } from '../wiring/home';
+import { images } from '../wiring/images';
 
 /**
  * AWS's `EC2 AMI State Change` (default bus). EC2 also reports `deregistered` and `disabled`, which are
@@ -17,7 +21,7 @@ const amiStateChangeSchema = z.object({
   }),
 });
 
-export const handler = createHandler({
+export const handler = createHandlerWithoutIdempotency({
   name: 'on-image-state-change',
   refusedEventsTo: sqsDeadLetters(),
   event: amiStateChangeSchema,
@@ -26,7 +30,7 @@ export const handler = createHandler({
     detail.State === 'available' || detail.State === 'failed'
       ? onImageStateChange(
           { amiId: detail.ImageId, state: detail.State, errorMessage: detail.ErrorMessage },
-          buildDeps,
+          { ...home, catalog: catalog(), compute: compute(), images: images(), events: events() },
         )
       : { outcome: 'ignored' as const, reason: `AMI ${detail.ImageId} is ${detail.State}` },
 });

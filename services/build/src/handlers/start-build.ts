@@ -1,16 +1,20 @@
 import { buildRequested } from '@ami-lifecycle/contracts';
-import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
-import { z } from 'zod';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { launchBuild } from '../use-cases/launch-build';
-import { buildDeps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { compute } from '../wiring/compute';
+import { home } from '../wiring/home';
+import { images } from '../wiring/images';
 
 /** Build state machine, first step: the execution's input is the `Build Requested` detail. */
 export const handler = asStep(
   'StartBuild',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'start-build',
     event: z.object({ request: buildRequested.schema }),
     correlationIdPath: 'request.correlationId',
-    useCase: ({ request }) => launchBuild(request, buildDeps),
+    useCase: ({ request }) =>
+      launchBuild(request, { ...home, catalog: catalog(), compute: compute(), images: images() }),
   }),
 );

@@ -1,15 +1,16 @@
-import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
 import { buildProgressSchema } from '../use-cases/build-progress';
 import { stopBuilder } from '../use-cases/stop-builder';
-import { buildDeps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { compute } from '../wiring/compute';
 
 /** Build state machine: stops the builder once every component succeeded. */
 export const handler = asStep(
   'StopBuilder',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'stop-builder',
     event: buildProgressSchema,
     correlationIdPath: 'correlationId',
-    useCase: (progress) => stopBuilder(progress, buildDeps),
+    useCase: (progress) => stopBuilder(progress, { catalog: catalog(), compute: compute() }),
   }),
 );

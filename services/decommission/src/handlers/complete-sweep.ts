@@ -1,9 +1,12 @@
-import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
-import { z } from 'zod';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { finishSweep } from '../use-cases/complete-sweep';
 import { loadSweepSettings } from '../use-cases/settings';
 import { sweepIdSchema } from '../use-cases/sweep-id';
-import { deps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { events } from '../wiring/events';
+import { home } from '../wiring/home';
+import { inventoryIn } from '../wiring/regions';
 
 /**
  * Decommission machine, last step: orphaned snapshots deleted when the sweep may act, then Retention Sweep
@@ -11,10 +14,16 @@ import { deps } from '../wiring';
  */
 export const handler = asStep(
   'CompleteSweep',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'decommission-complete',
     event: z.strictObject({ sweepId: sweepIdSchema, dryRun: z.boolean() }),
     correlationIdPath: 'sweepId',
-    useCase: async (input) => finishSweep(input, await loadSweepSettings(deps.catalog), deps),
+    useCase: async (input) =>
+      finishSweep(input, await loadSweepSettings(catalog()), {
+        ...home,
+        catalog: catalog(),
+        events: events(),
+        inventory: inventoryIn,
+      }),
   }),
 );

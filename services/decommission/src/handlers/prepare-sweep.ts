@@ -1,9 +1,11 @@
-import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
-import { z } from 'zod';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { liftExpiredHolds } from '../use-cases/holds';
 import { loadSweepSettings } from '../use-cases/settings';
 import { sweepIdSchema } from '../use-cases/sweep-id';
-import { deps, holdRegions } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { home } from '../wiring/home';
+import { holdRegions } from '../wiring/regions';
 
 /**
  * Decommission machine, first step: expired holds stop protecting (their EC2 deregistration protection
@@ -11,15 +13,15 @@ import { deps, holdRegions } from '../wiring';
  */
 export const handler = asStep(
   'PrepareSweep',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'decommission-prepare',
     event: z.strictObject({ sweepId: sweepIdSchema, dryRun: z.boolean() }),
     correlationIdPath: 'sweepId',
     useCase: async () => {
-      const settings = await loadSweepSettings(deps.catalog);
+      const settings = await loadSweepSettings(catalog());
       const holds = await liftExpiredHolds({
-        catalog: deps.catalog,
-        clock: deps.clock,
+        catalog: catalog(),
+        clock: home.clock,
         regions: holdRegions,
       });
       return {

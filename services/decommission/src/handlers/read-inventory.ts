@@ -1,5 +1,5 @@
-import { asStep, createHandler } from '@ami-lifecycle/lambda-kit';
-import { z } from 'zod';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { readRegionInventory } from '../use-cases/plan-sweep';
 import { loadSweepSettings } from '../use-cases/settings';
 import { sweepIdSchema } from '../use-cases/sweep-id';
@@ -11,7 +11,7 @@ import { deps } from '../wiring';
  */
 export const handler = asStep(
   'ReadInventory',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'decommission-inventory',
     event: z.strictObject({
       sweepId: sweepIdSchema,

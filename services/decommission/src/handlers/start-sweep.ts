@@ -1,11 +1,15 @@
-import { createHandler, scheduledEventSchema, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
+import {
+  createHandlerWithoutIdempotency,
+  scheduledEventSchema,
+  sqsDeadLetters,
+} from '@ami-lifecycle/lambda-kit';
 import { sweepStarter } from '../starter';
 import { dailySweepId } from '../use-cases/start-sweep';
 
 const starter = sweepStarter();
 
 /** The daily schedule: one sweep per day (`sweep-<date>`), however often the schedule fires that day. */
-export const handler = createHandler({
+export const handler = createHandlerWithoutIdempotency({
   name: 'decommission-start',
   refusedEventsTo: sqsDeadLetters(),
   event: scheduledEventSchema,

@@ -1,9 +1,15 @@
 import { amiIdSchema } from '@ami-lifecycle/core';
-import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
-import { z } from 'zod';
+import {
+  createHandlerWithoutIdempotency,
+  eventBridgeEventSchema,
+  sqsDeadLetters,
+} from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { onFinding } from '../use-cases/on-finding';
-import { deps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { events } from '../wiring/events';
+import { findings } from '../wiring/findings';
+import { home } from '../wiring/home';
 
 /**
  * `Inspector2 Finding` (source `aws.inspector2`, default bus). AWS owns the detail and adds fields, so
@@ -11,7 +17,7 @@ import { deps } from '../wiring';
  * tags, when they are a tag map). Findings on ECR images and Lambda functions come through the same rule
  * with other `details`: they must parse (and be ignored), not be dropped as invalid events.
  */
-const inspectorFindingEvent = EventBridgeSchema.extend({
+const inspectorFindingEvent = eventBridgeEventSchema.extend({
   source: z.literal('aws.inspector2'),
   'detail-type': z.literal('Inspector2 Finding'),
   detail: z
@@ -37,7 +43,7 @@ const inspectorFindingEvent = EventBridgeSchema.extend({
     .loose(),
 });
 
-export const handler = createHandler({
+export const handler = createHandlerWithoutIdempotency({
   name: 'inspect-on-finding',
   refusedEventsTo: sqsDeadLetters(),
   event: inspectorFindingEvent,
@@ -50,7 +56,7 @@ export const handler = createHandler({
     }
     return onFinding(
       { findingArn: event.detail.findingArn, instanceId: resource.id, amiId, instanceTags: resource.tags },
-      deps,
+      { ...home, catalog: catalog(), findings: findings(), events: events() },
     );
   },
 });

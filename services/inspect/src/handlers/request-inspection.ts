@@ -1,25 +1,31 @@
 import { imageBuilt } from '@ami-lifecycle/contracts';
-import { createHandler, sqsDeadLetters } from '@ami-lifecycle/lambda-kit';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
-import { z } from 'zod';
+import {
+  createHandlerWithoutIdempotency,
+  eventBridgeEventSchema,
+  sqsDeadLetters,
+} from '@ami-lifecycle/lambda-kit';
+import * as z from 'zod';
 import { requestInspection } from '../use-cases/request-inspection';
-import { inspectionStarter, deps as wired } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { env } from '../wiring/env';
+import { inspectionStarter } from '../wiring/starter';
 
-const imageBuiltEvent = EventBridgeSchema.extend({
+const imageBuiltEvent = eventBridgeEventSchema.extend({
   source: z.literal(imageBuilt.source),
   'detail-type': z.literal(imageBuilt.detailType),
   detail: imageBuilt.schema,
 });
 
-const deps = { ...wired, inspections: inspectionStarter() };
+const inspections = inspectionStarter();
 
 /**
  * `Image Built` on our bus: start the inspect state machine, one execution per event (named by its
  * idempotency key), however often EventBridge delivers it.
  */
-export const handler = createHandler({
+export const handler = createHandlerWithoutIdempotency({
   name: 'inspect-request',
   refusedEventsTo: sqsDeadLetters(),
   event: imageBuiltEvent,
-  useCase: (event) => requestInspection(event.detail, deps),
+  useCase: (event) =>
+    requestInspection(event.detail, { catalog: catalog(), region: env.AWS_REGION, inspections }),
 });

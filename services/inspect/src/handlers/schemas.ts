@@ -1,5 +1,5 @@
 /** The inputs of the inspect state machine's steps, as the definition's `Parameters` shape them. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { inspectionRequestSchema } from '../use-cases/inspection';
 
 const instanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'Expected an instance id');

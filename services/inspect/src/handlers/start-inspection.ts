@@ -1,15 +1,17 @@
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
 import { startInspection } from '../use-cases/start-inspection';
-import { asStep, deps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { compute } from '../wiring/compute';
+import { home } from '../wiring/home';
 import { startStepSchema } from './schemas';
 
 /** Step `StartInspection`: candidate to `inspecting`, test instance launched. */
 export const handler = asStep(
   'StartInspection',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'inspect-start',
     event: startStepSchema,
     correlationIdPath: 'request.correlationId',
-    useCase: (input) => startInspection(input.request, deps),
+    useCase: (input) => startInspection(input.request, { ...home, catalog: catalog(), compute: compute() }),
   }),
 );

@@ -1,15 +1,15 @@
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
 import { terminateTestInstances } from '../use-cases/terminate-test-instances';
-import { asStep, deps } from '../wiring';
+import { compute } from '../wiring/compute';
 import { terminateStepSchema } from './schemas';
 
 /** Steps `TerminateTestInstance` and `TerminateAfterFailure`: every test instance of the inspection. */
 export const handler = asStep(
   'TerminateTestInstance',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'inspect-terminate',
     event: terminateStepSchema,
     correlationIdPath: 'request.correlationId',
-    useCase: (input) => terminateTestInstances(input.request, deps),
+    useCase: (input) => terminateTestInstances(input.request, { compute: compute() }),
   }),
 );

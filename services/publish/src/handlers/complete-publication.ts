@@ -1,15 +1,17 @@
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
 import { completePublication } from '../use-cases/complete-publication';
-import { asStep, deps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { events } from '../wiring/events';
+import { home } from '../wiring/home';
 import { completeStepSchema } from './schemas';
 
 /** Step `CompletePublication`: approved -> published with the channels moved, then Image Published. */
 export const handler = asStep(
   'CompletePublication',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'publish-complete',
     event: completeStepSchema,
     correlationIdPath: 'request.correlationId',
-    useCase: (input) => completePublication(input, deps),
+    useCase: (input) => completePublication(input, { ...home, catalog: catalog(), events: events() }),
   }),
 );

@@ -1,15 +1,17 @@
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
 import { copyToRegions } from '../use-cases/copy-to-regions';
-import { asStep, deps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { home } from '../wiring/home';
+import { regions } from '../wiring/regions';
 import { copyStepSchema } from './schemas';
 
 /** Step `CopyToRegions`: CopyImage into every region of the plan that has no copy yet, recorded on the image. */
 export const handler = asStep(
   'CopyToRegions',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'publish-copy',
     event: copyStepSchema,
     correlationIdPath: 'request.correlationId',
-    useCase: (input) => copyToRegions(input, deps),
+    useCase: (input) => copyToRegions(input, { ...home, catalog: catalog(), regions }),
   }),
 );

@@ -1,15 +1,17 @@
-import { createHandler } from '@ami-lifecycle/lambda-kit';
+import { asStep, createHandlerWithoutIdempotency } from '@ami-lifecycle/lambda-kit';
 import { recordPublicationFailure } from '../use-cases/record-failure';
-import { asStep, deps } from '../wiring';
+import { catalog } from '../wiring/catalog';
+import { home } from '../wiring/home';
+import { regions } from '../wiring/regions';
 import { recordFailureStepSchema } from './schemas';
 
 /** Step `RecordPublicationFailure`: why the publication stopped, on the image's audit trail. */
 export const handler = asStep(
   'RecordPublicationFailure',
-  createHandler({
+  createHandlerWithoutIdempotency({
     name: 'publish-record-failure',
     event: recordFailureStepSchema,
     correlationIdPath: 'request.correlationId',
-    useCase: (input) => recordPublicationFailure(input, deps),
+    useCase: (input) => recordPublicationFailure(input, { ...home, catalog: catalog(), regions }),
   }),
 );

@@ -1,6 +1,6 @@
 /** The inputs of the publish state machine's steps, as the definition's `Parameters` shape them. */
 import { imagePublished } from '@ami-lifecycle/contracts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { publicationPlanSchema, publicationRequestSchema } from '../use-cases/publication';
 
 const counter = z.number().int().nonnegative();

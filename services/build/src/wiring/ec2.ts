@@ -1,0 +1,6 @@
+import { ec2Client } from '@ami-lifecycle/aws';
+import { lazy } from '@ami-lifecycle/lambda-kit';
+import { env } from './env';
+
+/** EC2 in the home region, shared by the compute and image adapters of a container. */
+export const ec2 = lazy(() => ec2Client({ region: env.AWS_REGION }));

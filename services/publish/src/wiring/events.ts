@@ -1,0 +1,11 @@
+import { EventBridgePublisher, eventBridgeClient } from '@ami-lifecycle/aws';
+import type { EventPublisher } from '@ami-lifecycle/core';
+import { lazy } from '@ami-lifecycle/lambda-kit';
+import type { PublishEvents } from '../use-cases/deps';
+import { env } from './env';
+
+/** The publish service's events on the stage's bus. */
+export const events = lazy(
+  (): EventPublisher<PublishEvents> =>
+    new EventBridgePublisher(env.EVENT_BUS_NAME, eventBridgeClient({ region: env.AWS_REGION })),
+);
