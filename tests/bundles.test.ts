@@ -1,4 +1,11 @@
-import { type Bundles, bundleAll, lambdaFunctions, SIZE_TARGET, sizeBudget } from '../bench/bundles';
+import {
+  type Bundles,
+  bundleAll,
+  lambdaFunctions,
+  SIZE_BUDGETS,
+  SIZE_TARGET,
+  sizeBudget,
+} from '../bench/bundles';
 
 /**
  * Every function of the services' `functions.yml` bundled as the deployment bundles it (serverless.yml's
@@ -52,5 +59,27 @@ describe('the Lambda bundles', () => {
         .filter((b) => (b.inputs['@aws-lambda-powertools/parser'] ?? 0) > 0)
         .map((b) => b.name),
     ).toEqual([]);
+  });
+  it("keeps zod's locales out of every function: at most 160 KiB of zod in any bundle", () => {
+    // `import { z } from 'zod'` anywhere a function reaches keeps zod's whole namespace, locales and
+    // all (some 450 KiB); `import * as z` keeps what is used, about 105 KiB.
+    expect(
+      bundles.functions
+        .filter((b) => (b.inputs.zod ?? 0) > 160 * 1024)
+        .map((b) => `${b.name}: ${kib(b.inputs.zod ?? 0)} of zod`),
+    ).toEqual([]);
+  });
+
+  it('holds no function to a budget it no longer needs: each budget is within 0.1 of its size', () => {
+    // A budget far above a function's size lets it grow unnoticed; lower it when a function shrinks.
+    const stale = Object.entries(SIZE_BUDGETS).flatMap(([name, budget]) => {
+      const bundle = bundles.functions.find((b) => b.name === name);
+      if (bundle === undefined) return [`${name}: no such function`];
+      const ratio = bundle.bytes / bundles.floor.bytes;
+      return ratio <= SIZE_TARGET || budget - ratio > 0.1
+        ? [`${name}: ${ratio.toFixed(2)} × the floor, budget ${budget.toFixed(2)}`]
+        : [];
+    });
+    expect(stale).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { sharedClients } from './clients';
+import { sharedEc2Client } from './clients/ec2';
 import { awsErrorCode, callAws, ResourceNotFoundError } from './errors';
 import { collectPages } from './paginate';
 import { fromTagList, toTagList } from './tags';
@@ -44,7 +44,7 @@ const toDescription = (i: Instance): InstanceDescription => {
  * it stops or terminates only instances EC2 itself reports as tagged `ami-lifecycle:managed=true`.
  */
 export class Ec2Compute implements ComputePort {
-  constructor(private readonly ec2: EC2Client = sharedClients().ec2) {}
+  constructor(private readonly ec2: EC2Client = sharedEc2Client()) {}
 
   async launchInstance(request: LaunchInstanceRequest): Promise<{ instanceId: string }> {
     const parsed = launchInstanceRequestSchema.safeParse(request);

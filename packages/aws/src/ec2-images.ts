@@ -27,7 +27,8 @@ import {
   ModifyImageAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { sharedClients } from './clients';
+import { sharedEc2Client } from './clients/ec2';
+import { sharedSsmClient } from './clients/ssm';
 import { awsErrorCode, callAws, ResourceNotFoundError, SnapshotsNotDeletedError } from './errors';
 import {
   checkLaunchPermissionChange,
@@ -98,8 +99,8 @@ export class Ec2Images implements ImagePort {
    * source region, by default one `EC2Client` per region with `ec2`'s credentials.
    */
   constructor(
-    private readonly ec2: EC2Client = sharedClients().ec2,
-    private readonly ssm: SSMClient = sharedClients().ssm,
+    private readonly ec2: EC2Client = sharedEc2Client(),
+    private readonly ssm: SSMClient = sharedSsmClient(),
     ec2InRegion?: Ec2ClientInRegion,
   ) {
     this.ec2InRegion = ec2InRegion ?? ec2ClientsByRegion(ec2);

@@ -22,7 +22,7 @@ import {
   type ResourceTypeRequest,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
-import { sharedClients } from './clients';
+import { sharedEc2Client } from './clients/ec2';
 import { awsErrorCode, callAws } from './errors';
 import { collectPages, DEFAULT_MAX_PAGES } from './paginate';
 import { fromTagList } from './tags';
@@ -131,7 +131,7 @@ export class Ec2Inventory implements InventoryPort {
   private readonly maxPages: number;
 
   constructor(
-    private readonly ec2: EC2Client = sharedClients().ec2,
+    private readonly ec2: EC2Client = sharedEc2Client(),
     paging: InventoryPaging = {},
   ) {
     this.pageSize = paging.pageSize ?? 1000;

@@ -1,7 +1,7 @@
 import { buildEntry, type DetailOf, type DetailType } from '@ami-lifecycle/contracts';
 import { EventPublishError, type EventPublisher } from '@ami-lifecycle/core';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { sharedClients } from './clients';
+import { sharedEventBridgeClient } from './clients/eventbridge';
 import { callAws } from './errors';
 
 /** Every detail-type of the contracts mapped to its detail: the publisher's type parameter. */
@@ -14,7 +14,7 @@ export type ContractDetails = { [T in DetailType]: DetailOf<T> };
 export class EventBridgePublisher implements EventPublisher<ContractDetails> {
   constructor(
     private readonly busName: string,
-    private readonly eventBridge: EventBridgeClient = sharedClients().eventBridge,
+    private readonly eventBridge: EventBridgeClient = sharedEventBridgeClient(),
   ) {}
 
   async publish<T extends DetailType>(detailType: T, detail: DetailOf<T>): Promise<{ eventId: string }> {

@@ -13,7 +13,7 @@ import {
   ListCoverageCommand,
   ListFindingsCommand,
 } from '@aws-sdk/client-inspector2';
-import { sharedClients } from './clients';
+import { sharedInspector2Client } from './clients/inspector2';
 import { callAws } from './errors';
 import { collectPages } from './paginate';
 
@@ -45,7 +45,7 @@ const toImageFinding = (f: Finding): ImageFinding => {
 
 /** `FindingsPort` over Amazon Inspector (v2), EC2 package scanning. */
 export class InspectorFindings implements FindingsPort {
-  constructor(private readonly inspector: Inspector2Client = sharedClients().inspector2) {}
+  constructor(private readonly inspector: Inspector2Client = sharedInspector2Client()) {}
 
   async coverage(instanceId: string): Promise<ScanCoverage> {
     const resources = await collectPages('inspector2:ListCoverage', async (nextToken) => {

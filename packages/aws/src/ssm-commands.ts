@@ -12,7 +12,7 @@ import {
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { sharedClients } from './clients';
+import { sharedSsmClient } from './clients/ssm';
 import { awsErrorCode, callAws, ResourceNotFoundError } from './errors';
 import { collectPages } from './paginate';
 
@@ -36,7 +36,7 @@ const STATUS: Record<CommandInvocationStatus, CommandStatus> = {
  */
 export class SsmCommands implements CommandPort {
   constructor(
-    private readonly ssm: SSMClient = sharedClients().ssm,
+    private readonly ssm: SSMClient = sharedSsmClient(),
     private readonly send: SSMClient = ssm,
   ) {}
 

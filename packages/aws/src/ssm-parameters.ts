@@ -1,6 +1,6 @@
 import type { ParameterPort } from '@ami-lifecycle/core';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { sharedClients } from './clients';
+import { sharedSsmClient } from './clients/ssm';
 import { awsErrorCode, callAws, ResourceNotFoundError } from './errors';
 
 /**
@@ -9,7 +9,7 @@ import { awsErrorCode, callAws, ResourceNotFoundError } from './errors';
  * the image is confirmed, and never when it is not.
  */
 export class SsmParameters implements ParameterPort {
-  constructor(private readonly ssm: SSMClient = sharedClients().ssm) {}
+  constructor(private readonly ssm: SSMClient = sharedSsmClient()) {}
 
   async putImageParameter(name: string, amiId: string): Promise<{ version: number }> {
     const out = await callAws('ssm', 'PutParameter', () =>

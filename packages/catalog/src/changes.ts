@@ -19,7 +19,7 @@ import {
   type TransitionRequest,
   ValidationError,
 } from '@ami-lifecycle/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChannelTargetNotPublishedError } from './errors';
 
 const issuesOf = (error: z.ZodError, prefix = '') =>

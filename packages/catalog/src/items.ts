@@ -22,7 +22,7 @@ import {
   type StoredFamilyConfig,
   type StoredOrganizationConfig,
 } from '@ami-lifecycle/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseInput } from './changes';
 import { CorruptItemError } from './errors';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Lifecycle states of design 3, in pipeline order. */
 export const LIFECYCLE_STATES = [

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { familyNameSchema, imageRefSchema, isoTimestampSchema } from './model';
 
 /** What made the refresh service look at a family (the `reason` its `Build Requested` carries). */

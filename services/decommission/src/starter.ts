@@ -6,7 +6,7 @@
 import { clientOptionsFromEnv, startNamedExecution } from '@ami-lifecycle/aws';
 import { loadEnv } from '@ami-lifecycle/lambda-kit';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SweepStarter } from './use-cases/start-sweep';
 
 export const sweepStarter = (): SweepStarter => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTimestampSchema, SEVERITIES, type Severity } from '../model';
 
 export const waiverSchema = z.strictObject({

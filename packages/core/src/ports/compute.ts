@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PermanentError } from '../errors';
 
 /** EC2's instance states, as the lifecycle services see them. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { familyNameSchema, regionSchema } from '../model';
 
 const count = z.number().int().nonnegative();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { familyNameSchema, isoTimestampSchema, lifecycleStateSchema } from '../model';
 
 export const DECISIONS = ['keep', 'deprecate', 'disable', 'retire'] as const;

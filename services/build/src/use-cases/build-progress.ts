@@ -1,6 +1,6 @@
 import { imageBuilt } from '@ami-lifecycle/contracts';
 import { INSTANCE_STATES } from '@ami-lifecycle/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the build state machine carries from step to step (`$.build`): which image and builder, which

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A sweep id as the product makes them: `sweep-` and words of letters and digits joined by `-`. The daily

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { imageBuilt } from '@ami-lifecycle/contracts';
 import { amiIdSchema, familyNameSchema, MANAGED_TAG, TAG_PREFIX } from '@ami-lifecycle/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `candidate` decides approval; `reinspection` of a published image only feeds findings and `vulnerable`. */
 export const PURPOSES = ['candidate', 'reinspection'] as const;

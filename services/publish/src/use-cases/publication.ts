@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { imageApproved, imageBuilt, imagePublished } from '@ami-lifecycle/contracts';
 import { amiIdSchema, familyNameSchema, type LaunchPermissionGrants } from '@ami-lifecycle/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlanNotExecutableError } from '../errors';
 import type { PublishFamilyConfig } from './family-config';
 
