@@ -182,5 +182,6 @@ export const anOrgConfig = (overrides: Partial<OrganizationConfig> = {}): Organi
     afterPolicyChange: 'dry-run',
     snapshotPricePerGiBMonth: {},
   },
+  notify: { recipients: [], originators: { domains: [], events: ['inspection-completed', 'build-failed'] } },
   ...overrides,
 });

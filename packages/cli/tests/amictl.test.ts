@@ -761,6 +761,16 @@ describe('amictl config apply: the organisation config', () => {
         afterPolicyChange: 'dry-run',
         snapshotPricePerGiBMonth: { [HOME]: 0.05, [OTHER]: 0.054 },
       },
+      notify: {
+        recipients: [
+          { address: 'security@example.com', events: ['image-vulnerable', 'image-rejected'] },
+          {
+            address: 'platform-ops@example.com',
+            events: ['sweep-completed', 'dead-letters', 'build-failed'],
+          },
+        ],
+        originators: { domains: ['example.com'], events: ['inspection-completed', 'build-failed'] },
+      },
     });
 
     world.out.length = 0;

@@ -7,6 +7,7 @@
 export * from './build-key';
 export * from './clock';
 export * from './config/gate-schema';
+export * from './config/notify-schema';
 export * from './config/organization-config';
 export * from './config/policy-schema';
 export * from './config/retention-schema';

@@ -141,6 +141,7 @@ describe('defaults', () => {
         maxRetirementsPerRun: 10,
       },
       tags: {},
+      notify: { recipients: [] },
     });
   });
 
@@ -490,7 +491,7 @@ describe('validatePolicy', () => {
         {
           path: 'extra',
           message:
-            'unknown key (allowed here: apiVersion, organization, accounts, regions, sweep, waivers, families)',
+            'unknown key (allowed here: apiVersion, organization, accounts, regions, sweep, waivers, notify, families)',
         },
       ],
     });
@@ -560,12 +561,13 @@ describe('policyJsonSchema', () => {
       'regions',
       'sweep',
       'waivers',
+      'notify',
       'families',
     ]);
   });
 
   it('describes both kinds of family with all their sections', () => {
-    const sections = ['versioning', 'build', 'inspect', 'publish', 'refresh', 'retention', 'tags'];
+    const sections = ['versioning', 'build', 'inspect', 'publish', 'refresh', 'retention', 'tags', 'notify'];
     expect(Object.keys(branch('golden').properties)).toEqual(expect.arrayContaining(['source', ...sections]));
     expect(Object.keys(branch('application').properties)).toEqual(
       expect.arrayContaining(['parent', ...sections]),

@@ -62,6 +62,22 @@ export interface PolicyCase {
 
 const FAMILY = 'families.*';
 
+// The notify events by where they may be listed (docs/configuration.md).
+const FAMILY_EVENTS = [
+  'inspection-completed',
+  'image-rejected',
+  'build-failed',
+  'image-vulnerable',
+  'image-published',
+] as const;
+const ORGANISATION_EVENTS = [...FAMILY_EVENTS, 'sweep-completed', 'dead-letters'] as const;
+const ORIGINATOR_EVENTS = [
+  'inspection-completed',
+  'image-rejected',
+  'build-failed',
+  'image-published',
+] as const;
+
 /** The policy's fields by path pattern: the first match wins. Written from the policy's documentation. */
 const FIELDS: readonly (readonly [string, Kind])[] = [
   ['', k.strict],
@@ -87,6 +103,18 @@ const FIELDS: readonly (readonly [string, Kind])[] = [
   ['sweep.afterPolicyChange', k.oneOf('dry-run', 'apply')],
   ['sweep.snapshotPricePerGiBMonth', k.record('region')],
   ['sweep.snapshotPricePerGiBMonth.*', k.num({ min: 0, exclusiveMin: true, max: 10 })],
+  ['notify', k.strict],
+  ['notify.recipients', k.array()],
+  ['notify.recipients.*', k.strict],
+  ['notify.recipients.*.address', k.text({ max: 254 })],
+  ['notify.recipients.*.events', k.array(1)],
+  ['notify.recipients.*.events.*', k.oneOf(...ORGANISATION_EVENTS)],
+  ['notify.topicArn', k.text()],
+  ['notify.originators', k.strict],
+  ['notify.originators.domains', k.array()],
+  ['notify.originators.domains.*', k.text({ max: 253 })],
+  ['notify.originators.events', k.array(1)],
+  ['notify.originators.events.*', k.oneOf(...ORIGINATOR_EVENTS)],
   ['families', k.record('family')],
   [FAMILY, k.strict],
   [`${FAMILY}.kind`, k.oneOf('golden', 'application')],
@@ -170,6 +198,13 @@ const FIELDS: readonly (readonly [string, Kind])[] = [
   [`${FAMILY}.retention.outOfDate.graceDays`, k.num({ min: 0 })],
   [`${FAMILY}.tags`, k.record()],
   [`${FAMILY}.tags.*`, k.text({ max: 256 })],
+  [`${FAMILY}.notify`, k.strict],
+  [`${FAMILY}.notify.recipients`, k.array()],
+  [`${FAMILY}.notify.recipients.*`, k.strict],
+  [`${FAMILY}.notify.recipients.*.address`, k.text({ max: 254 })],
+  [`${FAMILY}.notify.recipients.*.events`, k.array(1)],
+  [`${FAMILY}.notify.recipients.*.events.*`, k.oneOf(...FAMILY_EVENTS)],
+  [`${FAMILY}.notify.topicArn`, k.text()],
 ];
 
 /** Fields a policy may leave out (a default applies, or the section is optional). */
@@ -182,6 +217,9 @@ const OPTIONAL = [
   'sweep.*',
   'waivers',
   'waivers.*',
+  'notify',
+  'notify.*',
+  'notify.originators.*',
   `${FAMILY}.name`,
   `${FAMILY}.description`,
   `${FAMILY}.versioning`,
@@ -201,6 +239,8 @@ const OPTIONAL = [
   `${FAMILY}.refresh.*`,
   `${FAMILY}.retention.*`,
   `${FAMILY}.tags`,
+  `${FAMILY}.notify`,
+  `${FAMILY}.notify.*`,
 ];
 // Required inside optional sections: a waiver's and a test's fields, the out-of-date grace.
 const REQUIRED = [

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors';
 import { regionSchema } from '../model';
+import { organizationNotifySchema } from './notify-schema';
 import { accountIdSchema, type Policy } from './policy-schema';
 import { sweepGuardsSchema } from './retention-schema';
 
@@ -28,8 +29,8 @@ const storedAccountSchema = z.strictObject({
 
 /**
  * The organisation-wide sections of the policy as the catalog stores them (next to the family configs):
- * what the decommission sweep needs besides the families. Derived from a parsed policy by
- * `organizationConfigOf`, so every default is applied and every account lists its regions.
+ * what the decommission sweep and the notifications need besides the families. Derived from a parsed
+ * policy by `organizationConfigOf`, so every default is applied and every account lists its regions.
  */
 export const organizationConfigSchema = z
   .strictObject({
@@ -56,6 +57,12 @@ export const organizationConfigSchema = z
       })
       .describe("The organisation's regions."),
     sweep: sweepGuardsSchema.describe('The retention sweep settings, every default applied.'),
+    // Defaulted: organisation configs stored before notifications existed have none, and tell nobody.
+    notify: organizationNotifySchema
+      .prefault({})
+      .describe(
+        "The policy's notify section, every default applied: who is told what, and which requesters.",
+      ),
   })
   .superRefine((config, ctx) => {
     const enabled = new Set(config.regions.enabled);
@@ -84,7 +91,7 @@ export interface StoredOrganizationConfig {
   storedBy: string;
 }
 
-/** The organisation config of a parsed policy: its organization, accounts, regions and sweep guards. */
+/** The organisation config of a parsed policy: organization, accounts, regions, sweep guards, notify. */
 export const organizationConfigOf = (policy: Policy): OrganizationConfig => ({
   ...(policy.organization === undefined
     ? {}
@@ -110,6 +117,14 @@ export const organizationConfigOf = (policy: Policy): OrganizationConfig => ({
     maxInventoryAgeMinutes: policy.sweep.maxInventoryAgeMinutes,
     afterPolicyChange: policy.sweep.afterPolicyChange,
     snapshotPricePerGiBMonth: { ...policy.sweep.snapshotPricePerGiBMonth },
+  },
+  notify: {
+    recipients: policy.notify.recipients.map((r) => ({ address: r.address, events: [...r.events] })),
+    ...(policy.notify.topicArn === undefined ? {} : { topicArn: policy.notify.topicArn }),
+    originators: {
+      domains: [...policy.notify.originators.domains],
+      events: [...policy.notify.originators.events],
+    },
   },
 });
 

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { amiIdSchema, channelSchema, familyNameSchema, regionSchema } from '../model';
 import { gateSchema } from './gate-schema';
+import { familyNotifySchema, organizationNotifySchema } from './notify-schema';
 import { retentionPolicySchema, sweepGuardsSchema } from './retention-schema';
 
 /** The only policy format this controller reads. */
@@ -457,6 +458,11 @@ const familyFields = {
   tags: tagsSchema.describe(
     'Extra tags on the image and its snapshots, e.g. for cost allocation; at most 45, none starting with `aws:` or `ami-lifecycle:`.',
   ),
+  notify: familyNotifySchema
+    .prefault({})
+    .describe(
+      "Who is told about this family's builds and images (inspection completed, image rejected, build failed, image vulnerable, image published), besides the organisation's recipients under `notify` at the top of the file. Nobody more when absent.",
+    ),
 };
 
 const goldenFamilySchema = z.strictObject({
@@ -951,6 +957,11 @@ const policyObjectSchema = z.strictObject({
     })
     .prefault({})
     .describe('Limits on the gate waivers of every family.'),
+  notify: organizationNotifySchema
+    .prefault({})
+    .describe(
+      "Who is told what, by email over Amazon SNS: recipients of every family's events and of the organisation-wide ones (retention sweeps, dead letters), an optional existing topic that receives every message too, and which requesters of a build are told its outcome. Each family may add its own under `families.<name>.notify`. Nobody is told anything when absent.",
+    ),
   families: z.record(z.string(), familyConfigSchema).meta({
     description:
       'The image families by name (2-63 of a-z, 0-9 and -, starting with a letter): each golden or application, with how it is built, inspected, published, refreshed and retired.',
