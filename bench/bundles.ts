@@ -12,7 +12,7 @@ import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { parse } from 'yaml';
 
 const ROOT = join(__dirname, '..');
-const SERVICES = ['build', 'inspect', 'publish', 'refresh', 'decommission'] as const;
+const SERVICES = ['build', 'inspect', 'publish', 'refresh', 'decommission', 'notify'] as const;
 
 /** Cold imports measured per bundle: fresh processes, the median taken. */
 export const IMPORT_RUNS = 9;

@@ -108,6 +108,10 @@ describe('hostile and malformed events, refused whole by every function', () => 
     '%s, reached through the bus, refuses each malformed detail and changes nothing',
     async (_key, m) => {
       const ends = await alive(m);
+      // What the valid events set off and is due now (a build's failure, told by notify) happens before
+      // the malformed ones are put, not during them.
+      await stage.cloud.clock.advance(0);
+      await stage.settle();
       const before = await stage.world();
       const detailType = String(getAt(m.bases[0]!.event, ['detail-type']));
       // EventBridge writes the envelope itself; a producer only chooses the detail.
@@ -115,6 +119,7 @@ describe('hostile and malformed events, refused whole by every function', () => 
         (c: FuzzCase) => c.path[0] === 'detail' && c.path.length > 1 && isRecord(getAt(c.event, ['detail'])),
       );
       let puts = 0;
+      let filtered = 0;
       await checkProperty(
         `bus/${m.key}`,
         details,
@@ -125,15 +130,21 @@ describe('hostile and malformed events, refused whole by every function', () => 
           );
           if (!accepted) return;
           puts++;
-          expect(delivered.map((d) => d.key)).toEqual([m.key]);
-          expectRefused(delivered[0]!.outcome, { path: c.path });
-          expectQuiet(activity);
+          // A rule's content filter may keep a detail from this function (the originator's function
+          // sees only requests by an address); whatever reached a function, each must refuse it whole,
+          // this one and any other that takes the same detail-type (notify beside refresh).
+          if (!delivered.some((d) => d.key === m.key)) {
+            filtered++;
+            return;
+          }
+          for (const d of delivered) expectRefused(d.outcome, { path: c.path });
+          expectQuiet(activity, delivered.length);
           expectNoPrototypePollution();
         },
         RUNS_PER_BUS_FUNCTION,
       );
       expectUnchanged(before, await stage.world(), puts);
-      expect(puts).toBeGreaterThan(RUNS_PER_BUS_FUNCTION / 2);
+      expect(puts - filtered).toBeGreaterThan(RUNS_PER_BUS_FUNCTION / 2);
       expect(await alive(m)).toEqual(ends);
     },
     120_000,

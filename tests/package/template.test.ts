@@ -326,7 +326,7 @@ describe('the package osls writes for serverless.yml', () => {
       expect(found).toContain(
         'EventsDeadLetterQueuePolicy.PolicyDocument#1 denies RequestBuildIamRoleLambdaExecution, whose policy allows sqs:SendMessage on EventsDeadLetterQueue',
       );
-      expect(found.filter((v) => v.includes('does not let EventBridge dead-letter for'))).toHaveLength(12);
+      expect(found.filter((v) => v.includes('does not let EventBridge dead-letter for'))).toHaveLength(16);
     });
 
     it('catch two functions packaged in one zip, and a role that puts events the bus denies', () => {

@@ -16,6 +16,7 @@ export { ec2Client, sharedEc2Client } from './clients/ec2';
 export { eventBridgeClient, sharedEventBridgeClient } from './clients/eventbridge';
 export { inspector2Client, sharedInspector2Client } from './clients/inspector2';
 export { sfnClient, sharedSfnClient } from './clients/sfn';
+export { sharedSnsClient, snsClient } from './clients/sns';
 export { sharedSsmClient, ssmClient } from './clients/ssm';
 export { sharedStsClient, stsClient } from './clients/sts';
 export { Ec2Compute } from './ec2-compute';
@@ -50,6 +51,15 @@ export { type ContractDetails, EventBridgePublisher } from './eventbridge-publis
 export { InspectorFindings } from './inspector-findings';
 export { checkLaunchPermissionChange, type LaunchPermissionChange } from './launch-permissions';
 export { collectPages, DEFAULT_MAX_PAGES } from './paginate';
+export {
+  RECIPIENTS_ATTRIBUTE,
+  recipientFilterPolicy,
+  recipientOfFilterPolicy,
+  SnsNotifications,
+  snsRegionOf,
+  type TopicMessage,
+  type TopicSubscription,
+} from './sns-notifications';
 export { SsmCommands } from './ssm-commands';
 export { SsmParameters } from './ssm-parameters';
 export { startNamedExecution } from './step-functions';

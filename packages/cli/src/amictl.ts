@@ -41,6 +41,7 @@ import { RefusedError, unreachable } from './errors';
 import { listFamilies } from './family-commands';
 import { addHold, listHolds, removeHold } from './hold-commands';
 import { showLineage } from './lineage-commands';
+import { type NotificationsPort, NotificationsTopicError, testNotifications } from './notify-commands';
 import { listImages, showChannels, showImage } from './read-commands';
 import { showRefreshHistory, showRefreshPlan } from './refresh-commands';
 import { runReport } from './report';
@@ -78,6 +79,11 @@ export interface AmictlDeps {
   confirm?: (question: string) => Promise<boolean>;
   /** The events dead-letter queue, for `events rejected`; `main.ts` wires SQS. */
   deadLetters?: DeadLetterReader;
+  /**
+   * The stage's notifications topic, for `notify test`: its subscriptions, and the test message sent to
+   * it; `main.ts` wires SNS (`snsNotifications`).
+   */
+  notifications?: NotificationsPort;
   /** Waits while SSM validates a rolled-back parameter; real time unless a test says otherwise. */
   pause?: (seconds: number) => Promise<void>;
   /**
@@ -115,8 +121,10 @@ export interface AmictlDeps {
 
 /**
  * 0: done; 1: refused (a bad policy, an unknown family, version or sweep, an illegal transition, a sweep
- * not confirmed), nothing changed; 2: bad usage; 3: AWS or the local cloud could not be reached, or did
- * not take the credentials. Anything else is thrown: a bug, or an AWS failure amictl cannot name.
+ * not confirmed), nothing changed, or a followed build or a test message that did not get through to
+ * all (`build --wait`, `notify test`); 2: bad usage; 3: AWS or the local cloud could not be reached, or
+ * did not take the credentials, or lacks the notifications topic. Anything else is thrown: a bug, or an
+ * AWS failure amictl cannot name.
  */
 export type ExitCode = 0 | 1 | 2 | 3;
 
@@ -162,6 +170,11 @@ export const runAmictl = async (argv: readonly string[], deps: AmictlDeps): Prom
     if (REFUSALS.some((refusal) => error instanceof refusal)) {
       deps.err(`amictl: ${(error as Error).message}`);
       return 1;
+    }
+    if (error instanceof NotificationsTopicError) {
+      deps.err(`amictl: ${error.problem}`);
+      deps.err(`amictl: ${error.hint}`);
+      return 3;
     }
     const away = unreachable(error, { endpoint: deps.endpoint, region: deps.region });
     if (away !== undefined) {
@@ -249,6 +262,8 @@ const run = async (command: AmictlCommand, deps: AmictlDeps): Promise<ExitCode> 
     case 'events-rejected':
       await showDeadLetters(command, deps);
       return 0;
+    case 'notify-test':
+      return await testNotifications(command, deps);
     case 'families-list':
       await listFamilies(command, deps);
       return 0;

@@ -81,7 +81,8 @@ export type AmictlCommand =
   | { command: 'events-rejected'; json: boolean; limit: number }
   | { command: 'families-list'; json: boolean }
   | { command: 'lineage'; family: string | undefined; format: LineageFormat }
-  | { command: 'report'; html: string | undefined; json: boolean };
+  | { command: 'report'; html: string | undefined; json: boolean }
+  | { command: 'notify-test'; family: string; json: boolean };
 
 /** Dead letters listed by `events rejected` unless `--limit` says otherwise. */
 export const DEAD_LETTERS_LIMIT = 100;
@@ -95,12 +96,14 @@ export const EXIT_CODES = `Exit codes:
      unknown hold id, an unknown sweep id, no stored organisation config, a retention apply not
      confirmed; build --wait: the build failed, the image was rejected or its publication failed (the
      reason printed), it (or the earlier build of the same inputs) is deprecated, disabled or
-     retired, or it did not end within --timeout; the message names it
+     retired, or it did not end within --timeout; notify test: a family with no recipients (nothing
+     sent), or a recipient without a confirmed subscription that lets the message through (sent to
+     the others); the message names it
   2  bad usage: an unknown command or option, a missing argument or option, a bad option value, a
      retention apply without --yes and without a terminal to ask on; nothing was read or changed
-  3  could not reach AWS or the local cloud (network, endpoint, credentials, missing table, bus or
-     state machine): the message names the endpoint (AWS_ENDPOINT_URL) and region (AWS_REGION)
-     used, and what to check
+  3  could not reach AWS or the local cloud (network, endpoint, credentials, missing table, bus,
+     state machine or notifications topic): the message names the endpoint (AWS_ENDPOINT_URL) and
+     region (AWS_REGION) used, and what to check
   4  failed otherwise (a bug, an AWS error amictl does not know): the error is printed; a write may
      have been partly done, so look with images list, image show or channel show
   build --wait ends in 3 or 4 also when it lost track of a build already requested: the build goes
@@ -124,6 +127,8 @@ const ENVIRONMENT = `Environment:
   NO_COLOR                       any value but empty: no colour (amictl colours only on a terminal)
   EVENTS_DEAD_LETTER_QUEUE_URL   the events dead-letter queue events rejected reads (default: the queue
                                  <EVENT_BUS_NAME>-events-dlq of the caller's account)
+  NOTIFY_TOPIC_ARN               the notifications topic notify test sends to (default: the topic
+                                 <EVENT_BUS_NAME>-notifications of the caller's account and AWS_REGION)
   USER                           who acts when --by does not say
 
 Run "amictl <command> --help" for a command's arguments and options; from the repository,
@@ -220,6 +225,7 @@ export const EXAMPLES: Record<string, readonly string[]> = {
   'events rejected': ['events rejected', 'events rejected --limit 10 --json'],
   lineage: ['lineage', 'lineage golden-al2023 --format mermaid', 'lineage --json'],
   report: ['report', 'report --html report.html', 'report --json'],
+  'notify test': ['notify test golden-al2023', 'notify test payments-api --json'],
 };
 
 /** The command named by its words (`config apply`). */
@@ -245,7 +251,7 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
       'The AMI lifecycle controller from the shell: apply the policy, request builds, list and inspect ' +
         'images, approve or reject them, show and roll back channels, see what the refresh service would ' +
         'rebuild and what it decided, place and release legal holds, preview and start retention sweeps ' +
-        'and see what they did.',
+        'and see what they did, and check that notifications reach their recipients.',
     )
     .configureOutput({
       writeOut: (text) => {
@@ -701,6 +707,31 @@ const amictlProgram = (emit: (command: AmictlCommand) => void, write: (text: str
     .option('--json', 'print the report as JSON instead of text')
     .action((options: { html?: string; json?: boolean }, cmd: Command) => {
       emit({ command: 'report', html: text(cmd, '--html', options.html), json: options.json === true });
+    });
+
+  program
+    .command('notify')
+    .description("check the family's notifications")
+    .command('test')
+    .summary("send a test message to a family's recipients, and check their subscriptions")
+    .description(
+      "Send one test message to everyone the stored policy tells about the family's events (its own " +
+        "recipients and the organisation's), through the stage's notifications topic and with the " +
+        'recipients message attribute the notify service sets, so that each filtered email subscription ' +
+        'lets it through. Subject "[ami-lifecycle] test message for <family>"; the body says who sent it, ' +
+        'when, and who is told about which events. Then lists each recipient with its events and its ' +
+        'subscription: confirmed, pending confirmation, missing, or with a filter policy that holds the ' +
+        'message back. A family without a stored config or without recipients is refused (exit 1), ' +
+        'nothing sent; a recipient whose subscription is missing, pending or filtered is warned about on ' +
+        'stderr and ends in exit 1, after the message went to the others.',
+    )
+    .argument('<family>', 'the family')
+    .option(
+      '--json',
+      'print { family, topicArn, messageId, recipients: [{ address, events, subscription }] }',
+    )
+    .action((family: string, options: { json?: boolean }, cmd: Command) => {
+      emit({ command: 'notify-test', family: operand(cmd, 'family', family), json: options.json === true });
     });
 
   for (const [path, examples] of Object.entries(EXAMPLES)) {

@@ -54,6 +54,19 @@ export {
   type LineageRef,
   showLineage,
 } from './lineage-commands';
+export {
+  familyRecipients,
+  type NotificationMessage,
+  type NotificationsPort,
+  NotificationsTopicError,
+  type NotifyRecipientView,
+  type NotifyTestView,
+  RECIPIENTS_ATTRIBUTE,
+  SUBSCRIPTION_STATES,
+  type SubscriptionState,
+  type TopicSubscription,
+  testSubject,
+} from './notify-commands';
 export { paint, type Tone, useColor } from './output';
 export type { ChannelView, ImageDetailView, ImageView, TimelineEntry } from './read-commands';
 export type { RefreshPlanView } from './refresh-commands';
@@ -72,4 +85,10 @@ export {
   type RetentionPorts,
   type RetentionShowView,
 } from './retention-commands';
-export { amictlDepsFromEnv, clientOptionsOf, type ProcessIo } from './wiring';
+export {
+  amictlDepsFromEnv,
+  clientOptionsOf,
+  notificationsTopicName,
+  type ProcessIo,
+  snsNotifications,
+} from './wiring';

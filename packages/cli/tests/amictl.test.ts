@@ -148,7 +148,7 @@ describe('amictl bad usage', () => {
   it.each([
     [
       ['deploy'],
-      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families, events, lineage or report',
+      'amictl: unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families, events, lineage, report or notify',
       '(see amictl --help)',
     ],
     [

@@ -338,7 +338,7 @@ describe('amictl arguments', () => {
   it.each([
     [
       ['deploy'],
-      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families, events, lineage or report$/,
+      /^unknown command "deploy": use config, build, images, image, approve, reject, channel, refresh, hold, retention, families, events, lineage, report or notify$/,
       '',
     ],
     [['help', 'deploy'], /^unknown command "deploy"/, ''],
@@ -571,6 +571,7 @@ describe('amictl help pages', () => {
       'events rejected',
       'lineage',
       'report',
+      'notify test',
     ]);
   });
 

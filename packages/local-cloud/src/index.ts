@@ -57,6 +57,8 @@ export {
   type PublicImageSpec,
   publicImageId,
 } from './services/ec2/public-images';
+export type { SnsService } from './services/sns';
+export type { SnsDelivery } from './services/sns/delivery';
 export { SsmService, type SsmServiceOptions } from './services/ssm';
 export { StsService } from './services/sts';
 export { SimClock, type TimerHandle } from './sim-clock';

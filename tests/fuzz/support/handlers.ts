@@ -156,6 +156,13 @@ const busModel = (
   optional: optionalUnder('detail', optional),
 });
 
+/** A build request as a person makes it: `amictl build --by <address>`. */
+const e2eBuildRequestedBy = (requestedBy: string): Record<string, Json> => ({
+  ...(e2eBuildRequested as Record<string, Json>),
+  idempotencyKey: 'fuzz-by-address',
+  requestedBy,
+});
+
 /** What `LocalPipeline.requestBuild` puts on the bus in the end-to-end tests. */
 const e2eBuildRequested: Json = {
   schemaVersion: 1,
@@ -346,6 +353,23 @@ const sweepFields: Fields = [
   ['region', k.region],
   ['batch', k.int(0)],
 ];
+
+/**
+ * notifyOnEvent takes six detail-types, each with its contract's detail: another of them is no bad value
+ * (the event is then read, and refused, by that contract), so only a detail-type outside them is.
+ */
+const NOTIFIED_DETAIL_TYPES = [
+  'Image Inspection Completed',
+  'Image Rejected',
+  'Image Build Failed',
+  'Image Vulnerable',
+  'Image Published',
+  'Retention Sweep Completed',
+];
+const notifyModel = (model: HandlerModel): HandlerModel => ({
+  ...model,
+  fields: [['detail-type', k.oneOf(...NOTIFIED_DETAIL_TYPES)], ...model.fields],
+});
 
 // --- Every deployed function ---------------------------------------------------------------------------
 
@@ -674,6 +698,20 @@ export const HANDLERS: readonly HandlerModel[] = [
   step('decommissionPlan', 'sweep', sweep, sweepFields),
   step('decommissionApply', 'batch of a sweep', { sweepId: sweep.sweepId, batch: 0 }, sweepFields),
   step('decommissionComplete', 'sweep', sweep, sweepFields),
+
+  // notify: one function for every outcome it tells people about, modelled by the richest of them (its
+  // schema is a union by detail-type, each branch the contract's own); the originator's function sees only
+  // requests by an address (its rule's content filter).
+  notifyModel(
+    busModel('notifyOnEvent', 'Image Vulnerable', imageVulnerableFields, [
+      { name: 'fixture valid-critical-cve', detail: fixture('image-vulnerable', 'valid-critical-cve.json') },
+    ]),
+  ),
+  busModel('notifyOriginator', 'Build Requested', buildRequestedFields, [
+    { name: 'build requested by an address', detail: { ...e2eBuildRequestedBy('alice@example.com') } },
+  ]),
+  scheduleModel('notifyDeadLetters'),
+  scheduleModel('notifyReconcile'),
 ];
 
 /** The kind of the field at `path`, by the model's patterns; unknown paths are read as free text. */
