@@ -55,6 +55,8 @@ export const WEB = 'golden-web';
 /** The httpd build the web team certified, pinned by golden-web's build. */
 const PINNED_HTTPD = 'httpd-2.4.58-1.amzn2023';
 const APPLICATION_APPROVER = 'release-manager@example.com';
+/** Who asks for the first golden build (`amictl build --by`): the outcome is mailed to her. */
+export const ORIGINATOR = 'alice@example.com';
 
 export interface PipelineDemoOptions {
   cloud: LocalCloud;
@@ -155,7 +157,8 @@ export const runPipelineDemo = async (opts: PipelineDemoOptions): Promise<Pipeli
   );
 
   const [inspected, rejected] = await story.step('golden builds decided', async () => {
-    const goldenBuild = await requestBuild(pipeline, story, GOLDEN, 'story-golden-1');
+    // Requested by a person of a domain the policy's notify.originators lists: she is told the outcome.
+    const goldenBuild = await requestBuild(pipeline, story, GOLDEN, 'story-golden-1', false, ORIGINATOR);
     const webBuild = await requestBuild(pipeline, story, WEB, 'story-web-1');
     const [golden, web] = await followImages(pipeline, story, 'golden-al2023 and golden-web decided', [
       () => pipeline.imageOfBuild(GOLDEN, goldenBuild),
@@ -312,9 +315,13 @@ const requestBuild = async (
   family: string,
   key: string,
   force = false,
+  requestedBy = 'npm-start',
 ): Promise<string> => {
-  const { buildId, detail } = await pipeline.requestBuild(family, key, { requestedBy: 'npm-start', force });
-  story.at(`Build Requested: ${family} (reason ${detail.reason}${force ? ', forced' : ''})`);
+  const { buildId, detail } = await pipeline.requestBuild(family, key, { requestedBy, force });
+  story.at(
+    `Build Requested: ${family} (reason ${detail.reason}${force ? ', forced' : ''})` +
+      (requestedBy.includes('@') ? ` by ${requestedBy}` : ''),
+  );
   return buildId;
 };
 

@@ -8,6 +8,8 @@
 //   5. a CVE on a published image and the rebuild it causes                  (scripts/story-vulnerable.ts)
 //   6. weeks of daily retention sweeps                                       (scripts/retention-demo.ts)
 //   7. the finale: the catalog at the end, its lineage tree and the HTML report (`finale` below)
+// The mail the notify service sends (SNS email) is told under the step that caused it; the people it goes
+// to confirm their subscriptions as the requests arrive (scripts/story-mail.ts).
 // A step that does not reach its outcome within its bound of simulated time stops the story: exit 1,
 // naming the act and the step.
 import { mkdirSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { LocalPipeline } from './local-pipeline';
 import { runPipelineDemo } from './pipeline-demo';
 import { runRetentionDemo } from './retention-demo';
 import { Story, storyFailure, table } from './story-log';
+import { StoryMail } from './story-mail';
 import { runVulnerableDemo } from './story-vulnerable';
 
 /** When the simulated clock starts, and serverless.yml is deployed: the daily schedules fire at this time of day. */
@@ -94,6 +97,13 @@ const functionsLine = (cloud: LocalCloud): string => {
   );
 };
 
+/** Who got how many messages, the story's confirmations aside. */
+const mailLine = (mail: StoryMail): string => {
+  const counts = [...mail.summary.delivered].sort(([a], [b]) => a.localeCompare(b));
+  if (counts.length === 0) return 'nobody was sent a message';
+  return counts.map(([address, n]) => `${address} ${n}`).join(', ');
+};
+
 let story: Story | undefined;
 
 const main = async () => {
@@ -105,7 +115,19 @@ const main = async () => {
     dynamodb: true,
     deploy: { serverlessFile: join(__dirname, '..', 'serverless.yml'), stage: 'local' },
   });
-  story = new Story(cloud.clock, (l) => console.log(l), new Date(START));
+  let mail: StoryMail | undefined;
+  // Mail is looked at after every line the story prints, so that a confirmation request is answered while
+  // the build that caused it is still running, and after every step.
+  story = new Story(
+    cloud.clock,
+    (l) => {
+      console.log(l);
+      mail?.flush();
+    },
+    new Date(START),
+  );
+  mail = new StoryMail(cloud, story);
+  story.afterStep = () => mail?.flush();
   story.note(
     `ami-lifecycle on the local cloud at ${cloud.endpoint} (DynamoDB Local at ${cloud.dynamodb?.endpoint}), ` +
       `started in ${((Date.now() - started) / 1000).toFixed(1)} s. Simulated time: day 1 is ${START.slice(0, 10)}. ` +
@@ -116,7 +138,9 @@ const main = async () => {
     await runVulnerableDemo({ cloud, built, story });
     await runRetentionDemo({ cloud, built, deployedAt: new Date(START), story });
     await finale(story, new LocalPipeline(cloud));
+    mail.flush();
     story.note(`On the local cloud, ${functionsLine(cloud)}.`);
+    story.note(`Mail: ${mailLine(mail)}.`);
     story.note(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s of real time.`);
   } finally {
     await cloud.stop();

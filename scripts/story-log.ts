@@ -32,6 +32,8 @@ export class Story {
   private current = '';
   /** UTC midnight of the story's first day. */
   readonly origin: number;
+  /** Runs after every step that succeeds: what the step caused elsewhere (the mail it sent) is told under it. */
+  afterStep: (() => void) | undefined;
 
   constructor(
     readonly clock: StoryClock,
@@ -83,7 +85,9 @@ export class Story {
   async step<T>(name: string, run: () => Promise<T>): Promise<T> {
     this.current = name;
     try {
-      return await run();
+      const result = await run();
+      this.afterStep?.();
+      return result;
     } catch (e) {
       if (e instanceof StoryStepError) throw e;
       throw new StoryStepError(this.act, name, e);
