@@ -715,6 +715,44 @@ describe('amictl config and build', () => {
     expectNothingChanged(world);
   });
 
+  it.each([
+    [
+      'an event name it does not know',
+      (y: string) =>
+        y.replace(
+          'events: [inspection-completed, image-rejected, build-failed, image-vulnerable, image-published]',
+          'events: [inspection-completed, image-rejeted]',
+        ),
+      /families\.golden-al2023\.notify\.recipients\.0\.events\.1: must be one of inspection-completed, image-rejected, build-failed, image-vulnerable, image-published/,
+    ],
+    [
+      'an address that is none',
+      (y: string) =>
+        y.replace('- address: golden-owners@example.com', '- address: golden-owners at example.com'),
+      /families\.golden-al2023\.notify\.recipients\.0\.address: must be a plain email address/,
+    ],
+    [
+      'an organisation-wide event under a family',
+      (y: string) =>
+        y.replace(
+          'events: [inspection-completed, image-rejected, build-failed, image-vulnerable, image-published]',
+          'events: [inspection-completed, sweep-completed]',
+        ),
+      /families\.golden-al2023\.notify\.recipients\.0\.events\.1: is organisation-wide: list it under notify at the top of the file/,
+    ],
+  ])('refuses a notify section with %s, naming the field, storing nothing', async (_, spoil, named) => {
+    const world = await createWorld([]);
+    const example = readFileSync(EXAMPLE, 'utf8');
+    const broken = spoil(example);
+    expect(broken).not.toBe(example);
+    world.deps.readFile = () => broken;
+
+    expect(await world.run('config', 'apply', 'broken.yaml')).toBe(1);
+
+    expect(world.err.join('\n')).toMatch(named);
+    expectNothingChanged(world);
+  });
+
   it('puts Build Requested on the bus for a configured family, and refuses an unknown one', async () => {
     const world = await createWorld(['golden-al2023']);
     expect(await world.run('build', 'golden-al2023', '--key', 'k-1', '--reason', 'stale-base')).toBe(0);
