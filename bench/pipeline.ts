@@ -45,11 +45,13 @@ export interface PipelineResult {
   cost: { stepFunctions: number; lambda: number; events: number; total: number };
 }
 
-const DONE: ReadonlySet<string> = new Set(['approved', 'rejected', 'failed']);
+// The example's golden family publishes on a passing gate: the story ends published, or rejected or failed.
+const DONE: ReadonlySet<string> = new Set(['published', 'rejected', 'failed']);
 
 /**
  * One golden build of the example policy on the local cloud, started by `Build Requested` on the bus and
- * followed until the inspect service decided (approved, rejected or failed). Counts what AWS would bill:
+ * followed through its inspection and publication (published, rejected or failed), with the organisation
+ * config stored and image block public access on, as a deployment has them. Counts what AWS would bill:
  * state transitions per state machine, Lambda invocations and their time, custom events put.
  */
 export const benchGoldenPipeline = async (): Promise<PipelineResult> => {
@@ -65,13 +67,15 @@ export const benchGoldenPipeline = async (): Promise<PipelineResult> => {
   try {
     const pipeline = new LocalPipeline(cloud, STAGE);
     const policy = parsePolicy(readFileSync(join(ROOT, 'examples', 'ami-lifecycle.yaml'), 'utf8'), 'example');
+    await pipeline.storeOrganization(policy);
     await pipeline.storeFamilies({ [FAMILY]: policy.families[FAMILY]! });
+    await pipeline.blockPublicImageSharing(policy.regions.enabled);
     const { buildId } = await pipeline.requestBuild(FAMILY, 'bench-golden-1', { requestedBy: 'bench' });
 
-    // Until the inspect service decided and every execution ended, bounded at 8 simulated hours.
+    // Until the image is published (or rejected, or failed) and every execution ended, within 8 simulated hours.
     let image: Image | undefined;
     await pipeline.advanceUntil(
-      'the golden build decided',
+      'the golden build published',
       async () => {
         image = await pipeline.imageOfBuild(FAMILY, buildId);
         return image !== undefined && DONE.has(image.state);

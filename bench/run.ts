@@ -145,7 +145,7 @@ const main = async () => {
     lines.push(
       '## Orchestration per golden build',
       '',
-      `One build of \`${r.family}\` from the example policy on the local cloud, started by \`Build Requested\` on the bus and followed until the inspect service decided (\`${r.finalState}\` after ${r.simulatedMinutes} simulated minutes); EC2 takes 10 simulated minutes to make the AMI available. Transitions are states entered, read from each execution's history (\`bench/pipeline.ts\`).`,
+      `One build of \`${r.family}\` from the example policy on the local cloud, started by \`Build Requested\` on the bus and followed through inspection and publication to two regions and the workloads account (\`${r.finalState}\` after ${r.simulatedMinutes} simulated minutes; the notify service tells the owners on the way); EC2 takes 10 simulated minutes to make the AMI available. Transitions are states entered, read from each execution's history (\`bench/pipeline.ts\`).`,
       '',
       '| state machine | executions | state transitions | status |',
       '| --- | ---: | ---: | --- |',
