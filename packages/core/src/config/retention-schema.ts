@@ -101,7 +101,7 @@ export const sweepGuardsSchema = z.strictObject({
     .enum(['dry-run', 'apply'])
     .default('dry-run')
     .describe(
-      "The first sweep under a new or changed policy (the organisation's or a family's): `dry-run` only plans for the families concerned, so a person can read the plan before anything is retired; `apply` acts at once.",
+      "The first sweep under a new or changed policy (the organisation's or a family's): `dry-run` only plans for the families concerned, so a person can read the plan before anything is retired; `apply` acts at once. Any change counts, one to `notify` or `build` too: the sweep compares the stored configs' versions.",
     ),
   snapshotPricePerGiBMonth: z
     .record(
