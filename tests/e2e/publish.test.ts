@@ -270,6 +270,12 @@ describe('the publish service on the local cloud', () => {
     }
 
     const approved = await build(family, 'publish-faults-1', (i) => i?.state === 'approved' || published(i));
+    // The catalog says approved before the inspect service's Image Approved is on the bus: wait for it.
+    await pipeline.advanceUntil(
+      `${family}'s Image Approved on the bus`,
+      async () => pipeline.ingested('Image Approved', family).length > 0,
+      { maxSeconds: 600, stepSeconds: 1 },
+    );
     const [approval] = pipeline.ingested('Image Approved', family);
     await pipeline.put('Image Approved', approval as object);
     await pipeline.put('Image Approved', approval as object);
