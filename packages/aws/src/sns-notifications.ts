@@ -176,15 +176,19 @@ export class SnsNotifications {
     }
   }
 
-  /** Gives a subscription the filter policy naming `address`, on the message attributes. */
+  /**
+   * Gives a subscription the filter policy naming `address`, on the message attributes. The flat policy
+   * first: it is valid on either scope, while a nested policy on the message body would make SNS refuse the
+   * change of scope.
+   */
   async setRecipientFilter(subscriptionArn: string, address: string): Promise<void> {
     const client = this.client(subscriptionArn);
     await callAws('sns', 'SetSubscriptionAttributes', () =>
       client.send(
         new SetSubscriptionAttributesCommand({
           SubscriptionArn: subscriptionArn,
-          AttributeName: 'FilterPolicyScope',
-          AttributeValue: 'MessageAttributes',
+          AttributeName: 'FilterPolicy',
+          AttributeValue: recipientFilterPolicy(address),
         }),
       ),
     );
@@ -192,8 +196,8 @@ export class SnsNotifications {
       client.send(
         new SetSubscriptionAttributesCommand({
           SubscriptionArn: subscriptionArn,
-          AttributeName: 'FilterPolicy',
-          AttributeValue: recipientFilterPolicy(address),
+          AttributeName: 'FilterPolicyScope',
+          AttributeValue: 'MessageAttributes',
         }),
       ),
     );

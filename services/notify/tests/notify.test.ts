@@ -19,6 +19,8 @@ const SECURITY = 'security@example.com';
 const OPS = 'platform-ops@example.com';
 const PAYMENTS = 'team-payments@example.com';
 const CORRELATION = 'corr-alice-1';
+/** The build Alice's request starts (its idempotency key is `amictl-1`, see `readyWorld`). */
+const ALICE_BUILD = buildIdFor(GOLDEN, 'amictl-1');
 
 const noFindings = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNTRIAGED: 0 };
 const tracing = (key: string, correlationId = CORRELATION) => ({
@@ -142,7 +144,7 @@ describe('Image Inspection Completed', () => {
     await world.image(GOLDEN, VERSION, {
       state: 'approved',
       correlationId: CORRELATION,
-      patch: { verdict: 'pass', approver: 'auto' },
+      patch: { buildId: ALICE_BUILD, verdict: 'pass', approver: 'auto' },
     });
 
     // Act
@@ -190,7 +192,7 @@ describe('Image Inspection Completed', () => {
     await world.image(GOLDEN, VERSION, {
       state: 'rejected',
       correlationId: CORRELATION,
-      patch: { verdict: 'fail', findings: { ...noFindings, CRITICAL: 1 } },
+      patch: { buildId: ALICE_BUILD, verdict: 'fail', findings: { ...noFindings, CRITICAL: 1 } },
     });
     world.findings.add(AMI, {
       vulnerabilityId: 'CVE-2024-38476',
@@ -268,7 +270,7 @@ describe('Image Inspection Completed', () => {
       external,
       Object.assign(new Error('not authorized'), { name: 'AuthorizationError' }),
     );
-    await world.image(GOLDEN, VERSION, { correlationId: CORRELATION });
+    await world.image(GOLDEN, VERSION, { correlationId: CORRELATION, patch: { buildId: ALICE_BUILD } });
 
     const result = await notifyOnEvent(inspectionCompleted(), world.deps);
 
@@ -291,7 +293,7 @@ describe("a build's originator", () => {
     await world.image('orders-worker', VERSION, {
       state: 'approved',
       correlationId: CORRELATION,
-      patch: { verdict: 'pass', approver: 'auto' },
+      patch: { buildId: ALICE_BUILD, verdict: 'pass', approver: 'auto' },
     });
 
     // Act
@@ -305,6 +307,30 @@ describe("a build's originator", () => {
 
     // Assert
     expect(result.delivery?.recipients ?? []).not.toContain(ALICE);
+    expect(subjects(world, ALICE)).toEqual([]);
+  });
+});
+
+describe("a build's originator, again", () => {
+  it('is not told about a later build of the same family under the same correlation id (a vulnerable rebuild)', async () => {
+    // Arrange: the refresh service rebuilds golden-al2023 when Alice's image turns vulnerable, under the
+    // image's correlation id, with a build id of its own.
+    const world = await readyWorld();
+    const rebuilt = '2026.03.04.1';
+    await world.image(GOLDEN, rebuilt, {
+      state: 'approved',
+      correlationId: CORRELATION,
+      patch: { buildId: buildIdFor(GOLDEN, 'vulnerable:golden-al2023@2026.03.01.1'), verdict: 'pass' },
+    });
+
+    // Act
+    await notifyOnEvent(
+      inspectionCompleted({ version: rebuilt, ...tracing(`inspection-completed:${GOLDEN}@${rebuilt}`) }),
+      world.deps,
+    );
+
+    // Assert: the owners hear of it; Alice asked for another build.
+    expect(subjects(world, OWNERS)).toHaveLength(1);
     expect(subjects(world, ALICE)).toEqual([]);
   });
 });
@@ -358,7 +384,7 @@ describe('Image Rejected and Image Build Failed', () => {
           family: GOLDEN,
           version: VERSION,
           ...tracing(`build-failed:${GOLDEN}@${VERSION}`),
-          buildId: 'build-0123',
+          buildId: ALICE_BUILD,
           stage: 'run-components',
           reason: 'component harden exited 1: sshd_config not found',
         },
@@ -613,6 +639,7 @@ describe('reconciling the subscriptions', () => {
       correlationId: 'c-1',
       address: ALICE,
       family: GOLDEN,
+      buildId: buildIdFor(GOLDEN, 'c-1'),
       requestedAt: START,
       expiresAt: '2026-03-02T00:00:00.000Z',
     });
@@ -673,5 +700,76 @@ describe('reconciling the subscriptions', () => {
     expect(world.reports).toEqual([
       expect.objectContaining({ detail: expect.objectContaining({ family: 'broken' }) }),
     ]);
+  });
+});
+
+describe('when a read or a write fails', () => {
+  it('retries, rather than dead-letters, an event while the stored organisation config does not parse', async () => {
+    const world = await readyWorld();
+    const catalog = Object.assign(Object.create(world.catalog), {
+      getOrganizationConfig: async () => ({
+        version: 3,
+        config: { accounts: 'not accounts' },
+        storedAt: START,
+        storedBy: 'a newer amictl',
+      }),
+    });
+
+    const sent = notifyOnEvent(inspectionCompleted(), { ...world.deps, catalog });
+
+    // StoredConfigInvalidError is retried; the ValidationError it replaces would be refused for good.
+    await expect(sent).rejects.toMatchObject({
+      name: 'StoredConfigInvalidError',
+      message: expect.stringContaining('stored organization config (version 3)'),
+    });
+    expect(world.topic.published).toHaveLength(0);
+  });
+
+  it('reconciles the other subscriptions when SNS will not read one of them, and says which', async () => {
+    const world = await createWorld();
+    await reconcileSubscriptions(world.deps);
+    world.topic.confirmAll();
+    const [broken] = (await world.topic.listSubscriptions(TOPIC)).filter((x) => x.endpoint === OWNERS);
+    const read = world.topic.filterPolicyOf.bind(world.topic);
+    world.topic.filterPolicyOf = async (arn: string) => {
+      if (arn === broken?.subscriptionArn) throw new Error('Throttling: rate exceeded');
+      return read(arn);
+    };
+    // An address the policy gained since: it must still be subscribed this run.
+    const next = await createWorld((p) => ({
+      ...p,
+      notify: {
+        ...p.notify,
+        recipients: [...p.notify.recipients, { address: 'new-ops@example.com', events: ['dead-letters'] }],
+      },
+    }));
+    const result = await reconcileSubscriptions({ ...world.deps, catalog: next.catalog });
+
+    expect(result.failed).toEqual([{ address: OWNERS, error: 'Throttling: rate exceeded' }]);
+    expect(result.subscribed).toEqual(['new-ops@example.com']);
+    expect(world.reports).toContainEqual(
+      expect.objectContaining({ what: 'could not reconcile a subscription' }),
+    );
+  });
+
+  it('does not send the dead-letter notice again when recording it fails after the mail went out', async () => {
+    const world = await readyWorld();
+    const deps = {
+      ...world.deps,
+      queue: { depth: async () => ({ visible: 2, inFlight: 0, delayed: 0 }) },
+      queueName: 'ami-lifecycle-test-events-dlq',
+      store: Object.assign(Object.create(world.store), {
+        putDeadLetterNotice: async () => {
+          throw new Error('ProvisionedThroughputExceeded');
+        },
+      }),
+    };
+
+    const result = await checkDeadLetters(deps);
+
+    expect(result.delivery?.recipients).toEqual([OPS]);
+    expect(world.reports).toContainEqual(
+      expect.objectContaining({ what: 'could not record the dead-letter notice just sent' }),
+    );
   });
 });

@@ -151,7 +151,7 @@ const recipientsSchema = <E extends NotifyEvent>(event: z.ZodType<E>, eventsDesc
 
 const topicArnField = (whose: string) =>
   topicArnSchema.optional().meta({
-    description: `An existing standard SNS topic ${whose}: every message is also published there, for other subscribers (chat, a ticketing system). A FIFO topic cannot deliver email and is refused; the topic's policy must let the controller publish.`,
+    description: `An existing standard SNS topic ${whose}: every message is also published there, for other subscribers (chat, a ticketing system). A FIFO topic cannot deliver email and is refused. It must be in the controller's account, with a topic policy (and key policy, if encrypted) that lets the notify functions publish: a topic in another account would also need the functions' own roles to allow it, and they allow only the stage's topic.`,
     examples: ['arn:aws:sns:eu-west-1:111111111111:platform-alerts'],
   });
 

@@ -31,6 +31,8 @@ const toOriginator = (item: Record<string, unknown>): Originator => ({
   correlationId: String(item.correlationId),
   address: String(item.address),
   family: String(item.family),
+  // A record without one matches no build.
+  buildId: typeof item.buildId === 'string' ? item.buildId : '',
   requestedAt: String(item.requestedAt),
   expiresAt: String(item.expiresAt),
 });

@@ -51,6 +51,15 @@ export const checkDeadLetters = async (
     because('dead-letters'),
   );
   const delivery = await deliver(message, { recipients, externalTopics }, deps);
-  await deps.store.putDeadLetterNotice({ count, at, told: true });
+  try {
+    await deps.store.putDeadLetterNotice({ count, at, told: true });
+  } catch (error) {
+    // The mail is out: failing now would have the run retried and send it again. The next run tells the
+    // same count once more, which is the lesser harm.
+    deps.report?.('could not record the dead-letter notice just sent', {
+      count,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
   return { count, delivery };
 };

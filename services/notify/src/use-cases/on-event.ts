@@ -76,6 +76,13 @@ const isBuildOutcome = (event: NotifiedEvent): boolean => {
   }
 };
 
+/** The build an outcome is of: the failed build's own id, or the id the image was built under. */
+const buildIdOf = async (event: NotifiedEvent, deps: NotifyDeps): Promise<string | undefined> => {
+  if (event['detail-type'] === 'Image Build Failed') return event.detail.buildId;
+  if (event['detail-type'] === 'Retention Sweep Completed') return undefined;
+  return (await deps.catalog.getImage(event.detail.family, event.detail.version))?.buildId;
+};
+
 /**
  * A family's sweep with nothing to tell: no image to deprecate, disable or retire and the guard not tripped.
  * Every family is swept every day, and a daily message per family saying nothing would bury the ones that
@@ -229,18 +236,27 @@ export const notifyOnEvent = async (event: NotifiedEvent, deps: NotifyDeps): Pro
   const kind = NOTIFY_EVENT_OF[event['detail-type']];
   const { family } = event.detail;
   const organization = await organizationNotify(deps.catalog);
-  const current = await familyConfig(deps.catalog, family);
-  const familyNotify: FamilyNotify | undefined = kind === 'sweep-completed' ? undefined : current?.notify;
+  // A sweep is told to the organisation's recipients only: a family config that no longer parses must not
+  // keep them from it.
+  const current = kind === 'sweep-completed' ? undefined : await familyConfig(deps.catalog, family);
+  const familyNotify: FamilyNotify | undefined = current?.notify;
   if (event['detail-type'] === 'Retention Sweep Completed' && sweptNothing(event.detail)) {
     return { event: kind, family, skipped: `the sweep of ${family} planned and did nothing` };
   }
   const outcome = isBuildOutcome(event);
-  // The correlation id follows the whole story: the refresh a published golden image causes carries the
-  // one of the golden build. Its originator is told about the family they asked to build, not its children.
+  // The correlation id follows the whole story: the children a refresh builds on a published golden image
+  // carry the golden build's, and so does a rebuild of the image when it turns vulnerable. The originator is
+  // told the outcome of the one build they asked for, matched by its build id.
   const requested = outcome
     ? await deps.store.getOriginator(event.detail.correlationId, deps.clock.now())
     : undefined;
-  const originator = requested?.family === family ? requested.address : undefined;
+  const originator =
+    requested !== undefined &&
+    requested.family === family &&
+    requested.buildId !== '' &&
+    (await buildIdOf(event, deps)) === requested.buildId
+      ? requested.address
+      : undefined;
   const recipients = recipientsFor({
     event: kind,
     organization,

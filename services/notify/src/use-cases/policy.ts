@@ -6,17 +6,31 @@ import {
   parseStoredConfig,
   parseStoredOrganizationConfig,
   type StoredConfig,
+  StoredConfigInvalidError,
+  ValidationError,
 } from '@ami-lifecycle/core';
 
 /**
  * The organisation's `notify` section as stored by `amictl config apply`; the defaults (nobody told, no
- * originator domain) when no organisation config is stored. A stored config that no longer parses is an
- * error (`ValidationError`): the data or the deployment is wrong, and the event is retried.
+ * originator domain) when no organisation config is stored. A stored config that no longer parses is
+ * `StoredConfigInvalidError`: the data or the deployment is wrong, and the event is retried.
  */
 export const organizationNotify = async (catalog: Pick<CatalogPort, 'getOrganizationConfig'>) => {
   const stored = await catalog.getOrganizationConfig();
   if (stored === undefined) return defaultOrganizationNotify();
-  return parseStoredOrganizationConfig(stored).config.notify as OrganizationNotify;
+  try {
+    return parseStoredOrganizationConfig(stored).config.notify as OrganizationNotify;
+  } catch (error) {
+    // Retried, like a family config that does not parse (the deployment may be behind the config): a
+    // refusal for good would send every message, and the dead-letter check itself, to the dead letters.
+    if (error instanceof ValidationError) {
+      throw new StoredConfigInvalidError(
+        `stored organization config (version ${stored.version})`,
+        error.issues,
+      );
+    }
+    throw error;
+  }
 };
 
 /**

@@ -22,6 +22,8 @@ export interface Originator {
   /** Lower case; an address of a domain the policy lists under `notify.originators.domains`. */
   address: string;
   family: string;
+  /** The build the request starts (`buildIdFor(family, idempotencyKey)`): the one whose outcome they are told. */
+  buildId: string;
   requestedAt: string;
   /** When the record stops counting (and DynamoDB's TTL removes it). */
   expiresAt: string;

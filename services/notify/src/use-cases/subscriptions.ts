@@ -1,6 +1,7 @@
 import { recipientOfFilterPolicy } from '@ami-lifecycle/aws';
 import type { DetailOf } from '@ami-lifecycle/contracts';
 import {
+  buildIdFor,
   type CatalogPort,
   type FamilyNotify,
   originatorAddress,
@@ -42,6 +43,7 @@ export const onBuildRequested = async (
     correlationId: d.correlationId,
     address,
     family: d.family,
+    buildId: buildIdFor(d.family, d.idempotencyKey),
     requestedAt: d.occurredAt,
     expiresAt: new Date(now.getTime() + ORIGINATOR_DAYS * 86_400_000).toISOString(),
   });
@@ -64,6 +66,8 @@ export interface ReconcileResult {
   unsubscribed: string[];
   /** Email subscriptions of addresses nobody wants that the service did not make: never touched. */
   leftAlone: string[];
+  /** Subscriptions SNS would not read or change this time, with why; the next run tries again. */
+  failed?: { address: string; error: string }[];
   /** Why removals were skipped this time (a family whose stored config no longer parses). */
   removalsSkipped?: string;
 }
@@ -125,22 +129,31 @@ export const reconcileSubscriptions = async (
   const fixed: string[] = [];
   const unsubscribed: string[] = [];
   const leftAlone: string[] = [];
+  const failed: { address: string; error: string }[] = [];
   for (const s of subscriptions) {
     if (s.protocol !== 'email' || s.pending || s.subscriptionArn === undefined) continue;
     const address = s.endpoint.toLowerCase();
-    const attributes = await deps.topic.filterPolicyOf(s.subscriptionArn);
-    if (attributes === undefined) continue;
-    const named = recipientOfFilterPolicy(attributes.filterPolicy, attributes.scope);
-    if (wanted.has(address)) {
-      if (named !== address) {
-        await deps.topic.setRecipientFilter(s.subscriptionArn, address);
-        fixed.push(address);
+    // One subscription SNS will not read or change must not keep the others (and the missing addresses
+    // below) from being reconciled: it is reported, and tried again on the next run.
+    try {
+      const attributes = await deps.topic.filterPolicyOf(s.subscriptionArn);
+      if (attributes === undefined) continue;
+      const named = recipientOfFilterPolicy(attributes.filterPolicy, attributes.scope);
+      if (wanted.has(address)) {
+        if (named !== address) {
+          await deps.topic.setRecipientFilter(s.subscriptionArn, address);
+          fixed.push(address);
+        }
+      } else if (named === address && removalsSkipped === undefined) {
+        await deps.topic.unsubscribe(s.subscriptionArn);
+        unsubscribed.push(address);
+      } else if (named !== address) {
+        leftAlone.push(address);
       }
-    } else if (named === address && removalsSkipped === undefined) {
-      await deps.topic.unsubscribe(s.subscriptionArn);
-      unsubscribed.push(address);
-    } else if (named !== address) {
-      leftAlone.push(address);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      failed.push({ address, error: text });
+      deps.report?.('could not reconcile a subscription', { address, error: text });
     }
   }
   const { subscribed } = await subscribeMissing([...wanted].sort(), deps, subscriptions);
@@ -150,6 +163,7 @@ export const reconcileSubscriptions = async (
     fixed: fixed.sort(),
     unsubscribed: unsubscribed.sort(),
     leftAlone: leftAlone.sort(),
+    ...(failed.length === 0 ? {} : { failed }),
     ...(removalsSkipped === undefined ? {} : { removalsSkipped }),
   };
 };
