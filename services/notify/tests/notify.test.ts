@@ -475,6 +475,9 @@ describe('Image Vulnerable', () => {
     expect(subjects(world, SECURITY)).toEqual([message?.subject]);
     // Not a build outcome: the originator is not told.
     expect(subjects(world, ALICE)).toEqual([]);
+    // Inspector is asked for the event's vulnerabilities only: an image in wide use has findings on every
+    // instance, more than the pages a message reads.
+    expect(world.findings.asked.at(-1)).toEqual(['CVE-2026-4242']);
   });
 
   it('goes without the decision once it has waited three minutes', async () => {

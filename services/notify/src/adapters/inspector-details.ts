@@ -37,19 +37,31 @@ export const toFindingDetail = (f: Finding): FindingDetail => {
 
 /** Pages of ListFindings read for one AMI (100 findings a page): a message needs the worst, not all. */
 const MAX_PAGES = 20;
+/** Values Inspector takes in one of ListFindings' filter lists. */
+const MAX_FILTER_VALUES = 10;
 
 /** `FindingDetailsPort` over Amazon Inspector (v2): the findings of every instance launched from an AMI. */
 export class InspectorFindingDetails implements FindingDetailsPort {
   constructor(private readonly inspector: Inspector2Client) {}
 
-  async findingsOfImage(amiId: string): Promise<FindingDetail[]> {
+  async findingsOfImage(amiId: string, vulnerabilityIds?: readonly string[]): Promise<FindingDetail[]> {
+    // An image in wide use has findings on every instance: asking only for the event's vulnerabilities keeps
+    // a message about them within the pages read.
+    const ids = [...new Set(vulnerabilityIds ?? [])];
+    const byVulnerability =
+      ids.length > 0 && ids.length <= MAX_FILTER_VALUES
+        ? { vulnerabilityId: ids.map((value) => ({ comparison: 'EQUALS' as const, value })) }
+        : {};
     const found = await collectPages(
       'inspector2:ListFindings',
       async (nextToken) => {
         const out = await callAws('inspector2', 'ListFindings', () =>
           this.inspector.send(
             new ListFindingsCommand({
-              filterCriteria: { ec2InstanceImageId: [{ comparison: 'EQUALS', value: amiId }] },
+              filterCriteria: {
+                ec2InstanceImageId: [{ comparison: 'EQUALS', value: amiId }],
+                ...byVulnerability,
+              },
               maxResults: 100,
               nextToken,
             }),

@@ -106,10 +106,11 @@ const sharedWith = (config: StoredConfig | undefined): string[] => {
 const readFindings = async (
   amiId: string | undefined,
   deps: Pick<NotifyDeps, 'findings'>,
+  vulnerabilityIds?: readonly string[],
 ): Promise<{ findings: FindingDetail[]; error?: string }> => {
   if (amiId === undefined) return { findings: [], error: 'no AMI is known for the image' };
   try {
-    return { findings: await deps.findings.findingsOfImage(amiId) };
+    return { findings: await deps.findings.findingsOfImage(amiId, vulnerabilityIds) };
   } catch (error) {
     return { findings: [], error: errorText(error) };
   }
@@ -162,8 +163,8 @@ const vulnerableMessage = async (
   if (decision === undefined && waited < REFRESH_DECISION_WAIT_MS) {
     throw new RefreshDecisionPendingError(d.family, d.version, Math.max(0, waited));
   }
-  const read = await readFindings(d.imageId, deps);
   const ids = new Set(d.findings.map((f) => f.vulnerabilityId));
+  const read = await readFindings(d.imageId, deps, [...ids]);
   const arns = new Set(d.findings.map((f) => f.findingArn));
   const ofEvent = judgingFindings(read.findings, d).filter(
     (f) => ids.has(f.vulnerabilityId) || arns.has(f.findingArn),

@@ -76,7 +76,11 @@ export interface FindingDetail {
 
 /** Inspector's findings of every instance launched from an AMI, any status. */
 export interface FindingDetailsPort {
-  findingsOfImage(amiId: string): Promise<FindingDetail[]>;
+  /**
+   * `vulnerabilityIds`, when given: only findings of these (Inspector filters them, up to ten ids; with more,
+   * every finding of the AMI is read).
+   */
+  findingsOfImage(amiId: string, vulnerabilityIds?: readonly string[]): Promise<FindingDetail[]>;
 }
 
 /** The events dead-letter queue's depth. */

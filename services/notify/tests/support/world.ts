@@ -155,9 +155,16 @@ export class FakeFindings implements FindingDetailsPort {
   readonly byAmi = new Map<string, FindingDetail[]>();
   failure: Error | undefined;
 
-  async findingsOfImage(amiId: string): Promise<FindingDetail[]> {
+  /** The vulnerability ids each read asked for (undefined: every finding of the AMI). */
+  readonly asked: (readonly string[] | undefined)[] = [];
+
+  async findingsOfImage(amiId: string, vulnerabilityIds?: readonly string[]): Promise<FindingDetail[]> {
+    this.asked.push(vulnerabilityIds);
     if (this.failure) throw this.failure;
-    return this.byAmi.get(amiId) ?? [];
+    const all = this.byAmi.get(amiId) ?? [];
+    // As Inspector's filter: only those ids, when there are one to ten of them.
+    const ids = new Set(vulnerabilityIds ?? []);
+    return ids.size > 0 && ids.size <= 10 ? all.filter((f) => ids.has(f.vulnerabilityId)) : all;
   }
 
   add(amiId: string, f: Partial<FindingDetail> & { vulnerabilityId: string; severity: Severity }): void {
