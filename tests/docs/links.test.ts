@@ -96,7 +96,7 @@ describe('links and citations', () => {
     expect(outside).toEqual([]);
   });
 
-  it('every markdown document a file names is in the repository (no DESIGN.md of elsewhere)', () => {
+  it('every markdown document a file names is in the repository, none of another project', () => {
     const missing = files.flatMap((file) => {
       const text = read(file).replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '');
       return [...text.matchAll(/(?<![\w/.-])[\w./-]*?[\w-]+\.md\b/g)]

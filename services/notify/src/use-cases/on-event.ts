@@ -77,11 +77,11 @@ const isBuildOutcome = (event: NotifiedEvent): boolean => {
 };
 
 /** The build an outcome is of: the failed build's own id, or the id the image was built under. */
-const buildIdOf = async (event: NotifiedEvent, deps: NotifyDeps): Promise<string | undefined> => {
-  if (event['detail-type'] === 'Image Build Failed') return event.detail.buildId;
-  if (event['detail-type'] === 'Retention Sweep Completed') return undefined;
-  return (await deps.catalog.getImage(event.detail.family, event.detail.version))?.buildId;
-};
+const buildIdOf = async (
+  event: NotifiedEvent,
+  image: () => Promise<Image | undefined>,
+): Promise<string | undefined> =>
+  event['detail-type'] === 'Image Build Failed' ? event.detail.buildId : (await image())?.buildId;
 
 /**
  * A family's sweep with nothing to tell: no image to deprecate, disable or retire and the guard not tripped.
@@ -236,14 +236,21 @@ const sweepMessage = async (
 export const notifyOnEvent = async (event: NotifiedEvent, deps: NotifyDeps): Promise<NotifyResult> => {
   const kind = NOTIFY_EVENT_OF[event['detail-type']];
   const { family } = event.detail;
+  if (event['detail-type'] === 'Retention Sweep Completed' && sweptNothing(event.detail)) {
+    return { event: kind, family, skipped: `the sweep of ${family} planned and did nothing` };
+  }
+  // The image the event is about, read once, and only if something needs it.
+  let imageRead: Promise<Image | undefined> | undefined;
+  const image = (): Promise<Image | undefined> =>
+    (imageRead ??=
+      event['detail-type'] === 'Retention Sweep Completed'
+        ? Promise.resolve(undefined)
+        : deps.catalog.getImage(family, event.detail.version));
   const organization = await organizationNotify(deps.catalog);
   // A sweep is told to the organisation's recipients only: a family config that no longer parses must not
   // keep them from it.
   const current = kind === 'sweep-completed' ? undefined : await familyConfig(deps.catalog, family);
   const familyNotify: FamilyNotify | undefined = current?.notify;
-  if (event['detail-type'] === 'Retention Sweep Completed' && sweptNothing(event.detail)) {
-    return { event: kind, family, skipped: `the sweep of ${family} planned and did nothing` };
-  }
   const outcome = isBuildOutcome(event);
   // The correlation id follows the whole story: the children a refresh builds on a published golden image
   // carry the golden build's, and so does a rebuild of the image when it turns vulnerable. The originator is
@@ -255,7 +262,7 @@ export const notifyOnEvent = async (event: NotifiedEvent, deps: NotifyDeps): Pro
     requested !== undefined &&
     requested.family === family &&
     requested.buildId !== '' &&
-    (await buildIdOf(event, deps)) === requested.buildId
+    (await buildIdOf(event, image)) === requested.buildId
       ? requested.address
       : undefined;
   const recipients = recipientsFor({
@@ -277,35 +284,29 @@ export const notifyOnEvent = async (event: NotifiedEvent, deps: NotifyDeps): Pro
   switch (event['detail-type']) {
     case 'Image Inspection Completed': {
       const d = event.detail;
-      const image = await deps.catalog.getImage(d.family, d.version);
-      message = renderInspectionCompleted(d, await inspectionFacts(d, image, config, deps), why);
+      message = renderInspectionCompleted(d, await inspectionFacts(d, await image(), config, deps), why);
       break;
     }
     case 'Image Rejected': {
       const d = event.detail;
-      const image = await deps.catalog.getImage(d.family, d.version);
-      message = renderImageRejected(d, await inspectionFacts(d, image, config, deps), why);
+      message = renderImageRejected(d, await inspectionFacts(d, await image(), config, deps), why);
       break;
     }
     case 'Image Build Failed': {
       const d = event.detail;
-      const image = await deps.catalog.getImage(d.family, d.version);
+      const built = await image();
       const audit = (await deps.catalog.listAudit(d.family, d.version, { limit: 100 })).items;
-      message = renderBuildFailed(d, { ...(image === undefined ? {} : { image }), audit }, why);
+      message = renderBuildFailed(d, { ...(built === undefined ? {} : { image: built }), audit }, why);
       break;
     }
-    case 'Image Vulnerable': {
-      const d = event.detail;
-      const image = await deps.catalog.getImage(d.family, d.version);
-      message = await vulnerableMessage(d, image, config, why, deps);
+    case 'Image Vulnerable':
+      message = await vulnerableMessage(event.detail, await image(), config, why, deps);
       break;
-    }
     case 'Image Published': {
-      const d = event.detail;
-      const image = await deps.catalog.getImage(d.family, d.version);
+      const published = await image();
       message = renderImagePublished(
-        d,
-        { ...(image === undefined ? {} : { image }), sharedWith: sharedWith(config) },
+        event.detail,
+        { ...(published === undefined ? {} : { image: published }), sharedWith: sharedWith(config) },
         why,
       );
       break;
