@@ -213,9 +213,9 @@ export function buildHandler(
 }
 
 /**
- * `createHandler` without idempotency records: the same stack, for the functions that keep none (none of
- * this project's functions asks for them). It does not name Powertools' idempotency middleware or its
- * DynamoDB persistence layer, so a function's bundle need not hold them.
+ * `createHandler` without idempotency records: the same stack, for the functions that keep none. It does
+ * not name Powertools' idempotency middleware or its DynamoDB persistence layer, so a function's bundle
+ * need not hold them.
  */
 export function createHandlerWithoutIdempotency<TResult>(
   options: PlainHandlerOptions<EventBridgeHandlerOptions<TResult>>,

@@ -34,6 +34,6 @@ export {
   idempotencyConfig,
 } from './idempotency';
 export { createHandler } from './idempotent-handler';
-export { lazy } from './lazy';
+export { lazy, perKey } from './lazy';
 export { scheduledEventSchema } from './scheduled-event';
 export { asStep, StepInputRejectedError } from './step-handler';

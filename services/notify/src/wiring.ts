@@ -7,9 +7,14 @@
  */
 import { inspector2Client, SnsNotifications, snsClient } from '@ami-lifecycle/aws';
 import { createDocumentClient, DynamoDbCatalog } from '@ami-lifecycle/catalog';
-import { DEAD_LETTER_QUEUE_URL_VARIABLE, lambdaClock, lazy, loadEnv } from '@ami-lifecycle/lambda-kit';
+import {
+  DEAD_LETTER_QUEUE_URL_VARIABLE,
+  lambdaClock,
+  lazy,
+  loadEnv,
+  perKey,
+} from '@ami-lifecycle/lambda-kit';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { DynamoNotifyStore } from './adapters/dynamo-store';
@@ -35,17 +40,7 @@ const base = (): Omit<NotifyDeps, 'findings'> => {
   const catalog = lazy(() => new DynamoDbCatalog({ tableName: env.CATALOG_TABLE, client: documentClient() }));
   const store = lazy(() => new DynamoNotifyStore(env.CATALOG_TABLE, documentClient()));
   // One client per region: an external topic of the policy may be in another region than the stage's.
-  const topic = lazy(() => {
-    const clients = new Map<string, SNSClient>();
-    return new SnsNotifications((region) => {
-      let client = clients.get(region);
-      if (client === undefined) {
-        client = snsClient({ region });
-        clients.set(region, client);
-      }
-      return client;
-    });
-  });
+  const topic = lazy(() => new SnsNotifications(perKey((region) => snsClient({ region }))));
   const logger = lazy(() => new Logger({ serviceName: 'notify' }));
   return {
     get catalog() {

@@ -1,5 +1,5 @@
 import { Ec2Pacer } from '@ami-lifecycle/aws';
-import { perKey } from './per-key';
+import { perKey } from '@ami-lifecycle/lambda-kit';
 
 /**
  * EC2's request tokens are per account and region: one pacer for each (`owner|<region>` for the owner

@@ -1,6 +1,6 @@
 import { Ec2Images, Ec2Inventory, ec2Client, pace, ssmClient } from '@ami-lifecycle/aws';
+import { perKey } from '@ami-lifecycle/lambda-kit';
 import { pacerFor } from './pacers';
-import { perKey } from './per-key';
 
 // The owner account's clients in each region (the home region among them), built on first use of the
 // region; its EC2 client waits for the region's tokens.

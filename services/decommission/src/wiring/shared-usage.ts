@@ -1,9 +1,8 @@
 import { assumeRoleCredentials, Ec2SharedUsage, ec2Client, pace, stsClient } from '@ami-lifecycle/aws';
-import { lambdaClock, lazy } from '@ami-lifecycle/lambda-kit';
+import { lambdaClock, lazy, perKey } from '@ami-lifecycle/lambda-kit';
 import type { DecommissionDeps } from '../use-cases/deps';
 import { env } from './env';
 import { pacerFor } from './pacers';
-import { perKey } from './per-key';
 
 /** STS in the home region: the client that assumes the other accounts' roles. */
 const sts = lazy(() => stsClient({ region: env.AWS_REGION }));

@@ -574,18 +574,19 @@ export class Registry {
     if (!ANY_ARN.test(t.Arn))
       return `Parameter ${t.Arn} is not valid. Reason: Provided Arn is not in correct format.`;
     const service = arnService(t.Arn);
+    const standardTopic = service === 'sns' && !t.Arn.endsWith('.fifo');
     if (
       service === 'lambda'
         ? !LAMBDA_ARN.test(t.Arn)
         : service === 'states'
           ? !STATE_MACHINE_ARN.test(t.Arn)
-          : service === 'sns' && !t.Arn.endsWith('.fifo')
+          : standardTopic
             ? !SNS_TOPIC_ARN.test(t.Arn)
             : false
     ) {
       return `Parameter ${t.Arn} is not valid. Reason: Provided Arn is not in correct format.`;
     }
-    if (service !== 'lambda' && service !== 'states' && !(service === 'sns' && !t.Arn.endsWith('.fifo'))) {
+    if (service !== 'lambda' && service !== 'states' && !standardTopic) {
       throw validationException(
         `The local cloud's EventBridge delivers only to Lambda functions, Step Functions state machines and standard SNS topics; target ${t.Id} is ${t.Arn}.`,
       );
